@@ -1,0 +1,67 @@
+"""The ``egov`` command. Sub-commands are imported only when used, so ``egov --help`` starts fast."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+# name -> "module:attribute" of a click command or group
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "id": ("adapters.cli.ids:id_group", "IIN and BIN: check a number and show what it encodes"),
+    "pki": ("adapters.cli.pki:pki_group", "test PKI modelled on the NCA: init, issue, revoke, serve"),
+    "sign": ("adapters.cli.signing:sign_cmd", "sign an envelope (WS-Security) or a document (enveloped)"),
+    "verify": ("adapters.cli.signing:verify_cmd", "verify a signed envelope or document, print the signer"),
+    "sim": ("adapters.cli.sim:sim_group", "run the simulators"),
+    "call": ("adapters.cli.sim:call_group", "send one message through an adapter"),
+    "journal": ("adapters.cli.journal:journal_group", "the exchange journal: tail, stats"),
+    "demo": ("adapters.cli.demo:demo_cmd", "run the licensing procedure end to end against the simulators"),
+    "flow": ("adapters.cli.demo:flow_group", "run one licensing flow"),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = SUBCOMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target[0].split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                return _unavailable(cmd_name, target[1])
+            raise
+        command: click.Command = getattr(module, attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, SUBCOMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _unavailable(name: str, help_text: str) -> click.Command:
+    @click.command(name=name, help=f"{help_text} (not built yet)")
+    def cmd() -> None:
+        raise click.ClickException(f"'egov {name}' is not available in this build yet")
+    return cmd
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--log-level", default="WARNING", show_default=True, help="logging level")
+@click.pass_context
+def cli(ctx: click.Context, log_level: str) -> None:
+    """Adapters and simulators for Kazakhstan's e-government systems (Order No. 467 licensing)."""
+    import logging
+
+    logging.basicConfig(level=log_level.upper(), format="%(message)s")
+    ctx.ensure_object(dict)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    return cli.main(args=argv, prog_name="egov")

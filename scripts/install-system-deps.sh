@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the project needs (xmlsec1 for interoperability tests,
+# libxmlsec1 for the xmlsec wheel, DejaVu fonts for PDFs with Kazakh text).
+set -euo pipefail
+need=()
+command -v xmlsec1 >/dev/null 2>&1 || need+=(xmlsec1)
+dpkg -s libxmlsec1-openssl >/dev/null 2>&1 || need+=(libxmlsec1-openssl)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "installing Debian packages: ${need[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
