@@ -11,6 +11,7 @@ Handlers receive a :class:`Request` and return a :class:`Response`, or take over
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -69,14 +70,10 @@ class RawConnection:
     def close(self) -> None:
         self.taken = True
         self._h.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self._h.wfile.flush()
-        except OSError:
-            pass
-        try:
+        with contextlib.suppress(OSError):
             self._h.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         self._h.connection.close()
 
 

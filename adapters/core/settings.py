@@ -1,0 +1,80 @@
+"""The one settings model of the project.
+
+Values come from environment variables prefixed ``EGOV_`` (e.g. ``EGOV_GATEWAY_URL``), then from
+an optional ``.env``-style file named by ``EGOV_CONFIG_FILE`` (default ``egov.env`` in the working
+directory, if present), then from the defaults below. Every field is listed in the README.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EGOV_", extra="ignore", frozen=True)
+
+    # --- keys and trust
+    keystore_path: Path | None = Field(None, description="PKCS#12 file with the system's signing key")
+    keystore_password: SecretStr | None = Field(None, description="password of the PKCS#12 keystore")
+    trust_anchors: list[Path] = Field(default_factory=list,
+                                      description="PEM files of trusted root CAs (the NCA roots)")
+    intermediates: list[Path] = Field(default_factory=list, description="PEM files of issuing CAs")
+    revocation_policy: str = Field("ocsp-then-crl", description="ocsp | crl | ocsp-then-crl | none")
+    ocsp_url: str | None = Field(None, description="override of the OCSP URL found in certificates")
+    crl_url: str | None = Field(None, description="override of the CRL URL found in certificates")
+    crl_path: Path | None = Field(None, description="a local CRL file, for offline checks")
+    timestamp_ttl_seconds: int = Field(300, description="lifetime of wsu:Timestamp on outgoing messages")
+    clock_skew_seconds: int = Field(60, description="tolerated clock difference on inbound Timestamps")
+
+    # --- endpoints
+    gateway_url: str = Field("http://127.0.0.1:8780/bip-sync-wss-gost/",
+                             description="e-Government gateway (ShEP) sync/async endpoint")
+    gateway_sender_id: str = Field("MINISTRY_EDU", description="our senderId registered at the gateway")
+    gateway_sender_password: SecretStr | None = Field(None, description="our sender password at the gateway")
+    payment_gateway_url: str = Field("http://127.0.0.1:8781/pshep/", description="payment gateway (PShEP)")
+    elicense_url: str = Field("http://127.0.0.1:8782/elicense/", description="E-licensing system")
+    pki_url: str = Field("http://127.0.0.1:8790", description="test PKI: CRL and OCSP responder")
+    requestor_bin: str = Field("940140000385", description="our BIN, sent as RequestorBIN to the Legal Entities DB")
+
+    # --- timeouts and retries (defaults from the regulation's step norms)
+    connect_timeout_seconds: float = Field(5.0, description="TCP connect timeout for every call")
+    read_timeout_seconds: float = Field(90.0, description="default read timeout (1.5 min step norm)")
+    retry_max_attempts: int = Field(4, description="attempts per call, first one included")
+    retry_max_total_seconds: float = Field(120.0, description="cap on the total time spent retrying one call")
+    circuit_failure_threshold: int = Field(5, description="consecutive failures that open a circuit")
+    circuit_reset_seconds: float = Field(30.0, description="time before an open circuit lets a probe through")
+
+    # --- storage and observability
+    database_url: str = Field("sqlite:///./egov.db",
+                              description="exchange journal and flow state (SQLite file or postgresql:// URL)")
+    log_level: str = Field("INFO", description="logging level")
+    log_json: bool = Field(True, description="structured JSON logs")
+    metrics_port: int | None = Field(None, description="serve Prometheus metrics on this port when set")
+
+    # --- licensing business rules
+    mci_kzt: Decimal = Field(Decimal("1618"), description="monthly calculation index, KZT (2012: 1,618)")
+    licence_fee_mci: int = Field(10, description="licence fee in monthly calculation indices")
+    review_working_days: int = Field(30, description="review deadline in working days from registration")
+
+
+def _config_file() -> Path | None:
+    name = os.environ.get("EGOV_CONFIG_FILE", "egov.env")
+    path = Path(name)
+    return path if path.is_file() else None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment and the optional config file; keyword overrides win."""
+    return Settings(_env_file=_config_file(), **overrides)  # type: ignore[call-arg]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()
