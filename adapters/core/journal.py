@@ -1,0 +1,263 @@
+"""The exchange journal: one database row per attempt of every call to an external system.
+
+Each row keeps the time, the ids (messageId, correlationId), the target, the attempt number, the
+outcome, the latency, the error code and SHA-256 digests of the request and response bytes (never
+the bytes themselves: they may hold personal data). Ops read it with ``egov journal tail`` and
+``egov journal stats``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import threading
+from collections.abc import Iterable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from adapters.core.db import make_engine, redact_url
+from adapters.core.errors import EgovError
+
+__all__ = [
+    "AttemptRecord",
+    "ExchangeJournal",
+    "JournalError",
+    "Outcome",
+    "ServiceStats",
+    "digest",
+    "exchange_attempts",
+    "percentile",
+]
+
+Outcome = Literal["ok", "retry", "failed", "circuit-open", "error"]
+FAILED_OUTCOMES: frozenset[str] = frozenset({"failed", "circuit-open", "error"})
+MAX_ERROR_MESSAGE = 2000
+
+
+class JournalError(EgovError):
+    """The journal database cannot be written or read."""
+
+    code = "EGOV120"
+
+
+def digest(data: bytes | None) -> str | None:
+    """SHA-256 hex of ``data``, or None when there is no data."""
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """Aware UTC; a naive value (as SQLite returns) is taken as UTC."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class AttemptRecord(BaseModel):
+    """One attempt of one call, as journalled."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: dt.datetime = Field(description="start of the attempt, UTC")
+    system: str
+    service: str
+    operation: str
+    message_id: str
+    correlation_id: str | None = None
+    attempt: int = Field(ge=1)
+    outcome: Outcome
+    latency_ms: float = Field(ge=0)
+    error_code: str | None = None
+    error_message: str | None = None
+    request_digest: str | None = None
+    response_digest: str | None = None
+    exhausted: bool = Field(False, description="the last attempt of a call that used up its retries")
+
+    @field_validator("at")
+    @classmethod
+    def _aware_utc(cls, value: dt.datetime) -> dt.datetime:
+        return _utc(value)
+
+    @field_validator("error_message")
+    @classmethod
+    def _bounded(cls, value: str | None) -> str | None:
+        return value if value is None or len(value) <= MAX_ERROR_MESSAGE else value[:MAX_ERROR_MESSAGE] + "…"
+
+
+class ServiceStats(BaseModel):
+    """Figures for one (system, service) over a time window."""
+
+    system: str
+    service: str
+    calls: int = Field(description="distinct messageIds")
+    attempts: int
+    retries: int = Field(description="attempts that were followed by another attempt")
+    failures: int = Field(description="calls whose last attempt failed (failed, error, circuit-open)")
+    exhausted: int = Field(description="calls that used up their retries")
+    circuit_open: int = Field(description="attempts refused by an open circuit")
+    p50_ms: float | None
+    p95_ms: float | None
+    max_ms: float | None
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (``q`` in 0..100) of ``values``; None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+metadata = MetaData()
+
+exchange_attempts = Table(
+    "exchange_attempts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("system", String(64), nullable=False),
+    Column("service", String(128), nullable=False),
+    Column("operation", String(128), nullable=False),
+    Column("message_id", String(128), nullable=False),
+    Column("correlation_id", String(128)),
+    Column("attempt", Integer, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("error_code", String(64)),
+    Column("error_message", Text),
+    Column("request_digest", String(64)),
+    Column("response_digest", String(64)),
+    Column("exhausted", Boolean, nullable=False, default=False),
+    Index("ix_exchange_attempts_at", "at"),
+    Index("ix_exchange_attempts_service_at", "service", "at"),
+    Index("ix_exchange_attempts_message_id", "message_id"),
+)
+
+_FIELDS = [c.name for c in exchange_attempts.columns if c.name != "id"]
+
+
+class ExchangeJournal:
+    """The journal over one database. Thread-safe: writes are serialised in-process and SQLite
+    waits (busy timeout) for writers in other processes."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._lock = threading.Lock()
+        try:
+            metadata.create_all(engine)
+        except SQLAlchemyError as exc:
+            raise JournalError(f"exchange journal at {redact_url(engine.url)}: cannot create table "
+                               f"exchange_attempts: {exc}", url=redact_url(engine.url)) from exc
+
+    @classmethod
+    def open(cls, url: str | None = None) -> ExchangeJournal:
+        """The journal at ``url`` (default: settings ``database_url``, a SQLite file)."""
+        return cls(make_engine(url))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _fail(self, action: str, exc: SQLAlchemyError) -> JournalError:
+        url = redact_url(self.engine.url)
+        return JournalError(f"exchange journal at {url}: cannot {action}: {exc}", url=url)
+
+    # ------------------------------------------------------------------ writing
+
+    def record(self, row: AttemptRecord) -> None:
+        """Append one attempt."""
+        values = row.model_dump()
+        try:
+            with self._lock, self.engine.begin() as conn:
+                conn.execute(insert(exchange_attempts).values(**values))
+        except SQLAlchemyError as exc:
+            raise self._fail(f"record attempt {row.attempt} of message {row.message_id}", exc) from exc
+
+    def reset(self) -> None:
+        """Delete every row (tests, demos)."""
+        try:
+            with self._lock, self.engine.begin() as conn:
+                conn.execute(delete(exchange_attempts))
+        except SQLAlchemyError as exc:
+            raise self._fail("reset", exc) from exc
+
+    # ------------------------------------------------------------------ reading
+
+    def _rows(self, stmt: object, action: str) -> list[AttemptRecord]:
+        try:
+            with self._lock, self.engine.connect() as conn:
+                result = conn.execute(stmt)  # type: ignore[call-overload]
+                return [AttemptRecord(**{k: m[k] for k in _FIELDS}) for m in result.mappings()]
+        except SQLAlchemyError as exc:
+            raise self._fail(action, exc) from exc
+
+    def tail(self, n: int = 20, service: str | None = None) -> list[AttemptRecord]:
+        """The last ``n`` attempts (optionally of one service), oldest first."""
+        t = exchange_attempts
+        stmt = select(t).order_by(t.c.id.desc()).limit(n)
+        if service is not None:
+            stmt = stmt.where(t.c.service == service)
+        return list(reversed(self._rows(stmt, "read the tail")))
+
+    def for_message(self, message_id: str) -> list[AttemptRecord]:
+        """Every attempt carrying ``message_id``, in order."""
+        t = exchange_attempts
+        stmt = select(t).where(t.c.message_id == message_id).order_by(t.c.id)
+        return self._rows(stmt, f"read message {message_id}")
+
+    def between(self, since: dt.datetime, until: dt.datetime | None = None) -> list[AttemptRecord]:
+        """Attempts started in ``[since, until)``, in order."""
+        t = exchange_attempts
+        stmt = select(t).where(t.c.at >= _db_time(since)).order_by(t.c.id)
+        if until is not None:
+            stmt = stmt.where(t.c.at < _db_time(until))
+        return self._rows(stmt, "read the window")
+
+    def stats(self, since: dt.datetime, until: dt.datetime | None = None) -> list[ServiceStats]:
+        """Per (system, service) figures for attempts started in ``[since, until)``."""
+        return compute_stats(self.between(since, until))
+
+
+def _db_time(value: dt.datetime) -> dt.datetime:
+    """A bound value comparable with stored times (SQLite stores naive UTC text)."""
+    return _utc(value)
+
+
+def compute_stats(rows: Iterable[AttemptRecord]) -> list[ServiceStats]:
+    """Aggregate attempts by (system, service); a call is a distinct messageId + operation."""
+    groups: dict[tuple[str, str], list[AttemptRecord]] = {}
+    for row in rows:
+        groups.setdefault((row.system, row.service), []).append(row)
+    out: list[ServiceStats] = []
+    for (system, service), items in sorted(groups.items()):
+        last: dict[tuple[str, str], AttemptRecord] = {}
+        for row in items:
+            key = (row.message_id, row.operation)
+            if key not in last or row.attempt >= last[key].attempt:
+                last[key] = row
+        latencies = [r.latency_ms for r in items if r.outcome != "circuit-open"]
+        out.append(ServiceStats(
+            system=system, service=service, calls=len(last), attempts=len(items),
+            retries=sum(r.outcome == "retry" for r in items),
+            failures=sum(r.outcome in FAILED_OUTCOMES for r in last.values()),
+            exhausted=sum(r.exhausted for r in last.values()),
+            circuit_open=sum(r.outcome == "circuit-open" for r in items),
+            p50_ms=percentile(latencies, 50), p95_ms=percentile(latencies, 95),
+            max_ms=max(latencies) if latencies else None,
+        ))
+    return out
