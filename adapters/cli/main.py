@@ -53,13 +53,14 @@ def _unavailable(name: str, help_text: str) -> click.Command:
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--log-level", default="WARNING", show_default=True, help="logging level")
+@click.option("--log-level", default="WARNING", show_default=True, help="logging level (logs go to stderr)")
+@click.option("--log-json/--log-text", default=True, show_default=True, help="structured JSON logs or plain text")
 @click.pass_context
-def cli(ctx: click.Context, log_level: str) -> None:
+def cli(ctx: click.Context, log_level: str, log_json: bool) -> None:
     """Adapters and simulators for Kazakhstan's e-government systems (Order No. 467 licensing)."""
-    import logging
+    from adapters.core.logs import configure_logging
 
-    logging.basicConfig(level=log_level.upper(), format="%(message)s")
+    configure_logging(log_level.upper(), json=log_json)
     ctx.ensure_object(dict)
 
 
