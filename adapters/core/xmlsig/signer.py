@@ -1,0 +1,126 @@
+"""The one signing service: WS-Security envelopes and enveloped XML-DSig documents."""
+
+from __future__ import annotations
+
+import copy
+
+from lxml import etree
+
+from adapters.core.clock import SYSTEM_CLOCK, Clock
+from adapters.core.errors import ValidationError
+from adapters.core.trust.keystore import KeyMaterial
+from adapters.core.xmlparse import parse_xml
+from adapters.core.xmlsig import algorithms as alg
+from adapters.core.xmlsig.backends import SignerBackend, backend_for, digest
+from adapters.core.xmlsig.config import DEFAULT_CONFIG, SignatureConfig
+from adapters.core.xmlsig.keyinfo import binary_security_token, key_identifier_key_info, x509_data_key_info
+from adapters.core.xmlsig.references import Transform, index_ids, reference_octets
+from adapters.core.xmlsig.signature import new_signature, seal
+from adapters.core.xmlsig.wsse import add_timestamp, ensure_id, ensure_security, soap_ns
+
+_DS_SIGNATURE = f"{{{alg.DS_NS}}}Signature"
+_BST = f"{{{alg.WSSE_NS}}}BinarySecurityToken"
+
+
+def _own_copy(document: bytes | etree._Element, what: str) -> etree._Element:
+    """A tree we may change: parsed from bytes, or a deep copy of the caller's element."""
+    if isinstance(document, bytes | str):
+        return parse_xml(document, allow_huge=True, what=what)
+    return copy.deepcopy(document)
+
+
+def _serialize(root: etree._Element) -> bytes:
+    result: bytes = etree.tostring(root, encoding="UTF-8", xml_declaration=True)
+    return result
+
+
+def _declare_wsu(root: etree._Element) -> etree._Element:
+    """Declare ``xmlns:wsu`` on the envelope so that ``wsu:Id`` gets its usual prefix (not ``ns0``).
+
+    lxml cannot add a declaration to an existing element, so the root is rebuilt around its children.
+    """
+    if alg.WSU_NS in root.nsmap.values() or "wsu" in root.nsmap:
+        return root
+    new_root = etree.Element(root.tag, attrib=dict(root.attrib), nsmap={**root.nsmap, "wsu": alg.WSU_NS})
+    new_root.text = root.text
+    for child in list(root):
+        new_root.append(child)
+    return new_root
+
+
+class SigningService:
+    """Signs with one key, loaded once. Thread-safe: it keeps no per-call state."""
+
+    def __init__(self, key: KeyMaterial | SignerBackend, config: SignatureConfig = DEFAULT_CONFIG,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
+        self._backend: SignerBackend = backend_for(key, config) if isinstance(key, KeyMaterial) else key
+        self._config = config
+        self._clock = clock
+
+    @property
+    def backend(self) -> SignerBackend:
+        return self._backend
+
+    @property
+    def config(self) -> SignatureConfig:
+        return self._config
+
+    def sign_envelope(self, envelope: bytes | etree._Element) -> bytes:
+        """Sign a SOAP envelope in the gateway's WS-Security profile; returns the serialized envelope."""
+        root = _own_copy(envelope, "envelope to sign")
+        ns = soap_ns(root)
+        root = _declare_wsu(root)
+        body = root.find(f"{{{ns}}}Body")
+        if body is None:
+            raise ValidationError("envelope", "has no soap:Body to sign")
+        security = ensure_security(root)
+        for old in security.findall(_DS_SIGNATURE) + security.findall(_BST):
+            security.remove(old)
+        body_id = ensure_id(body, "id")
+        c14n = (Transform(self._config.canonicalization),)
+        targets: list[tuple[str, etree._Element]] = [(f"#{body_id}", body)]
+        timestamp = add_timestamp(security, self._clock.now(), self._config.timestamp_ttl)
+        if self._config.sign_timestamp:
+            targets.append((f"#{timestamp.get(f'{{{alg.WSU_NS}}}Id')}", timestamp))
+        references = [
+            (uri, c14n, digest(self._config.digest_algorithm,
+                               reference_octets(target, c14n, whole_document=False, signature=None)))
+            for uri, target in targets]
+        signature = new_signature(self._config, self._backend, references)
+        if self._config.token_reference == "binary-security-token":
+            token, key_info = binary_security_token(self._backend.certificate)
+            security.append(token)
+        else:
+            key_info = key_identifier_key_info(self._backend.certificate)
+        signature.append(key_info)
+        security.append(signature)
+        seal(signature, self._backend, self._config)
+        return _serialize(root)
+
+    def sign_document(self, document: bytes | etree._Element, *, reference_uri: str = "") -> bytes:
+        """Enveloped XML-DSig over the whole document (``""``) or the element ``#id``.
+
+        The signature (the certificate and its intermediates in ``ds:X509Data``) becomes the
+        root's last child.
+        """
+        root = _own_copy(document, "document to sign")
+        if reference_uri == "":
+            target = root
+        elif reference_uri.startswith("#"):
+            found = index_ids(root).get(reference_uri[1:])
+            if found is None:
+                raise ValidationError("reference_uri", "no element carries this Id", value=reference_uri)
+            target = found
+        else:
+            raise ValidationError("reference_uri", "must be '' or '#id'", value=reference_uri)
+        transforms = (Transform(alg.ENVELOPED), Transform(self._config.canonicalization))
+        octets = reference_octets(target, transforms, whole_document=reference_uri == "", signature=None)
+        signature = new_signature(self._config, self._backend,
+                                  [(reference_uri, transforms, digest(self._config.digest_algorithm, octets))])
+        # the signer first, then the intermediates that came with the key (roots are left out:
+        # a relying party must have its own copy of the root anyway)
+        intermediates = tuple(c for c in self._backend.chain if c.issuer != c.subject)
+        signature.append(x509_data_key_info((self._backend.certificate, *intermediates)))
+        root.append(signature)
+        seal(signature, self._backend, self._config)
+        return _serialize(root)
