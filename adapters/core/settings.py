@@ -11,6 +11,7 @@ import os
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -69,7 +70,7 @@ def _config_file() -> Path | None:
     return path if path.is_file() else None
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Build settings from the environment and the optional config file; keyword overrides win."""
     return Settings(_env_file=_config_file(), **overrides)  # type: ignore[call-arg]
 
