@@ -1,0 +1,210 @@
+"""The one HTTP/SOAP transport of every adapter.
+
+A :class:`SoapTransport` owns one ``requests.Session`` with a pooled connection adapter. Every
+call has a timeout (connect and read); there is no way to make an unbounded call. Library
+exceptions are translated at this boundary:
+
+- connection refused, reset, remote closed without an answer, garbage instead of HTTP, read
+  timeout, truncated body → :class:`TransportError` (retryable; ``kind`` says which);
+- an HTTP error status → :class:`HttpStatusError`, but only when the caller asks for it
+  (:meth:`HttpResult.raise_for_status`): a SOAP 1.1 Fault arrives with HTTP 500, and the SOAP
+  pipeline (``adapters.core.soap``) must see its body first.
+
+zeep uses the same session through :meth:`SoapTransport.zeep_transport` (for loading WSDLs or
+calling plain services), so pooling, timeouts and error translation are shared.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+
+from adapters.core.errors import ConfigurationError, HttpStatusError, TransportError
+
+SOAP11_CONTENT_TYPE = "text/xml; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Per-call timeouts in seconds. Both are always set: requests has no default (issue 3070)."""
+
+    connect: float = 5.0
+    """TCP connect timeout."""
+    read: float = 90.0
+    """Time allowed between bytes of the answer (the regulation's 1.5 min step norm by default)."""
+
+    def __post_init__(self) -> None:
+        if self.connect <= 0 or self.read <= 0:
+            raise ConfigurationError(f"timeouts must be positive, got connect={self.connect} read={self.read}")
+
+    def as_tuple(self) -> tuple[float, float]:
+        return (self.connect, self.read)
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    """An HTTP answer whose body was read completely."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    url: str
+    elapsed: float = 0.0
+    """Seconds from sending the request to the end of the headers (requests' ``elapsed``)."""
+
+    @property
+    def content_type(self) -> str:
+        return str(self.headers.get("Content-Type", ""))
+
+    def raise_for_status(self) -> HttpResult:
+        if self.status >= 400:
+            snippet = self.body[:200].decode("utf-8", "replace")
+            raise HttpStatusError(self.status, f"HTTP {self.status} from {self.url}: {snippet}",
+                                  url=self.url)
+        return self
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    """Connection pooling of the shared session."""
+
+    connections: int = 10
+    """Number of per-host pools kept."""
+    maxsize: int = 20
+    """Connections kept per host (concurrent calls to one host beyond this open and close)."""
+    user_agent: str = "egov-adapters/0.1"
+    extra_headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class SoapTransport:
+    """Pooled HTTP with mandatory timeouts and exception translation. Thread-safe for calls."""
+
+    def __init__(self, *, timeouts: Timeouts | None = None, pool: PoolConfig | None = None,
+                 session: requests.Session | None = None) -> None:
+        self.timeouts = timeouts or Timeouts()
+        self._pool = pool or PoolConfig()
+        self.session = session or requests.Session()
+        adapter = HTTPAdapter(pool_connections=self._pool.connections, pool_maxsize=self._pool.maxsize,
+                              max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers["User-Agent"] = self._pool.user_agent
+        self.session.headers.update(dict(self._pool.extra_headers))
+
+    # ------------------------------------------------------------------ calls
+
+    def post(self, url: str, body: bytes, *, soap_action: str | None = None,
+             headers: Mapping[str, str] | None = None, timeout: Timeouts | float | None = None,
+             raise_for_status: bool = False) -> HttpResult:
+        """POST a SOAP 1.1 envelope (or any body) and read the whole answer."""
+        hdrs = {"Content-Type": SOAP11_CONTENT_TYPE}
+        if soap_action is not None:
+            hdrs["SOAPAction"] = f'"{soap_action}"'
+        if headers:
+            hdrs.update(headers)
+        return self.request("POST", url, body=body, headers=hdrs, timeout=timeout,
+                            raise_for_status=raise_for_status)
+
+    def get(self, url: str, *, headers: Mapping[str, str] | None = None,
+            timeout: Timeouts | float | None = None, raise_for_status: bool = True) -> HttpResult:
+        return self.request("GET", url, headers=headers, timeout=timeout, raise_for_status=raise_for_status)
+
+    def request(self, method: str, url: str, *, body: bytes | None = None,
+                headers: Mapping[str, str] | None = None, timeout: Timeouts | float | None = None,
+                raise_for_status: bool = False) -> HttpResult:
+        to = self._timeout(timeout)
+        try:
+            resp = self.session.request(method, url, data=body, headers=dict(headers or {}), timeout=to,
+                                        allow_redirects=False)
+            content = resp.content  # reads the whole body; truncation surfaces here
+        except requests.exceptions.RequestException as exc:
+            raise translate_exception(exc, url) from exc
+        except (http.client.HTTPException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise translate_exception(exc, url) from exc
+        result = HttpResult(resp.status_code, dict(resp.headers), content, url,
+                            resp.elapsed.total_seconds())
+        return result.raise_for_status() if raise_for_status else result
+
+    # ------------------------------------------------------------------ zeep
+
+    def zeep_transport(self, *, timeout: Timeouts | None = None) -> Any:
+        """A zeep ``Transport`` on the same session (pool, headers), with our timeouts.
+
+        zeep's own ``load`` only reads local files when given a path; for URLs it uses this
+        session, so a WSDL fetched over HTTP gets the same timeouts.
+        """
+        from zeep.transports import Transport
+
+        to = timeout or self.timeouts
+        return Transport(session=self.session, timeout=to.connect + to.read,  # type: ignore[no-untyped-call]
+                         operation_timeout=to.read)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> SoapTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _timeout(self, timeout: Timeouts | float | None) -> tuple[float, float]:
+        if timeout is None:
+            return self.timeouts.as_tuple()
+        if isinstance(timeout, Timeouts):
+            return timeout.as_tuple()
+        if timeout <= 0:
+            raise ConfigurationError(f"timeout must be positive, got {timeout}")
+        return (min(self.timeouts.connect, timeout), float(timeout))
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """Walk ``__context__``/wrapped reasons to the innermost socket or protocol error."""
+    seen: set[int] = set()
+    cur: BaseException = exc
+    while id(cur) not in seen:
+        seen.add(id(cur))
+        nxt: BaseException | None = None
+        args = getattr(cur, "args", ())
+        for a in args:
+            if isinstance(a, BaseException):
+                nxt = a
+                break
+        if nxt is None:
+            reason = getattr(cur, "reason", None)
+            nxt = reason if isinstance(reason, BaseException) else cur.__context__
+        if nxt is None:
+            break
+        cur = nxt
+    return cur
+
+
+def translate_exception(exc: BaseException, url: str) -> TransportError:
+    """Map a requests/urllib3/socket exception to a :class:`TransportError` with a ``kind``."""
+    root = _root_cause(exc)
+    kind = "connection"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        kind = "connect-timeout"
+    elif isinstance(exc, requests.exceptions.ReadTimeout | socket.timeout | TimeoutError):
+        kind = "read-timeout"
+    elif isinstance(exc, requests.exceptions.ChunkedEncodingError) or isinstance(
+            root, http.client.IncompleteRead | urllib3.exceptions.IncompleteRead):
+        kind = "truncated"
+    elif isinstance(root, ConnectionRefusedError):
+        kind = "refused"
+    elif isinstance(root, ConnectionResetError | BrokenPipeError):
+        kind = "reset"
+    elif isinstance(root, http.client.RemoteDisconnected):
+        kind = "empty"
+    elif isinstance(root, http.client.BadStatusLine | http.client.LineTooLong):
+        kind = "garbage"
+    elif isinstance(exc, requests.exceptions.Timeout):
+        kind = "timeout"
+    return TransportError(f"{kind}: {url}: {root.__class__.__name__}: {root}", kind=kind, url=url)

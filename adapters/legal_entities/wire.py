@@ -1,0 +1,134 @@
+"""GBD UL request and response documents (``schemas/gbdul/gbdul.xsd``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from lxml import etree
+
+from adapters.core.errors import InvalidResponseError
+from adapters.legal_entities.models import (
+    Activity,
+    Address,
+    Leader,
+    LegalFounder,
+    Liquidation,
+    NaturalFounder,
+    Organisation,
+    RefValue,
+)
+
+GBDUL_NS = "http://schemas.egov-adapters.kz/gbdul/v2"
+GBDUL_XSD = "schemas/gbdul/gbdul.xsd"
+SERVICE_ID_BY_BIN = "GbdulInfoByBin_v2"
+SERVICE_ID_BY_IIN = "GbdulInfoByIin_v2"
+
+
+def q(name: str) -> str:
+    return f"{{{GBDUL_NS}}}{name}"
+
+
+def lookup_request(requestor_bin: str, number: str, *, by: str = "BIN") -> etree._Element:
+    """``Request`` (by BIN) or ``IinRequest`` (by IIN), unsigned."""
+    root = etree.Element(q("Request" if by == "BIN" else "IinRequest"), nsmap={None: GBDUL_NS})
+    etree.SubElement(root, q("RequestorBIN")).text = requestor_bin
+    etree.SubElement(root, q(by)).text = number
+    return root
+
+
+def read_status(root: etree._Element) -> tuple[str, str, str]:
+    """(code, name in Russian, name in Kazakh) of a ``Response``."""
+    status = root.find(q("Status"))
+    if status is None:
+        raise InvalidResponseError("GBD UL response has no Status", field="Status")
+    return (_req(status, "Code"), _req(status, "NameRu"), _req(status, "NameKz"))
+
+
+def _opt(parent: etree._Element, name: str) -> str | None:
+    el = parent.find(q(name))
+    return el.text.strip() if el is not None and el.text is not None else None
+
+
+def _req(parent: etree._Element, name: str) -> str:
+    value = _opt(parent, name)
+    if value is None:
+        raise InvalidResponseError(f"GBD UL response: {etree.QName(parent).localname}/{name} is missing",
+                                   field=name)
+    return value
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _ref(parent: etree._Element, name: str) -> RefValue | None:
+    el = parent.find(q(name))
+    if el is None:
+        return None
+    return RefValue(code=_req(el, "Code"), name_ru=_req(el, "NameRu"), name_kz=_req(el, "NameKz"))
+
+
+def _ref_req(parent: etree._Element, name: str) -> RefValue:
+    value = _ref(parent, name)
+    if value is None:
+        raise InvalidResponseError(f"GBD UL response: Organization/{name} is missing", field=name)
+    return value
+
+
+def _fields(el: etree._Element, names: dict[str, str]) -> dict[str, Any]:
+    return {attr: _opt(el, name) for attr, name in names.items()}
+
+
+def read_organisation(root: etree._Element) -> Organisation | None:
+    """The ``Organization`` of a schema-valid ``Response``, or None when there is none."""
+    org = root.find(q("Organization"))
+    if org is None:
+        return None
+    lead = org.find(q("OrganizationLeader"))
+    addr = org.find(q("Address"))
+    if lead is None or addr is None:
+        raise InvalidResponseError("GBD UL response: Organization without leader or address", field="Organization")
+    liq = org.find(q("Liquidation"))
+    capital = _opt(org, "AuthCapital")
+    try:
+        auth_capital = Decimal(capital) if capital is not None else None
+    except InvalidOperation as exc:
+        raise InvalidResponseError(f"AuthCapital {capital!r} is not a number", field="AuthCapital") from exc
+    founders = org.find(q("Founders"))
+    registered = _date(_req(org, "RegistrationDate"))
+    assert registered is not None
+    return Organisation(
+        bin=_req(org, "BIN"), reg_status=_ref_req(org, "RegStatus"),
+        registration_department=_ref_req(org, "RegistrationDepartment"),
+        full_name_ru=_req(org, "FullNameRu"), full_name_kz=_req(org, "FullNameKz"),
+        full_name_en=_opt(org, "FullNameEn"), short_name_ru=_req(org, "ShortNameRu"),
+        short_name_kz=_req(org, "ShortNameKz"), short_name_en=_opt(org, "ShortNameEn"),
+        registration_date=registered, registration_last_date=_date(_opt(org, "RegistrationLastDate")),
+        liquidation_date=_date(_opt(org, "LiquidationDate")), org_form=_ref_req(org, "OrgForm"),
+        form_of_law=_ref_req(org, "FormOfLaw"), private_enterprise_type=_ref(org, "PrivateEnterpriseType"),
+        tax_org_status=_ref(org, "TaxOrgStatus"),
+        liquidation=Liquidation(decision_date=dt.date.fromisoformat(_req(liq, "DecisionDate")),
+                                reason_ru=_req(liq, "ReasonRu"), reason_kz=_req(liq, "ReasonKz"))
+        if liq is not None else None,
+        parent_bin=_opt(org, "ParentBIN"),
+        leader=Leader(iin=_req(lead, "IIN"), surname=_req(lead, "SurName"), name=_req(lead, "Name"),
+                      middle_name=_opt(lead, "MiddleName"), position_ru=_req(lead, "PositionRu"),
+                      position_kz=_req(lead, "PositionKz")),
+        activities=tuple(Activity(main=_req(a, "Main") in ("true", "1"), oked=_req(a, "OKED"),
+                                  name_kz=_req(a, "ActivityNameKz"), name_ru=_req(a, "ActivityNameRu"))
+                         for a in org.findall(q("Activity"))),
+        address=Address(zip_code=_req(addr, "ZIPCode"), kato=_req(addr, "KATO"), region_ru=_req(addr, "RegionRu"),
+                        region_kz=_req(addr, "RegionKz"), city_ru=_req(addr, "CityRu"), city_kz=_req(addr, "CityKz"),
+                        street_ru=_req(addr, "StreetRu"), street_kz=_req(addr, "StreetKz"),
+                        building=_req(addr, "Building"),
+                        **_fields(addr, {"district_ru": "DistrictRu", "district_kz": "DistrictKz", "flat": "Flat",
+                                         "office": "Office"})),
+        auth_capital=auth_capital,
+        legal_founders=tuple(LegalFounder(bin=_req(f, "BIN"), name_ru=_req(f, "NameRu"), name_kz=_req(f, "NameKz"))
+                             for f in (founders.findall(q("FounderUL")) if founders is not None else [])),
+        natural_founders=tuple(NaturalFounder(iin=_req(f, "IIN"), surname=_req(f, "SurName"), name=_req(f, "Name"),
+                                              middle_name=_opt(f, "MiddleName"))
+                               for f in (founders.findall(q("FounderFL")) if founders is not None else [])),
+    )

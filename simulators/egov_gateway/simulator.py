@@ -1,0 +1,171 @@
+"""The e-Government gateway (ShEP) simulator: wiring of state, SOAP front and control API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any
+
+from lxml import etree
+
+from adapters.core.clock import SYSTEM_CLOCK, Clock
+from adapters.core.errors import ConfigurationError
+from adapters.core.trust.keystore import KeyMaterial
+from simulators.common.faults import FaultInjector
+from simulators.common.httpserver import Request, Response, Router, SimServer
+from simulators.common.request_journal import RequestJournal
+from simulators.egov_gateway.backend import GatewayBackend
+from simulators.egov_gateway.control import install_control
+from simulators.egov_gateway.front import GatewayFront
+from simulators.egov_gateway.state import (
+    AsyncRecord,
+    AsyncStore,
+    DedupStore,
+    RoutingTable,
+    SenderAccount,
+    SenderRegistry,
+)
+
+MESSAGE_TYPES = ("REQUEST", "RESPONSE", "NOTIFICATION", "UPDATE")
+
+
+class _ShiftedClock:
+    def __init__(self, base: Clock, delta: dt.timedelta) -> None:
+        self._base = base
+        self._delta = delta
+
+    def now(self) -> dt.datetime:
+        return self._base.now() + self._delta
+
+
+class GatewaySimulator:
+    """A real, concurrent ShEP gateway on 127.0.0.1.
+
+    ``key`` signs the answers (a certificate from the test PKI); ``verification`` checks the
+    requests' transport signatures (``None`` accepts unsigned requests: tools only).
+    """
+
+    SYNC_PATH = "/bip-sync-wss-gost/"
+    ASYNC_PATH = "/bip-async-wss-gost/"
+
+    def __init__(self, *, key: KeyMaterial, verification: Any | None, clock: Clock = SYSTEM_CLOCK,
+                 signature_config: Any | None = None, senders: Iterable[SenderAccount] = (),
+                 injector: FaultInjector | None = None, journal: RequestJournal | None = None,
+                 async_workers: int = 2, name: str = "gateway") -> None:
+        from adapters.core.xmlsig import SignatureConfig, SigningService
+
+        config = signature_config or SignatureConfig()
+        self.name = name
+        self.clock = clock
+        self._signing = SigningService(key, config, clock=clock)
+        stale = dt.timedelta(seconds=config.timestamp_ttl + config.clock_skew + 3600)
+        self._expired_signing = SigningService(key, config, clock=_ShiftedClock(clock, -stale))
+        self.certificate = key.certificate
+        self.senders = SenderRegistry()
+        for account in senders:
+            self.senders.add(account)
+        self.routes = RoutingTable()
+        self.dedup = DedupStore()
+        self.async_store = AsyncStore()
+        self.injector = injector or FaultInjector()
+        self.journal = journal or RequestJournal(clock=clock)
+        self._async_workers = async_workers
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
+        self.front = GatewayFront(
+            signer=self._signing.sign_envelope, expired_signer=self._expired_signing.sign_envelope,
+            verifier=verification, clock=clock, senders=self.senders, routes=self.routes, dedup=self.dedup,
+            async_store=self.async_store, injector=self.injector, journal=self.journal,
+            executor=self._get_executor)
+        self.router = Router()
+        for path, channel in ((self.SYNC_PATH, "sync"), (self.ASYNC_PATH, "async")):
+            self.router.add("POST", path, self.front.handle_post)
+            self.router.add("GET", path, self._getter(channel))
+        install_control(self.router, self)
+        self._server: SimServer | None = None
+
+    def _getter(self, channel: str) -> Any:
+        def get(req: Request) -> Response:
+            return self.front.handle_get(req, channel)
+        return get
+
+    def _get_executor(self) -> Executor:
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self._async_workers, thread_name_prefix=f"{self.name}-async")
+            return self._executor
+
+    # ------------------------------------------------------------------ registration
+
+    def register_backend(self, service_id: str, backend: GatewayBackend) -> None:
+        """Route ``service_id`` to ``backend`` (explicit registration; replaces an earlier one)."""
+        self.routes.register(service_id, backend)
+
+    def unregister_backend(self, service_id: str) -> None:
+        self.routes.unregister(service_id)
+
+    def add_sender(self, sender_id: str, password: str | None = None, *, bin: str | None = None,
+                   services: Iterable[str] | None = None) -> SenderAccount:
+        account = SenderAccount(sender_id, password, bin, frozenset(services) if services is not None else None)
+        self.senders.add(account)
+        return account
+
+    def publish(self, recipient_id: str, service_id: str, message_type: str, data: etree._Element,
+                correlation_id: str | None = None) -> str:
+        """Queue an async message (e.g. a NOTIFICATION) for ``recipient_id`` to pull with
+        ``getMessages`` and acknowledge with ``sendDeliveryNotification``; returns its messageId."""
+        if message_type not in MESSAGE_TYPES:
+            raise ConfigurationError(f"message_type must be one of {', '.join(MESSAGE_TYPES)}",
+                                     setting="message_type")
+        if message_type != "REQUEST" and not correlation_id and message_type != "NOTIFICATION":
+            raise ConfigurationError(f"a {message_type} message needs a correlation_id", setting="correlation_id")
+        now = self.clock.now()
+        record = AsyncRecord(message_id=self.async_store.new_id(), correlation_id=correlation_id,
+                             service_id=service_id, message_type=message_type, sender_id=service_id,
+                             recipient_id=recipient_id, data=etree.tostring(data), created=now, status_date=now)
+        self.async_store.add(record)
+        return record.message_id
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def reset(self) -> None:
+        """Forget dedup answers, async queues, the journal and faults (backends and senders stay)."""
+        self.dedup.reset()
+        self.async_store.reset()
+        self.journal.reset()
+        self.injector.reset()
+
+    def start(self, port: int = 0, host: str = "127.0.0.1") -> GatewaySimulator:
+        self._server = SimServer(self.router, name=self.name, host=host, port=port).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        with self._executor_lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True, cancel_futures=True)
+                self._executor = None
+
+    def __enter__(self) -> GatewaySimulator:
+        return self.start() if self._server is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise ConfigurationError("gateway simulator is not started")
+        return self._server.url
+
+    @property
+    def sync_url(self) -> str:
+        return f"{self.url}{self.SYNC_PATH}"
+
+    @property
+    def async_url(self) -> str:
+        return f"{self.url}{self.ASYNC_PATH}"

@@ -1,0 +1,255 @@
+"""The payment gateway simulator: a SOAP endpoint, a control API and fault injection on one server.
+
+Routes (all on 127.0.0.1):
+
+- ``POST {path}`` (default ``/pshep/``): the SOAP 1.1 endpoint of ``wsdl/payment/pshep.wsdl``;
+- ``/_control/payments...``: the bank's side for QA (see :mod:`simulators.payment_gateway.control`);
+- ``/_control/faults...``: the shared fault-injection API (service name ``pshep``, operation = the
+  SOAP operation, e.g. ``CreatePaymentOrder``);
+- ``/_control/journal``: the request journal.
+
+Requests are verified (WS-Security) when a ``verifier`` is given; responses are signed when a
+``signer`` is given; receipts are signed with ``receipt_signer`` (default: ``signer``) when the
+order is paid, and stored, so every later GetReceipt returns the same signed document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from typing import Any
+
+from lxml import etree
+
+from adapters.core.clock import SYSTEM_CLOCK, Clock, FrozenClock
+from adapters.core.errors import EgovError, IdentifierError, RefusalReason, SignatureRefused, XmlError
+from adapters.core.identifiers import parse_identifier
+from adapters.core.soap import body_of, payload_of, serialize
+from adapters.core.xmlparse import parse_xml
+from adapters.core.xmlsig import SigningService, VerificationService
+from simulators.common.faults import TRANSPORT_KINDS, FaultInjector, FaultSpec, install_fault_control, perform
+from simulators.common.httpserver import Request, Response, Router, SimServer
+from simulators.common.request_journal import RequestJournal, install_journal_control
+from simulators.payment_gateway import wire
+from simulators.payment_gateway.control import install_payment_control
+from simulators.payment_gateway.errors import PaymentRefusal
+from simulators.payment_gateway.state import OrderDetails, PaymentStore, StoredOrder
+
+log = logging.getLogger(__name__)
+
+SERVICE = "pshep"
+"""Service name of this simulator in fault specs and the request journal."""
+
+
+class PaymentGatewaySimulator:
+    """State (:class:`PaymentStore`), wire (:mod:`wire`), control API, faults. Start, use, stop."""
+
+    def __init__(self, *, signer: SigningService | None = None, receipt_signer: SigningService | None = None,
+                 verifier: VerificationService | None = None, clock: Clock = SYSTEM_CLOCK,
+                 auto_pay_after: dt.timedelta | None = None, db_path: str = ":memory:", path: str = "/pshep/",
+                 injector: FaultInjector | None = None, journal: RequestJournal | None = None,
+                 port: int = 0) -> None:
+        self.signer = signer
+        self.receipt_signer = receipt_signer or signer
+        self.verifier = verifier
+        self.clock = clock
+        self.path = path
+        self.store = PaymentStore(db_path, clock=clock, auto_pay_after=auto_pay_after,
+                                  receipt_factory=self._receipt)
+        self.faults = injector or FaultInjector()
+        self.journal = journal or RequestJournal(clock=clock)
+        self.router = Router()
+        self.router.add("POST", path, self.handle_soap)
+        install_payment_control(self.router, self)
+        install_fault_control(self.router, self.faults)
+        install_journal_control(self.router, self.journal)
+        self._server = SimServer(self.router, name="payment-gateway", port=port)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    @property
+    def endpoint_url(self) -> str:
+        """The SOAP endpoint, for ``PaymentGatewayClient``."""
+        return self._server.url + self.path
+
+    def start(self) -> PaymentGatewaySimulator:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+        self.store.close()
+
+    def __enter__(self) -> PaymentGatewaySimulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Empty store, no faults, empty journal (the auto-pay delay is kept)."""
+        self.store.reset()
+        self.faults.reset()
+        self.journal.reset()
+
+    # ------------------------------------------------------------------ SOAP endpoint
+
+    def handle_soap(self, req: Request) -> Response | None:
+        started = time.monotonic()
+        record: dict[str, Any] = {"method": req.method, "path": req.path, "service": SERVICE}
+        if self.faults.maintenance:
+            self.journal.record(**record, outcome="http:503", http_status=503)
+            return Response.text("payment gateway under maintenance", 503)
+        operation, message_id = _peek(req.body)
+        record.update(operation=operation, message_id=message_id)
+        spec = self.faults.pick(SERVICE, operation)
+        if spec is not None:
+            self.faults.delay(spec)
+            record.update(fault=spec.kind, fault_when=spec.when)
+        if spec is not None and spec.when == "before" and spec.kind != "latency":
+            record["outcome"] = f"injected:{spec.kind}"
+            self._journal(record, started)
+            return self._inject_before(spec, req)
+
+        envelope, backend_called = self._process(req.body)
+        record["backend_called"] = backend_called
+        if spec is not None and spec.when == "after" and spec.kind != "latency":
+            record["outcome"] = f"injected:{spec.kind}"
+            self._journal(record, started)
+            return self._inject_after(spec, req, envelope)
+        record["outcome"] = "ok" if envelope[1] is None else f"fault:{envelope[1]}"
+        self._journal(record, started)
+        return Response.xml(self._finish(envelope[0], fault=envelope[1] is not None),
+                            status=500 if envelope[1] is not None else 200)
+
+    def _process(self, body: bytes) -> tuple[tuple[etree._Element, str | None], bool]:
+        """Run the request; returns ((answer envelope, fault code or None), reached the business logic)."""
+        now = self.clock.now()
+        try:
+            root = parse_xml(body, what="payment gateway request")
+            if self.verifier is not None:
+                self._verify(body)
+            payload = payload_of(body_of(root, what="request"), what="request")
+            request = wire.read_request(payload)
+            return (wire.envelope(self._dispatch(request, now)), None), True
+        except PaymentRefusal as exc:
+            return (wire.fault_envelope(exc, now), exc.error_code), True
+        except (XmlError, EgovError) as exc:
+            refusal = PaymentRefusal("PSE001", f"message does not match the format: {exc}")
+            return (wire.fault_envelope(refusal, now), refusal.error_code), False
+        except Exception as exc:  # simulator bug: answer like the real one would, PSE909
+            log.exception("payment gateway simulator failed")
+            refusal = PaymentRefusal("PSE909", f"internal error: {exc}", server=True)
+            return (wire.fault_envelope(refusal, now), refusal.error_code), False
+
+    def _verify(self, body: bytes) -> None:
+        assert self.verifier is not None
+        try:
+            self.verifier.verify_envelope(body)
+        except SignatureRefused as exc:
+            code = {RefusalReason.MISSING_SIGNATURE: "PSE017", RefusalReason.TIMESTAMP_EXPIRED: "PSE015",
+                    RefusalReason.TIMESTAMP_MISSING: "PSE017"}.get(exc.reason, "PSE016")
+            raise PaymentRefusal(code, f"transport signature refused: {exc.detail}") from exc
+
+    def _dispatch(self, request: wire.ParsedRequest, now: dt.datetime) -> etree._Element:
+        p = request.payload
+        if request.operation == "CreatePaymentOrder":
+            details = wire.read_order_details(p)
+            _check_details(details)
+            order, created = self.store.create(details)
+            return wire.order_response("CreatePaymentOrder", order, now, created=created)
+        if request.operation == "GetPaymentStatus":
+            return wire.order_response("GetPaymentStatus", self.store.get(wire.read_key(p)), now)
+        if request.operation == "CancelPaymentOrder":
+            return wire.order_response("CancelPaymentOrder", self.store.cancel(wire.read_key(p), wire.read_reason(p)),
+                                       now)
+        # GetReceipt
+        order = self.store.get(wire.read_key(p))
+        if order.status not in ("PAID", "REFUNDED") or order.receipt_xml is None:
+            raise PaymentRefusal("PSE007", f"order {order.order_id} is {order.status}: no receipt",
+                                 order=order.order_id)
+        receipt = parse_xml(order.receipt_xml, what="stored receipt")
+        return wire.receipt_response(receipt, now)
+
+    def _receipt(self, order: StoredOrder) -> bytes:
+        doc = wire.receipt_document(order)
+        if self.receipt_signer is None:
+            return bytes(etree.tostring(doc, encoding="UTF-8"))
+        return self.receipt_signer.sign_document(doc)
+
+    def _finish(self, envelope: etree._Element, *, fault: bool = False, clock: Clock | None = None) -> bytes:
+        """Serialize, signed when a signer is configured (Faults go unsigned, like the gateway's)."""
+        if self.signer is None or fault:
+            return serialize(envelope)
+        signer = self.signer if clock is None else SigningService(self.signer.backend, self.signer.config,
+                                                                   clock=clock)
+        return signer.sign_envelope(envelope)
+
+    # ------------------------------------------------------------------ faults
+
+    def _inject_before(self, spec: FaultSpec, req: Request) -> Response | None:
+        now = self.clock.now()
+        if spec.kind in ("soap_fault", "status_code"):
+            code = spec.code or "PSE909"
+            refusal = PaymentRefusal(code, spec.message or "injected fault", server=code == "PSE909")
+            return Response.xml(serialize(wire.fault_envelope(refusal, now)), status=500)
+        if spec.kind in TRANSPORT_KINDS:
+            placeholder = serialize(wire.fault_envelope(PaymentRefusal("PSE909", "injected", server=True), now))
+            return perform(spec, req, placeholder, injector=self.faults)
+        # a signature kind is always "after" (FaultSpec forces it)
+        return Response.text(f"fault kind {spec.kind} cannot be applied before processing", 500)
+
+    def _inject_after(self, spec: FaultSpec, req: Request,
+                      answer: tuple[etree._Element, str | None]) -> Response | None:
+        envelope, fault = answer
+        if spec.kind == "missing_signature":
+            return Response.xml(serialize(envelope), status=500 if fault else 200)
+        if spec.kind == "expired_timestamp":
+            past = FrozenClock(self.clock.now() - dt.timedelta(hours=2))
+            return Response.xml(self._finish(envelope, clock=past), status=500 if fault else 200)
+        if spec.kind == "invalid_signature":
+            signed = parse_xml(self._finish(envelope), what="answer")
+            _tamper(signed)
+            return Response.xml(etree.tostring(signed, xml_declaration=True, encoding="UTF-8"))
+        if spec.kind in ("soap_fault", "status_code"):
+            return self._inject_before(spec, req)
+        return perform(spec, req, self._finish(envelope, fault=fault is not None), injector=self.faults)
+
+    def _journal(self, record: dict[str, Any], started: float) -> None:
+        self.journal.record(**record, duration_ms=(time.monotonic() - started) * 1000.0)
+
+
+def _check_details(details: OrderDetails) -> None:
+    try:
+        parse_identifier(details.payer_iin_bin, "payer/iinBin")
+    except IdentifierError as exc:
+        raise PaymentRefusal("PSE002", f"payer IIN/BIN {details.payer_iin_bin}: {exc.reason}") from exc
+    if details.currency != "KZT":
+        raise PaymentRefusal("PSE003", f"currency {details.currency} is not accepted; KZT only")
+
+
+def _peek(body: bytes) -> tuple[str | None, str | None]:
+    """Operation and messageId for fault matching and the journal, without failing on bad input."""
+    try:
+        root = parse_xml(body, what="request")
+        payload = payload_of(body_of(root))
+    except EgovError:
+        return None, None
+    op = etree.QName(payload).localname
+    return op, (payload.findtext(f"{{{wire.PAY_NS}}}requestInfo/{{{wire.PAY_NS}}}messageId") or None)
+
+
+def _tamper(envelope: etree._Element) -> None:
+    """Change the signed Body after signing: the first text node in the payload gets an extra char."""
+    body = envelope.find("{http://schemas.xmlsoap.org/soap/envelope/}Body")
+    if body is None:
+        return
+    for el in body.iter():
+        if isinstance(el.tag, str) and el.text and el.text.strip() and len(el) == 0:
+            el.text = el.text + "0" if el.text[-1].isdigit() else el.text + "x"
+            return
