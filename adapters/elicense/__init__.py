@@ -1,0 +1,65 @@
+"""Adapter of the E-licensing system: authorisation, catalogue, signed applications with attachments
+by digest, statuses (and their notifications through the gateway), decisions, signed licences,
+search (UniversalLicense) and the quality survey."""
+
+from __future__ import annotations
+
+from adapters.elicense.client import ElicenseClient
+from adapters.elicense.contract import ATTACHMENTS_MAX_TOTAL_BYTES
+from adapters.elicense.errors import (
+    AttachmentDigestMismatch,
+    AttachmentError,
+    AttachmentMissing,
+    AttachmentsTooLarge,
+    AuthorisationDenied,
+    ElicenseValidationError,
+    PaymentMissing,
+)
+from adapters.elicense.models import (
+    Address,
+    Applicant,
+    ApplicationDetails,
+    ApplicationForm,
+    ApplicationInfo,
+    Catalogue,
+    LicenseSearch,
+    MissingDocument,
+    Payment,
+    Session,
+    SignedLicence,
+    SignedRefusal,
+    StatusNotice,
+    SurveyAnswer,
+    SurveyIndicator,
+    UniversalLicenseResponse,
+)
+from adapters.elicense.notifications import StatusNotificationConsumer
+
+__all__ = [
+    "ATTACHMENTS_MAX_TOTAL_BYTES",
+    "Address",
+    "Applicant",
+    "ApplicationDetails",
+    "ApplicationForm",
+    "ApplicationInfo",
+    "AttachmentDigestMismatch",
+    "AttachmentError",
+    "AttachmentMissing",
+    "AttachmentsTooLarge",
+    "AuthorisationDenied",
+    "Catalogue",
+    "ElicenseClient",
+    "ElicenseValidationError",
+    "LicenseSearch",
+    "MissingDocument",
+    "Payment",
+    "PaymentMissing",
+    "Session",
+    "SignedLicence",
+    "SignedRefusal",
+    "StatusNotice",
+    "StatusNotificationConsumer",
+    "SurveyAnswer",
+    "SurveyIndicator",
+    "UniversalLicenseResponse",
+]

@@ -1,0 +1,426 @@
+"""Client of the E-licensing system (``wsdl/elicense/elicense.wsdl``).
+
+Every call: build the request element, validate it against the schema (a bad request fails here,
+not at the other end), POST it through the shared :class:`SoapTransport`, run the shared
+:class:`ResponsePipeline` (HTTP status → SOAP Fault → schema → payload; this service has no
+transport signature, its business documents are signed), then build the model. Signed documents
+(licence, refusal letter) are verified with the :class:`VerificationService` before they are
+returned, on their exact bytes.
+
+Retries: with a ``caller`` (:class:`ResilientCaller`) each call runs under the retry policy with the
+same message id. Registration and decisions carry an idempotency key, so repeating them is safe: the
+system answers the same application, and never issues a second licence.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from lxml import etree
+
+from adapters.core.clock import SYSTEM_CLOCK, Clock
+from adapters.core.errors import ConfigurationError, InvalidResponseError, RefusalReason, SignatureRefused
+from adapters.core.soap import ResponsePipeline, build_envelope, serialize
+from adapters.core.transport import SoapTransport, Timeouts
+from adapters.elicense import xml as X
+from adapters.elicense.contract import (
+    ATTACHMENTS_MAX_TOTAL_BYTES,
+    EL_NS,
+    ELICENSE_XSD,
+    SEARCH_SERVICE_ID,
+    UNIVERSAL_LICENSE_XSD,
+    el,
+    soap_action,
+    validate,
+)
+from adapters.elicense.errors import AttachmentDigestMismatch, AttachmentsTooLarge, map_fault
+from adapters.elicense.models import (
+    ApplicationDetails,
+    ApplicationForm,
+    ApplicationInfo,
+    AttachmentRef,
+    Catalogue,
+    LicenseSearch,
+    MissingDocument,
+    RegisteredApplicant,
+    Session,
+    SignedLicence,
+    SignedRefusal,
+    SurveyAnswer,
+    SurveyIndicator,
+    SystemInfo,
+    UniversalLicenseResponse,
+    UploadedAttachment,
+)
+
+T = TypeVar("T")
+SYSTEM = "elicense"
+
+
+def _sub(parent: etree._Element, name: str, text: object | None = None) -> etree._Element:
+    child = etree.SubElement(parent, el(name))
+    if text is not None:
+        child.text = text if isinstance(text, str) else str(text)
+    return child
+
+
+def _request(name: str) -> etree._Element:
+    return etree.Element(el(name), nsmap={None: EL_NS})
+
+
+def _der(certificate: x509.Certificate | bytes) -> str:
+    der = certificate if isinstance(certificate, bytes) else certificate.public_bytes(serialization.Encoding.DER)
+    return base64.b64encode(der).decode()
+
+
+class ElicenseClient:
+    """E-licensing: authorisation, catalogue, attachments, applications, decisions, licences, search, survey.
+
+    Build once and share (thread-safe). ``verification`` (a ``VerificationService``) verifies the
+    signed licences and refusal letters; ``caller`` adds retries, circuit breaker and journal.
+    """
+
+    def __init__(self, endpoint_url: str, *, verification: Any, search_url: str | None = None,
+                 caller: Any | None = None, transport: SoapTransport | None = None,
+                 timeouts: Timeouts | None = None, sender_id: str = "MINISTRY_EDU",
+                 clock: Clock = SYSTEM_CLOCK) -> None:
+        if not endpoint_url.startswith(("http://", "https://")):
+            raise ConfigurationError(f"E-licensing endpoint must be an http(s) URL, got {endpoint_url!r}",
+                                     setting="elicense_url")
+        if verification is None:
+            raise ConfigurationError("the E-licensing client verifies every signed document it returns: "
+                                     "verification is required", setting="verification")
+        self.endpoint_url = endpoint_url
+        self.search_url = search_url or endpoint_url.rstrip("/") + "/universal-license/"
+        self.sender_id = sender_id
+        self._verification = verification
+        self._caller = caller
+        self._own_transport = transport is None
+        self._transport = transport or SoapTransport(timeouts=timeouts or Timeouts())
+        self._clock = clock
+        self._pipeline = ResponsePipeline(None, ELICENSE_XSD, map_fault)
+        self._upload_pipeline = ResponsePipeline(None, ELICENSE_XSD, map_fault, allow_huge=True)
+        self._search_pipeline = ResponsePipeline(None, UNIVERSAL_LICENSE_XSD, map_fault)
+        self._catalogue: Catalogue | None = None
+
+    @classmethod
+    def from_settings(cls, *, verification: Any, caller: Any | None = None,
+                      settings: Any | None = None) -> ElicenseClient:
+        from adapters.core.settings import get_settings
+
+        s = settings or get_settings()
+        return cls(s.elicense_url, verification=verification, caller=caller, sender_id=s.gateway_sender_id,
+                   timeouts=Timeouts(s.connect_timeout_seconds, s.read_timeout_seconds))
+
+    def close(self) -> None:
+        if self._own_transport:
+            self._transport.close()
+
+    def __enter__(self) -> ElicenseClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ Condition 1
+
+    def register_applicant(self, certificate: x509.Certificate | bytes, password: str) -> RegisteredApplicant:
+        """First-time portal registration with the EDS certificate (its IIN/BIN becomes the login)."""
+        req = _request("RegisterApplicantRequest")
+        _sub(req, "Certificate", _der(certificate))
+        _sub(req, "Password", password)
+        p = self._call("RegisterApplicant", req)
+        return RegisteredApplicant(iin_bin=p.findtext(el("IinBin")) or "", name=p.findtext(el("Name")) or "")
+
+    def authorize_applicant(self, certificate: x509.Certificate | bytes, password: str) -> Session:
+        req = _request("AuthorizeRequest")
+        a = _sub(req, "Applicant")
+        _sub(a, "Certificate", _der(certificate))
+        _sub(a, "Password", password)
+        return self._session(self._call("Authorize", req))
+
+    def authorize_employee(self, login: str, password: str) -> Session:
+        req = _request("AuthorizeRequest")
+        e = _sub(req, "Employee")
+        _sub(e, "Login", login)
+        _sub(e, "Password", password)
+        return self._session(self._call("Authorize", req))
+
+    @staticmethod
+    def _session(p: etree._Element) -> Session:
+        expires = dt.datetime.fromisoformat((p.findtext(el("ExpiresAt")) or "").replace("Z", "+00:00"))
+        return Session(token=p.findtext(el("SessionToken")) or "", role=p.findtext(el("Role")),
+                       subject=p.findtext(el("Subject")) or "", licensor_code=p.findtext(el("LicensorCode")),
+                       expires_at=expires)
+
+    # ------------------------------------------------------------------ catalogue
+
+    def get_catalogue(self, *, refresh: bool = False) -> Catalogue:
+        """Services, licensors, activity type and territories (cached after the first call)."""
+        if self._catalogue is None or refresh:
+            self._catalogue = X.catalogue(self._call("GetCatalogue", _request("GetCatalogueRequest")))
+        return self._catalogue
+
+    # ------------------------------------------------------------------ attachments and registration
+
+    def upload_attachment(self, session: Session, file_name: str, content: bytes) -> UploadedAttachment:
+        """Upload one file; the answer's SHA-256 must be the one computed here."""
+        if len(content) > ATTACHMENTS_MAX_TOTAL_BYTES:
+            raise AttachmentsTooLarge(file_name, f"{len(content)} bytes; the total of attachments is limited to "
+                                                 f"30 MB ({ATTACHMENTS_MAX_TOTAL_BYTES} bytes)")
+        req = _request("UploadAttachmentRequest")
+        _sub(req, "SessionToken", session.token)
+        _sub(req, "FileName", file_name)
+        _sub(req, "Content", base64.b64encode(content).decode())
+        p = self._call("UploadAttachment", req, pipeline=self._upload_pipeline)
+        uploaded = UploadedAttachment(id=p.findtext(el("AttachmentId")) or "", file_name=file_name,
+                                      sha256=p.findtext(el("Sha256")) or "", size=int(p.findtext(el("Size")) or 0))
+        local = hashlib.sha256(content).hexdigest()
+        if uploaded.sha256 != local or uploaded.size != len(content):
+            raise AttachmentDigestMismatch(file_name, f"the system stored SHA-256 {uploaded.sha256} "
+                                                      f"({uploaded.size} bytes), the file has {local} "
+                                                      f"({len(content)} bytes)")
+        return uploaded
+
+    @staticmethod
+    def attachment_refs(files: Mapping[str, bytes]) -> tuple[AttachmentRef, ...]:
+        """References (name, SHA-256, size) for the signed application; checks the 30 MB total."""
+        refs = tuple(AttachmentRef(file_name=n, sha256=hashlib.sha256(c).hexdigest(), size=len(c))
+                     for n, c in files.items())
+        total = sum(r.size for r in refs)
+        if total > ATTACHMENTS_MAX_TOTAL_BYTES:
+            raise AttachmentsTooLarge("attachments", f"{total} bytes in total; at most 30 MB "
+                                                     f"({ATTACHMENTS_MAX_TOTAL_BYTES} bytes)")
+        return refs
+
+    @staticmethod
+    def application_document(form: ApplicationForm) -> etree._Element:
+        """The unsigned ``Application`` document (validated against the schema)."""
+        doc = X.application_document(form)
+        validate(doc, what="application")
+        return doc
+
+    def sign_application(self, form: ApplicationForm, signing: Any) -> bytes:
+        """The application signed (enveloped XML-DSig) with ``signing`` (a ``SigningService``)."""
+        signed: bytes = signing.sign_document(self.application_document(form))
+        return signed
+
+    def register_application(self, session: Session, signed_application: bytes, *,
+                             idempotency_key: str) -> ApplicationInfo:
+        """Register a signed application. The same key always answers the same application number."""
+        req = _request("RegisterApplicationRequest")
+        _sub(req, "SessionToken", session.token)
+        _sub(req, "IdempotencyKey", idempotency_key)
+        _sub(req, "SignedApplication", base64.b64encode(signed_application).decode())
+        p = self._call("RegisterApplication", req, message_id=idempotency_key)
+        return X.application_info(self._one(p, "Application"))
+
+    def submit_application(self, session: Session, form: ApplicationForm, signing: Any, *,
+                           files: Mapping[str, bytes] | None = None, idempotency_key: str) -> ApplicationInfo:
+        """Upload ``files``, reference them by digest in the form, sign it, register it."""
+        files = files or {}
+        refs = self.attachment_refs(files)
+        for name, content in files.items():
+            self.upload_attachment(session, name, content)
+        signed = self.sign_application(form.model_copy(update={"attachments": refs}), signing)
+        return self.register_application(session, signed, idempotency_key=idempotency_key)
+
+    # ------------------------------------------------------------------ reading applications
+
+    def get_application(self, session: Session, number: str) -> ApplicationDetails:
+        req = _request("GetApplicationRequest")
+        _sub(req, "SessionToken", session.token)
+        _sub(req, "ApplicationNumber", number)
+        return self._details(self._call("GetApplication", req))
+
+    def list_applications(self, session: Session, status: str | None = None) -> list[ApplicationInfo]:
+        req = _request("ListApplicationsRequest")
+        _sub(req, "SessionToken", session.token)
+        if status:
+            _sub(req, "Status", status)
+        p = self._call("ListApplications", req)
+        return [X.application_info(a) for a in p.findall(el("Application"))]
+
+    # ------------------------------------------------------------------ provider
+
+    def start_processing(self, session: Session, number: str) -> ApplicationInfo:
+        req = _request("StartProcessingRequest")
+        _sub(req, "SessionToken", session.token)
+        _sub(req, "ApplicationNumber", number)
+        return X.application_info(self._one(self._call("StartProcessing", req), "Application"))
+
+    def issue(self, session: Session, number: str, *, idempotency_key: str, special_conditions: str | None = None,
+              validity_end: dt.date | None = None) -> ApplicationDetails:
+        """Decision to issue: the answer carries the signed licence (verified here)."""
+        req = self._decide_request(session, number, idempotency_key)
+        issue = _sub(req, "Issue")
+        if special_conditions:
+            _sub(issue, "SpecialConditions", special_conditions)
+        if validity_end:
+            _sub(issue, "ValidityEndDate", validity_end.isoformat())
+        return self._details(self._call("Decide", req, message_id=idempotency_key))
+
+    def refuse(self, session: Session, number: str, missing: Sequence[MissingDocument], *,
+               idempotency_key: str) -> ApplicationDetails:
+        """Decision to refuse, with the missing documents and a comment for each."""
+        req = self._decide_request(session, number, idempotency_key)
+        refuse = _sub(req, "Refuse")
+        for m in missing:
+            node = _sub(refuse, "MissingDocument")
+            _sub(node, "Document", m.document)
+            _sub(node, "Comment", m.comment)
+        return self._details(self._call("Decide", req, message_id=idempotency_key))
+
+    @staticmethod
+    def _decide_request(session: Session, number: str, key: str) -> etree._Element:
+        req = _request("DecideRequest")
+        _sub(req, "SessionToken", session.token)
+        _sub(req, "ApplicationNumber", number)
+        _sub(req, "IdempotencyKey", key)
+        return req
+
+    # ------------------------------------------------------------------ licences
+
+    def get_licence(self, number: str) -> SignedLicence:
+        req = _request("GetLicenceRequest")
+        _sub(req, "LicenceNumber", number)
+        p = self._call("GetLicence", req)
+        signed = self._b64(p, "SignedLicence")
+        assert signed is not None
+        return self.verify_licence(signed, status=p.findtext(el("Status")))
+
+    def verify_licence(self, data: bytes, *, status: str | None = None) -> SignedLicence:
+        """Verify a signed licence: signature, certificate (trust, validity, revocation), role
+        first-head, and the signer's BIN equal to the issuing body's."""
+        root, signer = self._verify(data, "Licence")
+        model = X.licence(root)
+        self._check_issuer(signer, model.issuing_body.bin, f"licence {model.number}")
+        return SignedLicence(xml=data, signer=signer, licence=model, status=status)
+
+    def verify_refusal(self, data: bytes) -> SignedRefusal:
+        root, signer = self._verify(data, "RefusalLetter")
+        letter = X.refusal_letter(root)
+        self._check_issuer(signer, letter.state_body.bin, f"refusal of application {letter.application_number}")
+        return SignedRefusal(xml=data, signer=signer, letter=letter)
+
+    @staticmethod
+    def _check_issuer(signer: Any, body_bin: str, what: str) -> None:
+        """The head who signed must belong to the issuing body (BIN in the certificate)."""
+        found = getattr(signer, "bin", None)
+        if found != body_bin:
+            raise SignatureRefused(RefusalReason.BIN_MISMATCH,
+                                   f"{what} is signed by a certificate with BIN {found}, the issuing body's BIN "
+                                   f"is {body_bin}", expected=body_bin, found=found)
+
+    def _verify(self, data: bytes, expected: str) -> tuple[etree._Element, Any]:
+        verified = self._verification.verify_document(data, required_roles=("first-head",))
+        root = verified.root
+        if root.tag != el(expected):
+            raise InvalidResponseError(f"expected a signed <{expected}>, got <{etree.QName(root).localname}>",
+                                       field=expected)
+        validate(verified.signed_root, what=expected)
+        return root, verified.signer
+
+    # ------------------------------------------------------------------ search
+
+    def search(self, criteria: LicenseSearch | None = None, **kwargs: Any) -> UniversalLicenseResponse:
+        """UniversalLicenseRequest: by IIN/BIN, licence number, issue date, activity codes, licensor, name."""
+        crit = criteria or LicenseSearch(**kwargs)
+        message_id = str(uuid.uuid4())
+        info = SystemInfo(message_id=message_id, message_date=self._clock.now(), message_type="Request",
+                          service_id=SEARCH_SERVICE_ID, sender_id=self.sender_id, signature_type="None")
+        req = X.universal_license_request(crit, info)
+        p = self._call("GetUniversalLicenses", req, url=self.search_url, pipeline=self._search_pipeline,
+                       message_id=message_id)
+        return X.universal_license_response(p)
+
+    # ------------------------------------------------------------------ survey
+
+    def submit_survey(self, session: Session, number: str, service_quality: SurveyAnswer | str,
+                      information_quality: SurveyAnswer | str) -> None:
+        req = _request("SubmitSurveyRequest")
+        _sub(req, "SessionToken", session.token)
+        _sub(req, "ApplicationNumber", number)
+        _sub(req, "ServiceQuality", SurveyAnswer(service_quality).value)
+        _sub(req, "InformationQuality", SurveyAnswer(information_quality).value)
+        self._call("SubmitSurvey", req)
+
+    def survey_indicators(self, service_code: str | None = None) -> list[SurveyIndicator]:
+        from decimal import Decimal
+
+        req = _request("GetSurveyIndicatorsRequest")
+        if service_code:
+            _sub(req, "ServiceCode", service_code)
+        p = self._call("GetSurveyIndicators", req)
+        out = []
+        for ind in p.findall(el("Indicator")):
+            def t(name: str, node: etree._Element = ind) -> str:
+                return node.findtext(el(name)) or ""
+            out.append(SurveyIndicator(
+                service_code=t("ServiceCode"), question=t("Question"),  # type: ignore[arg-type]
+                answers=int(t("Answers")), satisfied=int(t("Satisfied")), partly_satisfied=int(t("PartlySatisfied")),
+                not_satisfied=int(t("NotSatisfied")), satisfied_share=Decimal(t("SatisfiedShare")),
+                partly_satisfied_share=Decimal(t("PartlySatisfiedShare")),
+                satisfied_or_partly_share=Decimal(t("SatisfiedOrPartlyShare"))))
+        return out
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _details(self, p: etree._Element) -> ApplicationDetails:
+        info = X.application_info(self._one(p, "Application"))
+        lic = self._b64(p, "SignedLicence")
+        ref = self._b64(p, "SignedRefusal")
+        return ApplicationDetails(application=info, licence=self.verify_licence(lic) if lic else None,
+                                  refusal=self.verify_refusal(ref) if ref else None)
+
+    @staticmethod
+    def _one(p: etree._Element, name: str) -> etree._Element:
+        node = p.find(el(name))
+        if node is None:
+            raise InvalidResponseError(f"answer has no <{name}>", field=name)
+        return node
+
+    @staticmethod
+    def _b64(p: etree._Element, name: str) -> bytes | None:
+        text = p.findtext(el(name))
+        if not text:
+            return None
+        try:
+            return base64.b64decode(text, validate=True)
+        except ValueError as exc:
+            raise InvalidResponseError(f"<{name}> is not base64: {exc}", field=name) from exc
+
+    def _call(self, operation: str, payload: etree._Element, *, url: str | None = None,
+              pipeline: ResponsePipeline | None = None, message_id: str | None = None) -> etree._Element:
+        validate(payload, what=f"{operation} request")
+        body = serialize(build_envelope(payload))
+        target = url or self.endpoint_url
+        pipe = pipeline or self._pipeline
+
+        def attempt(timeout: float | None, record: Callable[[bytes, bytes], None]) -> etree._Element:
+            result = self._transport.post(target, body, soap_action=soap_action(operation),
+                                          timeout=timeout)
+            record(body, result.body)
+            return pipe.process(result, what=f"E-licensing {operation} answer").payload
+
+        if self._caller is None:
+            return attempt(None, lambda _q, _r: None)
+        from adapters.core.resilience import Attempt, CallContext
+
+        ctx = CallContext(system=SYSTEM, service=operation, operation=operation,
+                          message_id=message_id or str(uuid.uuid4()), idempotent=True)
+
+        def one(a: Attempt) -> etree._Element:
+            def record(q: bytes, r: bytes) -> None:
+                a.request_bytes, a.response_bytes = q, r
+            return attempt(a.context.timeout, record)
+
+        result: etree._Element = self._caller.call(ctx, one)
+        return result

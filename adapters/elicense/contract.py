@@ -1,0 +1,59 @@
+"""The E-licensing contract files (``wsdl/elicense``, ``schemas/elicense``): paths, namespaces, validation.
+
+Shared by the adapter and the simulator so that both speak exactly the contract in the files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lxml import etree
+
+from adapters.contracts import schema_errors
+from adapters.core.errors import SchemaValidationError
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_DIR = ROOT / "schemas" / "elicense"
+WSDL_PATH = ROOT / "wsdl" / "elicense" / "elicense.wsdl"
+
+EL_NS = "http://elicense.kz/Elicense/v10/Types"
+UL_NS = "http://elicense.kz/UniversalLicense/v10/Types"
+IFACE_NS = "http://elicense.kz/Elicense/v10/Interfaces"
+SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+
+ATTACHMENTS_MAX_TOTAL_BYTES = 30 * 1024 * 1024
+"""The memo's limit on the total size of an application's attachments: 30 MB = 31,457,280 bytes."""
+
+SEARCH_SERVICE_ID = "ElicenseUniversalLicense"
+STATUS_NOTIFICATION_SERVICE_ID = "ElicenseStatusNotification"
+
+
+def el(name: str) -> str:
+    """Clark name in the E-licensing types namespace."""
+    return f"{{{EL_NS}}}{name}"
+
+
+def ul(name: str) -> str:
+    """Clark name in the UniversalLicense namespace."""
+    return f"{{{UL_NS}}}{name}"
+
+
+def soap_action(operation: str) -> str:
+    port = "IUniversalLicense" if operation == "GetUniversalLicenses" else "IElicense"
+    return f"{IFACE_NS}/{port}/{operation}"
+
+
+ELICENSE_XSD = "schemas/elicense/elicense.xsd"
+UNIVERSAL_LICENSE_XSD = "schemas/elicense/universal-license.xsd"
+
+
+def validate(element: etree._Element, *, what: str) -> None:
+    """Validate against the schema of the element's namespace.
+
+    Raises :class:`SchemaValidationError` naming the first problem.
+    """
+    relative = UNIVERSAL_LICENSE_XSD if etree.QName(element).namespace == UL_NS else ELICENSE_XSD
+    errors = schema_errors(relative, element)
+    if errors:
+        raise SchemaValidationError(f"{what} does not match the E-licensing schema: {errors[0]}", what=what)

@@ -1,0 +1,92 @@
+"""The E-licensing simulator assembled: backend + SOAP front + control API on one SimServer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+
+from adapters.core.clock import SYSTEM_CLOCK, Clock
+from adapters.core.db import make_engine
+from adapters.core.trust.keystore import KeyMaterial
+from simulators.common.faults import FaultInjector
+from simulators.common.httpserver import Request, Response, Router, SimServer
+from simulators.common.request_journal import RequestJournal
+from simulators.elicense import catalogue as cat
+from simulators.elicense.backend import BackendConfig, DocumentVerifier, ElicenseBackend, Publisher
+from simulators.elicense.control import install_control
+from simulators.elicense.errors import ElicenseFault
+from simulators.elicense.soap import ElicenseSoapFront
+
+SOAP_PATH = "/elicense/"
+SEARCH_PATH = "/elicense/universal-license/"
+LICENCE_PATH = "/elicense/licences/"
+
+
+class ElicenseSimulator:
+    """E-licensing on 127.0.0.1: SOAP at ``/elicense/`` (and ``/elicense/universal-license/``),
+    signed licences at ``/elicense/licences/<number>``, control API at ``/_control/``.
+
+    ``verifier`` checks applicants' signatures (a ``VerificationService`` with the trust layer);
+    ``head_key`` gives the key of a licensor's first head (signs licences and refusal letters);
+    ``system_key`` signs status notices; ``gateway`` (``GatewaySimulator``) receives them.
+    """
+
+    def __init__(self, *, verifier: DocumentVerifier, head_key: Callable[[cat.Licensor], KeyMaterial],
+                 system_key: KeyMaterial, gateway: Publisher | None = None, engine: Engine | None = None,
+                 database_url: str = "sqlite://", config: BackendConfig | None = None,
+                 clock: Clock = SYSTEM_CLOCK, port: int = 0) -> None:
+        self.injector = FaultInjector()
+        self.journal = RequestJournal(clock=clock)
+        self.backend = ElicenseBackend(engine or make_engine(database_url), verifier=verifier, head_key=head_key,
+                                       system_key=system_key, publisher=gateway, config=config or BackendConfig(),
+                                       clock=clock)
+        self.router = Router()
+        self._server: SimServer | None = None
+        self._port = port
+        self.front = ElicenseSoapFront(self.backend, injector=self.injector, journal=self.journal, clock=clock,
+                                       base_url=lambda: self.url)
+        self.router.add("POST", SOAP_PATH, self.front.handle)
+        self.router.add("POST", SEARCH_PATH, self.front.handle)
+        self.router.add("GET", LICENCE_PATH, self._licence_document)
+        install_control(self.router, self.backend, self.injector, self.journal)
+
+    def _licence_document(self, req: Request) -> Response:
+        number = req.path.rstrip("/").rsplit("/", 1)[-1]
+        try:
+            return Response.xml(self.backend.licence(number).document)
+        except ElicenseFault as exc:
+            return Response.text(str(exc), 404)
+
+    @property
+    def url(self) -> str:
+        """Base URL (``http://127.0.0.1:<port>``); empty before start."""
+        return self._server.url if self._server else ""
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.url}{SOAP_PATH}"
+
+    @property
+    def search_endpoint(self) -> str:
+        return f"{self.url}{SEARCH_PATH}"
+
+    def start(self) -> ElicenseSimulator:
+        self._server = SimServer(self.router, name="elicense", port=self._port).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def reset(self) -> None:
+        self.backend.reset()
+        self.injector.reset()
+        self.journal.reset()
+
+    def __enter__(self) -> ElicenseSimulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
