@@ -1,0 +1,313 @@
+"""Bench e: the gateway simulator under 64 concurrent clients for a bounded time.
+
+The simulator runs in a **subprocess** (``python -m bench.gateway_load --serve DIR``), so that the
+load generator does not share a GIL with it; it verifies every request's WS-Security signature
+(chain checked, revocation "none"), routes it to an :class:`EchoBackend` and signs every answer,
+as in the tests.
+
+The load generator holds 64 threads, each with its own keep-alive HTTP/1.1 connection. The signed
+``SendMessage`` requests (each with its own messageId, so the gateway's deduplication never
+short-cuts one) are signed *before* the timed window: the client's signing cost is bench a's
+subject, and signing inside the window would put the generator, not the simulator, on the
+critical path of a 2-core machine. Replies are checked for HTTP 200 and status SCSS001, not
+verified (same reason). The run stops after ``duration`` seconds or when the signed requests run
+out, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import http.client
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from bench import (
+    ECHO_SERVICE,
+    SENDER_BIN,
+    SENDER_ID,
+    SENDER_PASSWORD,
+    BenchKeys,
+    Row,
+    make_keys,
+    percentile,
+)
+
+CLIENTS = 64
+P12_PASSWORD = "bench"
+TARGET_P99_MS = 100.0
+
+
+# --------------------------------------------------------------------------- server side (subprocess)
+
+def write_server_keys(keys: BenchKeys) -> Path:
+    """Files the server subprocess loads: the gateway's PKCS#12, the root and the issuing CA."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    where = keys.directory / "gateway-server"
+    where.mkdir(exist_ok=True)
+    (where / "gateway.p12").write_bytes(keys.gateway.to_pkcs12(P12_PASSWORD))
+    (where / "ca.pem").write_bytes(keys.pki.root_certificate.public_bytes(Encoding.PEM))
+    (where / "issuing.pem").write_bytes(keys.pki.issuing_certificate.public_bytes(Encoding.PEM))
+    return where
+
+
+def serve(directory: Path) -> None:
+    """Run the gateway simulator until stdin closes; print its sync URL as one JSON line."""
+    from adapters.core.trust.keystore import KeyMaterial
+    from adapters.core.trust.revocation import RevocationChecker, RevocationPolicy
+    from adapters.core.trust.validator import CertificateValidator
+    from adapters.core.xmlsig import VerificationService
+    from simulators.egov_gateway import EchoBackend, GatewaySimulator
+
+    key = KeyMaterial.from_pkcs12(directory / "gateway.p12", P12_PASSWORD)
+    validator = CertificateValidator.from_files([directory / "ca.pem"], [directory / "issuing.pem"],
+                                                revocation=RevocationChecker(RevocationPolicy.NONE))
+    sim = GatewaySimulator(key=key, verification=VerificationService(validator))
+    sim.add_sender(SENDER_ID, SENDER_PASSWORD, bin=SENDER_BIN)
+    sim.register_backend(ECHO_SERVICE, EchoBackend())
+    sim.start()
+    try:
+        print(json.dumps({"url": sim.sync_url}), flush=True)
+        sys.stdin.read()  # until the parent closes our stdin
+    finally:
+        sim.stop()
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen[bytes]
+    url: str
+    log: IO[bytes]
+
+    def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.log.close()
+
+
+def start_server(keys: BenchKeys) -> ServerProcess:
+    directory = write_server_keys(keys)
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    log = (directory / "server.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "bench.gateway_load", "--serve", str(directory)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        process.wait(timeout=10)
+        log.close()
+        raise RuntimeError(f"gateway simulator subprocess did not start; see {directory / 'server.log'}")
+    return ServerProcess(process, json.loads(line)["url"], log)
+
+
+# --------------------------------------------------------------------------- load generator
+
+def signed_requests(keys: BenchKeys, count: int) -> list[bytes]:
+    """``count`` signed SendMessage envelopes, each with its own messageId."""
+    import zeep
+
+    from adapters.contracts import SYNC_WSDL, contract_path
+    from adapters.core.xmlsig import SigningService
+    from bench.signed_call import application_data
+
+    client = zeep.Client(str(contract_path(SYNC_WSDL)))
+    template = client.create_message(client.service, "SendMessage", request={
+        "requestInfo": {"messageId": str(uuid.uuid4()), "serviceId": ECHO_SERVICE,
+                        "messageDate": dt.datetime.now(dt.UTC),
+                        "sender": {"senderId": SENDER_ID, "password": SENDER_PASSWORD}},
+        "requestData": {"data": application_data()},
+    })
+    signing = SigningService(keys.client.key_material)
+    out: list[bytes] = []
+    for _ in range(count):
+        envelope = copy.deepcopy(template)
+        message_id = envelope.find(".//requestInfo/messageId")
+        assert message_id is not None
+        message_id.text = str(uuid.uuid4())
+        out.append(signing.sign_envelope(envelope))
+    return out
+
+
+@dataclass
+class LoadResult:
+    latencies: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    elapsed: float = 0.0
+    exhausted: bool = False
+
+    @property
+    def completed(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+
+def generate_load(url: str, requests: list[bytes], *, clients: int = CLIENTS, duration: float = 10.0) -> LoadResult:
+    parts = urlsplit(url)
+    host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path
+    lock = threading.Lock()
+    cursor = iter(requests)
+    result = LoadResult()
+    start_gate = threading.Barrier(clients + 1)
+    deadline = [0.0]
+
+    def take() -> bytes | None:
+        with lock:
+            if time.perf_counter() >= deadline[0]:
+                return None
+            body = next(cursor, None)
+            if body is None:
+                result.exhausted = True
+            return body
+
+    def error(kind: str) -> None:
+        with lock:
+            result.errors[kind] = result.errors.get(kind, 0) + 1
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        mine: list[float] = []
+        start_gate.wait()
+        try:
+            while (body := take()) is not None:
+                started = time.perf_counter()
+                try:
+                    conn.request("POST", path, body=body, headers={
+                        "Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"SendMessage"'})
+                    resp = conn.getresponse()
+                    answer = resp.read()
+                except (OSError, http.client.HTTPException) as exc:
+                    error(type(exc).__name__)
+                    conn.close()
+                    conn = http.client.HTTPConnection(host, port, timeout=30)
+                    continue
+                took = time.perf_counter() - started
+                if resp.status != 200:
+                    error(f"HTTP {resp.status}")
+                elif b"SCSS001" not in answer:
+                    error("status other than SCSS001")
+                else:
+                    mine.append(took)
+        finally:
+            conn.close()
+            with lock:
+                result.latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker, name=f"load-{i}", daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    began = time.perf_counter()
+    deadline[0] = began + duration
+    start_gate.wait()
+    for t in threads:
+        t.join(timeout=duration + 60)
+    result.elapsed = time.perf_counter() - began
+    return result
+
+
+def run(quick: bool = False, keys: BenchKeys | None = None, *, duration: float = 10.0,
+        max_requests: int = 7000) -> list[Row]:
+    keys = keys or make_keys()
+    if quick:
+        duration, max_requests = 1.0, 80
+    server = start_server(keys)
+    try:
+        bodies = signed_requests(keys, max_requests + 20)
+        warm = generate_load(server.url, bodies[:20], clients=4, duration=30.0)
+        result = generate_load(server.url, bodies[20:], clients=CLIENTS, duration=duration)
+    finally:
+        server.stop()
+    if warm.error_count:
+        raise RuntimeError(f"gateway simulator refused the warm-up requests: {warm.errors}")
+    rate = result.completed / result.elapsed if result.elapsed else 0.0
+    lat = result.latencies
+    p50 = percentile(lat, 50) * 1e3 if lat else None
+    p99 = percentile(lat, 99) * 1e3 if lat else None
+    why_stop = "the signed requests ran out" if result.exhausted else "the time bound"
+    window = f"{CLIENTS} clients, {result.elapsed:.1f} s (stopped by {why_stop}), {result.completed} answers"
+    return [
+        Row(bench="e", figure="gateway sim, 64 clients: throughput", value=rate, unit="req/s", note=window),
+        Row(bench="e", figure="gateway sim, 64 clients: latency p50", value=p50, unit="ms"),
+        Row(bench="e", figure="gateway sim, 64 clients: latency p99", value=p99, unit="ms",
+            target=f"< {TARGET_P99_MS:g} ms", met=None if p99 is None else p99 < TARGET_P99_MS),
+        Row(bench="e", figure="gateway sim, 64 clients: errors", value=float(result.error_count), unit="",
+            target="0", met=result.error_count == 0,
+            note=", ".join(f"{k}: {v}" for k, v in sorted(result.errors.items()))),
+    ]
+
+
+def profile(requests: int = 600, top: int = 30) -> str:
+    """cProfile summary of the simulator's work per request (its handler called in-process, no HTTP)."""
+    import cProfile
+    import io
+    import pstats
+
+    from adapters.core.xmlsig import VerificationService
+    from simulators.common.httpserver import Request
+    from simulators.egov_gateway import EchoBackend, GatewaySimulator
+
+    keys = make_keys()
+    sim = GatewaySimulator(key=keys.gateway.key_material, verification=VerificationService(keys.validator()))
+    sim.add_sender(SENDER_ID, SENDER_PASSWORD, bin=SENDER_BIN)
+    sim.register_backend(ECHO_SERVICE, EchoBackend())
+    bodies = signed_requests(keys, requests + 20)
+
+    def handle(body: bytes) -> None:
+        req = Request("POST", GatewaySimulator.SYNC_PATH, {}, {"Content-Type": "text/xml"}, body,
+                      None, "127.0.0.1")  # type: ignore[arg-type]
+        resp = sim.front.handle_post(req)
+        if resp is None or resp.status != 200:
+            raise RuntimeError(f"simulator answered {resp and resp.status}")
+
+    for body in bodies[:20]:
+        handle(body)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for body in bodies[20:]:
+        handle(body)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+def main(argv: list[str] | None = None) -> Any:
+    parser = argparse.ArgumentParser(prog="python -m bench.gateway_load")
+    parser.add_argument("--serve", type=Path, help="run the simulator subprocess (internal)")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="profile the simulator's handler in-process")
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve(args.serve)
+        return None
+    if args.profile:
+        print(profile())
+        return None
+    from bench import print_rows
+
+    print_rows(run(quick=args.quick))
+    return None
+
+
+if __name__ == "__main__":
+    main()
