@@ -51,13 +51,30 @@ def _compile(path: str) -> etree.XMLSchema:
     return etree.XMLSchema(doc)
 
 
+_loaded: dict[tuple[str | None, str], tuple[etree.XMLSchema, threading.Lock]] = {}
+"""Compiled schemas by (``EGOV_CONTRACTS_DIR``, relative path), each with its validation lock.
+
+Looked up without touching the file system: resolving the root and stat-ing the file on every
+call cost more than the validation itself (bench a). The override is part of the key, so
+pointing ``EGOV_CONTRACTS_DIR`` elsewhere still loads (and checks) the other copy.
+"""
+
+
+def _schema_entry(relative: str) -> tuple[etree.XMLSchema, threading.Lock]:
+    key = (os.environ.get(ENV_VAR), relative)
+    entry = _loaded.get(key)
+    if entry is None:
+        with _schema_lock:
+            entry = _loaded.get(key)
+            if entry is None:
+                entry = (_compile(str(contract_path(relative))), threading.Lock())
+                _loaded[key] = entry
+    return entry
+
+
 def load_schema(relative: str) -> etree.XMLSchema:
     """A compiled XML schema (cached; lxml schemas may be used from several threads for validation)."""
-    with _schema_lock:
-        return _compile(str(contract_path(relative)))
-
-
-_validate_locks: dict[str, threading.Lock] = {}
+    return _schema_entry(relative)[0]
 
 
 def schema_errors(relative: str, element: etree._Element) -> list[str]:
@@ -65,9 +82,7 @@ def schema_errors(relative: str, element: etree._Element) -> list[str]:
 
     Validation runs under a per-schema lock: the schema's ``error_log`` is shared state.
     """
-    schema = load_schema(relative)
-    with _schema_lock:
-        lock = _validate_locks.setdefault(relative, threading.Lock())
+    schema, lock = _schema_entry(relative)
     with lock:
         if schema.validate(element):
             return []

@@ -62,8 +62,12 @@ def write_server_keys(keys: BenchKeys) -> Path:
     return where
 
 
-def serve(directory: Path) -> None:
-    """Run the gateway simulator until stdin closes; print its sync URL as one JSON line."""
+def serve(directory: Path, *, port: int = 0, reuse_port: bool = False) -> None:
+    """Run the gateway simulator until stdin closes; print its sync URL as one JSON line.
+
+    ``reuse_port``: listen with ``SO_REUSEPORT`` (``port`` 0 for the first worker, then the port
+    it got for the others), so that several worker processes share the port.
+    """
     from adapters.core.trust.keystore import KeyMaterial
     from adapters.core.trust.revocation import RevocationChecker, RevocationPolicy
     from adapters.core.trust.validator import CertificateValidator
@@ -76,9 +80,9 @@ def serve(directory: Path) -> None:
     sim = GatewaySimulator(key=key, verification=VerificationService(validator))
     sim.add_sender(SENDER_ID, SENDER_PASSWORD, bin=SENDER_BIN)
     sim.register_backend(ECHO_SERVICE, EchoBackend())
-    sim.start()
+    sim.start(port, reuse_port=reuse_port)
     try:
-        print(json.dumps({"url": sim.sync_url}), flush=True)
+        print(json.dumps({"url": sim.sync_url, "port": int(urlsplit(sim.url).port or 0)}), flush=True)
         sys.stdin.read()  # until the parent closes our stdin
     finally:
         sim.stop()
@@ -86,36 +90,62 @@ def serve(directory: Path) -> None:
 
 @dataclass
 class ServerProcess:
-    process: subprocess.Popen[bytes]
+    """The simulator's worker process(es), all listening on one port."""
+
+    processes: list[subprocess.Popen[bytes]]
     url: str
-    log: IO[bytes]
+    logs: list[IO[bytes]]
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes]
 
     def stop(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.log.close()
+        for process in self.processes:
+            if process.stdin is not None:
+                process.stdin.close()
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        for log in self.logs:
+            log.close()
 
 
-def start_server(keys: BenchKeys) -> ServerProcess:
-    directory = write_server_keys(keys)
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[1])
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    log = (directory / "server.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "bench.gateway_load", "--serve", str(directory)],
+def _spawn(directory: Path, index: int, extra: list[str], env: dict[str, str]) \
+        -> tuple[subprocess.Popen[bytes], IO[bytes], dict[str, Any]]:
+    log = (directory / f"server-{index}.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "bench.gateway_load", "--serve", str(directory), *extra],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env)
     assert process.stdout is not None
     line = process.stdout.readline()
     if not line:
         process.wait(timeout=10)
         log.close()
-        raise RuntimeError(f"gateway simulator subprocess did not start; see {directory / 'server.log'}")
-    return ServerProcess(process, json.loads(line)["url"], log)
+        raise RuntimeError(f"gateway simulator subprocess did not start; see {directory / f'server-{index}.log'}")
+    return process, log, json.loads(line)
+
+
+def start_server(keys: BenchKeys, workers: int = 1) -> ServerProcess:
+    """The simulator in ``workers`` subprocesses sharing one port (``SO_REUSEPORT`` when > 1)."""
+    directory = write_server_keys(keys)
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    shared = ["--reuse-port"] if workers > 1 else []
+    first, log, hello = _spawn(directory, 0, shared, env)
+    server = ServerProcess([first], hello["url"], [log])
+    try:
+        for index in range(1, workers):
+            process, log, _ = _spawn(directory, index, [*shared, "--port", str(hello["port"])], env)
+            server.processes.append(process)
+            server.logs.append(log)
+    except BaseException:
+        server.stop()
+        raise
+    return server
 
 
 # --------------------------------------------------------------------------- load generator
@@ -225,27 +255,40 @@ def generate_load(url: str, requests: list[bytes], *, clients: int = CLIENTS, du
     return result
 
 
-def run(quick: bool = False, keys: BenchKeys | None = None, *, duration: float = 10.0,
-        max_requests: int = 7000) -> list[Row]:
-    keys = keys or make_keys()
-    if quick:
-        duration, max_requests = 1.0, 80
-    server = start_server(keys)
+WORKERS = 2
+"""Simulator processes sharing the port in the main figures (one per core of the 2-core machine)."""
+
+
+def _load(keys: BenchKeys, bodies: list[bytes], *, workers: int, duration: float) -> LoadResult:
+    server = start_server(keys, workers)
     try:
-        bodies = signed_requests(keys, max_requests + 20)
-        warm = generate_load(server.url, bodies[:20], clients=4, duration=30.0)
-        result = generate_load(server.url, bodies[20:], clients=CLIENTS, duration=duration)
+        # warm every worker (the kernel spreads connections over them): a few requests per connection
+        warm = generate_load(server.url, bodies[:8 * workers], clients=4 * workers, duration=30.0)
+        result = generate_load(server.url, bodies[8 * workers:], clients=CLIENTS, duration=duration)
     finally:
         server.stop()
     if warm.error_count:
         raise RuntimeError(f"gateway simulator refused the warm-up requests: {warm.errors}")
+    return result
+
+
+def run(quick: bool = False, keys: BenchKeys | None = None, *, duration: float = 10.0,
+        max_requests: int = 12000, workers: int = WORKERS, single: bool = True) -> list[Row]:
+    """The main rows with ``workers`` simulator processes; with ``single``, also the throughput
+    and p99 of one process, for comparison (its own run of the same length)."""
+    keys = keys or make_keys()
+    if quick:
+        duration, max_requests = 1.0, 80
+    bodies = signed_requests(keys, max_requests + 8 * workers)
+    result = _load(keys, bodies, workers=workers, duration=duration)
     rate = result.completed / result.elapsed if result.elapsed else 0.0
     lat = result.latencies
     p50 = percentile(lat, 50) * 1e3 if lat else None
     p99 = percentile(lat, 99) * 1e3 if lat else None
     why_stop = "the signed requests ran out" if result.exhausted else "the time bound"
-    window = f"{CLIENTS} clients, {result.elapsed:.1f} s (stopped by {why_stop}), {result.completed} answers"
-    return [
+    window = (f"{CLIENTS} clients, {workers} simulator process{'es' if workers > 1 else ''} on one port, "
+              f"{result.elapsed:.1f} s (stopped by {why_stop}), {result.completed} answers")
+    rows = [
         Row(bench="e", figure="gateway sim, 64 clients: throughput", value=rate, unit="req/s", note=window),
         Row(bench="e", figure="gateway sim, 64 clients: latency p50", value=p50, unit="ms"),
         Row(bench="e", figure="gateway sim, 64 clients: latency p99", value=p99, unit="ms",
@@ -254,6 +297,15 @@ def run(quick: bool = False, keys: BenchKeys | None = None, *, duration: float =
             target="0", met=result.error_count == 0,
             note=", ".join(f"{k}: {v}" for k, v in sorted(result.errors.items()))),
     ]
+    if single and workers > 1:
+        # the same requests: a fresh simulator process has no dedup memory of them
+        one = _load(keys, bodies, workers=1, duration=duration)
+        one_rate = one.completed / one.elapsed if one.elapsed else 0.0
+        one_p99 = percentile(one.latencies, 99) * 1e3 if one.latencies else None
+        rows.append(Row(bench="e", figure="gateway sim, 64 clients, 1 process: throughput", value=one_rate,
+                        unit="req/s", note=f"p50 {percentile(one.latencies, 50) * 1e3:.0f} ms, "
+                        f"p99 {one_p99:.0f} ms, errors {one.error_count}" if one.latencies else "no answers"))
+    return rows
 
 
 def profile(requests: int = 600, top: int = 30) -> str:
@@ -294,18 +346,21 @@ def profile(requests: int = 600, top: int = 30) -> str:
 def main(argv: list[str] | None = None) -> Any:
     parser = argparse.ArgumentParser(prog="python -m bench.gateway_load")
     parser.add_argument("--serve", type=Path, help="run the simulator subprocess (internal)")
+    parser.add_argument("--port", type=int, default=0, help="with --serve: the port to listen on (internal)")
+    parser.add_argument("--reuse-port", action="store_true", help="with --serve: SO_REUSEPORT (internal)")
+    parser.add_argument("--workers", type=int, default=WORKERS, help="simulator processes sharing the port")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--profile", action="store_true", help="profile the simulator's handler in-process")
     args = parser.parse_args(argv)
     if args.serve:
-        serve(args.serve)
+        serve(args.serve, port=args.port, reuse_port=args.reuse_port)
         return None
     if args.profile:
         print(profile())
         return None
     from bench import print_rows
 
-    print_rows(run(quick=args.quick))
+    print_rows(run(quick=args.quick, workers=args.workers))
     return None
 
 

@@ -149,9 +149,103 @@ def start_gateway(ctx: SimContext) -> RunningSimulator:
                                         "control": f"{sim.url}/_control/"}, sim.stop, sim)
 
 
+def _needs(ctx: SimContext, name: str, who: str) -> Any:
+    running = ctx.running.get(name)
+    if running is None:
+        raise ConfigurationError(f"the {who} simulator needs the {name} simulator", setting=who)
+    return running.obj
+
+
+def start_legal_entities(ctx: SimContext) -> RunningSimulator:
+    """The Legal Entities register behind the gateway (``GbdulInfoByBin_v2``, ``GbdulInfoByIin_v2``)."""
+    from adapters.core.trust.validator import CertificateValidator
+    from adapters.core.xmlsig import SigningService, VerificationService
+    from simulators.landscape import REGISTER_BIN, SYSTEM_IIN
+    from simulators.legal_entities import LegalEntitiesBackend, LegalEntitiesState
+
+    pki = _needs(ctx, "pki", "legal_entities")
+    gateway = _needs(ctx, "gateway", "legal_entities")
+    section = ctx.section("legal_entities")
+    key = pki.issue(iin=SYSTEM_IIN, bin=REGISTER_BIN, org="LEGAL ENTITIES REGISTER (SIMULATOR)").key_material
+    state = LegalEntitiesState(section["fixtures"]) if section.get("fixtures") else LegalEntitiesState()
+    backend = LegalEntitiesBackend(state, signer=SigningService(key),
+                                   verifier=VerificationService(CertificateValidator([pki.root_certificate],
+                                                                                     [pki.issuing_certificate])),
+                                   expect_requestor_bin=True)
+    backend.register(gateway)
+    return RunningSimulator("legal_entities", {"control": f"{gateway.url}/_control/legal-entities"},
+                            lambda: None, backend)
+
+
+def start_payment_gateway(ctx: SimContext) -> RunningSimulator:
+    from adapters.core.settings import get_settings
+    from adapters.core.trust.validator import CertificateValidator
+    from adapters.core.xmlsig import SigningService, VerificationService
+    from simulators.landscape import PAYMENT_GATEWAY_BIN, SYSTEM_IIN
+    from simulators.payment_gateway import PaymentGatewaySimulator
+
+    pki = _needs(ctx, "pki", "payment_gateway")
+    key = pki.issue(iin=SYSTEM_IIN, bin=PAYMENT_GATEWAY_BIN, org="PAYMENT GATEWAY (SIMULATOR)").key_material
+    sim = PaymentGatewaySimulator(
+        signer=SigningService(key),
+        verifier=VerificationService(CertificateValidator([pki.root_certificate], [pki.issuing_certificate])),
+        port=_port(ctx, "payment_gateway", get_settings().payment_gateway_url))
+    sim.start()
+    ctx.env["EGOV_PAYMENT_GATEWAY_URL"] = sim.endpoint_url
+    return RunningSimulator("payment_gateway", {"soap": sim.endpoint_url, "control": f"{sim.url}/_control/"},
+                            sim.stop, sim)
+
+
+def start_elicense(ctx: SimContext) -> RunningSimulator:
+    """E-licensing, verifying applicants' signatures with OCSP then CRL, notifying through the gateway."""
+    from adapters.core.settings import get_settings
+    from adapters.core.trust.revocation import RevocationChecker, RevocationPolicy
+    from adapters.core.trust.validator import CertificateValidator
+    from adapters.core.xmlsig import VerificationService
+    from simulators.elicense import ElicenseSimulator
+    from simulators.landscape import ELICENSE_BIN, SYSTEM_IIN, HeadKeys
+
+    pki = _needs(ctx, "pki", "elicense")
+    gateway = _needs(ctx, "gateway", "elicense")
+    validator = CertificateValidator([pki.root_certificate], [pki.issuing_certificate],
+                                     revocation=RevocationChecker(RevocationPolicy.OCSP_THEN_CRL, timeout=5.0))
+    system = pki.issue(iin=SYSTEM_IIN, bin=ELICENSE_BIN, org="E-LICENSING (SIMULATOR)").key_material
+    sim = ElicenseSimulator(verifier=VerificationService(validator), head_key=HeadKeys(pki), system_key=system,
+                            gateway=gateway, port=_port(ctx, "elicense", get_settings().elicense_url))
+    sim.start()
+    ctx.env["EGOV_ELICENSE_URL"] = sim.endpoint
+    return RunningSimulator("elicense", {"soap": sim.endpoint, "control": f"{sim.url}/_control/"}, sim.stop, sim)
+
+
+def manifest(ctx: SimContext) -> Any:
+    """The landscape manifest (``adapters.procedure.clients.Endpoints``) of what ``ctx`` runs, so that
+    ``egov flow run --manifest`` can drive the running simulators; None unless all of them run."""
+    from simulators.landscape import ELICENSE_BIN, PAYMENT_GATEWAY_BIN, REGISTER_BIN, landscape_endpoints
+
+    if not {"pki", "gateway", "legal_entities", "payment_gateway", "elicense"} <= set(ctx.running):
+        return None
+    pki, gateway = ctx.running["pki"].obj, ctx.running["gateway"].obj
+    return landscape_endpoints(
+        pki=pki, pki_url=ctx.running["pki"].urls["crl/ocsp"], gateway=gateway,
+        payment=ctx.running["payment_gateway"].obj, elicense=ctx.running["elicense"].obj,
+        keystore=Path(ctx.env["EGOV_KEYSTORE_PATH"]), keystore_password=ctx.env["EGOV_KEYSTORE_PASSWORD"],
+        sender_id=ctx.env["EGOV_GATEWAY_SENDER_ID"], sender_password=ctx.env["EGOV_GATEWAY_SENDER_PASSWORD"],
+        requestor_bin=_requestor_bin(), gateway_bin=GATEWAY_BIN, payment_gateway_bin=PAYMENT_GATEWAY_BIN,
+        register_bin=REGISTER_BIN, elicense_bin=ELICENSE_BIN)
+
+
+def _requestor_bin() -> str:
+    from adapters.core.settings import get_settings
+
+    return get_settings().requestor_bin
+
+
 def default_registry() -> SimulatorRegistry:
     """Every simulator ``egov sim up`` knows, in start order. Add new ones here."""
     registry = SimulatorRegistry()
     registry.register("pki", start_pki)
     registry.register("gateway", start_gateway)
+    registry.register("legal_entities", start_legal_entities)
+    registry.register("payment_gateway", start_payment_gateway)
+    registry.register("elicense", start_elicense)
     return registry

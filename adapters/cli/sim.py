@@ -27,7 +27,7 @@ def sim_up(config_file: Path | None, workdir: Path | None, only: tuple[str, ...]
     """Start every registered simulator on 127.0.0.1, print their URLs, stop on Ctrl-C."""
     import yaml
 
-    from simulators.registry import SimContext, default_registry, stop_all
+    from simulators.registry import SimContext, default_registry, manifest, stop_all
 
     config: dict[str, Any] = {}
     if config_file is not None:
@@ -45,6 +45,10 @@ def sim_up(config_file: Path | None, workdir: Path | None, only: tuple[str, ...]
     for sim in running:
         for label, url in sim.urls.items():
             click.echo(f"{sim.name:<16} {label:<10} {url}")
+    endpoints = manifest(ctx)
+    if endpoints is not None:
+        path = endpoints.write(workdir / "landscape.json")
+        click.echo(f"\n# for `egov flow run --manifest`: {path}")
     click.echo("\n# for `egov call gateway`:")
     for key, value in ctx.env.items():
         click.echo(f"export {key}='{value}'")

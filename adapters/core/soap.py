@@ -34,7 +34,7 @@ from adapters.core.errors import (
     XmlError,
 )
 from adapters.core.transport import HttpResult
-from adapters.core.xmlparse import NS, parse_xml
+from adapters.core.xmlparse import DEFAULT_MAX_BYTES, NS, parse_xml
 
 SOAP_ENV = NS["soap"]
 _Q_ENVELOPE = f"{{{SOAP_ENV}}}Envelope"
@@ -129,6 +129,28 @@ def xml_datetime(value: dt.datetime) -> str:
 
 
 # --------------------------------------------------------------------------- pipeline
+
+_PLAIN_PARSE_MAX_BYTES = 50_000
+"""libxml2's name-length limit without ``huge_tree``: a smaller document cannot reach it."""
+_PLAIN_PARSE_MAX_DEPTH = 256
+"""libxml2's nesting limit without ``huge_tree``."""
+
+
+def verifier_input(raw: bytes, envelope: etree._Element, *, parsed_huge: bool) -> bytes | etree._Element:
+    """What to hand ``verify_envelope``: the envelope already parsed, rather than the bytes again.
+
+    The element is handed over only when the verifier's own parse of ``raw`` (hardened, with or
+    without ``allow_huge``) is certain to give the same tree, so that every refusal stays what
+    it was: ``raw`` was parsed without ``huge_tree`` (the strictest settings), or it is too small
+    and has too few elements to reach any limit that ``huge_tree`` lifts (size, name length,
+    nesting depth). Otherwise the bytes are passed, and the verifier parses them as before.
+    """
+    if not parsed_huge and len(raw) <= DEFAULT_MAX_BYTES:
+        return envelope
+    if len(raw) <= _PLAIN_PARSE_MAX_BYTES and raw.count(b"<") <= _PLAIN_PARSE_MAX_DEPTH:
+        return envelope
+    return raw
+
 
 class EnvelopeVerifier(Protocol):
     """What the pipeline needs from ``adapters.core.xmlsig.VerificationService``."""
@@ -230,7 +252,8 @@ class ResponsePipeline:
         verified: Any = None
         if self.verifier is not None:
             try:
-                verified = self.verifier.verify_envelope(result.body, **self.verify_kwargs)
+                verified = self.verifier.verify_envelope(
+                    verifier_input(result.body, envelope, parsed_huge=self.allow_huge), **self.verify_kwargs)
             except SignatureRefused as exc:
                 raise ResponseRefusedError(exc, what=what, url=result.url) from exc
             signed_body = getattr(verified, "body", None)

@@ -12,13 +12,20 @@ exceptions are translated at this boundary:
 
 zeep uses the same session through :meth:`SoapTransport.zeep_transport` (for loading WSDLs or
 calling plain services), so pooling, timeouts and error translation are shared.
+
+A body too large to hold in memory (an attachment upload) is posted as a :class:`StreamedBody`:
+chunks produced on demand with their total length declared up front, so the request carries an
+exact ``Content-Length`` (the simulators' server, like many SOAP stacks, does not read chunked
+bodies) and only one chunk at a time is in memory. Same session, timeouts and error translation;
+a source that fails or produces a different length raises :class:`StreamedBodyError` instead of
+leaving the server waiting.
 """
 
 from __future__ import annotations
 
 import http.client
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +33,7 @@ import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
-from adapters.core.errors import ConfigurationError, HttpStatusError, TransportError
+from adapters.core.errors import ConfigurationError, HttpStatusError, TransportError, ValidationError
 
 SOAP11_CONTENT_TYPE = "text/xml; charset=utf-8"
 
@@ -71,6 +78,57 @@ class HttpResult:
         return self
 
 
+class StreamedBodyError(ValidationError):
+    """A streamed request body could not be produced as declared (its source failed, or yielded more
+    or fewer bytes than the declared length). Local, not a network failure: not retryable.
+
+    ``field`` names the body (e.g. the attachment's file name).
+    """
+
+    retryable = False
+
+
+@dataclass(frozen=True)
+class StreamedBody:
+    """A request body produced in chunks, with its exact length known before sending.
+
+    ``source`` is called once per send (so a retry re-reads the data from the start) and yields
+    ``bytes``-like chunks whose lengths add up to ``length``. requests sees ``__len__`` and sends
+    ``Content-Length`` instead of chunked transfer encoding.
+    """
+
+    length: int
+    """Total bytes the source yields."""
+    source: Callable[[], Iterable[bytes]]
+    name: str = "body"
+    """What the body is (named in :class:`StreamedBodyError`)."""
+
+    def __post_init__(self) -> None:
+        if self.length < 0:
+            raise ConfigurationError(f"streamed body {self.name!r}: negative length {self.length}")
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self) -> Iterator[bytes]:
+        sent = 0
+        try:
+            for chunk in self.source():
+                sent += len(chunk)
+                if sent > self.length:
+                    raise StreamedBodyError(self.name, f"the source yielded more than the declared "
+                                                       f"{self.length} bytes")
+                if chunk:
+                    yield chunk
+        except StreamedBodyError:
+            raise
+        except Exception as exc:  # the source's own failure (e.g. a file read), not the network's
+            raise StreamedBodyError(self.name, f"the source failed after {sent} of {self.length} bytes: "
+                                               f"{exc.__class__.__name__}: {exc}") from exc
+        if sent != self.length:
+            raise StreamedBodyError(self.name, f"the source yielded {sent} bytes, {self.length} were declared")
+
+
 @dataclass(frozen=True)
 class PoolConfig:
     """Connection pooling of the shared session."""
@@ -100,10 +158,11 @@ class SoapTransport:
 
     # ------------------------------------------------------------------ calls
 
-    def post(self, url: str, body: bytes, *, soap_action: str | None = None,
+    def post(self, url: str, body: bytes | StreamedBody, *, soap_action: str | None = None,
              headers: Mapping[str, str] | None = None, timeout: Timeouts | float | None = None,
              raise_for_status: bool = False) -> HttpResult:
-        """POST a SOAP 1.1 envelope (or any body) and read the whole answer."""
+        """POST a SOAP 1.1 envelope (or any body; a :class:`StreamedBody` is sent chunk by chunk)
+        and read the whole answer."""
         hdrs = {"Content-Type": SOAP11_CONTENT_TYPE}
         if soap_action is not None:
             hdrs["SOAPAction"] = f'"{soap_action}"'
@@ -116,12 +175,17 @@ class SoapTransport:
             timeout: Timeouts | float | None = None, raise_for_status: bool = True) -> HttpResult:
         return self.request("GET", url, headers=headers, timeout=timeout, raise_for_status=raise_for_status)
 
-    def request(self, method: str, url: str, *, body: bytes | None = None,
+    def request(self, method: str, url: str, *, body: bytes | StreamedBody | None = None,
                 headers: Mapping[str, str] | None = None, timeout: Timeouts | float | None = None,
                 raise_for_status: bool = False) -> HttpResult:
         to = self._timeout(timeout)
+        data: bytes | StreamedBody | None = body
+        if isinstance(body, StreamedBody) and body.length == 0:
+            data = b"".join(body)  # requests would send an empty iterable chunked; checks the source too
         try:
-            resp = self.session.request(method, url, data=body, headers=dict(headers or {}), timeout=to,
+            # StreamedBodyError (a source failure) is no requests/urllib3/OS exception: it passes
+            # through untranslated, and urllib3 drops the half-written connection
+            resp = self.session.request(method, url, data=data, headers=dict(headers or {}), timeout=to,
                                         allow_redirects=False)
             content = resp.content  # reads the whole body; truncation surfaces here
         except requests.exceptions.RequestException as exc:

@@ -57,7 +57,11 @@ def parse_xml(data: bytes | str, *, allow_huge: bool = False, max_bytes: int | N
 
     ``what`` names the input in error messages ("request", "response", "licence"...).
     """
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+    except UnicodeEncodeError as exc:  # lone surrogates in a str cannot be XML
+        raise MalformedXmlError(f"{what}: text is not encodable as UTF-8 ({exc.reason})",
+                                reason="encoding") from exc
     limit = max_bytes if max_bytes is not None else (HUGE_MAX_BYTES if allow_huge else DEFAULT_MAX_BYTES)
     if len(raw) > limit:
         raise UnsafeXmlError(f"{what}: {len(raw)} bytes is over the limit of {limit} bytes",

@@ -2,9 +2,13 @@
 
 zeep is used for what it does well and nothing else: it is built **once** per process from the
 packaged WSDL (no network), builds request bodies (``create_message``) and deserializes verified
-answers. HTTP goes through :class:`adapters.core.transport.SoapTransport` and every answer goes
-through :class:`adapters.core.soap.ResponsePipeline` (HTTP status → Fault → signature → schema →
-model), never through zeep's own reply handling (which checks signatures before Faults).
+answers. On the sync ``SendMessage`` hot path zeep renders a request template once and the
+answer is read with lxml after the schema check (:mod:`adapters.egov_gateway.fastpath`), with
+zeep's own deserialisation as the fallback for anything unusual.
+
+HTTP goes through :class:`adapters.core.transport.SoapTransport` and every answer goes through
+:class:`adapters.core.soap.ResponsePipeline` (HTTP status → Fault → signature → schema → model),
+never through zeep's own reply handling (which checks signatures before Faults).
 
 Every request is signed (WS-Security, Timestamp, Body) on every attempt; every attempt of a call
 carries the same messageId, so the gateway's deduplication makes retries safe.
@@ -28,6 +32,7 @@ from adapters.core.soap import ProcessedResponse, ResponsePipeline, build_envelo
 from adapters.core.transport import SoapTransport, Timeouts
 from adapters.egov_gateway.codes import SUCCESS
 from adapters.egov_gateway.errors import StatusCodeError, map_fault
+from adapters.egov_gateway.fastpath import SendMessageTemplate, data_is_plain, read_sync_answer
 from adapters.egov_gateway.models import (
     AsyncMessage,
     GatewayStatus,
@@ -53,6 +58,20 @@ def _zeep_client(wsdl_relative: str) -> Any:
     # zeep does not build its own session with no timeout.
     transport = Transport(timeout=5, operation_timeout=5)  # type: ignore[no-untyped-call]
     return zeep.Client(str(contract_path(wsdl_relative)), transport=transport)  # type: ignore[no-untyped-call]
+
+
+@lru_cache(maxsize=4)
+def _send_message_template(wsdl_relative: str) -> SendMessageTemplate:
+    """The SendMessage request rendered once by the WSDL's zeep client (see ``fastpath``)."""
+    return SendMessageTemplate.from_zeep(_zeep_client(wsdl_relative))
+
+
+@lru_cache(maxsize=1)
+def _zeep_datetime() -> Any:
+    """zeep's ``xsd:dateTime`` reader, so that fast-path dates are read exactly as zeep reads them."""
+    from zeep.xsd.types.builtins import DateTime
+
+    return DateTime().pythonvalue  # type: ignore[no-untyped-call]
 
 
 def _operation(client: Any, name: str) -> Any:
@@ -113,6 +132,7 @@ class GatewayClient:
                                                 verify_kwargs=verify_kwargs)
         self._sync = _zeep_client(SYNC_WSDL)
         self._async = _zeep_client(ASYNC_WSDL)
+        self._send_template = _send_message_template(SYNC_WSDL)
 
     @classmethod
     def from_settings(cls, *, signing: Any, verification: Any, caller: Any | None = None,
@@ -152,22 +172,13 @@ class GatewayClient:
             raise ValidationError("serviceId", "required")
         message_id = message_id or str(uuid.uuid4())
         message_date = self._clock.now()
-        request = {
-            "requestInfo": {
-                "messageId": message_id, "correlationId": correlation_id, "serviceId": service_id,
-                "messageDate": message_date, "routeId": route_id, "sender": self._sender(),
-                "properties": [{"key": k, "value": v} for k, v in (properties or {}).items()],
-            },
-            "requestData": {"data": ""},
-        }
-        envelope = self._sync.create_message(self._sync.service, "SendMessage", request=request)
-        holder = envelope.find(".//requestData/data")
-        if holder is None:  # pragma: no cover - the WSDL guarantees it
-            raise ConfigurationError("SyncChannel.wsdl did not produce requestData/data")
-        holder.text = None
-        if data is not None:
-            holder.append(copy.deepcopy(data))
-        unsigned = etree.tostring(envelope)
+        # the envelope zeep's create_message renders, from the template it rendered once
+        built = self._send_template.build(
+            message_id=message_id, correlation_id=correlation_id, service_id=service_id,
+            message_date=message_date, route_id=route_id, sender_id=self.sender_id, password=self._password,
+            properties=properties, data=data)
+        # unusual data (comments, CDATA, large) goes to the signer as bytes, re-parsed as it always was
+        unsigned: bytes | etree._Element = built if data_is_plain(data) else etree.tostring(built)
 
         def attempt(number: int, attempt_timeout: float | None, record: Callable[[bytes, bytes], None]) \
                 -> SyncResponse:
@@ -301,9 +312,9 @@ class GatewayClient:
         envelope = self._async.create_message(self._async.service, operation, request=request)
         return bytes(etree.tostring(envelope))
 
-    def _exchange(self, url: str, operation: str, unsigned: bytes, pipeline: ResponsePipeline,
+    def _exchange(self, url: str, operation: str, unsigned: bytes | etree._Element, pipeline: ResponsePipeline,
                   timeout: float | None, record: Callable[[bytes, bytes], None]) -> ProcessedResponse:
-        signed = self._signing.sign_envelope(unsigned)  # fresh Timestamp on every attempt
+        signed = self._signing.sign_envelope(unsigned)  # a copy, with a fresh Timestamp, on every attempt
         record(signed, b"")
         result = self._transport.post(url, signed, soap_action=operation, timeout=timeout)
         record(signed, result.body)
@@ -338,13 +349,20 @@ class GatewayClient:
             raise InvalidResponseError(f"{operation} answer cannot be read: {exc}") from exc
 
     def _sync_response(self, processed: ProcessedResponse, attempts: int) -> SyncResponse:
-        r = self._deserialize(self._sync, "SendMessage", processed)
-        info = r.responseInfo
+        fast = read_sync_answer(processed.payload, _zeep_datetime())
+        if fast is not None:
+            message_id, correlation_id = fast.message_id, fast.correlation_id
+            response_date, session_id = fast.response_date, fast.session_id
+            status = GatewayStatus(code=fast.status_code, message=fast.status_message)
+        else:  # anything the fast reader does not vouch for is read by zeep, as before
+            info = self._deserialize(self._sync, "SendMessage", processed).responseInfo
+            message_id, correlation_id = str(info.messageId), _text(info.correlationId)
+            response_date, session_id = info.responseDate, _text(info.sessionId)
+            status = GatewayStatus(code=str(info.status.code), message=str(info.status.message or ""))
         return SyncResponse(
-            message_id=str(info.messageId), correlation_id=_text(info.correlationId),
-            response_date=_as_utc(info.responseDate),
-            status=GatewayStatus(code=str(info.status.code), message=str(info.status.message or "")),
-            session_id=_text(info.sessionId), data=_first_element(processed.payload.find("response/responseData/data")),
+            message_id=message_id, correlation_id=correlation_id, response_date=_as_utc(response_date),
+            status=status, session_id=session_id,
+            data=_first_element(processed.payload.find("response/responseData/data")),
             signer=getattr(processed.verified, "signer", None), attempts=attempts)
 
     def _async_messages(self, processed: ProcessedResponse) -> list[AsyncMessage]:

@@ -7,6 +7,10 @@ transport signature, its business documents are signed), then build the model. S
 (licence, refusal letter) are verified with the :class:`VerificationService` before they are
 returned, on their exact bytes.
 
+Attachments are streamed (:mod:`adapters.elicense.upload`): given as bytes, a path or a binary
+file object, digested in chunks and posted as ``prefix + base64 chunks + suffix`` of the
+schema-valid request envelope, so a 30 MB submission never holds a whole file (or its base64).
+
 Retries: with a ``caller`` (:class:`ResilientCaller`) each call runs under the retry policy with the
 same message id. Registration and decisions carry an idempotency key, so repeating them is safe: the
 system answers the same application, and never issues a second licence.
@@ -16,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -28,7 +31,7 @@ from lxml import etree
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError, InvalidResponseError, RefusalReason, SignatureRefused
 from adapters.core.soap import ResponsePipeline, build_envelope, serialize
-from adapters.core.transport import SoapTransport, Timeouts
+from adapters.core.transport import SoapTransport, StreamedBody, StreamedBodyError, Timeouts
 from adapters.elicense import xml as X
 from adapters.elicense.contract import (
     ATTACHMENTS_MAX_TOTAL_BYTES,
@@ -40,7 +43,7 @@ from adapters.elicense.contract import (
     soap_action,
     validate,
 )
-from adapters.elicense.errors import AttachmentDigestMismatch, AttachmentsTooLarge, map_fault
+from adapters.elicense.errors import AttachmentDigestMismatch, AttachmentError, map_fault
 from adapters.elicense.models import (
     ApplicationDetails,
     ApplicationForm,
@@ -58,6 +61,14 @@ from adapters.elicense.models import (
     SystemInfo,
     UniversalLicenseResponse,
     UploadedAttachment,
+)
+from adapters.elicense.upload import (
+    Attachment,
+    AttachmentSource,
+    placeholder,
+    prepare,
+    split_envelope,
+    streamed_envelope,
 )
 
 T = TypeVar("T")
@@ -170,35 +181,47 @@ class ElicenseClient:
 
     # ------------------------------------------------------------------ attachments and registration
 
-    def upload_attachment(self, session: Session, file_name: str, content: bytes) -> UploadedAttachment:
-        """Upload one file; the answer's SHA-256 must be the one computed here."""
-        if len(content) > ATTACHMENTS_MAX_TOTAL_BYTES:
-            raise AttachmentsTooLarge(file_name, f"{len(content)} bytes; the total of attachments is limited to "
-                                                 f"30 MB ({ATTACHMENTS_MAX_TOTAL_BYTES} bytes)")
-        req = _request("UploadAttachmentRequest")
-        _sub(req, "SessionToken", session.token)
-        _sub(req, "FileName", file_name)
-        _sub(req, "Content", base64.b64encode(content).decode())
-        p = self._call("UploadAttachment", req, pipeline=self._upload_pipeline)
+    def upload_attachment(self, session: Session, file_name: str,
+                          content: AttachmentSource | Attachment) -> UploadedAttachment:
+        """Upload one file (bytes, a path or a binary file object), streamed; the answer's SHA-256
+        and size must be the ones computed here. Over 30 MB: :class:`AttachmentsTooLarge`, nothing sent."""
+        att = content if isinstance(content, Attachment) else Attachment(file_name, content)
+        local = att.sha256  # before sending: a retry re-reads the file, the server must see these bytes
+        marker = placeholder()
+        req = self._upload_request(session, file_name, marker)
+        validate(req, what="UploadAttachment request")
+        prefix, suffix = split_envelope(serialize(build_envelope(req)), marker)
+        body = streamed_envelope(prefix, att, suffix)
+        try:
+            # the journal digests the envelope with the placeholder: the content is named by its SHA-256
+            p = self._exchange("UploadAttachment", body, journal=prefix + marker.encode() + suffix,
+                               pipeline=self._upload_pipeline)
+        except StreamedBodyError as exc:
+            cause = exc.__cause__
+            reason = cause.reason if isinstance(cause, AttachmentError) else f"could not be sent: {exc.reason}"
+            raise AttachmentError(file_name, reason) from exc
         uploaded = UploadedAttachment(id=p.findtext(el("AttachmentId")) or "", file_name=file_name,
                                       sha256=p.findtext(el("Sha256")) or "", size=int(p.findtext(el("Size")) or 0))
-        local = hashlib.sha256(content).hexdigest()
-        if uploaded.sha256 != local or uploaded.size != len(content):
+        if uploaded.sha256 != local or uploaded.size != att.size:
             raise AttachmentDigestMismatch(file_name, f"the system stored SHA-256 {uploaded.sha256} "
                                                       f"({uploaded.size} bytes), the file has {local} "
-                                                      f"({len(content)} bytes)")
+                                                      f"({att.size} bytes)")
         return uploaded
 
     @staticmethod
-    def attachment_refs(files: Mapping[str, bytes]) -> tuple[AttachmentRef, ...]:
-        """References (name, SHA-256, size) for the signed application; checks the 30 MB total."""
-        refs = tuple(AttachmentRef(file_name=n, sha256=hashlib.sha256(c).hexdigest(), size=len(c))
-                     for n, c in files.items())
-        total = sum(r.size for r in refs)
-        if total > ATTACHMENTS_MAX_TOTAL_BYTES:
-            raise AttachmentsTooLarge("attachments", f"{total} bytes in total; at most 30 MB "
-                                                     f"({ATTACHMENTS_MAX_TOTAL_BYTES} bytes)")
-        return refs
+    def _upload_request(session: Session, file_name: str, content_base64: str) -> etree._Element:
+        """The ``UploadAttachmentRequest`` (built once here; streamed uploads fill ``Content`` in)."""
+        req = _request("UploadAttachmentRequest")
+        _sub(req, "SessionToken", session.token)
+        _sub(req, "FileName", file_name)
+        _sub(req, "Content", content_base64)
+        return req
+
+    @staticmethod
+    def attachment_refs(files: Mapping[str, AttachmentSource]) -> tuple[AttachmentRef, ...]:
+        """References (name, SHA-256, size) for the signed application; checks the 30 MB total
+        (from the sizes, before reading any file) and digests each file in chunks."""
+        return tuple(a.ref() for a in prepare(files.items(), limit=ATTACHMENTS_MAX_TOTAL_BYTES))
 
     @staticmethod
     def application_document(form: ApplicationForm) -> etree._Element:
@@ -223,12 +246,14 @@ class ElicenseClient:
         return X.application_info(self._one(p, "Application"))
 
     def submit_application(self, session: Session, form: ApplicationForm, signing: Any, *,
-                           files: Mapping[str, bytes] | None = None, idempotency_key: str) -> ApplicationInfo:
-        """Upload ``files``, reference them by digest in the form, sign it, register it."""
-        files = files or {}
-        refs = self.attachment_refs(files)
-        for name, content in files.items():
-            self.upload_attachment(session, name, content)
+                           files: Mapping[str, AttachmentSource] | None = None,
+                           idempotency_key: str) -> ApplicationInfo:
+        """Upload ``files`` (bytes, paths or binary file objects; streamed), reference them by
+        digest in the form, sign it, register it. Each file is digested once."""
+        attachments = prepare((files or {}).items(), limit=ATTACHMENTS_MAX_TOTAL_BYTES)
+        refs = tuple(a.ref() for a in attachments)
+        for att in attachments:
+            self.upload_attachment(session, att.file_name, att)
         signed = self.sign_application(form.model_copy(update={"attachments": refs}), signing)
         return self.register_application(session, signed, idempotency_key=idempotency_key)
 
@@ -401,13 +426,21 @@ class ElicenseClient:
               pipeline: ResponsePipeline | None = None, message_id: str | None = None) -> etree._Element:
         validate(payload, what=f"{operation} request")
         body = serialize(build_envelope(payload))
+        return self._exchange(operation, body, url=url, pipeline=pipeline, message_id=message_id)
+
+    def _exchange(self, operation: str, body: bytes | StreamedBody, *, journal: bytes | None = None,
+                  url: str | None = None, pipeline: ResponsePipeline | None = None,
+                  message_id: str | None = None) -> etree._Element:
+        """POST ``body`` (validated already) under the caller's policy; ``journal`` stands for a
+        streamed body in the exchange journal."""
         target = url or self.endpoint_url
         pipe = pipeline or self._pipeline
+        recorded = journal if journal is not None else body if isinstance(body, bytes) else None
 
-        def attempt(timeout: float | None, record: Callable[[bytes, bytes], None]) -> etree._Element:
+        def attempt(timeout: float | None, record: Callable[[bytes | None, bytes], None]) -> etree._Element:
             result = self._transport.post(target, body, soap_action=soap_action(operation),
                                           timeout=timeout)
-            record(body, result.body)
+            record(recorded, result.body)
             return pipe.process(result, what=f"E-licensing {operation} answer").payload
 
         if self._caller is None:
@@ -418,7 +451,7 @@ class ElicenseClient:
                           message_id=message_id or str(uuid.uuid4()), idempotent=True)
 
         def one(a: Attempt) -> etree._Element:
-            def record(q: bytes, r: bytes) -> None:
+            def record(q: bytes | None, r: bytes) -> None:
                 a.request_bytes, a.response_bytes = q, r
             return attempt(a.context.timeout, record)
 

@@ -26,6 +26,8 @@ from urllib.parse import parse_qs, urlsplit
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024 * 1024  # 30 MB of attachments in base64 plus the envelope
+_COALESCE_BYTES = 256 * 1024
+"""Bodies up to this size are sent in the same write as the headers (larger ones are not copied)."""
 
 
 @dataclass
@@ -127,6 +129,9 @@ def _make_handler_class(router: Router, name: str) -> type[BaseHTTPRequestHandle
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = f"egov-sim-{name}/1.0"
+        # headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm holds the
+        # body until the client's delayed ACK (~40 ms on Linux) on every keep-alive response
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             log.debug("%s %s", name, format % args)
@@ -157,6 +162,13 @@ def _make_handler_class(router: Router, name: str) -> type[BaseHTTPRequestHandle
             for k, v in resp.headers.items():
                 self.send_header(k, v)
             self.send_header("Content-Length", str(len(resp.body)))
+            if self.command != "HEAD" and len(resp.body) <= _COALESCE_BYTES:
+                # headers and body in one write: what end_headers + write would send, in one
+                # syscall and one TCP segment instead of two
+                self._headers_buffer.append(b"\r\n")  # type: ignore[attr-defined]
+                self._headers_buffer.append(resp.body)  # type: ignore[attr-defined]
+                self.flush_headers()
+                return
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(resp.body)
@@ -172,12 +184,23 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
+class _SharedPortServer(_Server):
+    """Binds with ``SO_REUSEPORT``: several processes may listen on one port, the kernel spreads
+    the connections over them (worker processes of a load test)."""
+
+    allow_reuse_port = True
+
+
 class SimServer:
     """Runs a router on 127.0.0.1 in a background thread. Use as a context manager or start/stop."""
 
-    def __init__(self, router: Router, *, name: str = "sim", host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, router: Router, *, name: str = "sim", host: str = "127.0.0.1", port: int = 0,
+                 reuse_port: bool = False) -> None:
+        """``reuse_port`` lets other processes listen on the same port (``SO_REUSEPORT``, Linux);
+        each process then has its own state."""
         self.name = name
-        self._httpd = _Server((host, port), _make_handler_class(router, name))
+        server_class = _SharedPortServer if reuse_port else _Server
+        self._httpd = server_class((host, port), _make_handler_class(router, name))
         self._thread: threading.Thread | None = None
 
     @property

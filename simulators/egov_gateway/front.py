@@ -29,7 +29,7 @@ from lxml import etree
 from adapters.contracts import ASYNC_INTERFACES_XSD, SYNC_INTERFACES_XSD, schema_errors
 from adapters.core.clock import Clock
 from adapters.core.errors import EgovError, SignatureRefused, UnsafeXmlError, XmlError
-from adapters.core.soap import body_of, payload_of
+from adapters.core.soap import body_of, payload_of, verifier_input
 from adapters.core.xmlparse import HUGE_MAX_BYTES, parse_xml
 from adapters.egov_gateway.codes import CODES, SUCCESS, code_for_backend_error, lookup, transport_refusal_code
 from simulators.common.faults import ANSWER_KINDS, TRANSPORT_KINDS, FaultInjector, FaultSpec, perform
@@ -178,7 +178,7 @@ class GatewayFront:
                 return self._before_fault(req, ex, spec)
 
         try:
-            verified_payload = self._authenticate(req, ex, payload)
+            verified_payload = self._authenticate(req, ex, payload, envelope)
             info = (wire.parse_sync(verified_payload) if ex.channel == "sync"
                     else wire.parse_async(verified_payload, ex.operation))
             self._authorize(info)
@@ -199,8 +199,13 @@ class GatewayFront:
 
     # ------------------------------------------------------------------ security
 
-    def _authenticate(self, req: Request, ex: Exchange, payload: etree._Element) -> etree._Element:
-        """Verify the transport signature; return the payload of the Body that was verified."""
+    def _authenticate(self, req: Request, ex: Exchange, payload: etree._Element,
+                      envelope: etree._Element) -> etree._Element:
+        """Verify the transport signature; return the payload of the Body that was verified.
+
+        The verifier gets the envelope already parsed when its own parse could not differ
+        (:func:`adapters.core.soap.verifier_input`), the bytes otherwise.
+        """
         account = self.senders.get(ex.sender_id or "")
         if account is None:
             raise GatewayRefusal("SCE002", f"unknown sender {ex.sender_id!r}")
@@ -208,7 +213,8 @@ class GatewayFront:
             return payload
         kwargs: dict[str, Any] = {"expect_bin": account.bin} if account.bin else {}
         try:
-            verified = self._verifier.verify_envelope(req.body, **kwargs)
+            verified = self._verifier.verify_envelope(verifier_input(req.body, envelope, parsed_huge=True),
+                                                      **kwargs)
         except SignatureRefused as exc:
             code = transport_refusal_code(exc.reason)
             raise GatewayRefusal(code, f"{CODES[code].meaning}: {exc.detail}", exc.reason.value) from exc

@@ -137,8 +137,10 @@ class GatewaySimulator:
         self.journal.reset()
         self.injector.reset()
 
-    def start(self, port: int = 0, host: str = "127.0.0.1") -> GatewaySimulator:
-        self._server = SimServer(self.router, name=self.name, host=host, port=port).start()
+    def start(self, port: int = 0, host: str = "127.0.0.1", *, reuse_port: bool = False) -> GatewaySimulator:
+        """Listen on ``host:port`` (0: a free port). ``reuse_port`` lets several simulator processes
+        share the port (load tests only: each process keeps its own dedup and async state)."""
+        self._server = SimServer(self.router, name=self.name, host=host, port=port, reuse_port=reuse_port).start()
         return self
 
     def stop(self) -> None:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from adapters.contracts import ASYNC_WSDL, SYNC_WSDL, contract_path, contracts_root
-from adapters.core.soap import build_envelope, build_fault, serialize, xml_datetime
+from adapters.core.soap import SOAP_ENV, build_fault, serialize, xml_datetime
+from adapters.core.xmlsig.algorithms import WSU_NS
 
 SYNC_NS = "http://bip.bee.kz/SyncChannel/v10/Interfaces"
 ASYNC_NS = "http://bip.bee.kz/AsyncChannel/v10/Interfaces"
@@ -129,6 +130,17 @@ def parse_async(payload: etree._Element, operation: str) -> MessageInfo:
 # --------------------------------------------------------------------------- answers
 
 
+def _answer_envelope(payload: etree._Element) -> bytes:
+    """An answer envelope (``soap:Envelope/soap:Body/payload``) that the front signs.
+
+    ``xmlns:wsu`` is declared up front, where the signer would add it: the signer otherwise
+    serialises and re-parses the whole envelope to declare it, on every answer.
+    """
+    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"wsu": WSU_NS, "soap": SOAP_ENV})
+    etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body").append(payload)
+    return serialize(envelope)
+
+
 def _sub(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
     el = etree.SubElement(parent, name)
     if text is not None:
@@ -155,7 +167,7 @@ def sync_response(*, message_id: str, correlation_id: str | None, session_id: st
     holder = _sub(rdata, "data")
     if data is not None:
         holder.append(copy.deepcopy(data))
-    return serialize(build_envelope(wrapper))
+    return _answer_envelope(wrapper)
 
 
 def fault_response(operation: str, error_code: str, message: str, *, now: dt.datetime,
@@ -192,7 +204,7 @@ def async_send_response(message_id: str, now: dt.datetime, session_id: str | Non
     _sub(response, "responseDate", xml_datetime(now))
     if session_id:
         _sub(response, "sessionId", session_id)
-    return serialize(build_envelope(wrapper))
+    return _answer_envelope(wrapper)
 
 
 def async_status_response(message_id: str, state: str, code: str, message: str, status_date: dt.datetime,
@@ -202,7 +214,7 @@ def async_status_response(message_id: str, state: str, code: str, message: str, 
     _sub(response, "messageState", state)
     _delivery_status(response, code, message, status_date)
     _sub(response, "responseDate", xml_datetime(now))
-    return serialize(build_envelope(wrapper))
+    return _answer_envelope(wrapper)
 
 
 @dataclass(frozen=True)
@@ -243,7 +255,7 @@ def async_messages_response(messages: list[OutgoingAsyncMessage], now: dt.dateti
         if msg.data:
             holder.append(parse_xml(msg.data, what="queued message data"))
     _sub(response, "responseDate", xml_datetime(now))
-    return serialize(build_envelope(wrapper))
+    return _answer_envelope(wrapper)
 
 
 def async_ack_response(message_id: str, code: str, message: str, now: dt.datetime) -> bytes:
@@ -251,7 +263,7 @@ def async_ack_response(message_id: str, code: str, message: str, now: dt.datetim
     _sub(response, "messageId", message_id)
     _delivery_status(response, code, message, now)
     _sub(response, "responseDate", xml_datetime(now))
-    return serialize(build_envelope(wrapper))
+    return _answer_envelope(wrapper)
 
 
 # --------------------------------------------------------------------------- contract serving

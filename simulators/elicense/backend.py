@@ -44,7 +44,7 @@ from adapters.core.errors import EgovError, SignatureRefused, XmlError
 from adapters.core.identifiers import parse_identifier
 from adapters.core.trust.keystore import KeyMaterial
 from adapters.core.trust.subject import signer_info
-from adapters.core.xmlsig import SigningService
+from adapters.core.xmlsig import SigningService, VerificationService
 from adapters.elicense.contract import ATTACHMENTS_MAX_TOTAL_BYTES, STATUS_NOTIFICATION_SERVICE_ID, validate
 from simulators.elicense import catalogue as cat
 from simulators.elicense import documents as docs
@@ -70,12 +70,8 @@ SURVEY_ANSWERS = ("NOT_SATISFIED", "PARTLY_SATISFIED", "SATISFIED")
 PASSWORD_ITERATIONS = 20_000
 
 
-class DocumentVerifier(Protocol):
-    """What the backend needs of ``adapters.core.xmlsig.VerificationService``."""
-
-    def verify_document(self, data: bytes | etree._Element, *, expect_bin: str | None = None,
-                        expect_iin: str | None = None, usage: str | None = "sign",
-                        required_roles: Any = ()) -> Any: ...
+DocumentVerifier = VerificationService
+"""The backend verifies applicants' documents with the project's one verification service."""
 
 
 class Publisher(Protocol):
@@ -302,12 +298,14 @@ class ElicenseBackend:
             raise E.ElicenseFault(E.AUTH_DENIED, "authorisation denied: the certificate carries neither IIN nor "
                                                  "BIN", data="Certificate")
         name = info.organisation if info.bin and info.organisation else info.common_name
+        values = {"name": name, "password_hash": hash_password(password), "certificate": certificate_der}
         with self._tx() as conn:
-            conn.execute(T.accounts.delete().where(and_(T.accounts.c.kind == "applicant",
-                                                        T.accounts.c.subject == subject)))
-            conn.execute(insert(T.accounts).values(
-                kind="applicant", subject=subject, name=name, password_hash=hash_password(password),
-                licensor_code=None, certificate=certificate_der, created_at=self.clock.now()))
+            # registering again updates the account in place: its sessions keep pointing at it
+            # (deleting it would violate their foreign key once the applicant has logged in)
+            where = and_(T.accounts.c.kind == "applicant", T.accounts.c.subject == subject)
+            if conn.execute(update(T.accounts).where(where).values(**values)).rowcount == 0:
+                conn.execute(insert(T.accounts).values(kind="applicant", subject=subject, licensor_code=None,
+                                                       created_at=self.clock.now(), **values))
         return subject, name
 
     @staticmethod

@@ -248,7 +248,11 @@ class ElicenseSoapFront:
 
     def _upload(self, p: etree._Element) -> tuple[etree._Element, bool]:
         session = self.backend.session(_t(p, "SessionToken") or "")
-        att = self.backend.upload_attachment(session, _t(p, "FileName") or "", _b64(p, "Content"))
+        content = _b64(p, "Content")
+        node = p.find(el("Content"))
+        if node is not None:
+            node.text = None  # free the tree's copy of the base64 before the file is stored
+        att = self.backend.upload_attachment(session, _t(p, "FileName") or "", content)
         out = etree.Element(el("UploadAttachmentResponse"), nsmap={None: EL_NS})
         docs.sub(out, "AttachmentId", att.id)
         docs.sub(out, "FileName", att.file_name)

@@ -18,11 +18,21 @@ Revocation is asked as of now (OCSP answers the current status), also when ``at`
 Path building is done here rather than with ``cryptography.x509.verification`` because that
 verifier enforces Web-PKI profiles (clientAuth/serverAuth EKU, SAN) that NCA signing certificates
 do not follow.
+
+Caching: a counterpart signs every message with the same certificate, and rule 1 (issuer
+signatures, CA constraints) plus reading the subject cost more than the message's own signature.
+So the *path* found for a certificate (with the certificates that came with it) and its
+:class:`SignerInfo` are kept in a bounded LRU, keyed by the certificates' DER. Only what depends
+on nothing but those bytes and the fixed trust anchors is cached: rules 2–6 (validity at ``at``,
+revocation, usage, roles, BIN/IIN) run on every call, in the same order, so a cached certificate
+that has since expired or been revoked is still refused. Refusals are never cached.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -38,6 +48,8 @@ from adapters.core.trust.roles import CLIENT_AUTH, role_name
 from adapters.core.trust.subject import SignerInfo, signer_info
 
 MAX_PATH_LENGTH = 6
+PATH_CACHE_SIZE = 256
+"""Distinct (certificate, accompanying chain) pairs whose path is remembered."""
 
 
 def _who(cert: x509.Certificate) -> str:
@@ -78,6 +90,11 @@ class CertificateValidator:
         self.intermediates = tuple(intermediates)
         self.revocation = revocation
         self.clock = clock
+        self._paths: OrderedDict[tuple[x509.Certificate, ...], tuple[list[x509.Certificate], SignerInfo]] = \
+            OrderedDict()
+        self._paths_basis: tuple[tuple[x509.Certificate, ...], tuple[x509.Certificate, ...]] = \
+            (self.trust_anchors, self.intermediates)
+        self._paths_lock = threading.Lock()
 
     @classmethod
     def from_files(cls, ca_pem_paths: Sequence[str | Path],
@@ -100,11 +117,19 @@ class CertificateValidator:
         KeyInfo); ``at`` is the time to judge validity at (default: now).
         """
         when = at or self.clock.now()
-        path = self._build_path(cert, chain)
+        key = (cert, *chain)
+        cached = self._cached_path(key)
+        if cached is None:
+            path = self._build_path(cert, chain)
+            info = None
+        else:
+            path, info = cached
         self._check_validity(path, when)
         if self.revocation is not None and len(path) > 1:
             self.revocation.check(cert, path[1])
-        info = signer_info(cert)
+        if info is None:
+            info = signer_info(cert)
+            self._remember_path(key, path, info)
         self._check_usage(cert, usage)
         self._check_roles(cert, info, required_roles)
         if expect_bin is not None and info.bin != expect_bin:
@@ -118,6 +143,30 @@ class CertificateValidator:
                                    f"{_who(cert)} carries {found}, expected IIN {expect_iin}",
                                    serial=info.serial, expected=expect_iin, found=info.iin)
         return info
+
+    # ------------------------------------------------------------------ path cache
+
+    def _cached_path(self, key: tuple[x509.Certificate, ...]) \
+            -> tuple[list[x509.Certificate], SignerInfo] | None:
+        with self._paths_lock:
+            anchors, intermediates = self._paths_basis
+            if anchors is not self.trust_anchors or intermediates is not self.intermediates:
+                # the anchors or intermediates were replaced: paths found before may not hold
+                self._paths.clear()
+                self._paths_basis = (self.trust_anchors, self.intermediates)
+                return None
+            found = self._paths.get(key)
+            if found is not None:
+                self._paths.move_to_end(key)
+            return found
+
+    def _remember_path(self, key: tuple[x509.Certificate, ...], path: list[x509.Certificate],
+                       info: SignerInfo) -> None:
+        with self._paths_lock:
+            self._paths[key] = (path, info)
+            self._paths.move_to_end(key)
+            while len(self._paths) > PATH_CACHE_SIZE:
+                self._paths.popitem(last=False)
 
     # ------------------------------------------------------------------ rules
 

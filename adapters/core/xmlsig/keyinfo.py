@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
+from functools import lru_cache
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
@@ -22,6 +26,7 @@ WSSE = f"{{{alg.WSSE_NS}}}"
 WSU = f"{{{alg.WSU_NS}}}"
 
 
+@lru_cache(maxsize=64)
 def _b64_der(certificate: x509.Certificate) -> str:
     return base64.b64encode(certificate.public_bytes(Encoding.DER)).decode()
 
@@ -59,12 +64,60 @@ def binary_security_token(certificate: x509.Certificate) -> tuple[etree._Element
 
 
 def _load(text: str | None, where: str) -> x509.Certificate:
+    """Decode and fully parse a certificate from a signature.
+
+    ``cryptography`` parses names, extensions and the public key lazily, on first access, and
+    raises ``ValueError``, ``TypeError``, ``InvalidVersion`` or ``UnsupportedAlgorithm`` there; the
+    parts the verifier and the validator read are touched here, so that a broken certificate is
+    refused (MALFORMED) at the boundary instead of leaking a library error later.
+    """
     try:
         der = base64.b64decode("".join((text or "").split()), validate=True)
-        return x509.load_der_x509_certificate(der)
-    except (binascii.Error, ValueError) as exc:
+        certificate = x509.load_der_x509_certificate(der)
+        certificate.subject.rfc4514_string()
+        certificate.issuer.rfc4514_string()
+        for _ in certificate.extensions:
+            pass
+    except (binascii.Error, ValueError, TypeError, x509.InvalidVersion, x509.DuplicateExtension,
+            x509.UnsupportedGeneralNameType) as exc:
         raise SignatureRefused(RefusalReason.MALFORMED, f"{where} does not hold a DER X.509 certificate") \
             from exc
+    try:
+        certificate.public_key()
+    except UnsupportedAlgorithm as exc:
+        raise SignatureRefused(RefusalReason.ALGORITHM,
+                               f"{where}: the certificate's public key algorithm is not supported") from exc
+    except (ValueError, TypeError) as exc:
+        raise SignatureRefused(RefusalReason.MALFORMED, f"{where}: the certificate's public key cannot be read") \
+            from exc
+    return certificate
+
+
+PARSED_CACHE_SIZE = 256
+_parsed: OrderedDict[str, x509.Certificate] = OrderedDict()
+_parsed_lock = threading.Lock()
+
+
+def _load_cached(text: str | None, where: str) -> x509.Certificate:
+    """:func:`_load`, remembered by the exact base64 text (bounded LRU).
+
+    A counterpart sends the same certificate with every message, and decoding plus the eager
+    parse of names and extensions costs about as much as the RSA verification. Only the parse
+    is remembered (a pure function of the bytes); whether the certificate is trusted, valid now
+    or revoked is decided by the CertificateValidator on every message. Failures are not cached.
+    """
+    key = text or ""
+    with _parsed_lock:
+        found = _parsed.get(key)
+        if found is not None:
+            _parsed.move_to_end(key)
+            return found
+    certificate = _load(text, where)
+    with _parsed_lock:
+        _parsed[key] = certificate
+        while len(_parsed) > PARSED_CACHE_SIZE:
+            _parsed.popitem(last=False)
+    return certificate
 
 
 def certificates_from_key_info(key_info: etree._Element | None,
@@ -75,21 +128,21 @@ def certificates_from_key_info(key_info: etree._Element | None,
     certificates: list[x509.Certificate] = []
     for data in key_info.findall(f"{DS}X509Data"):
         for cert_el in data.findall(f"{DS}X509Certificate"):
-            certificates.append(_load(cert_el.text, "ds:X509Certificate"))
+            certificates.append(_load_cached(cert_el.text, "ds:X509Certificate"))
     for str_el in key_info.findall(f"{WSSE}SecurityTokenReference"):
         for key_id in str_el.findall(f"{WSSE}KeyIdentifier"):
             if key_id.get("ValueType") != alg.X509V3_VALUE_TYPE:
                 raise SignatureRefused(RefusalReason.MALFORMED,
                                        f"wsse:KeyIdentifier ValueType {key_id.get('ValueType')} is not "
                                        "X509v3: the certificate is not carried")
-            certificates.append(_load(key_id.text, "wsse:KeyIdentifier"))
+            certificates.append(_load_cached(key_id.text, "wsse:KeyIdentifier"))
         for ref in str_el.findall(f"{WSSE}Reference"):
             uri = ref.get("URI") or ""
             token = ids.get(uri[1:]) if uri.startswith("#") else None
             if token is None or token.tag != f"{WSSE}BinarySecurityToken":
                 raise SignatureRefused(RefusalReason.MALFORMED,
                                        f"wsse:Reference {uri!r} points to no wsse:BinarySecurityToken")
-            certificates.append(_load(token.text, f"wsse:BinarySecurityToken {uri}"))
+            certificates.append(_load_cached(token.text, f"wsse:BinarySecurityToken {uri}"))
     if not certificates:
         raise SignatureRefused(RefusalReason.MALFORMED,
                                "ds:KeyInfo carries no certificate (X509Data/X509Certificate, "

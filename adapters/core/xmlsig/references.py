@@ -39,6 +39,8 @@ def index_ids(root: etree._Element) -> dict[str, etree._Element]:
     """Every Id value in the document mapped to its element; a duplicate value is WRAPPING."""
     found: dict[str, etree._Element] = {}
     for element in root.iter(etree.Element):
+        if not element.keys():  # most elements carry no attribute at all: skip the four lookups
+            continue
         for name in ID_ATTRIBUTES:
             value = element.get(name)
             if value is None:
@@ -52,13 +54,77 @@ def index_ids(root: etree._Element) -> dict[str, etree._Element]:
     return found
 
 
-def canonicalize(node: etree._Element | etree._ElementTree, transform: Transform) -> bytes:
-    """Canonical octets of an element subtree (or of a whole document) by ``transform``."""
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+
+def _inherited_xml_attributes(element: etree._Element) -> dict[str, str]:
+    """``xml:*`` attributes of the ancestors (the nearest wins), as inclusive C14N 1.0 carries them over."""
+    found: dict[str, str] = {}
+    parent = element.getparent()
+    while parent is not None:
+        for name, value in parent.attrib.items():
+            if str(name).startswith(f"{{{XML_NS}}}") and name not in found:
+                found[str(name)] = str(value)
+        parent = parent.getparent()
+    return found
+
+
+def _escape_attribute(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+
+
+def _inclusive_apex(node: etree._Element, context: etree._Element) -> etree._Element:
+    """A standalone copy of ``node`` as inclusive C14N 1.0 sees a document subset rooted at it.
+
+    Inclusive C14N puts every namespace in scope (used or not) and the ancestors' ``xml:*``
+    attributes (``xml:lang``, ``xml:space``...) on the apex element. lxml's subtree
+    canonicalization emits neither (found by the differential drill: SignedInfo under a root with
+    unused prefixes or ``xml:lang``, signed with inclusive c14n by xmlsec). lxml cannot add a
+    namespace declaration to an element, so they are added to the serialized start tag of a copy.
+    """
+    serialized: bytes = etree.tostring(node, encoding="UTF-8", xml_declaration=False, with_tail=False)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    apex = etree.fromstring(serialized, parser)
+    missing = {prefix: uri for prefix, uri in context.nsmap.items() if prefix not in apex.nsmap}
+    if missing:
+        prefix = apex.prefix
+        qname = f"{prefix}:{etree.QName(apex).localname}" if prefix else etree.QName(apex).localname
+        start = b"<" + qname.encode("utf-8")
+        if not serialized.startswith(start):
+            raise SignatureRefused(RefusalReason.MALFORMED, f"<{qname}> cannot be canonicalized inclusively")
+        declarations = "".join(f' xmlns:{p}="{_escape_attribute(u)}"' if p else f' xmlns="{_escape_attribute(u)}"'
+                               for p, u in missing.items())
+        apex = etree.fromstring(start + declarations.encode("utf-8") + serialized[len(start):], parser)
+    for name, value in _inherited_xml_attributes(context).items():
+        if name not in apex.attrib:
+            apex.set(name, value)
+    return apex
+
+
+def canonicalize(node: etree._Element | etree._ElementTree, transform: Transform, *,
+                 context: etree._Element | None = None) -> bytes:
+    """Canonical octets of an element subtree (or of a whole document) by ``transform``.
+
+    ``context`` is the in-document element whose ancestors count when ``node`` is a detached copy
+    of it (inclusive c14n carries their namespaces and ``xml:*`` attributes, see :func:`_inclusive_apex`).
+    """
     exclusive = transform.algorithm in (alg.EXC_C14N, alg.EXC_C14N_WITH_COMMENTS)
     comments = transform.algorithm in (alg.EXC_C14N_WITH_COMMENTS, alg.C14N_WITH_COMMENTS)
-    result: bytes = etree.tostring(
-        node, method="c14n", exclusive=exclusive, with_comments=comments,
-        inclusive_ns_prefixes=list(transform.prefixes) if exclusive and transform.prefixes else None)
+    if not exclusive and isinstance(node, etree._Element):
+        source = context if context is not None else node
+        if source.getparent() is not None:
+            node = _inclusive_apex(node, source)
+    try:
+        result: bytes = etree.tostring(
+            node, method="c14n", exclusive=exclusive, with_comments=comments,
+            inclusive_ns_prefixes=list(transform.prefixes) if exclusive and transform.prefixes else None)
+    except (etree.C14NError, etree.SerialisationError) as exc:
+        # libxml2 refuses e.g. relative namespace URIs (xmlns:x="rel"), which C14N 1.0 forbids
+        element = node.getroot() if isinstance(node, etree._ElementTree) else node
+        raise SignatureRefused(
+            RefusalReason.MALFORMED,
+            f"<{etree.QName(element).localname}> cannot be canonicalized ({exc}; a relative namespace "
+            "URI is the usual cause)") from exc
     return result
 
 
@@ -125,4 +191,4 @@ def reference_octets(target: etree._Element, transforms: Sequence[Transform], *,
         node = _with_top_level_pis(root_copy, target) if whole_document else root_copy
     else:
         node = target.getroottree() if whole_document else target
-    return canonicalize(node, c14n)
+    return canonicalize(node, c14n, context=target)

@@ -7,7 +7,7 @@ import copy
 from lxml import etree
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
-from adapters.core.errors import ValidationError
+from adapters.core.errors import SignatureRefused, ValidationError
 from adapters.core.trust.keystore import KeyMaterial
 from adapters.core.xmlparse import parse_xml
 from adapters.core.xmlsig import algorithms as alg
@@ -29,6 +29,15 @@ def _own_copy(document: bytes | etree._Element, what: str) -> etree._Element:
     return copy.deepcopy(document)
 
 
+def _octets(what: str, target: etree._Element, transforms: tuple[Transform, ...], *,
+            whole_document: bool) -> bytes:
+    """The octets to digest; content that cannot be canonicalized is the caller's input error."""
+    try:
+        return reference_octets(target, transforms, whole_document=whole_document, signature=None)
+    except SignatureRefused as exc:
+        raise ValidationError(what, exc.detail) from exc
+
+
 def _serialize(root: etree._Element) -> bytes:
     result: bytes = etree.tostring(root, encoding="UTF-8", xml_declaration=True)
     return result
@@ -37,15 +46,25 @@ def _serialize(root: etree._Element) -> bytes:
 def _declare_wsu(root: etree._Element) -> etree._Element:
     """Declare ``xmlns:wsu`` on the envelope so that ``wsu:Id`` gets its usual prefix (not ``ns0``).
 
-    lxml cannot add a declaration to an existing element, so the root is rebuilt around its children.
+    lxml cannot add a declaration to an existing element. Moving the children under a rebuilt
+    root is NOT an option: lxml then reconciles the moved nodes' namespaces by URI, which can
+    rebind prefixes (``xmlns="urn:x"`` becoming ``b:`` of another declaration of ``urn:x``) and even
+    serialize two attributes with the same name (found by the differential drill). So the
+    declaration is added to the root's start tag in the serialized form, and that is re-parsed.
     """
     if alg.WSU_NS in root.nsmap.values() or "wsu" in root.nsmap:
         return root
-    new_root = etree.Element(root.tag, attrib=dict(root.attrib), nsmap={**root.nsmap, "wsu": alg.WSU_NS})
-    new_root.text = root.text
-    for child in list(root):
-        new_root.append(child)
-    return new_root
+    serialized: bytes = etree.tostring(root, encoding="UTF-8", xml_declaration=False, with_tail=False)
+    start = b"<" + _qualified_name(root).encode("utf-8")
+    assert serialized.startswith(start)
+    declared = start + f' xmlns:wsu="{alg.WSU_NS}"'.encode() + serialized[len(start):]
+    return parse_xml(declared, allow_huge=True, what="envelope to sign")
+
+
+def _qualified_name(element: etree._Element) -> str:
+    prefix = element.prefix
+    local = etree.QName(element).localname
+    return f"{prefix}:{local}" if prefix else local
 
 
 class SigningService:
@@ -84,7 +103,7 @@ class SigningService:
             targets.append((f"#{timestamp.get(f'{{{alg.WSU_NS}}}Id')}", timestamp))
         references = [
             (uri, c14n, digest(self._config.digest_algorithm,
-                               reference_octets(target, c14n, whole_document=False, signature=None)))
+                               _octets("envelope", target, c14n, whole_document=False)))
             for uri, target in targets]
         signature = new_signature(self._config, self._backend, references)
         if self._config.token_reference == "binary-security-token":
@@ -114,7 +133,7 @@ class SigningService:
         else:
             raise ValidationError("reference_uri", "must be '' or '#id'", value=reference_uri)
         transforms = (Transform(alg.ENVELOPED), Transform(self._config.canonicalization))
-        octets = reference_octets(target, transforms, whole_document=reference_uri == "", signature=None)
+        octets = _octets("document", target, transforms, whole_document=reference_uri == "")
         signature = new_signature(self._config, self._backend,
                                   [(reference_uri, transforms, digest(self._config.digest_algorithm, octets))])
         # the signer first, then the intermediates that came with the key (roots are left out:

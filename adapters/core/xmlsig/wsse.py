@@ -30,7 +30,10 @@ def parse_time(text: str | None, what: str) -> dt.datetime:
         raise SignatureRefused(RefusalReason.MALFORMED, f"{what} {raw!r} is not an xsd:dateTime") from exc
     if value.tzinfo is None:
         raise SignatureRefused(RefusalReason.MALFORMED, f"{what} {raw!r} has no time zone")
-    return value.astimezone(dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+05:00 is before year 1 in UTC
+        raise SignatureRefused(RefusalReason.MALFORMED, f"{what} {raw!r} is out of range in UTC") from exc
 
 
 def soap_ns(envelope: etree._Element) -> str:

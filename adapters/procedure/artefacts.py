@@ -1,0 +1,86 @@
+"""What a flow leaves for people: the signed licence (XML, exactly as signed) and its PDF, the
+signed refusal letter and its PDF, and the run's summary (JSON)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from adapters.elicense.models import Licence, RefusalLetter, SignedLicence, SignedRefusal
+from adapters.procedure.documents import render_licence_pdf, render_refusal_letter_pdf
+from adapters.procedure.models import (
+    AppendixView,
+    LicenceView,
+    MissingDocument,
+    RefusalLetterView,
+    SubType,
+)
+
+
+def licence_view(licence: Licence) -> LicenceView:
+    """The licence's fields as the PDF shows them (Kazakh and Russian)."""
+    return LicenceView(
+        number=licence.number, licensee_name=licence.licensee.name, licensee_bin=licence.licensee.iin_bin,
+        special_conditions_ru=licence.special_conditions if licence.special_conditions != "none" else "",
+        issuing_body_kk=licence.issuing_body.name_kz, issuing_body_ru=licence.issuing_body.name_ru,
+        head_name=licence.head.full_name, issue_date=licence.issue_date, issue_place=licence.territory.name_ru,
+        appendices=[AppendixView(number=str(a.number),
+                                 subtypes=[SubType(code=st.code, name_kk=st.name_kz, name_ru=st.name_ru)
+                                           for st in a.sub_types])
+                    for a in licence.appendices])
+
+
+def write_licence(out_dir: Path, signed: SignedLicence, *, suffix: str = "") -> tuple[Path, Path]:
+    """``licence-<number><suffix>.xml`` (the signed bytes, untouched) and ``.pdf``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"licence-{signed.licence.number}{suffix}"
+    xml_path = out_dir / f"{stem}.xml"
+    xml_path.write_bytes(signed.xml)
+    pdf_path = out_dir / f"{stem}.pdf"
+    pdf_path.write_bytes(render_licence_pdf(licence_view(signed.licence)))
+    return xml_path, pdf_path
+
+
+def _rows(letter: RefusalLetter, qualification_rows: Sequence[Mapping[str, Any]]) -> list[MissingDocument]:
+    """The letter's table: the qualification check's rows (Kazakh and Russian) when they are the
+    ones E-licensing recorded, otherwise the letter's own rows."""
+    rows = [MissingDocument.model_validate(r) for r in qualification_rows]
+    if [r.name_ru for r in rows] == [m.document for m in letter.missing_documents]:
+        return rows
+    return [MissingDocument(name_kk=m.document, name_ru=m.document, name_en=m.document, comment=m.comment,
+                            comment_ru=m.comment) for m in letter.missing_documents]
+
+
+def refusal_view(letter: RefusalLetter, qualification_rows: Sequence[Mapping[str, Any]], *,
+                 recipient: str | None = None) -> RefusalLetterView:
+    to = recipient or letter.to.removeprefix("Dear ").strip()
+    return RefusalLetterView(
+        letter_date=letter.date, state_body_kk=letter.state_body.name_kz, state_body_ru=letter.state_body.name_ru,
+        state_body_address=letter.state_body_address, recipient_name=to,
+        application_number=letter.application_number, sent_date=letter.sent_on.date(),
+        missing=_rows(letter, qualification_rows), signer_name=letter.head.full_name)
+
+
+def write_refusal(out_dir: Path, signed: SignedRefusal, qualification_rows: Sequence[Mapping[str, Any]], *,
+                  recipient: str | None = None) -> tuple[Path, Path]:
+    """``refusal-<application number>.xml`` (signed letter) and ``.pdf``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"refusal-{signed.letter.application_number}"
+    xml_path = out_dir / f"{stem}.xml"
+    xml_path.write_bytes(signed.xml)
+    pdf_path = out_dir / f"{stem}.pdf"
+    pdf_path.write_bytes(render_refusal_letter_pdf(refusal_view(signed.letter, qualification_rows,
+                                                                recipient=recipient)))
+    return xml_path, pdf_path
+
+
+def write_summary(out_dir: Path, runs: Sequence[Mapping[str, Any]]) -> Path:
+    """``summary.json``: one entry per run (what the demo's table shows, and more)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "summary.json"
+    ok = all(r.get("as_expected", True) for r in runs)
+    path.write_text(json.dumps({"runs": list(runs), "all_as_expected": ok}, ensure_ascii=False, indent=2),
+                    encoding="utf-8")
+    return path
