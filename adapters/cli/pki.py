@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +10,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from adapters.cli.serving import wait_until_stopped
 from adapters.core.errors import EgovError
 from simulators.pki.testpki import DEFAULT_BASE_URL
 
@@ -139,14 +138,9 @@ def serve_cmd(directory: Path, port: int | None) -> None:
             server = pki.serve(port)
         except OSError as exc:
             raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from exc
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo(f"serving CRL and OCSP at {server.url} (certificates point to {pki.base_url}); Ctrl-C stops")
     try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
+        wait_until_stopped()
     finally:
         server.stop()
     click.echo("stopped")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import signal
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
 import click
+
+from adapters.cli.serving import wait_until_stopped
 
 
 @click.group("sim")
@@ -53,15 +53,8 @@ def sim_up(config_file: Path | None, workdir: Path | None, only: tuple[str, ...]
     for key, value in ctx.env.items():
         click.echo(f"export {key}='{value}'")
     click.echo("\nrunning; Ctrl-C to stop", err=True)
-    stop = threading.Event()
-    # handle SIGINT explicitly: a shell starting us in the background sets it to "ignored"
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
+        wait_until_stopped()
     finally:
         stop_all(running)
         if tmp is not None:
