@@ -10,6 +10,7 @@ code under test. Loopback only; module-scoped simulators reset between cells.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,18 +25,11 @@ from tests.drills.fault_matrix import (
     Drill,
     cells,
     expected,
-    known_gap,
     run_cell,
     start_drill,
 )
 
 CELLS = cells()
-
-
-def _param(cell: Cell) -> Any:
-    reason = known_gap(cell)
-    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-    return pytest.param(cell, id=cell.id, marks=marks)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +40,7 @@ def drill(pki: Any, elicense_keys: Any, backend_keys: Any, backend_verifier: Any
         yield made
 
 
-@pytest.mark.parametrize("cell", [_param(c) for c in CELLS])
+@pytest.mark.parametrize("cell", [pytest.param(c, id=c.id) for c in CELLS])
 def test_fault_matrix(drill: Drill, cell: Cell) -> None:
     run_cell(drill, cell)
 
@@ -83,10 +77,42 @@ def test_expected_outcomes_follow_the_table_not_the_code() -> None:
     assert (final.success, final.attempts, final.landed) == (False, 1, False)
 
 
-@pytest.mark.xfail(strict=True, reason="E-licensing client: the request bytes reach the exchange journal only "
-                                       "once an HTTP answer arrived (adapters/elicense/client.py _exchange), so "
-                                       "an attempt lost in transport is journalled without its request digest")
-def test_elicense_journal_digests_attempts_lost_in_transport(drill: Drill) -> None:
-    cell = next(c for c in CELLS if c.id == "elicense.get_catalogue-reset-once")
-    run_cell(drill, cell)
-    assert all(row.request_digest is not None for row in drill.journal.tail(5))
+def test_retried_effects_land_once_by_the_table() -> None:
+    """Cancel, survey and upload are retried after a landed attempt whose answer was lost, and succeed."""
+    by_id = {(c.op.id, c.fault.id, c.variant): c for c in CELLS}
+    for op_id in ("payment.cancel_order", "elicense.submit_survey", "elicense.upload_attachment"):
+        assert next(op for op in OPERATIONS if op.id == op_id).idempotent
+        retried = expected(by_id[(op_id, "reset-after", "once")])
+        assert (retried.success, retried.attempts, retried.landed) == (True, 2, True)
+
+
+@pytest.mark.parametrize("cell_id", ["elicense.get_catalogue-reset-once", "elicense.search-refused-persistent",
+                                     "elicense.upload_attachment-reset-persistent",
+                                     "payment.get_status-refused-once"])
+def test_attempts_lost_in_transport_are_journalled_with_their_request_digest(drill: Drill, cell_id: str) -> None:
+    cell = next(c for c in CELLS if c.id == cell_id)
+    run_cell(drill, cell)  # checks each row's digest against the exact bytes posted (or the upload's stand-in)
+    rows = drill.journal.tail(5)
+    assert rows and rows[0].outcome == "retry"
+    assert all(row.request_digest is not None for row in rows)
+
+
+def test_a_repeated_upload_is_the_same_attachment_until_an_application_takes_it(drill: Drill) -> None:
+    """The deduplication that makes upload_attachment safe to retry, rule by rule."""
+    from sqlalchemy import update
+
+    from simulators.elicense import tables as ET
+
+    drill.begin_cell()
+    session, name = drill.applicant_session(), f"dedup-{uuid.uuid4().hex[:8]}.pdf"
+    first = drill.plain_el.upload_attachment(session, name, b"%PDF-1.4 one\n")
+    assert drill.plain_el.upload_attachment(session, name, b"%PDF-1.4 one\n").id == first.id
+    other_content = drill.plain_el.upload_attachment(session, name, b"%PDF-1.4 two\n")
+    other_name = drill.plain_el.upload_attachment(session, "renamed-" + name, b"%PDF-1.4 one\n")
+    assert len({first.id, other_content.id, other_name.id}) == 3
+    with drill.elicense.backend.engine.begin() as conn:  # an application took the first upload
+        conn.execute(update(ET.attachments).where(ET.attachments.c.id == first.id).values(
+            application_number="12999999"))
+    again = drill.plain_el.upload_attachment(session, name, b"%PDF-1.4 one\n")
+    assert again.id not in {first.id, other_content.id, other_name.id}
+    assert (again.sha256, again.size) == (first.sha256, first.size)

@@ -70,8 +70,12 @@ def test_survey_indicators_per_service_and_question(elicense_env: ElicenseEnv) -
     for i, (q1, q2) in enumerate(answers):
         _, session, done = _licensed(elicense_env, client, name=f"ТОО «Вуз {i}»", refuse=i == 2)
         client.submit_survey(session, done.application.number, q1, q2)
-    with pytest.raises(ConflictError):
-        client.submit_survey(session, done.application.number, q1, q2)
+    # idempotent: the same answers again (a retry whose answer was lost) succeed, stored once (counts below)
+    client.submit_survey(session, done.application.number, q1, q2)
+    # other answers for an answered application are a conflict
+    with pytest.raises(ConflictError, match="already answered") as exc:
+        client.submit_survey(session, done.application.number, q1, SurveyAnswer.NOT_SATISFIED)
+    assert exc.value.code == "ELC502"
 
     indicators = {(i.service_code, i.question): i for i in client.survey_indicators()}
     quality = indicators[("S1", "SERVICE_QUALITY")]

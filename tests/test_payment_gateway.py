@@ -182,11 +182,33 @@ def test_rejected_and_cancelled_orders(payment_client: PaymentGatewayClient,
     kept = payment_client.create_order(fee_order("app-2-fee")).order
     cancelled = payment_client.cancel_order(kept.order_id, "application withdrawn")
     assert cancelled.status is PaymentStatus.CANCELLED
-    with pytest.raises(PaymentStateError) as err:
-        payment_client.cancel_order(kept.order_id)
-    assert err.value.code == "PSE006"
+    # cancel is idempotent: a repeat (a retry whose first answer was lost) gets the cancelled order,
+    # unchanged (the first reason and time are kept)
+    again = payment_client.cancel_order(kept.order_id, "another reason")
+    assert again.order_id == kept.order_id and again.status is PaymentStatus.CANCELLED
+    assert again.status_reason == "application withdrawn" and again.updated_at == cancelled.updated_at
+    assert [o.status for o in payment_gateway_sim.store.list(client_reference="app-2-fee")] == ["CANCELLED"]
     # the bank cannot pay a cancelled order either
     assert control(payment_gateway_sim, "POST", f"/_control/payments/{kept.order_id}/pay").status_code == 409
+    # a rejected order cannot be cancelled
+    with pytest.raises(PaymentStateError) as err:
+        payment_client.cancel_order(rejected.order_id)
+    assert err.value.code == "PSE006"
+
+
+def test_a_paid_or_refunded_order_cannot_be_cancelled(payment_client: PaymentGatewayClient,
+                                                      payment_gateway_sim: PaymentGatewaySimulator) -> None:
+    order = payment_client.create_order(fee_order("app-3-fee")).order
+    assert control(payment_gateway_sim, "POST", f"/_control/payments/{order.order_id}/pay").status_code == 200
+    with pytest.raises(PaymentStateError) as err:
+        payment_client.cancel_order(order.order_id)
+    assert err.value.code == "PSE006"
+    assert payment_client.get_status(order.order_id).status is PaymentStatus.PAID
+    assert control(payment_gateway_sim, "POST", f"/_control/payments/{order.order_id}/refund").status_code == 200
+    with pytest.raises(PaymentStateError) as err:
+        payment_client.cancel_order(order.order_id)
+    assert err.value.code == "PSE006"
+    assert payment_client.get_status(order.order_id).status is PaymentStatus.REFUNDED
 
 
 def test_refund_keeps_the_receipt(payment_client: PaymentGatewayClient,

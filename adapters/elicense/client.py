@@ -13,7 +13,10 @@ schema-valid request envelope, so a 30 MB submission never holds a whole file (o
 
 Retries: with a ``caller`` (:class:`ResilientCaller`) each call runs under the retry policy with the
 same message id. Registration and decisions carry an idempotency key, so repeating them is safe: the
-system answers the same application, and never issues a second licence.
+system answers the same application, and never issues a second licence. The survey (the same answers
+again) and uploads (the owner's same, not yet attached file again) are idempotent at the system, so
+they are safe to repeat as well. Each attempt's request digest reaches the exchange journal before
+it is sent, so an attempt lost in transport is journalled with it.
 """
 
 from __future__ import annotations
@@ -437,7 +440,9 @@ class ElicenseClient:
         pipe = pipeline or self._pipeline
         recorded = journal if journal is not None else body if isinstance(body, bytes) else None
 
-        def attempt(timeout: float | None, record: Callable[[bytes | None, bytes], None]) -> etree._Element:
+        def attempt(timeout: float | None, record: Callable[[bytes | None, bytes | None], None]) -> etree._Element:
+            # journal the request before sending: an attempt lost in transport keeps its digest
+            record(recorded, None)
             result = self._transport.post(target, body, soap_action=soap_action(operation),
                                           timeout=timeout)
             record(recorded, result.body)
@@ -451,7 +456,7 @@ class ElicenseClient:
                           message_id=message_id or str(uuid.uuid4()), idempotent=True)
 
         def one(a: Attempt) -> etree._Element:
-            def record(q: bytes | None, r: bytes) -> None:
+            def record(q: bytes | None, r: bytes | None) -> None:
                 a.request_bytes, a.response_bytes = q, r
             return attempt(a.context.timeout, record)
 

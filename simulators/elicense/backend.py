@@ -11,7 +11,9 @@ Rules implemented (REGULATION.md):
 - Condition 3: the application's enveloped signature verifies and the signer's certificate is valid,
   not revoked, and carries the applicant's BIN (or IIN for an individual); in the employee channel the
   certificate carries the licensor's BIN;
-- attachments referenced by name + SHA-256 + size, total at most 30 MB;
+- attachments referenced by name + SHA-256 + size, total at most 30 MB; an owner's identical upload
+  not yet attached to an application is answered with the same attachment (a retry stores nothing);
+- the survey answered once per application; the same answers again succeed (idempotent);
 - statuses SENT -> IN_PROGRESS -> ISSUED | REFUSED, each with a history entry and a signed status
   notice pushed to the ministry through the gateway (when one is attached);
 - the licence: registry number, signed with the licensor head's key.
@@ -355,12 +357,26 @@ class ElicenseBackend:
     # ------------------------------------------------------------------ attachments
 
     def upload_attachment(self, session: Session, file_name: str, content: bytes) -> Attachment:
+        """Store an upload, or return the owner's identical upload not yet attached to an application.
+
+        Identical means same owner, file name, SHA-256 and size: an application references its
+        attachments by exactly these, so a second copy could never be told apart and a retried
+        upload (the first landed, its answer was lost) must not store the file twice. Once an
+        application took the file, a new upload of it is a new attachment.
+        """
         if len(content) > ATTACHMENTS_MAX_TOTAL_BYTES:
             raise E.ElicenseFault(E.ATTACHMENTS_TOO_LARGE,
                                   f"attachment {file_name!r} has {len(content)} bytes; the total of attachments "
                                   f"is limited to 30 MB ({ATTACHMENTS_MAX_TOTAL_BYTES} bytes)", data=file_name)
         att = Attachment(str(uuid.uuid4()), file_name, hashlib.sha256(content).hexdigest(), len(content))
         with self._tx() as conn:
+            # idempotent: the same file again (a retry whose answer was lost) gets the same attachment
+            same = conn.execute(select(T.attachments.c.id).where(and_(
+                T.attachments.c.owner == session.subject, T.attachments.c.file_name == file_name,
+                T.attachments.c.sha256 == att.sha256, T.attachments.c.size == att.size,
+                T.attachments.c.application_number.is_(None))).order_by(T.attachments.c.uploaded_at)).first()
+            if same is not None:
+                return Attachment(same.id, file_name, att.sha256, att.size)
             conn.execute(insert(T.attachments).values(
                 id=att.id, owner=session.subject, file_name=file_name, sha256=att.sha256, size=att.size,
                 content=content, uploaded_at=self.clock.now(), application_number=None))
@@ -846,6 +862,12 @@ class ElicenseBackend:
     # ------------------------------------------------------------------ survey
 
     def submit_survey(self, session: Session, number: str, service_quality: str, information_quality: str) -> None:
+        """Record the applicant's answers once per application; idempotent.
+
+        Only the applicant who owns the application may answer (the access check), so "the same
+        answers for the same application" is a repeat of the same submission and succeeds without
+        storing anything; different answers are a conflict (ELC502).
+        """
         app = self.application(number, session)
         if session.kind != "applicant":
             raise E.ElicenseFault(E.FORBIDDEN, "the survey is answered by the applicant", data="SessionToken")
@@ -856,10 +878,15 @@ class ElicenseBackend:
             if value not in SURVEY_ANSWERS:
                 raise E.ElicenseFault(E.INVALID_DATA, f"{name} must be one of {', '.join(SURVEY_ANSWERS)}", data=name)
         with self._tx() as conn:
-            if conn.execute(select(T.survey_answers.c.application_number).where(
-                    T.survey_answers.c.application_number == number)).first() is not None:
-                raise E.ElicenseFault(E.CONFLICT, f"the survey of application {number} is already answered",
-                                      data=number)
+            answered = conn.execute(select(T.survey_answers.c.service_quality,
+                                           T.survey_answers.c.information_quality).where(
+                T.survey_answers.c.application_number == number)).first()
+            if answered is not None:
+                if (answered.service_quality, answered.information_quality) == (service_quality,
+                                                                                 information_quality):
+                    return  # the same answers again (a retry whose answer was lost): already recorded
+                raise E.ElicenseFault(E.CONFLICT, f"the survey of application {number} is already answered "
+                                                  "with other answers", data=number)
             conn.execute(insert(T.survey_answers).values(
                 application_number=number, service_code=app.service_code, service_quality=service_quality,
                 information_quality=information_quality, submitted_at=self.clock.now()))

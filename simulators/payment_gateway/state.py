@@ -2,9 +2,10 @@
 
 One table, one row per clientReference (a UNIQUE constraint: the database itself guarantees that
 a repeated create cannot charge twice). Status moves CREATED → PAID | REJECTED | CANCELLED and
-PAID → REFUNDED; the bank's side (pay, reject, refund) is driven by the control API, or by the
-auto-pay delay: an order still CREATED ``auto_pay_after`` after its creation is paid the next
-time anyone looks at it. That is evaluated against the injectable clock, so tests move a
+PAID → REFUNDED; a repeated cancel of a CANCELLED order answers the order again (idempotent).
+The bank's side (pay, reject, refund) is driven by the control API, or by the auto-pay delay:
+an order still CREATED ``auto_pay_after`` after its creation is paid the next time anyone looks
+at it. That is evaluated against the injectable clock, so tests move a
 :class:`FrozenClock` instead of sleeping.
 """
 
@@ -159,8 +160,15 @@ class PaymentStore:
             return self._auto_pay(order)
 
     def cancel(self, key: str, reason: str | None = None) -> StoredOrder:
+        """Cancel a CREATED order; idempotent, so a cancel whose answer was lost is safe to repeat.
+
+        An order that is already CANCELLED is returned unchanged (first reason and time kept);
+        PAID, REJECTED and REFUNDED orders are refused (PSE006): money moved or the bank decided.
+        """
         with self._lock:
             order = self.get(key)
+            if order.status == "CANCELLED":
+                return order
             if order.status != "CREATED":
                 raise bad_state(order.order_id, order.status, "cancel")
             return self._update(order.order_id, status="CANCELLED", status_reason=reason or "cancelled by the client")

@@ -558,9 +558,11 @@ def _payment_ops() -> list[Operation]:
                   prepare=_created, check=lambda d, p, r: _eq(r.status.value, "CREATED")),
         Operation("payment", "get_receipt", op("GetReceipt"), lambda d, p: d.pay.get_receipt(p["order_id"]),
                   prepare=_paid, check=lambda d, p, r: _eq(r.order_id, p["order_id"])),
+        # safe to retry: cancelling a CANCELLED order answers it again (PSE006 only for paid/refunded/rejected)
         Operation("payment", "cancel_order", op("CancelPaymentOrder"),
                   lambda d, p: d.pay.cancel_order(p["order_id"], "application withdrawn"), prepare=_created,
-                  effect={"payment_cancelled": 1}, check=lambda d, p, r: _eq(r.status.value, "CANCELLED")),
+                  effect={"payment_cancelled": 1}, idempotent=True,
+                  check=lambda d, p, r: _eq(r.status.value, "CANCELLED")),
     ]
 
 
@@ -582,10 +584,11 @@ def _elicense_ops() -> list[Operation]:
                   check=lambda d, p, r: _eq(r.role, "employee")),
         Operation("elicense", "get_catalogue", op("GetCatalogue"), lambda d, p: d.el.get_catalogue(refresh=True),
                   check=lambda d, p, r: _eq(bool(r.services), True)),
+        # safe to retry: the owner's unattached upload of the same name, SHA-256 and size is answered again
         Operation("elicense", "upload_attachment", op("UploadAttachment"),
                   lambda d, p: d.el.upload_attachment(d.applicant_session(), p["file"], content),
                   prepare=lambda d: {"file": f"drill-{uuid.uuid4().hex[:8]}.pdf"}, effect={"attachments": 1},
-                  check=lambda d, p, r: _eq(r.sha256, hashlib.sha256(content).hexdigest())),
+                  idempotent=True, check=lambda d, p, r: _eq(r.sha256, hashlib.sha256(content).hexdigest())),
         Operation("elicense", "register_application", op("RegisterApplication"),
                   lambda d, p: d.el.register_application(d.applicant_session(), p["signed"],
                                                          idempotency_key=p["key"]),
@@ -621,10 +624,11 @@ def _elicense_ops() -> list[Operation]:
         Operation("elicense", "search", op("GetUniversalLicenses"),
                   lambda d, p: d.el.search(LicenseSearch(iin_bin=d.applicant.iin_bin, page_size=5)),
                   check=lambda d, p, r: _eq(r.total_count >= 0, True)),
+        # safe to retry: the same answers again succeed without storing twice (other answers: ELC502)
         Operation("elicense", "submit_survey", op("SubmitSurvey"),
                   lambda d, p: d.el.submit_survey(d.applicant_session(), p["number"], "SATISFIED",
                                                   "PARTLY_SATISFIED"),
-                  prepare=lambda d: {"number": d.refused()}, effect={"surveys": 1}),
+                  prepare=lambda d: {"number": d.refused()}, effect={"surveys": 1}, idempotent=True),
         Operation("elicense", "survey_indicators", op("GetSurveyIndicators"),
                   lambda d, p: d.el.survey_indicators(), check=lambda d, p, r: _eq(isinstance(r, list), True)),
     ]
@@ -668,39 +672,6 @@ def cells() -> list[Cell]:
             if fault.outcome == "retry" and fault.persistent:
                 out.append(Cell(op, fault, "persistent"))
     return out
-
-
-SIGNATURE_KINDS = frozenset({"invalid_signature", "missing_signature", "expired_timestamp"})
-
-UPLOAD_GAP = ("E-licensing simulator: UploadAttachment stores a new attachment per request; a retry after a "
-              "landed upload (answer lost) stores the file twice. Missing: deduplicate an owner's unattached "
-              "upload by (file name, SHA-256), or an upload idempotency key")
-CANCEL_GAP = ("payment: the adapter retries CancelPaymentOrder (idempotent=True) but the gateway refuses a "
-              "second cancel with PSE006, so a cancel whose answer was lost ends in PaymentStateError although "
-              "the order was cancelled. Missing: accept CANCELLED on a retried attempt (adapter) or answer a "
-              "repeated cancel with the cancelled order (simulator; tests/test_payment_gateway.py pins PSE006)")
-SURVEY_GAP = ("E-licensing: the adapter retries SubmitSurvey (idempotent=True) but the system refuses a second "
-              "answer (ELC502), so a survey whose answer was lost ends in ConflictError although it was "
-              "recorded. Missing: accept 'already answered' on a retried attempt, or an idempotency key")
-
-
-def known_gap(cell: Cell) -> str | None:
-    """The reported gap a cell runs into (its test is a strict xfail), or None."""
-    fault, op = cell.fault, cell.op
-    if not fault.lands or expected(cell).attempts < 2:
-        return None  # nothing is repeated after the operation landed
-    if op.id == "elicense.upload_attachment":
-        return UPLOAD_GAP
-    if fault.kind == "timeout":
-        return None  # the retry lands first; the late first attempt's refusal goes to nobody
-    # a persistent transport fault spoils the refusal's answer too, so the retries run out as expected;
-    # the signature kinds leave a SOAP Fault readable, and the refusal comes through
-    repeats_refusal = cell.variant == "once" or fault.kind in SIGNATURE_KINDS
-    if op.id == "payment.cancel_order" and repeats_refusal:
-        return CANCEL_GAP
-    if op.id == "elicense.submit_survey" and repeats_refusal:
-        return SURVEY_GAP
-    return None
 
 
 @dataclass(frozen=True)
@@ -826,12 +797,6 @@ STAND_IN_DIGEST = frozenset({"elicense.upload_attachment"})
 """Operations whose journal digests a stand-in for a streamed body (the envelope with a placeholder
 naming the content by its SHA-256), by design: the posted bytes are not held in memory."""
 
-RECORDED_AFTER_ANSWER = frozenset({"elicense"})
-"""Known gap (reported): these clients hand the request bytes to the journal only once an HTTP
-answer arrived, so an attempt lost in transport (reset, timeout, refused...) has no request digest.
-``test_drill_fault_matrix.py`` pins it with a strict xfail."""
-
-
 def _check_journal(rows: list[AttemptRecord], want: Expected, posted: list[bytes], op: Operation,
                    fault: Fault) -> None:
     last = "ok" if want.success or fault.after_exchange else "failed"
@@ -839,11 +804,11 @@ def _check_journal(rows: list[AttemptRecord], want: Expected, posted: list[bytes
     assert outcomes == ["retry"] * (want.attempts - 1) + [last], f"journal outcomes {outcomes}"
     assert [r.attempt for r in rows] == list(range(1, want.attempts + 1))
     assert [r.exhausted for r in rows] == [False] * (want.attempts - 1) + [want.exhausted]
+    # the request is journalled before it is sent: even an attempt lost in transport has its digest
     for row, body in zip(rows, posted, strict=True):
         if op.id in STAND_IN_DIGEST:
-            assert row.request_digest is not None or row.outcome != "ok", f"attempt {row.attempt} has no digest"
-            continue
-        if row.request_digest is None and op.system in RECORDED_AFTER_ANSWER and row.outcome != "ok":
+            assert row.request_digest is not None, f"attempt {row.attempt} has no digest"
+            assert row.request_digest == rows[0].request_digest, "the attempts of one upload journal other stand-ins"
             continue
         assert row.request_digest == hashlib.sha256(body).hexdigest(), \
             f"journal row of attempt {row.attempt} does not digest the bytes posted"
