@@ -32,5 +32,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# The drills at ten times the default scale (fault matrix, crash at every step, fuzzing, differential).
+drills: $(STAMP)
+	EGOV_DRILL_SCALE=10 $(BIN)/python -m pytest -n 2 -q -o timeout=0 tests/test_drill_*.py
+
 clean:
 	rm -rf $(VENV) out .pytest_cache
