@@ -95,7 +95,7 @@ def _service_code(service: str) -> str:
 
 @contextlib.contextmanager
 def procedure_env(*, manifest: Path | None, db: str | None, out_dir: Path,
-                  observer: StepObserver | None = None) -> Iterator[ProcedureEnv]:
+                  observer: StepObserver | None = None, metrics_port: int | None = None) -> Iterator[ProcedureEnv]:
     """Attach to ``manifest``'s landscape, or start one in a temporary directory for the run."""
     from adapters.core.settings import get_settings
     from adapters.procedure.clients import ProcedureClients
@@ -110,7 +110,8 @@ def procedure_env(*, manifest: Path | None, db: str | None, out_dir: Path,
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="egov-flow-")))
             land = stack.enter_context(Landscape.start(workdir / "landscape"))
             url = db or f"sqlite:///{workdir / 'egov.db'}"
-        clients = stack.enter_context(ProcedureClients(land.endpoints, database_url=url))
+        port = metrics_port if metrics_port is not None else get_settings().metrics_port
+        clients = stack.enter_context(ProcedureClients(land.endpoints, database_url=url, metrics_port=port))
         store = FlowStore.from_url(url)
         stack.callback(store.engine.dispose)
         yield ProcedureEnv(land, clients, store, out_dir, observer)

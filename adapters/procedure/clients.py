@@ -153,7 +153,8 @@ class ProcedureClients:
     """The adapters of the procedure, built once and shared by every flow. Close when done."""
 
     def __init__(self, endpoints: Endpoints, *, database_url: str | None = None, clock: Clock = SYSTEM_CLOCK,
-                 options: ClientOptions | None = None, metrics: Metrics | None = None) -> None:
+                 options: ClientOptions | None = None, metrics: Metrics | None = None,
+                 metrics_port: int | None = None) -> None:
         opts = options or ClientOptions()
         self.endpoints = endpoints
         self.clock = clock
@@ -172,6 +173,10 @@ class ProcedureClients:
             CertificateValidator(anchors, intermediates, clock=clock))
         self.journal = ExchangeJournal.open(database_url) if database_url else None
         self.metrics = metrics or Metrics()
+        self.metrics_server: Any = None
+        """Serves ``/metrics`` on 127.0.0.1:``metrics_port`` for Prometheus while the clients live."""
+        if metrics_port is not None:
+            self.metrics_server, self.metrics_port = self.metrics.serve(metrics_port)
         self.caller = ResilientCaller(
             opts.retry, CircuitBreakerRegistry(opts.circuit_failure_threshold, opts.circuit_reset_seconds, clock),
             journal=self.journal, metrics=self.metrics, clock=clock)
@@ -207,6 +212,9 @@ class ProcedureClients:
         return cls(Endpoints.from_settings(s), **kwargs)
 
     def close(self) -> None:
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
+            self.metrics_server.server_close()
         self.elicense.close()
         self.payment.close()
         self.gateway.close()
