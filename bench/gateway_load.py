@@ -1,7 +1,8 @@
 """Bench e: the gateway simulator under 64 concurrent clients for a bounded time.
 
-The simulator runs in a **subprocess** (``python -m bench.gateway_load --serve DIR``), so that the
-load generator does not share a GIL with it; it verifies every request's WS-Security signature
+The simulator runs in **subprocesses** (``python -m bench.gateway_load --serve DIR``; two by
+default, sharing the port with ``SO_REUSEPORT``, each with its own state), so that the load
+generator does not share a GIL with it; it verifies every request's WS-Security signature
 (chain checked, revocation "none"), routes it to an :class:`EchoBackend` and signs every answer,
 as in the tests.
 

@@ -15,6 +15,7 @@ from adapters.core.errors import InvalidResponseError
 from adapters.core.soap import ProcessedResponse, body_of, payload_of
 from adapters.core.xmlparse import parse_xml
 from adapters.core.xmlsig.signer import _declare_wsu
+from adapters.core.xmlsig.wsse import ensure_security
 from adapters.egov_gateway import GatewayClient
 from adapters.egov_gateway.client import _as_utc, _send_message_template, _text, _zeep_client, _zeep_datetime
 from adapters.egov_gateway.fastpath import read_sync_answer
@@ -32,7 +33,8 @@ def _data() -> etree._Element:
 
 
 def _zeep_request(**kw: Any) -> bytes:
-    """The old way: zeep ``create_message``, the data put in, the signer's wsu declaration."""
+    """The old way: zeep ``create_message``, the data put in, then what the signer adds first
+    (the wsu declaration, an empty soap:Header/wsse:Security)."""
     client = _zeep_client(SYNC_WSDL)
     request = {
         "requestInfo": {
@@ -48,7 +50,9 @@ def _zeep_request(**kw: Any) -> bytes:
     holder.text = None
     if kw["data"] is not None:
         holder.append(_data())
-    return bytes(etree.tostring(_declare_wsu(parse_xml(etree.tostring(envelope)))))
+    prepared = _declare_wsu(parse_xml(etree.tostring(envelope)))
+    ensure_security(prepared)
+    return bytes(etree.tostring(prepared))
 
 
 CASES: list[dict[str, Any]] = [
@@ -156,3 +160,72 @@ def test_another_element_is_refused_as_zeep_refused_it() -> None:
     assert read_sync_answer(payload, _zeep_datetime()) is None
     with pytest.raises(InvalidResponseError, match="SendMessage answer cannot be read"):
         client._sync_response(processed, 1)
+
+
+# --------------------------------------------------------------------------- the signed request, old and new
+
+class _Stop(Exception):
+    pass
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    def post(self, url: str, body: bytes, **kwargs: Any) -> Any:
+        self.bodies.append(body)
+        raise _Stop
+
+    def close(self) -> None:
+        pass
+
+
+def _ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uuid as uuid_module
+
+    from adapters.core.xmlsig import wsse
+
+    counter = iter(range(1, 1000))
+    monkeypatch.setattr(wsse.uuid, "uuid4", lambda: uuid_module.UUID(int=next(counter)))
+
+
+def _data_with_comment_and_cdata() -> etree._Element:
+    app = _data()
+    app.append(etree.Comment(" a note "))
+    etree.SubElement(app, "raw").text = etree.CDATA("<not markup> & more")
+    return app
+
+
+@pytest.mark.parametrize("make_data", [_data, _data_with_comment_and_cdata, lambda: None])
+def test_signed_request_is_what_the_old_way_signed(make_data: Any, pki: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from adapters.core.clock import FrozenClock
+    from adapters.core.xmlsig import SigningService
+
+    key = pki.issue(iin="871008401427", bin="940140000385")
+    clock = FrozenClock(dt.datetime(2024, 5, 1, 10, 0, 0, 123000, tzinfo=dt.UTC))
+    signing = SigningService(key.key_material, clock=clock)
+    recorder = _Recorder()
+    client = GatewayClient("http://127.0.0.1:9/bip-sync-wss-gost/", signing=signing, verification=object(),
+                           sender_id="ministry", sender_password="pw", transport=recorder,  # type: ignore[arg-type]
+                           clock=clock)
+    data = make_data()
+    _ids(monkeypatch)
+    with pytest.raises(_Stop):
+        client.send_message("svc", data, message_id=MESSAGE_ID, correlation_id="c-1", properties={"k": "v"})
+
+    # the old way: zeep's create_message, the data appended, serialised, then signed from the bytes
+    zeep = _zeep_client(SYNC_WSDL)
+    envelope = zeep.create_message(zeep.service, "SendMessage", request={
+        "requestInfo": {"messageId": MESSAGE_ID, "correlationId": "c-1", "serviceId": "svc",
+                        "messageDate": clock.now(), "routeId": None,
+                        "sender": {"senderId": "ministry", "password": "pw"},
+                        "properties": [{"key": "k", "value": "v"}]},
+        "requestData": {"data": ""}})
+    holder = envelope.find(".//requestData/data")
+    holder.text = None
+    if data is not None:
+        holder.append(make_data())
+    _ids(monkeypatch)
+    assert recorder.bodies == [signing.sign_envelope(etree.tostring(envelope))]
+    if data is not None and len(data) > 2:
+        assert b"<!--" not in recorder.bodies[0] and b"CDATA" not in recorder.bodies[0]

@@ -146,7 +146,8 @@ def test_path_cache_is_bounded(pki: TestPKI, monkeypatch: pytest.MonkeyPatch) ->
     for key in keys:
         validator.validate(key.certificate)
     assert len(validator._paths) == 2
-    assert (keys[0].certificate,) not in validator._paths  # the least recently used went first
+    remembered = [key.certificates for key in validator._paths]
+    assert remembered == [(keys[1].certificate,), (keys[2].certificate,)]  # the least recently used went first
 
 
 def test_keyinfo_cache_returns_the_parsed_certificate_and_never_caches_failures(pki: TestPKI) -> None:

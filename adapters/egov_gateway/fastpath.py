@@ -14,7 +14,6 @@ before. ``tests/test_gateway_fastpath.py`` checks both directions against zeep i
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from lxml import etree
 
 from adapters.core.errors import ConfigurationError
 from adapters.core.xmlsig import algorithms as alg
+from adapters.core.xmlsig.wsse import ensure_security
 
 SYNC_INTERFACES_NS = "http://bip.bee.kz/SyncChannel/v10/Interfaces"
 _Q_SEND_MESSAGE_RESPONSE = f"{{{SYNC_INTERFACES_NS}}}SendMessageResponse"
@@ -104,6 +104,8 @@ class SendMessageTemplate:
             "requestData": {"data": ""},
         }
         envelope = _declare_wsu(client.create_message(client.service, "SendMessage", request=request))
+        # the (empty) soap:Header/wsse:Security the signer would add to every copy, added once
+        ensure_security(envelope)
         info = envelope.find(".//request/requestInfo")
         holder = envelope.find(".//request/requestData/data")
         if info is None or holder is None:
@@ -120,7 +122,7 @@ class SendMessageTemplate:
               route_id: str | None, sender_id: str, password: str | None, properties: Mapping[str, str] | None,
               data: etree._Element | None) -> etree._Element:
         """A fresh SendMessage envelope (``xmlns:wsu`` declared), as ``create_message`` would render it."""
-        envelope = copy.deepcopy(self.envelope)
+        envelope = self.envelope.__copy__()
         # resolved before anything is removed, while the copy has exactly the template's shape
         p = {name: _at(envelope, path) for name, path in self.paths.items()}
         p["messageId"].text = _text(message_id)
@@ -132,24 +134,24 @@ class SendMessageTemplate:
         _optional(p["sender/password"], password)
         prototype = p["properties"]
         for key, value in (properties or {}).items():
-            prop = copy.deepcopy(prototype)
+            prop = prototype.__copy__()
             key_el, value_el = prop.find("key"), prop.find("value")
             assert key_el is not None and value_el is not None
             key_el.text = _text(key)
             _optional(value_el, value)
             prototype.addprevious(prop)
-        prototype.getparent().remove(prototype)  # type: ignore[union-attr]
+        prototype.getparent().remove(prototype)
         holder = p["data"]
         holder.text = None
         if data is not None:
-            holder.append(copy.deepcopy(data))
+            holder.append(data.__copy__())
         return envelope
 
 
 def _optional(element: etree._Element, value: Any) -> None:
     """An optional field: zeep leaves out the element when the value is None."""
     if value is None:
-        element.getparent().remove(element)  # type: ignore[union-attr]
+        element.getparent().remove(element)
     else:
         element.text = _text(value)
 
@@ -198,20 +200,32 @@ def read_sync_answer(payload: etree._Element, parse_datetime: Any) -> SyncAnswer
 
     Texts are taken as zeep takes them (``xsd:string`` unchanged, an empty element is None and
     ``str(None)`` where the caller did ``str(...)``); ``parse_datetime`` is zeep's own
-    ``DateTime.pythonvalue``. None for anything this reader does not vouch for.
+    ``DateTime.pythonvalue``. None for anything this reader does not vouch for: another element,
+    attributes (an ``xsi:type`` could change how zeep reads a value) or a date zeep must judge.
     """
     if payload.tag != _Q_SEND_MESSAGE_RESPONSE:
         return None
     info = payload.find("response/responseInfo")
     if info is None:
         return None
-    for element in info.iter():
-        if element.attrib or not isinstance(element.tag, str):
+    fields: dict[str, str | None] = {}
+    has_status = False
+    for child in info:  # the schema allows no deeper nesting than responseInfo/status/*
+        if not isinstance(child.tag, str) or child.keys():
             return None
-    status = info.find("status")
-    if status is None:
+        if child.tag == "status":
+            has_status = True
+            for part in child:
+                if not isinstance(part.tag, str) or part.keys() or len(part):
+                    return None
+                fields[f"status/{part.tag}"] = part.text
+        elif len(child):
+            return None
+        else:
+            fields[child.tag] = child.text
+    if not has_status:
         return None
-    date_text = info.findtext("responseDate")
+    date_text = fields.get("responseDate")
     try:
         response_date = None if date_text is None else parse_datetime(date_text)
     except Exception:  # zeep's reading decides how such a date fails
@@ -219,17 +233,6 @@ def read_sync_answer(payload: etree._Element, parse_datetime: Any) -> SyncAnswer
     if response_date is not None and not isinstance(response_date, dt.datetime):
         return None
     return SyncAnswerFields(
-        message_id=str(_text_or_none(info, "messageId")),
-        correlation_id=_text_or_none(info, "correlationId"),
-        response_date=response_date,
-        status_code=str(_text_or_none(status, "code")),
-        status_message=str(_text_or_none(status, "message") or ""),
-        session_id=_text_or_none(info, "sessionId"))
-
-
-def _text_or_none(parent: etree._Element, name: str) -> str | None:
-    """zeep's value of a simple element: None when absent or empty, else its text unchanged."""
-    element = parent.find(name)
-    if element is None:
-        return None
-    return element.text
+        message_id=str(fields.get("messageId")), correlation_id=fields.get("correlationId"),
+        response_date=response_date, status_code=str(fields.get("status/code")),
+        status_message=str(fields.get("status/message") or ""), session_id=fields.get("sessionId"))

@@ -78,6 +78,23 @@ def _is_ca(cert: x509.Certificate) -> bool:
             and (not isinstance(ku, x509.KeyUsage) or ku.key_cert_sign))
 
 
+class _PathKey:
+    """A (certificate, accompanying chain) tuple whose hash is computed once: hashing a
+    certificate hashes its DER (~3 µs), and an LRU lookup hashes its key twice."""
+
+    __slots__ = ("_hash", "certificates")
+
+    def __init__(self, certificates: tuple[x509.Certificate, ...]) -> None:
+        self.certificates = certificates
+        self._hash = hash(certificates)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _PathKey) and other.certificates == self.certificates
+
+
 class CertificateValidator:
     """Validates signer certificates against fixed trust anchors (e.g. the NCA root)."""
 
@@ -90,8 +107,7 @@ class CertificateValidator:
         self.intermediates = tuple(intermediates)
         self.revocation = revocation
         self.clock = clock
-        self._paths: OrderedDict[tuple[x509.Certificate, ...], tuple[list[x509.Certificate], SignerInfo]] = \
-            OrderedDict()
+        self._paths: OrderedDict[_PathKey, tuple[list[x509.Certificate], SignerInfo]] = OrderedDict()
         self._paths_basis: tuple[tuple[x509.Certificate, ...], tuple[x509.Certificate, ...]] = \
             (self.trust_anchors, self.intermediates)
         self._paths_lock = threading.Lock()
@@ -117,7 +133,7 @@ class CertificateValidator:
         KeyInfo); ``at`` is the time to judge validity at (default: now).
         """
         when = at or self.clock.now()
-        key = (cert, *chain)
+        key = _PathKey((cert, *chain))
         cached = self._cached_path(key)
         if cached is None:
             path = self._build_path(cert, chain)
@@ -146,8 +162,7 @@ class CertificateValidator:
 
     # ------------------------------------------------------------------ path cache
 
-    def _cached_path(self, key: tuple[x509.Certificate, ...]) \
-            -> tuple[list[x509.Certificate], SignerInfo] | None:
+    def _cached_path(self, key: _PathKey) -> tuple[list[x509.Certificate], SignerInfo] | None:
         with self._paths_lock:
             anchors, intermediates = self._paths_basis
             if anchors is not self.trust_anchors or intermediates is not self.intermediates:
@@ -160,7 +175,7 @@ class CertificateValidator:
                 self._paths.move_to_end(key)
             return found
 
-    def _remember_path(self, key: tuple[x509.Certificate, ...], path: list[x509.Certificate],
+    def _remember_path(self, key: _PathKey, path: list[x509.Certificate],
                        info: SignerInfo) -> None:
         with self._paths_lock:
             self._paths[key] = (path, info)

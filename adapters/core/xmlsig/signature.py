@@ -99,7 +99,19 @@ def _b64(text: str | None, what: str) -> bytes:
 
 
 def _only_child(parent: etree._Element, name: str, where: str) -> etree._Element:
-    found = parent.findall(ds(name))
+    return _only(_children(parent), name, where)
+
+
+def _children(parent: etree._Element) -> dict[object, list[etree._Element]]:
+    """The parent's children by tag, in document order: one pass instead of a findall per name."""
+    found: dict[object, list[etree._Element]] = {}
+    for child in parent:
+        found.setdefault(child.tag, []).append(child)
+    return found
+
+
+def _only(children: dict[object, list[etree._Element]], name: str, where: str) -> etree._Element:
+    found = children.get(ds(name), [])
     if len(found) != 1:
         raise _malformed(f"{where} must hold exactly one ds:{name} (found {len(found)})")
     return found[0]
@@ -116,17 +128,19 @@ def _read_transform(el: etree._Element) -> Transform:
 
 def parse_signature(signature: etree._Element, config: SignatureConfig) -> ParsedSignature:
     """Read a ds:Signature, refusing MALFORMED structure and ALGORITHM outside ``config``."""
-    signed_info = _only_child(signature, "SignedInfo", "ds:Signature")
-    canon = _read_transform(_only_child(signed_info, "CanonicalizationMethod", "ds:SignedInfo"))
+    in_signature = _children(signature)
+    signed_info = _only(in_signature, "SignedInfo", "ds:Signature")
+    in_signed_info = _children(signed_info)
+    canon = _read_transform(_only(in_signed_info, "CanonicalizationMethod", "ds:SignedInfo"))
     if canon.algorithm not in alg.CANONICALIZATIONS:
         raise SignatureRefused(RefusalReason.ALGORITHM,
                                f"CanonicalizationMethod {canon.algorithm} is not supported")
-    method = _only_child(signed_info, "SignatureMethod", "ds:SignedInfo").get("Algorithm") or ""
+    method = _only(in_signed_info, "SignatureMethod", "ds:SignedInfo").get("Algorithm") or ""
     if method not in config.accepted_signature_algorithms or not known_signature(method):
         raise SignatureRefused(RefusalReason.ALGORITHM,
                                f"SignatureMethod {method or '(none)'} is not accepted", algorithm=method)
     references: list[ParsedReference] = []
-    found = signed_info.findall(ds("Reference"))
+    found = in_signed_info.get(ds("Reference"), [])
     if len(found) > MAX_REFERENCES:
         raise _malformed(f"ds:SignedInfo holds {len(found)} references (at most {MAX_REFERENCES} accepted)")
     for index, ref in enumerate(found):
@@ -135,7 +149,8 @@ def parse_signature(signature: etree._Element, config: SignatureConfig) -> Parse
             raise _malformed(f"reference {index} has URI {uri!r}: only same-document references "
                              "('' or '#id') are resolved")
         label = f"reference {index} ({uri or 'whole document'})"
-        holder = ref.find(ds("Transforms"))
+        in_ref = _children(ref)
+        holder = next(iter(in_ref.get(ds("Transforms"), [])), None)
         transforms = tuple(_read_transform(t) for t in holder.findall(ds("Transform"))) \
             if holder is not None else ()
         for position, transform in enumerate(transforms):
@@ -147,19 +162,19 @@ def parse_signature(signature: etree._Element, config: SignatureConfig) -> Parse
             raise SignatureRefused(RefusalReason.ALGORITHM,
                                    f"{label}: transform chain {[t.algorithm for t in transforms]} "
                                    "is not accepted")
-        digest_method = _only_child(ref, "DigestMethod", label).get("Algorithm") or ""
+        digest_method = _only(in_ref, "DigestMethod", label).get("Algorithm") or ""
         if digest_method not in config.accepted_digest_algorithms or not known_digest(digest_method):
             raise SignatureRefused(RefusalReason.ALGORITHM,
                                    f"{label}: DigestMethod {digest_method or '(none)'} is not accepted",
                                    algorithm=digest_method)
-        digest_value = _b64(_only_child(ref, "DigestValue", label).text, f"{label} DigestValue")
+        digest_value = _b64(_only(in_ref, "DigestValue", label).text, f"{label} DigestValue")
         references.append(ParsedReference(index, uri, transforms, digest_method, digest_value))
     if not references:
         raise _malformed("ds:SignedInfo holds no ds:Reference")
-    value = _b64(_only_child(signature, "SignatureValue", "ds:Signature").text, "ds:SignatureValue")
+    value = _b64(_only(in_signature, "SignatureValue", "ds:Signature").text, "ds:SignatureValue")
     if not value:
         raise _malformed("ds:SignatureValue is empty")
-    key_infos = signature.findall(ds("KeyInfo"))
+    key_infos = in_signature.get(ds("KeyInfo"), [])
     if len(key_infos) > 1:
         raise _malformed("ds:Signature holds more than one ds:KeyInfo")
     return ParsedSignature(signature, signed_info, canon, method, tuple(references), value,

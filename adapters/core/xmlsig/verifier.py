@@ -124,13 +124,14 @@ class VerificationService:
         timestamp = read_timestamp(security)
 
         targets = self._targets(parsed, ids, root)
-        labels = ", ".join(r.label for r in parsed.references)
         if not any(self._covers(t, body) for t in targets):
+            labels = ", ".join(r.label for r in parsed.references)
             raise SignatureRefused(RefusalReason.REFERENCE_COVERAGE,
                                    f"the signed references ({labels}) do not cover soap:Body"
                                    f"{' (Id ' + str(element_id(body)) + ')' if element_id(body) else ''}")
         if timestamp is not None and self._config.sign_timestamp and \
                 not any(self._covers(t, timestamp.element) for t in targets):
+            labels = ", ".join(r.label for r in parsed.references)
             raise SignatureRefused(RefusalReason.REFERENCE_COVERAGE,
                                    f"the signed references ({labels}) do not cover wsu:Timestamp "
                                    f"(Id {timestamp.id})")

@@ -36,11 +36,14 @@ def parse_time(text: str | None, what: str) -> dt.datetime:
         raise SignatureRefused(RefusalReason.MALFORMED, f"{what} {raw!r} is out of range in UTC") from exc
 
 
+_ENVELOPE_TAGS = {f"{{{ns}}}Envelope": ns for ns in (alg.SOAP11_NS, alg.SOAP12_NS)}
+
+
 def soap_ns(envelope: etree._Element) -> str:
-    ns = etree.QName(envelope).namespace
-    if etree.QName(envelope).localname != "Envelope" or ns not in (alg.SOAP11_NS, alg.SOAP12_NS):
+    ns = _ENVELOPE_TAGS.get(envelope.tag) if isinstance(envelope.tag, str) else None
+    if ns is None:
         raise SignatureRefused(RefusalReason.MALFORMED, f"root element {envelope.tag} is not a soap:Envelope")
-    return str(ns)
+    return ns
 
 
 def ensure_security(envelope: etree._Element) -> etree._Element:
