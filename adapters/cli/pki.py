@@ -12,6 +12,7 @@ import click
 
 from adapters.cli.serving import wait_until_stopped
 from adapters.core.errors import EgovError
+from adapters.core.trust.subject import describe_name
 from simulators.pki.testpki import DEFAULT_BASE_URL
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -80,7 +81,7 @@ def issue_cmd(directory: Path, iin: str, bin_: str | None, org: str | None, surn
                         roles=roles or None, days=days, expired=expired,
                         key_type=key_type)  # type: ignore[arg-type]
         key.write_pkcs12(out, password)
-    click.echo(f"subject: {key.certificate.subject.rfc4514_string()}")
+    click.echo(f"subject: {describe_name(key.certificate.subject)}")
     click.echo(f"serial: {key.serial}")
     click.echo(f"valid: {key.certificate.not_valid_before_utc:%Y-%m-%d %H:%M:%S}Z .. "
                f"{key.certificate.not_valid_after_utc:%Y-%m-%d %H:%M:%S}Z")

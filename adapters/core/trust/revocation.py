@@ -29,6 +29,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsag
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError, RefusalReason, SignatureRefused
+from adapters.core.trust.subject import describe_certificate, describe_name
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
 """Tolerance on OCSP thisUpdate/nextUpdate and CRL nextUpdate."""
@@ -59,8 +60,6 @@ class _Unavailable(Exception):
     """A source gave no usable answer (internal: turned into RevocationUnknown or a fallback)."""
 
 
-def _describe(cert: x509.Certificate) -> str:
-    return f"certificate serial {cert.serial_number:x} ({cert.subject.rfc4514_string()})"
 
 
 def _reason_text(reason: x509.ReasonFlags | None) -> str:
@@ -130,7 +129,7 @@ class RevocationChecker:
             raise self._unknown(cert, problems) from exc
 
     def _unknown(self, cert: x509.Certificate, problems: list[str]) -> RevocationUnknown:
-        return RevocationUnknown(f"{_describe(cert)}: no usable revocation answer under policy "
+        return RevocationUnknown(f"{describe_certificate(cert)}: no usable revocation answer under policy "
                                  f"{self.policy.value} ({'; '.join(problems)})",
                                  serial=format(cert.serial_number, "x"))
 
@@ -187,10 +186,11 @@ class RevocationChecker:
             when = single.revocation_time_utc
             reason = _reason_text(single.revocation_reason)
             raise CertificateRevoked(
-                f"{_describe(cert)} revoked at {when:%Y-%m-%d %H:%M:%S}Z, reason {reason} (source: OCSP {url})",
+                f"{describe_certificate(cert)} revoked at {when:%Y-%m-%d %H:%M:%S}Z, reason {reason} "
+                f"(source: OCSP {url})",
                 serial=format(cert.serial_number, "x"), revoked_at=when, revocation_reason=reason,
                 source="OCSP")
-        raise RevocationUnknown(f"{_describe(cert)}: OCSP responder {url} answered 'unknown' "
+        raise RevocationUnknown(f"{describe_certificate(cert)}: OCSP responder {url} answered 'unknown' "
                                 "(the certificate is not known to its CA)",
                                 serial=format(cert.serial_number, "x"), source="OCSP")
 
@@ -268,8 +268,8 @@ class RevocationChecker:
             return cached[0]
         crl = self._fetch_crl(source)
         if crl.issuer != issuer.subject:
-            raise _Unavailable(f"CRL from {source} is issued by {crl.issuer.rfc4514_string()}, "
-                               f"not by {issuer.subject.rfc4514_string()}")
+            raise _Unavailable(f"CRL from {source} is issued by {describe_name(crl.issuer)}, "
+                               f"not by {describe_name(issuer.subject)}")
         if not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
             raise _Unavailable(f"CRL from {source}: signature does not verify against the issuer")
         next_update = crl.next_update_utc
@@ -314,7 +314,7 @@ class RevocationChecker:
         when = entry.revocation_date_utc
         text = _reason_text(reason)
         raise CertificateRevoked(
-            f"{_describe(cert)} revoked at {when:%Y-%m-%d %H:%M:%S}Z, reason {text} (source: CRL {source})",
+            f"{describe_certificate(cert)} revoked at {when:%Y-%m-%d %H:%M:%S}Z, reason {text} (source: CRL {source})",
             serial=format(cert.serial_number, "x"), revoked_at=when, revocation_reason=text, source="CRL")
 
 

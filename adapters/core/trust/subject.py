@@ -109,3 +109,17 @@ def signer_info(cert: x509.Certificate) -> SignerInfo:
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
     )
+
+
+_NCA_NAMES = {NameOID.SURNAME: "SURNAME", NameOID.GIVEN_NAME: "GIVENNAME", NameOID.SERIAL_NUMBER: "SERIALNUMBER"}
+"""RFC 4514 leaves these as bare OIDs; NCA certificates are read with these names."""
+
+
+def describe_name(name: x509.Name) -> str:
+    """A distinguished name as people read it on NCA certificates (``CN=…,SURNAME=…,SERIALNUMBER=IIN…``)."""
+    return name.rfc4514_string(_NCA_NAMES)
+
+
+def describe_certificate(cert: x509.Certificate) -> str:
+    """How every refusal names a certificate: its serial (lower-case hex) and its subject."""
+    return f"certificate serial {serial_hex(cert.serial_number)} ({describe_name(cert.subject)})"

@@ -45,15 +45,13 @@ from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError, RefusalReason, SignatureRefused
 from adapters.core.trust.revocation import RevocationChecker
 from adapters.core.trust.roles import CLIENT_AUTH, role_name
-from adapters.core.trust.subject import SignerInfo, signer_info
+from adapters.core.trust.subject import SignerInfo, describe_certificate, describe_name, signer_info
 
 MAX_PATH_LENGTH = 6
 PATH_CACHE_SIZE = 256
 """Distinct (certificate, accompanying chain) pairs whose path is remembered."""
 
 
-def _who(cert: x509.Certificate) -> str:
-    return f"certificate serial {cert.serial_number:x} ({cert.subject.rfc4514_string()})"
 
 
 def _ext(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> x509.ExtensionType | None:
@@ -151,12 +149,12 @@ class CertificateValidator:
         if expect_bin is not None and info.bin != expect_bin:
             found = f"BIN {info.bin}" if info.bin else "no BIN (not a legal entity's certificate)"
             raise SignatureRefused(RefusalReason.BIN_MISMATCH,
-                                   f"{_who(cert)} carries {found}, the request names BIN {expect_bin}",
+                                   f"{describe_certificate(cert)} carries {found}, the request names BIN {expect_bin}",
                                    serial=info.serial, expected=expect_bin, found=info.bin)
         if expect_iin is not None and info.iin != expect_iin:
             found = f"IIN {info.iin}" if info.iin else "no IIN"
             raise SignatureRefused(RefusalReason.IIN_MISMATCH,
-                                   f"{_who(cert)} carries {found}, expected IIN {expect_iin}",
+                                   f"{describe_certificate(cert)} carries {found}, expected IIN {expect_iin}",
                                    serial=info.serial, expected=expect_iin, found=info.iin)
         return info
 
@@ -209,8 +207,8 @@ class CertificateValidator:
             path.append(current)
         raise SignatureRefused(
             RefusalReason.UNTRUSTED_CHAIN,
-            f"{_who(cert)}: no chain to a trusted root (stopped at issuer "
-            f"{current.issuer.rfc4514_string()}: no trusted CA with that name and a matching signature)",
+            f"{describe_certificate(cert)}: no chain to a trusted root (stopped at issuer "
+            f"{describe_name(current.issuer)}: no trusted CA with that name and a matching signature)",
             serial=format(cert.serial_number, "x"))
 
     @staticmethod
@@ -220,7 +218,7 @@ class CertificateValidator:
             below = depth - 1  # intermediate CAs between this CA and the end entity
             if isinstance(bc, x509.BasicConstraints) and bc.path_length is not None and below > bc.path_length:
                 raise SignatureRefused(RefusalReason.UNTRUSTED_CHAIN,
-                                       f"{_who(ca)}: pathLenConstraint {bc.path_length} exceeded",
+                                       f"{describe_certificate(ca)}: pathLenConstraint {bc.path_length} exceeded",
                                        serial=format(path[0].serial_number, "x"))
 
     @staticmethod
@@ -230,12 +228,12 @@ class CertificateValidator:
             if when > c.not_valid_after_utc:
                 raise SignatureRefused(
                     RefusalReason.CERT_EXPIRED,
-                    f"{role}{_who(c)} expired at {c.not_valid_after_utc:%Y-%m-%d %H:%M:%S}Z "
+                    f"{role}{describe_certificate(c)} expired at {c.not_valid_after_utc:%Y-%m-%d %H:%M:%S}Z "
                     f"(checked at {when:%Y-%m-%d %H:%M:%S}Z)", serial=format(c.serial_number, "x"))
             if when < c.not_valid_before_utc:
                 raise SignatureRefused(
                     RefusalReason.CERT_NOT_YET_VALID,
-                    f"{role}{_who(c)} is valid only from {c.not_valid_before_utc:%Y-%m-%d %H:%M:%S}Z "
+                    f"{role}{describe_certificate(c)} is valid only from {c.not_valid_before_utc:%Y-%m-%d %H:%M:%S}Z "
                     f"(checked at {when:%Y-%m-%d %H:%M:%S}Z)", serial=format(c.serial_number, "x"))
 
     @staticmethod
@@ -247,18 +245,18 @@ class CertificateValidator:
         eku = _ext(cert, ExtensionOID.EXTENDED_KEY_USAGE)
         serial = format(cert.serial_number, "x")
         if isinstance(bc, x509.BasicConstraints) and bc.ca:
-            raise SignatureRefused(RefusalReason.KEY_USAGE, f"{_who(cert)} is a CA certificate, not a signer's",
-                                   serial=serial)
+            raise SignatureRefused(RefusalReason.KEY_USAGE,
+                                   f"{describe_certificate(cert)} is a CA certificate, not a signer's", serial=serial)
         if not isinstance(ku, x509.KeyUsage) or not ku.digital_signature:
             raise SignatureRefused(RefusalReason.KEY_USAGE,
-                                   f"{_who(cert)}: keyUsage lacks digitalSignature", serial=serial)
+                                   f"{describe_certificate(cert)}: keyUsage lacks digitalSignature", serial=serial)
         if usage == "sign" and not ku.content_commitment:
             raise SignatureRefused(RefusalReason.KEY_USAGE,
-                                   f"{_who(cert)} is not a signing key (keyUsage lacks nonRepudiation; "
+                                   f"{describe_certificate(cert)} is not a signing key (keyUsage lacks nonRepudiation; "
                                    "an authentication key may not sign documents)", serial=serial)
         if usage == "auth" and not (isinstance(eku, x509.ExtendedKeyUsage) and CLIENT_AUTH in eku):
             raise SignatureRefused(RefusalReason.KEY_USAGE,
-                                   f"{_who(cert)} is not an authentication key (no clientAuth in "
+                                   f"{describe_certificate(cert)} is not an authentication key (no clientAuth in "
                                    "extendedKeyUsage)", serial=serial)
 
     @staticmethod
@@ -266,7 +264,7 @@ class CertificateValidator:
         missing = [name for name in (role_name(r) for r in required) if name not in info.roles]
         if missing:
             raise SignatureRefused(RefusalReason.ROLE,
-                                   f"{_who(cert)} lacks role(s) {', '.join(missing)} "
+                                   f"{describe_certificate(cert)} lacks role(s) {', '.join(missing)} "
                                    f"(has: {', '.join(info.roles) or 'none'})",
                                    serial=info.serial, missing=",".join(missing))
 

@@ -20,7 +20,7 @@ from lxml import etree
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError, RefusalReason, SignatureRefused
-from adapters.core.trust.subject import SignerInfo, signer_info
+from adapters.core.trust.subject import SignerInfo, describe_certificate, signer_info
 from adapters.core.trust.validator import CertificateValidator
 from adapters.core.xmlparse import parse_xml
 from adapters.core.xmlsig import algorithms as alg
@@ -61,8 +61,6 @@ class VerifiedDocument:
     certificate: x509.Certificate
 
 
-def _describe(certificate: x509.Certificate) -> str:
-    return f"certificate serial {certificate.serial_number:#x} ({certificate.subject.rfc4514_string()})"
 
 
 def _name(element: etree._Element) -> str:
@@ -242,8 +240,9 @@ class VerificationService:
         octets = canonicalize(parsed.signed_info, parsed.canonicalization)
         if not verify_value(certificate, parsed.signature_method, octets, parsed.value):
             raise SignatureRefused(RefusalReason.SIGNATURE_MISMATCH,
-                                   f"the SignatureValue does not verify with the KeyInfo {_describe(certificate)}",
-                                   certificate=f"{certificate.serial_number:#x}")
+                                   "the SignatureValue does not verify with the KeyInfo "
+                                   f"{describe_certificate(certificate)}",
+                                   certificate=f"{certificate.serial_number:x}")
 
     def _check_timestamp(self, timestamp: TimestampInfo | None, parsed: ParsedSignature) -> None:
         if timestamp is None:
@@ -282,8 +281,10 @@ class VerificationService:
         signer = signer_info(certificate)
         if expect_bin is not None and signer.bin != expect_bin:
             raise SignatureRefused(RefusalReason.BIN_MISMATCH,
-                                   f"{_describe(certificate)} carries BIN {signer.bin}, expected {expect_bin}")
+                                   f"{describe_certificate(certificate)} carries BIN {signer.bin}, "
+                                   f"expected {expect_bin}")
         if expect_iin is not None and signer.iin != expect_iin:
             raise SignatureRefused(RefusalReason.IIN_MISMATCH,
-                                   f"{_describe(certificate)} carries IIN {signer.iin}, expected {expect_iin}")
+                                   f"{describe_certificate(certificate)} carries IIN {signer.iin}, "
+                                   f"expected {expect_iin}")
         return signer
