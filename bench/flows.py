@@ -1,43 +1,516 @@
 """Bench b: complete Diagram-1 flows per second on two cores against the simulators.
 
-Not measured yet: the procedure runner (``adapters.procedure.FlowRunner``) exists, but the wiring
-that gives it one adapter call per step of Diagram 1 (gateway, E-licensing, legal entities,
-payments, against the simulators) has not landed. Timing a hand-made imitation of that wiring
-would measure something else, so this bench reports a clearly labelled "not measured" row until
-the wiring exists (``WIRING_MODULE`` below is where it is expected).
+The simulator landscape (test PKI with OCSP/CRL, gateway + Legal Entities, payment gateway,
+E-licensing) runs in a **subprocess** (``python -m bench.flows --serve DIR``: ``Landscape.start`` +
+``write_manifest``); this process attaches to it (``procedure_env(manifest=...)``) and runs complete
+Diagram-1 issue flows through :class:`~adapters.procedure.wiring.ProcedureWiring` from N client
+threads, closed loop, for a bounded time. Two processes, two GILs: the clients and the simulators
+each get a core, as they would in production (the simulators stand for other organisations'
+systems). ``--in-process`` runs the landscape in this process instead (one GIL for both sides),
+for comparison.
+
+Setup, outside the timed window: the landscape, the applicants (fresh BIN, Legal Entities record,
+two NCA keys issued by the test PKI and loaded from their PKCS#12, as the applicant's own signing
+tool would hold them), one warm-up flow per client thread. Each applicant applies for every
+service it has a licensor for (one issue flow per service), so one prepared applicant serves
+several flows.
+
+Shares of client CPU time are measured with per-thread CPU timers (``time.thread_time``) around
+the entry points of each category, the innermost category winning (time in a nested category is
+subtracted from the outer one): signing = ``SigningService`` (c14n, digests, RSA), verification =
+``VerificationService`` and ``CertificateValidator`` (chain, revocation decisions), XML = the
+hardened parser, schema checks, SOAP envelopes, lxml serialisation, the message builders and
+readers (``*/wire.py``, ``elicense/xml.py``, ``elicense/contract.py``, gateway fast path), HTTP =
+``requests.Session.send`` (ours, OCSP/CRL, the bank's control call), PDF = licence rendering,
+state = the flow store and exchange journal (SQLite); other = the rest of the worker threads' CPU
+(flow machine, pydantic models, adapters' own logic, garbage collection).
 """
 
 from __future__ import annotations
 
-import importlib.util
+import argparse
+import contextlib
+import functools
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import types
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from bench import Row
+from bench import Row, percentile
 
-WIRING_MODULE = "adapters.procedure.wiring"
 TARGET_FLOWS_PER_SECOND = 50.0
+SERVICES = ("higher-postgraduate", "religious", "technical-vocational", "school", "republican-budget")
+CATEGORIES = ("signing", "verification", "XML", "HTTP", "PDF", "state (SQLite)")
 
 
-def wiring_available() -> bool:
+@dataclass(frozen=True)
+class FlowBenchConfig:
+    """One measurement: how many client threads, for how long, PDFs or not, where the simulators run."""
+
+    threads: int = 8
+    duration: float = 10.0
+    """Seconds of the timed window (closed loop: each thread starts its next flow when one ends)."""
+    render_pdf: bool = True
+    """``False``: the licence PDF is not rendered (the artefact of the demo, not of the exchange)."""
+    in_process: bool = False
+    """``True``: the simulators run in this process (one GIL for clients and simulators)."""
+
+
+@dataclass
+class Measurement:
+    config: FlowBenchConfig
+    flows: int
+    errors: int
+    elapsed: float
+    latencies: list[float]
+    shares: dict[str, float]
+    """Category -> seconds of worker-thread CPU."""
+    worker_cpu: float
+    client_cpu: float
+    """Whole client process CPU in the window (with the simulators' threads when in-process)."""
+    server_cpu: float | None
+    """The simulator process's CPU in the window (subprocess mode)."""
+    pool_exhausted: bool = False
+    first_error: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.flows / self.elapsed if self.elapsed > 0 else 0.0
+
+
+# --------------------------------------------------------------------------- CPU timers by category
+
+@dataclass
+class _Frame:
+    since: float
+    """Thread CPU time when this category last resumed."""
+    spent: float = 0.0
+
+
+class CategoryTimers:
+    """Thread CPU time by category; the innermost active category of a thread is charged."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self.totals: dict[str, float] = dict.fromkeys(CATEGORIES, 0.0)
+        self.enabled = False
+
+    def _stack(self) -> list[_Frame]:
+        stack: list[_Frame] | None = getattr(self._local, "stack", None)
+        if stack is None:
+            stack = self._local.stack = []
+        return stack
+
+    def wrap(self, category: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        if getattr(fn, "__bench_category__", None):
+            return fn
+
+        @functools.wraps(fn)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if not self.enabled:
+                return fn(*args, **kwargs)
+            stack = self._stack()
+            now = time.thread_time()
+            if stack:  # pause the outer category
+                outer = stack[-1]
+                outer.spent += now - outer.since
+            frame = _Frame(now)
+            stack.append(frame)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                end = time.thread_time()
+                stack.pop()
+                spent = frame.spent + end - frame.since
+                with self._lock:
+                    self.totals[category] += spent
+                if stack:
+                    stack[-1].since = end
+
+        timed.__bench_category__ = category  # type: ignore[attr-defined]
+        return timed
+
+    def reset(self) -> None:
+        with self._lock:
+            self.totals = dict.fromkeys(CATEGORIES, 0.0)
+
+
+def _replace_everywhere(original: Any, replacement: Any, undo: list[Callable[[], None]]) -> None:
+    """Replace a module-level function in every loaded module that imported it by name."""
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        for name, value in list(namespace.items()):
+            if value is original:
+                namespace[name] = replacement
+                undo.append(functools.partial(namespace.__setitem__, name, original))
+
+
+def _functions_of(module: Any) -> list[str]:
+    return [n for n, v in vars(module).items()
+            if isinstance(v, types.FunctionType) and getattr(v, "__module__", None) == module.__name__]
+
+
+@contextlib.contextmanager
+def instrumented(timers: CategoryTimers) -> Iterator[None]:
+    """Wrap the categories' entry points (this process only; undone on exit)."""
+    import lxml.etree
+    import requests
+
+    from adapters import contracts
+    from adapters.core import soap, xmlparse
+    from adapters.core.journal import ExchangeJournal
+    from adapters.core.trust.validator import CertificateValidator
+    from adapters.core.xmlsig import SigningService, VerificationService
+    from adapters.egov_gateway import fastpath
+    from adapters.elicense import contract as el_contract
+    from adapters.elicense import xml as el_xml
+    from adapters.legal_entities import wire as le_wire
+    from adapters.payment_gateway import wire as pg_wire
+    from adapters.procedure import documents
+    from adapters.procedure.store import FlowStore
+
+    undo: list[Callable[[], None]] = []
+    methods: list[tuple[str, type, str]] = [
+        ("signing", SigningService, "sign_envelope"), ("signing", SigningService, "sign_document"),
+        ("verification", VerificationService, "verify_envelope"),
+        ("verification", VerificationService, "verify_document"),
+        ("verification", CertificateValidator, "validate"),
+        ("HTTP", requests.Session, "send"),
+    ]
+    methods += [("state (SQLite)", FlowStore, n) for n, v in vars(FlowStore).items()
+                if isinstance(v, types.FunctionType) and not n.startswith("__")]
+    methods += [("state (SQLite)", ExchangeJournal, n) for n in ("record",)]
+    for category, cls, name in methods:
+        original = cls.__dict__[name]
+        setattr(cls, name, timers.wrap(category, original))
+        undo.append(functools.partial(setattr, cls, name, original))
+    functions: list[tuple[str, Any, str]] = [
+        ("XML", xmlparse, "parse_xml"), ("XML", contracts, "schema_errors"), ("XML", contracts, "load_schema"),
+        ("XML", soap, "serialize"), ("XML", soap, "build_envelope"), ("XML", lxml.etree, "tostring"),
+        ("PDF", documents, "render_licence_pdf"), ("PDF", documents, "render_refusal_letter_pdf"),
+    ]
+    for module in (el_xml, el_contract, le_wire, pg_wire, fastpath):
+        functions += [("XML", module, n) for n in _functions_of(module)]
+    for category, module, name in functions:
+        original = getattr(module, name)
+        wrapped = timers.wrap(category, original)
+        setattr(module, name, wrapped)
+        undo.append(functools.partial(setattr, module, name, original))
+        _replace_everywhere(original, wrapped, undo)
     try:
-        return importlib.util.find_spec(WIRING_MODULE) is not None
-    except ModuleNotFoundError:
-        return False
+        yield
+    finally:
+        for step in reversed(undo):
+            step()
+
+
+@contextlib.contextmanager
+def without_licence_pdf() -> Iterator[None]:
+    """Licence PDFs not rendered (an empty file is written): the exchange's cost alone."""
+    from adapters.procedure import artefacts
+
+    name = "render_licence_pdf"
+    original = getattr(artefacts, name)
+    setattr(artefacts, name, lambda view, **kwargs: b"")
+    try:
+        yield
+    finally:
+        setattr(artefacts, name, original)
+
+
+# --------------------------------------------------------------------------- the landscape
+
+def serve(workdir: Path) -> None:
+    """Run the landscape until stdin closes; print the manifest's path when ready."""
+    from simulators.landscape import Landscape
+
+    with Landscape.start(workdir) as land:
+        path = land.write_manifest()
+        print(path, flush=True)
+        sys.stdin.read()
+
+
+@dataclass
+class LandscapeProcess:
+    process: subprocess.Popen[str]
+    manifest: Path
+
+    def cpu_seconds(self) -> float | None:
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def landscape_process(workdir: Path) -> Iterator[LandscapeProcess]:
+    process = subprocess.Popen([sys.executable, "-m", "bench.flows", "--serve", str(workdir)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                               cwd=Path(__file__).resolve().parent.parent)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        if not line:
+            raise RuntimeError(f"the landscape subprocess ended before it was ready (exit {process.wait()})")
+        yield LandscapeProcess(process, Path(line))
+    finally:
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --------------------------------------------------------------------------- scenarios
+
+@dataclass
+class Pool:
+    """Prepared scenarios, handed out in order (service-major, so concurrent flows rarely share an
+    applicant)."""
+
+    env: Any
+    wiring: Any
+    scenarios: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
+    prepared: int = 0
+
+    def add_applicants(self, count: int) -> None:
+        from adapters.procedure.models import Operation, Service
+        from adapters.procedure.wiring import SERVICE_CODES, Fault, Scenario
+
+        land = self.env.landscape
+        applicants = [land.new_applicant(fault=Fault.NONE) for _ in range(count)]
+        for service in SERVICES:
+            for applicant in applicants:
+                try:
+                    licensor = land.licensor_for(SERVICE_CODES[Service(service)], applicant.city_kato)
+                except Exception:  # no licensor for that region and service: not a flow of this applicant
+                    continue
+                officer = land.officer(licensor.code)
+                scenario = Scenario(service=Service(service), operation=Operation.ISSUE, diagram=1,
+                                    applicant=applicant, officer=officer)
+                # The applicant's keys, loaded as its signing tool holds them (setup, not the flow).
+                for ref in (applicant.auth_key, applicant.sign_key, officer.key):
+                    self.wiring._key(ref)
+                self.scenarios.put(scenario)
+                self.prepared += 1
+
+    def take(self) -> Any | None:
+        try:
+            return self.scenarios.get_nowait()
+        except queue.Empty:
+            return None
+
+
+def _run_one(env: Any, wiring: Any, scenario: Any) -> tuple[bool, str]:
+    from adapters.procedure.models import FlowStatus
+
+    runner = wiring.runner(scenario.diagram_id, env.store)
+    result = runner.start(service=scenario.service.value, operation=scenario.operation.value,
+                          data={"scenario": scenario.model_dump(mode="json")})
+    if result.status is FlowStatus.COMPLETED and result.step == "11":
+        return True, ""
+    return False, f"{result.status.value} at step {result.step}: {result.detail}"
+
+
+def _process_cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def measure(env: Any, wiring: Any, pool: Pool, config: FlowBenchConfig, timers: CategoryTimers,
+            server_cpu: Callable[[], float | None]) -> Measurement:
+    """Closed loop: ``config.threads`` threads run flows until the window ends or the pool is empty."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    worker_cpu = [0.0]
+    lock = threading.Lock()
+    exhausted = threading.Event()
+    start_gate = threading.Barrier(config.threads + 1)
+    deadline = [0.0]
+
+    def worker() -> None:
+        start_gate.wait()
+        cpu0 = time.thread_time()
+        while time.perf_counter() < deadline[0]:
+            scenario = pool.take()
+            if scenario is None:
+                exhausted.set()
+                break
+            began = time.perf_counter()
+            try:
+                ok, why = _run_one(env, wiring, scenario)
+            except Exception as exc:  # counted, and the first one is shown
+                ok, why = False, f"{type(exc).__name__}: {exc}"
+            took = time.perf_counter() - began
+            with lock:
+                if ok:
+                    latencies.append(took)
+                else:
+                    errors.append(why)
+        with lock:
+            worker_cpu[0] += time.thread_time() - cpu0
+
+    threads = [threading.Thread(target=worker, name=f"flow-client-{i}") for i in range(config.threads)]
+    for t in threads:
+        t.start()
+    timers.reset()
+    timers.enabled = True
+    server0 = server_cpu()
+    client0 = _process_cpu()
+    started = time.perf_counter()
+    deadline[0] = started + config.duration
+    start_gate.wait()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    client = _process_cpu() - client0
+    server1 = server_cpu()
+    timers.enabled = False
+    return Measurement(config=config, flows=len(latencies), errors=len(errors), elapsed=elapsed,
+                       latencies=latencies, shares=dict(timers.totals), worker_cpu=worker_cpu[0],
+                       client_cpu=client, server_cpu=None if server0 is None or server1 is None else server1 - server0,
+                       pool_exhausted=exhausted.is_set(), first_error=errors[0] if errors else "")
+
+
+@contextlib.contextmanager
+def environment(workdir: Path, in_process: bool) -> Iterator[tuple[Any, Callable[[], float | None]]]:
+    from adapters.cli.flow import procedure_env
+
+    db = f"sqlite:///{workdir / 'egov.db'}"
+    if in_process:
+        with procedure_env(manifest=None, db=db, out_dir=workdir / "out") as env:
+            yield env, lambda: None
+        return
+    with landscape_process(workdir / "landscape") as lp, \
+            procedure_env(manifest=lp.manifest, db=db, out_dir=workdir / "out") as env:
+        yield env, lp.cpu_seconds
+
+
+def bench(configs: list[FlowBenchConfig], *, log: Callable[[str], None] = lambda _: None) -> list[Measurement]:
+    """Measure each configuration (all with the same ``in_process`` setting) on one landscape."""
+    in_process = configs[0].in_process
+    results: list[Measurement] = []
+    with tempfile.TemporaryDirectory(prefix="egov-bench-flows-") as tmp, \
+            environment(Path(tmp), in_process) as (env, server_cpu):
+        wiring = env.wiring(crash_at="")
+        pool = Pool(env, wiring)
+        threads = max(c.threads for c in configs)
+        started = time.perf_counter()
+        pool.add_applicants(max(2, threads // 2))
+        log(f"prepared {pool.prepared} scenarios in {time.perf_counter() - started:.1f} s")
+        # warm-up (first flows pay for imports, zeep/WSDL, sessions, officers' first logins) and a rate guess
+        timers = CategoryTimers()
+        with instrumented(timers):
+            guess = measure(env, wiring, pool, FlowBenchConfig(threads=threads, duration=1.0,
+                                                               in_process=in_process), timers, server_cpu)
+            log(f"warm-up: {guess.flows} flows, {guess.errors} errors, {guess.rate:.1f}/s {guess.first_error}")
+            for config in configs:
+                wanted = int(max(guess.rate, 1.0) * config.duration * 1.6) + 2 * config.threads
+                missing = wanted - pool.scenarios.qsize()
+                if missing > 0:
+                    started = time.perf_counter()
+                    pool.add_applicants(-(-missing // len(SERVICES)) + 1)
+                    log(f"prepared scenarios: {pool.scenarios.qsize()} in the pool "
+                        f"({time.perf_counter() - started:.1f} s)")
+                with without_licence_pdf() if not config.render_pdf else contextlib.nullcontext():
+                    m = measure(env, wiring, pool, config, timers, server_cpu)
+                log(f"{describe(m)}")
+                results.append(m)
+    return results
+
+
+def describe(m: Measurement) -> str:
+    c = m.config
+    lat = (f"p50 {percentile(m.latencies, 50) * 1000:.0f} ms, p95 {percentile(m.latencies, 95) * 1000:.0f} ms"
+           if m.latencies else "no flow completed")
+    server = f", simulators {m.server_cpu / max(m.flows, 1) * 1000:.0f} ms" if m.server_cpu is not None else ""
+    return (f"{'with' if c.render_pdf else 'without'} licence PDF, {c.threads} threads, "
+            f"{'in-process' if c.in_process else 'simulators in a subprocess'}: {m.flows} flows in "
+            f"{m.elapsed:.1f} s = {m.rate:.2f}/s, {m.errors} errors, {lat}; CPU per flow: client "
+            f"{m.client_cpu / max(m.flows, 1) * 1000:.0f} ms{server}"
+            + (" (pool of prepared applicants ran out)" if m.pool_exhausted else "")
+            + (f"; first error: {m.first_error[:200]}" if m.first_error else ""))
+
+
+def share_text(m: Measurement) -> tuple[dict[str, float], str]:
+    """Percentages of worker-thread CPU by category (and "other")."""
+    total = m.worker_cpu or 1.0
+    pct = {k: 100 * v / total for k, v in m.shares.items()}
+    pct["other"] = max(0.0, 100 - sum(pct.values()))
+    text = ", ".join(f"{k} {v:.0f} %" for k, v in pct.items())
+    return pct, text
 
 
 def run(quick: bool = False) -> list[Row]:
-    why = ("not measured yet: needs the procedure runner wired to the adapters "
-           f"({WIRING_MODULE} not present)") if not wiring_available() else (
-           f"not measured yet: {WIRING_MODULE} exists but this bench has not been connected to it")
+    duration = 2.0 if quick else 10.0
+    threads = 4 if quick else 8
+    with_pdf, without_pdf = bench([FlowBenchConfig(threads=threads, duration=duration, render_pdf=True),
+                                   FlowBenchConfig(threads=threads, duration=duration, render_pdf=False)],
+                                  log=lambda s: print(f"  [b] {s}", file=sys.stderr, flush=True))
+    rows: list[Row] = []
     target = f"≥ {TARGET_FLOWS_PER_SECOND:g}/s"
-    return [
-        Row(bench="b", figure="Diagram-1 flows per second (2 cores, simulators)", value=None, unit="flows/s",
-            target=target, note=why),
-        Row(bench="b", figure="share of flow time: signing / verification / XML / HTTP", value=None, unit="%",
-            note=why),
-    ]
+    for m in (with_pdf, without_pdf):
+        label = "with licence PDF" if m.config.render_pdf else "without licence PDF"
+        rows.append(Row(bench="b", figure=f"Diagram-1 flows per second (2 cores, simulators), {label}",
+                        value=m.rate, unit="flows/s", target=target, met=m.rate >= TARGET_FLOWS_PER_SECOND,
+                        note=describe(m)))
+    m = with_pdf
+    if m.latencies:
+        rows.append(Row(bench="b", figure="flow latency p50 / p95 (with PDF)",
+                        value=percentile(m.latencies, 50) * 1000, unit="ms",
+                        note=f"p95 {percentile(m.latencies, 95) * 1000:.0f} ms, {m.config.threads} concurrent flows"))
+    rows.append(Row(bench="b", figure="flow errors", value=float(with_pdf.errors + without_pdf.errors),
+                    target="0", met=with_pdf.errors + without_pdf.errors == 0,
+                    note=with_pdf.first_error or without_pdf.first_error))
+    for m in (with_pdf, without_pdf):
+        pct, text = share_text(m)
+        label = "with PDF" if m.config.render_pdf else "without PDF"
+        core = pct["signing"], pct["verification"], pct["XML"], pct["HTTP"]
+        rows.append(Row(bench="b", figure=f"share of client CPU: signing / verification / XML / HTTP ({label})",
+                        value=sum(core), unit="%",
+                        note=f"{' / '.join(f'{v:.0f}' for v in core)} %; all: {text}; "
+                             f"worker CPU {m.worker_cpu / max(m.flows, 1) * 1000:.0f} ms per flow"))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.flows", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--in-process", action="store_true", help="simulators in this process (one GIL)")
+    parser.add_argument("--no-pdf", action="store_true", help="only the run without licence PDFs")
+    args = parser.parse_args(argv)
+    if args.serve is not None:
+        serve(args.serve)
+        return 0
+    if args.quick or (args.threads == 8 and args.duration == 10.0 and not args.in_process and not args.no_pdf):
+        from bench import print_rows
+
+        print_rows(run(quick=args.quick))
+        return 0
+    configs = [FlowBenchConfig(threads=args.threads, duration=args.duration, render_pdf=pdf,
+                               in_process=args.in_process) for pdf in ((False,) if args.no_pdf else (True, False))]
+    for m in bench(configs, log=lambda s: print(f"  {s}", file=sys.stderr, flush=True)):
+        print(describe(m))
+        print("  shares of worker CPU:", share_text(m)[1])
+    return 0
 
 
 if __name__ == "__main__":
-    from bench import print_rows
-
-    print_rows(run())
+    raise SystemExit(main())
