@@ -33,9 +33,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-# The drills at ten times the default scale (fault matrix, crash at every step, fuzzing, differential).
+# The drills at ten times the default scale (fault matrix, crash at every step, fuzzing, differential),
+# then the load run of bench e (the gateway simulator under 64 clients, bounded to about 10 s).
 drills: $(STAMP)
 	EGOV_DRILL_SCALE=10 $(BIN)/python -m pytest -n 2 -q -o timeout=0 tests/test_drill_*.py
+	$(BIN)/python -m bench.gateway_load
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
