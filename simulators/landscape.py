@@ -1,4 +1,4 @@
-"""The whole simulator landscape, started in-process on free ports, in ONE place.
+"""The whole simulator landscape, started in-process on free ports, as one object for scenarios.
 
 - the test PKI (root + issuing CA) and its CRL/OCSP server;
 - the e-Government gateway simulator, with the Legal Entities register behind it
@@ -6,14 +6,17 @@
 - the payment gateway simulator (orders are paid or declined by "the bank": :class:`HttpBank`);
 - the E-licensing simulator, publishing its status notices through the gateway.
 
-Every key comes from the test PKI: the ministry system's key (PKCS#12 written to the work
-directory), each simulator's key, the licensors' first heads' keys (issued on first use), and, for
-scenarios, applicants' and officers' keys (:meth:`Landscape.new_applicant`, :meth:`Landscape.officer`).
+The simulators are built by :mod:`simulators.registry`, the same factories ``egov sim up`` runs
+(which keys, validators, backends and sender accounts: written once, there). This module adds what
+a scenario needs on top: applicants' and officers' keys (:meth:`Landscape.new_applicant`,
+:meth:`Landscape.officer`), the world changed for a fault (:meth:`Landscape.apply_fault`), and the
+simulators' control APIs over HTTP.
 
 ``Landscape.start(workdir)`` runs it; ``write_manifest(path)`` writes the
 :class:`~adapters.procedure.clients.Endpoints` JSON (URLs, PKI directory, keystore and password of
 the ministry key, sender id and password) so that another process can ``Landscape.attach(path)``
-and build clients, prepare applicants and query the simulators' control APIs.
+and build clients, prepare applicants and query the simulators' control APIs. ``egov sim up``
+writes the same manifest.
 """
 
 from __future__ import annotations
@@ -32,40 +35,36 @@ import requests
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError, IdentifierError
 from adapters.core.identifiers import make_bin
-from adapters.core.trust.keystore import KeyMaterial
-from adapters.core.trust.revocation import RevocationChecker, RevocationPolicy
-from adapters.core.trust.validator import CertificateValidator
-from adapters.core.xmlsig import SigningService, VerificationService
 from adapters.procedure.clients import Endpoints
 from adapters.procedure.wiring import Applicant, Fault, KeyRef, Officer
 from simulators.common.httpserver import SimServer
 from simulators.elicense import catalogue as cat
 from simulators.pki import IssuedKey, TestPKI
+from simulators.registry import (
+    ALL_SIMULATORS,
+    ELICENSE_BIN,
+    EMPLOYEE_PASSWORD,
+    GATEWAY_BIN,
+    GATEWAY_IIN,
+    KEYSTORE_PASSWORD,
+    MANIFEST_NAME,
+    MINISTRY_BIN,
+    MINISTRY_IIN,
+    PAYMENT_GATEWAY_BIN,
+    REGISTER_BIN,
+    SENDER_ID,
+    SYSTEM_IIN,
+    HeadKeys,
+    Ministry,
+    SimContext,
+    default_registry,
+    manifest,
+    stop_all,
+)
 
-MINISTRY_IIN = "871008401427"
-MINISTRY_BIN = "940140000385"
-"""Our BIN (RequestorBIN at the Legal Entities register; first entry of its fixtures)."""
-SENDER_ID = "MINISTRY_EDU"
-GATEWAY_IIN = "760212350620"
-GATEWAY_BIN = "950341000052"
-SYSTEM_IIN = "760212350620"
-KEYSTORE_PASSWORD = "changeit"
-EMPLOYEE_PASSWORD = "employee-pass"
-MANIFEST_NAME = "landscape.json"
-
-
-def _valid_bin(year: int, month: int, serial: int) -> str:
-    for s in range(serial, serial + 50):
-        try:
-            return make_bin(year, month, 4, 0, s)
-        except IdentifierError:
-            continue
-    raise ConfigurationError(f"no valid BIN near serial {serial}")
-
-
-PAYMENT_GATEWAY_BIN = _valid_bin(2005, 1, 7301)
-REGISTER_BIN = _valid_bin(2004, 1, 7401)
-ELICENSE_BIN = _valid_bin(2011, 5, 4242)
+__all__ = ["ELICENSE_BIN", "EMPLOYEE_PASSWORD", "GATEWAY_BIN", "GATEWAY_IIN", "KEYSTORE_PASSWORD", "MANIFEST_NAME",
+           "MINISTRY_BIN", "MINISTRY_IIN", "PAYMENT_GATEWAY_BIN", "REGISTER_BIN", "SENDER_ID", "SYSTEM_IIN",
+           "HeadKeys", "HttpBank", "Landscape", "LandscapePorts"]
 
 # Names of applicants, in Kazakh; they carry every letter proper to Kazakh (ә ғ қ ң ө ұ ү һ і)
 # so the licences and letters show that Kazakh text renders and can be extracted.
@@ -103,44 +102,6 @@ class HttpBank:
         self._post(order_id, "reject", {"reason": reason})
 
 
-class HeadKeys:
-    """Keys of the licensors' first heads (sign licences and refusal letters), issued on first use."""
-
-    def __init__(self, pki: TestPKI) -> None:
-        self._pki = pki
-        self._keys: dict[str, KeyMaterial] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, licensor: cat.Licensor) -> KeyMaterial:
-        with self._lock:
-            key = self._keys.get(licensor.code)
-            if key is None:
-                surname = licensor.head_name.partition(" ")[0]
-                key = self._pki.issue(iin=licensor.head_iin, bin=licensor.bin, org=licensor.name_ru,
-                                      surname=surname, common_name=licensor.head_name,
-                                      roles=["legal-entity", "first-head"]).key_material
-                self._keys[licensor.code] = key
-            return key
-
-
-def landscape_endpoints(*, pki: TestPKI, pki_url: str, gateway: Any, payment: Any, elicense: Any, keystore: Path,
-                        keystore_password: str, sender_id: str, sender_password: str, requestor_bin: str,
-                        gateway_bin: str, payment_gateway_bin: str, register_bin: str,
-                        elicense_bin: str) -> Endpoints:
-    """The manifest of running simulators (also used by ``egov sim up``)."""
-    pki_dir = Path(pki.directory)
-    return Endpoints(
-        gateway_url=gateway.sync_url, gateway_async_url=gateway.async_url,
-        payment_gateway_url=payment.endpoint_url, elicense_url=elicense.endpoint, pki_url=pki_url,
-        pki_dir=str(pki_dir.resolve()), trust_anchors=[str((pki_dir / "ca.pem").resolve())],
-        intermediates=[str((pki_dir / "issuing.pem").resolve())], keystore_path=str(keystore.resolve()),
-        keystore_password=keystore_password, sender_id=sender_id, sender_password=sender_password,
-        requestor_bin=requestor_bin, gateway_bin=gateway_bin, payment_gateway_bin=payment_gateway_bin,
-        register_bin=register_bin, elicense_bin=elicense_bin, employee_password=EMPLOYEE_PASSWORD,
-        gateway_control_url=f"{gateway.url}/_control/", payment_control_url=f"{payment.url}/_control/",
-        elicense_control_url=f"{elicense.url}/_control/", pki_control_url=f"{pki_url}/_control/")
-
-
 class Landscape:
     """A running (or attached) simulator landscape. Build with :meth:`start` or :meth:`attach`."""
 
@@ -164,79 +125,35 @@ class Landscape:
     # ------------------------------------------------------------------ construction
 
     @classmethod
-    def start(cls, workdir: str | Path, *, clock: Clock = SYSTEM_CLOCK,
-              ports: LandscapePorts | None = None) -> Landscape:
-        """Start every simulator on 127.0.0.1; state (PKI, keys) goes to ``workdir``."""
-        from simulators.egov_gateway import GatewaySimulator
-        from simulators.elicense import ElicenseSimulator
-        from simulators.legal_entities import LegalEntitiesBackend, LegalEntitiesState
-        from simulators.payment_gateway import PaymentGatewaySimulator
-
-        ports = ports or LandscapePorts()
+    def start(cls, workdir: str | Path, *, clock: Clock = SYSTEM_CLOCK, ports: LandscapePorts | None = None,
+              config: dict[str, Any] | None = None, config_dir: Path | None = None) -> Landscape:
+        """Start every simulator on 127.0.0.1 (free ports unless ``ports``); state (PKI, keys) goes to
+        ``workdir``. The simulators are built by :mod:`simulators.registry`, as ``egov sim up`` builds
+        them; ``config`` is that config file's content (``docs/simulators.md``; relative paths in it
+        are resolved against ``config_dir``), ``ports`` win over its ports."""
         root = Path(workdir)
-        root.mkdir(parents=True, exist_ok=True)
-        pki_dir = root / "pki"
-        pki = TestPKI.load(pki_dir, clock=clock) if (pki_dir / "pki.json").exists() \
-            else TestPKI.create(pki_dir, clock=clock)
-        stops: list[Any] = []
-        try:
-            pki_port = ports.pki
-            if not pki_port and pki.base_url_bound:
-                pki_port = int(pki.base_url.rsplit(":", 1)[-1])  # its certificates name this URL
-            pki_server = pki.serve(pki_port)
-            stops.append(pki_server.stop)
-
-            def issue(iin: str, bin_: str, org: str) -> KeyMaterial:
-                return pki.issue(iin=iin, bin=bin_, org=org).key_material
-
-            ministry = pki.issue(iin=MINISTRY_IIN, bin=MINISTRY_BIN, org="MINISTRY OF EDUCATION (LICENSING SYSTEM)")
-            keystore = ministry.write_pkcs12(root / "ministry.p12", KEYSTORE_PASSWORD)
-            anchors = [pki.root_certificate]
-            inter = [pki.issuing_certificate]
-            plain = VerificationService(CertificateValidator(anchors, inter, clock=clock))
-            with_revocation = VerificationService(CertificateValidator(
-                anchors, inter, clock=clock,
-                revocation=RevocationChecker(RevocationPolicy.OCSP_THEN_CRL, timeout=5.0, clock=clock)))
-
-            sender_password = secrets.token_urlsafe(12)
-            gateway = GatewaySimulator(key=issue(GATEWAY_IIN, GATEWAY_BIN, "E-GOVERNMENT GATEWAY (SIMULATOR)"),
-                                       verification=plain, clock=clock)
-            gateway.add_sender(SENDER_ID, sender_password, bin=MINISTRY_BIN)
-            register = LegalEntitiesBackend(LegalEntitiesState(),
-                                            signer=SigningService(issue(SYSTEM_IIN, REGISTER_BIN,
-                                                                        "LEGAL ENTITIES REGISTER (SIMULATOR)"),
-                                                                  clock=clock),
-                                            verifier=plain, expect_requestor_bin=True)
-            register.register(gateway)
-            gateway.start(ports.gateway)
-            stops.append(gateway.stop)
-
-            payment = PaymentGatewaySimulator(
-                signer=SigningService(issue(SYSTEM_IIN, PAYMENT_GATEWAY_BIN, "PAYMENT GATEWAY (SIMULATOR)"),
-                                      clock=clock),
-                verifier=plain, clock=clock, port=ports.payment_gateway)
-            payment.start()
-            stops.append(payment.stop)
-
-            elicense = ElicenseSimulator(verifier=with_revocation, head_key=HeadKeys(pki),
-                                         system_key=issue(SYSTEM_IIN, ELICENSE_BIN, "E-LICENSING (SIMULATOR)"),
-                                         gateway=gateway, clock=clock, port=ports.elicense)
-            elicense.start()
-            stops.append(elicense.stop)
-        except BaseException:
-            for stop in reversed(stops):
-                stop()
-            raise
-
-        endpoints = landscape_endpoints(
-            pki=pki, pki_url=pki_server.url, gateway=gateway, payment=payment, elicense=elicense,
-            keystore=keystore, keystore_password=KEYSTORE_PASSWORD, sender_id=SENDER_ID,
-            sender_password=sender_password, requestor_bin=MINISTRY_BIN, gateway_bin=GATEWAY_BIN,
-            payment_gateway_bin=PAYMENT_GATEWAY_BIN, register_bin=REGISTER_BIN, elicense_bin=ELICENSE_BIN)
-        land = cls(endpoints, pki, root, clock=clock)
-        land._stops = stops
-        land.pki_server, land.gateway, land.register = pki_server, gateway, register
-        land.payment_gateway, land.elicense = payment, elicense
+        merged: dict[str, Any] = {name: dict(section or {}) for name, section in (config or {}).items()}
+        for name, port in vars(ports or LandscapePorts()).items():
+            if port:
+                merged.setdefault(name, {})["port"] = port
+        disabled = [name for name in ALL_SIMULATORS if (merged.get(name) or {}).get("enabled") is False]
+        if disabled:
+            raise ConfigurationError(f"a landscape runs every simulator; config disables {', '.join(disabled)}",
+                                     setting=f"{disabled[0]}.enabled")
+        ctx = SimContext(workdir=root, config=merged, clock=clock, base_dir=config_dir,
+                         ministry=Ministry(sender_password=secrets.token_urlsafe(12)))
+        running = default_registry().start_all(ctx)
+        endpoints = manifest(ctx)
+        if endpoints is None:  # pragma: no cover - start_all ran all five or raised
+            stop_all(running)
+            raise ConfigurationError("the landscape did not start every simulator", setting="config")
+        land = cls(endpoints, ctx.running["pki"].obj, root, clock=clock)
+        land._stops = [sim.stop for sim in running]
+        land.pki_server = ctx.running["pki"].server
+        land.gateway = ctx.running["gateway"].obj
+        land.register = ctx.running["legal_entities"].obj
+        land.payment_gateway = ctx.running["payment_gateway"].obj
+        land.elicense = ctx.running["elicense"].obj
         return land
 
     @classmethod

@@ -19,19 +19,23 @@ def sim_group() -> None:
 
 @sim_group.command("up")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="YAML: one section per simulator (port, scenario, senders, enabled)")
+              help="YAML: one section per simulator (port, scenario, senders, fixtures, ...; docs/simulators.md)")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
-              help="state directory (PKI, keys); a temporary one by default")
+              help="state directory (PKI, keys, manifest); a temporary one by default")
 @click.option("--only", multiple=True, help="start only these simulators (and pki, gateway)")
 def sim_up(config_file: Path | None, workdir: Path | None, only: tuple[str, ...]) -> None:
     """Start every registered simulator on 127.0.0.1, print their URLs, stop on Ctrl-C."""
     import yaml
 
-    from simulators.registry import SimContext, default_registry, manifest, stop_all
+    from adapters.core.errors import ConfigurationError
+    from simulators.registry import MANIFEST_NAME, SimContext, default_registry, manifest, settings_ports, stop_all
 
     config: dict[str, Any] = {}
     if config_file is not None:
-        loaded = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+        try:
+            loaded = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise click.ClickException(f"{config_file}: not YAML: {exc}") from exc
         if not isinstance(loaded, dict):
             raise click.ClickException(f"{config_file}: expected a mapping of simulator sections")
         config = loaded
@@ -40,14 +44,20 @@ def sim_up(config_file: Path | None, workdir: Path | None, only: tuple[str, ...]
         tmp = tempfile.TemporaryDirectory(prefix="egov-sim-")
         workdir = Path(tmp.name)
     workdir.mkdir(parents=True, exist_ok=True)
-    ctx = SimContext(workdir=workdir, config=config)
-    running = default_registry().start_all(ctx, set(only) or None)
+    ctx = SimContext(workdir=workdir, config=config, ports=settings_ports(),
+                     base_dir=config_file.resolve().parent if config_file is not None else None)
+    try:
+        running = default_registry().start_all(ctx, set(only) or None)
+    except ConfigurationError as exc:
+        if tmp is not None:
+            tmp.cleanup()
+        raise click.ClickException(str(exc)) from exc
     for sim in running:
         for label, url in sim.urls.items():
             click.echo(f"{sim.name:<16} {label:<10} {url}")
     endpoints = manifest(ctx)
     if endpoints is not None:
-        path = endpoints.write(workdir / "landscape.json")
+        path = endpoints.write(workdir / MANIFEST_NAME)
         click.echo(f"\n# for `egov flow run --manifest`: {path}")
     click.echo("\n# for `egov call gateway`:")
     for key, value in ctx.env.items():
@@ -63,9 +73,12 @@ def sim_up(config_file: Path | None, workdir: Path | None, only: tuple[str, ...]
 
 
 def _control(url: str, method: str, path: str, body: Any = None, raw: bytes | None = None) -> Any:
+    from urllib.parse import urlsplit
+
     from adapters.core.transport import SoapTransport
 
-    base = url.split("/bip-")[0].rstrip("/")
+    parts = urlsplit(url)  # any URL of the simulator: its base, its SOAP endpoint, its control URL
+    base = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else url.rstrip("/")
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     with SoapTransport() as transport:
         result = transport.request(method, f"{base}/_control/{path}", body=data,
@@ -76,7 +89,7 @@ def _control(url: str, method: str, path: str, body: Any = None, raw: bytes | No
 
 
 _URL = click.option("--url", envvar="EGOV_GATEWAY_URL", default="http://127.0.0.1:8780",
-                    show_default=True, help="simulator base URL (or its SOAP endpoint)")
+                    show_default=True, help="any URL of the simulator (base, SOAP endpoint or control URL)")
 
 
 @sim_group.group("fault")
