@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.gateway",
     "tests.fixtures.backends",
     "tests.fixtures.elicense",
+    "tests.fixtures.postgres",
 ]

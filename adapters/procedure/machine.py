@@ -27,7 +27,7 @@ from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError
 from adapters.procedure.diagrams import Diagram, Step, StepKind
 from adapters.procedure.models import FlowRecord, FlowStatus, NormVerdict, StepRecord, Text
-from adapters.procedure.store import FlowStore, idempotency_key
+from adapters.procedure.store import FlowStore, NextStep, idempotency_key
 
 
 @dataclass(frozen=True)
@@ -133,16 +133,20 @@ class FlowRunner:
     # ------------------------------------------------------------------ loop
 
     def _run(self, flow: FlowRecord) -> FlowResult:
+        started: StepRecord | None = None
         while not flow.status.terminal:
-            flow = self._run_step(flow, self.diagram.step(flow.current_step))
+            flow, started = self._run_step(flow, self.diagram.step(flow.current_step), started)
         return self._result(flow)
 
-    def _run_step(self, flow: FlowRecord, step: Step) -> FlowRecord:
-        started = self.clock.now()
-        record = self.store.step_started(
-            flow_id=flow.flow_id, step_id=step.id, now=started,
-            norm_min=step.norm.min_seconds if step.norm else None,
-            norm_max=step.norm.max_seconds if step.norm else None)
+    def _run_step(self, flow: FlowRecord, step: Step,
+                  record: StepRecord | None) -> tuple[FlowRecord, StepRecord | None]:
+        """Run one step; ``record``: the step's start, already committed with the previous step's end."""
+        if record is None or record.step != step.id:
+            record = self.store.step_started(
+                flow_id=flow.flow_id, step_id=step.id, now=self.clock.now(),
+                norm_min=step.norm.min_seconds if step.norm else None,
+                norm_max=step.norm.max_seconds if step.norm else None)
+        started = record.started_at
         ctx = FlowContext(
             flow_id=flow.flow_id, service=flow.service, operation=flow.operation,
             diagram=self.diagram, step=step, idempotency_key=idempotency_key(flow.flow_id, step.id),
@@ -161,10 +165,15 @@ class FlowRunner:
         else:
             verdict = NormVerdict.WITHIN if step.norm.allows(duration) else NormVerdict.OVER
         next_step, status, label = self._transition(step, outcome)
-        return self.store.step_finished(
-            flow_id=flow.flow_id, step_id=step.id, finished_at=finished, duration_seconds=duration,
+        start_next = None
+        if status is FlowStatus.RUNNING:
+            norm = self.diagram.step(next_step).norm
+            start_next = NextStep(next_step, norm.min_seconds if norm else None, norm.max_seconds if norm else None)
+        # the step's end, the flow's move and the next step's start: one transaction
+        return self.store.advance(
+            flow=flow, step_id=step.id, finished_at=finished, duration_seconds=duration,
             verdict=verdict, outcome=label, detail=outcome.detail, data_update=outcome.data,
-            next_step=next_step, status=status)
+            next_step=next_step, status=status, start_next=start_next)
 
     def _outcome(self, step: Step, value: StepResult) -> Outcome:
         if isinstance(value, Outcome):

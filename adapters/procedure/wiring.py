@@ -378,8 +378,8 @@ class ProcedureWiring:
         return key
 
     def _session(self, kind: str, who: str, login: Callable[[], Session], now: dt.datetime) -> Session:
-        cached = self._sessions.get((kind, who))
-        if cached is None or cached.expires_at <= now + dt.timedelta(minutes=1):
+        cached = self._open_session(kind, who, now)
+        if cached is None:
             cached = self._sessions[(kind, who)] = login()
         return cached
 
@@ -428,20 +428,38 @@ class ProcedureWiring:
 
     # ------------------------------------------------------------------ Diagram 1
 
+    def _open_session(self, kind: str, who: str, now: dt.datetime) -> Session | None:
+        """A session of this wiring for ``who`` that is still good for a minute, if any."""
+        cached = self._sessions.get((kind, who))
+        return cached if cached is not None and cached.expires_at > now + dt.timedelta(minutes=1) else None
+
     def _d1_register_on_portal(self, ctx: FlowContext) -> Outcome:
+        """Registration is for the first time only. An applicant with an open session of this
+        wiring has an account (no round trip); otherwise logging in tells whether it has one, and
+        the session obtained is the one C1 then confirms (one authorisation per flow, not two)."""
         s = self.scenario(ctx)
+        session = self._open_session("applicant", s.applicant.bin, ctx.clock.now())
+        if session is not None:
+            return _ok(f"portal account {session.subject} exists", portal_account=session.subject)
         cert = self._key(s.applicant.auth_key).certificate
-        try:  # registration is for the first time only: an applicant with an account just logs in later
+        try:
             known = self.clients.elicense.authorize_applicant(cert, s.applicant.portal_password)
         except AuthorisationDenied:
             registered = self.clients.elicense.register_applicant(cert, s.applicant.portal_password)
             return _ok(f"registered on the portal as {registered.iin_bin}", portal_account=registered.iin_bin)
         self._sessions[("applicant", s.applicant.bin)] = known
-        return _ok(f"portal account {known.subject} exists", portal_account=known.subject)
+        return _ok(f"portal account {known.subject} exists", portal_account=known.subject,
+                   portal_login_at=ctx.step.id)
 
     def _d1_authorise(self, ctx: FlowContext) -> Outcome:
         s = self.scenario(ctx)
         password = s.applicant.portal_password + ("-mistyped" if s.fault is Fault.NOT_AUTHORISED else "")
+        # Step 1 of this flow has just logged in with these credentials (and this process still
+        # holds that session): that is the authorisation C1 checks; no second round trip.
+        if ctx.data.get("portal_login_at") == "1" and password == s.applicant.portal_password:
+            reused = self._open_session("applicant", s.applicant.bin, ctx.clock.now())
+            if reused is not None:
+                return _ok(f"authorised as {reused.subject}", authorised=reused.subject)
         cert = self._key(s.applicant.auth_key).certificate
         try:
             session = self.clients.elicense.authorize_applicant(cert, password)

@@ -29,6 +29,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsag
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError, RefusalReason, SignatureRefused
+from adapters.core.transport import new_session
 from adapters.core.trust.subject import describe_certificate, describe_name
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -97,7 +98,7 @@ class RevocationChecker:
         self.policy = RevocationPolicy(policy)
         if timeout <= 0:
             raise ConfigurationError("revocation timeout must be positive")
-        self._session = session or requests.Session()
+        self._session = session or new_session()
         self.timeout = timeout
         self.ocsp_url = ocsp_url
         self.crl_url = crl_url
