@@ -130,6 +130,8 @@ def test_pkcs12_round_trip_with_chain(pki: TestPKI, tmp_path: Path) -> None:
     assert loaded.private_key.public_key().public_numbers() == cert_key.public_numbers()
     with pytest.raises(KeystoreError):
         KeyMaterial.from_pkcs12(key.to_pkcs12("s3cret"), "wrong")
+    with pytest.raises(KeystoreError, match=r"cannot read PKCS#12 keystore .*missing\.p12"):
+        KeyMaterial.from_pkcs12(tmp_path / "missing.p12", "s3cret")
 
 
 def test_state_persists_across_processes_view(pki_factory: Callable[..., TestPKI]) -> None:

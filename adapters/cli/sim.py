@@ -200,8 +200,6 @@ def call_gateway(service_id: str, data_file: Path, url: str | None, correlation_
 
 
 def _crypto(settings: Any) -> tuple[Any, Any]:
-    from cryptography import x509
-
     from adapters.core.errors import ConfigurationError
     from adapters.core.trust.keystore import KeyMaterial
     from adapters.core.trust.validator import CertificateValidator
@@ -212,6 +210,5 @@ def _crypto(settings: Any) -> tuple[Any, Any]:
                                  "(`egov sim up` prints them)", setting="keystore_path")
     password = settings.keystore_password.get_secret_value() if settings.keystore_password else None
     key = KeyMaterial.from_pkcs12(settings.keystore_path, password)
-    anchors = [x509.load_pem_x509_certificate(Path(p).read_bytes()) for p in settings.trust_anchors]
-    inter = [x509.load_pem_x509_certificate(Path(p).read_bytes()) for p in settings.intermediates]
-    return SigningService(key), VerificationService(CertificateValidator(anchors, inter))
+    validator = CertificateValidator.from_files(settings.trust_anchors, settings.intermediates)
+    return SigningService(key), VerificationService(validator)

@@ -35,6 +35,7 @@ from adapters.core.errors import (
 )
 from adapters.core.transport import HttpResult
 from adapters.core.xmlparse import DEFAULT_MAX_BYTES, NS, parse_xml
+from adapters.core.xmlsig.wsse import format_time
 
 SOAP_ENV = NS["soap"]
 _Q_ENVELOPE = f"{{{SOAP_ENV}}}Envelope"
@@ -124,8 +125,8 @@ def build_fault(code: str, string: str, *, detail: etree._Element | None = None,
 
 
 def xml_datetime(value: dt.datetime) -> str:
-    """xsd:dateTime in UTC with milliseconds, e.g. ``2024-05-01T10:00:00.000Z``."""
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    """xsd:dateTime in UTC with milliseconds, e.g. ``2024-05-01T10:00:00.000Z`` (the WS-Security form)."""
+    return format_time(value)
 
 
 # --------------------------------------------------------------------------- pipeline

@@ -28,7 +28,7 @@ from lxml import etree
 from adapters.contracts import ASYNC_INTERFACES_XSD, ASYNC_WSDL, SYNC_INTERFACES_XSD, SYNC_WSDL, contract_path
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError, InvalidResponseError, ValidationError
-from adapters.core.soap import ProcessedResponse, ResponsePipeline, build_envelope, xml_datetime
+from adapters.core.soap import ProcessedResponse, ResponsePipeline, build_envelope
 from adapters.core.transport import SoapTransport, Timeouts
 from adapters.egov_gateway.codes import SUCCESS
 from adapters.egov_gateway.errors import StatusCodeError, map_fault
@@ -379,8 +379,3 @@ class GatewayClient:
                 properties={str(p.key): str(p.value or "") for p in (info.properties or [])},
                 data=_first_element(node.find("messageData/data"))))
         return out
-
-
-def xml_now(clock: Clock = SYSTEM_CLOCK) -> str:
-    """Current time as the gateway writes it (helper for tools)."""
-    return xml_datetime(clock.now())

@@ -69,10 +69,6 @@ def lookup(code: str) -> GatewayCode:
     return CODES.get(code) or GatewayCode(code, "Unknown gateway code", False, "status")
 
 
-def is_retryable(code: str) -> bool:
-    return lookup(code).retryable
-
-
 _TIMESTAMP = {RefusalReason.TIMESTAMP_EXPIRED, RefusalReason.TIMESTAMP_FUTURE, RefusalReason.TIMESTAMP_MISSING}
 
 

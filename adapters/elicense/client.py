@@ -78,13 +78,6 @@ T = TypeVar("T")
 SYSTEM = "elicense"
 
 
-def _sub(parent: etree._Element, name: str, text: object | None = None) -> etree._Element:
-    child = etree.SubElement(parent, el(name))
-    if text is not None:
-        child.text = text if isinstance(text, str) else str(text)
-    return child
-
-
 def _request(name: str) -> etree._Element:
     return etree.Element(el(name), nsmap={None: EL_NS})
 
@@ -148,23 +141,23 @@ class ElicenseClient:
     def register_applicant(self, certificate: x509.Certificate | bytes, password: str) -> RegisteredApplicant:
         """First-time portal registration with the EDS certificate (its IIN/BIN becomes the login)."""
         req = _request("RegisterApplicantRequest")
-        _sub(req, "Certificate", _der(certificate))
-        _sub(req, "Password", password)
+        X.add_child(req, "Certificate", _der(certificate))
+        X.add_child(req, "Password", password)
         p = self._call("RegisterApplicant", req)
         return RegisteredApplicant(iin_bin=p.findtext(el("IinBin")) or "", name=p.findtext(el("Name")) or "")
 
     def authorize_applicant(self, certificate: x509.Certificate | bytes, password: str) -> Session:
         req = _request("AuthorizeRequest")
-        a = _sub(req, "Applicant")
-        _sub(a, "Certificate", _der(certificate))
-        _sub(a, "Password", password)
+        a = X.add_child(req, "Applicant")
+        X.add_child(a, "Certificate", _der(certificate))
+        X.add_child(a, "Password", password)
         return self._session(self._call("Authorize", req))
 
     def authorize_employee(self, login: str, password: str) -> Session:
         req = _request("AuthorizeRequest")
-        e = _sub(req, "Employee")
-        _sub(e, "Login", login)
-        _sub(e, "Password", password)
+        e = X.add_child(req, "Employee")
+        X.add_child(e, "Login", login)
+        X.add_child(e, "Password", password)
         return self._session(self._call("Authorize", req))
 
     @staticmethod
@@ -215,9 +208,9 @@ class ElicenseClient:
     def _upload_request(session: Session, file_name: str, content_base64: str) -> etree._Element:
         """The ``UploadAttachmentRequest`` (built once here; streamed uploads fill ``Content`` in)."""
         req = _request("UploadAttachmentRequest")
-        _sub(req, "SessionToken", session.token)
-        _sub(req, "FileName", file_name)
-        _sub(req, "Content", content_base64)
+        X.add_child(req, "SessionToken", session.token)
+        X.add_child(req, "FileName", file_name)
+        X.add_child(req, "Content", content_base64)
         return req
 
     @staticmethod
@@ -242,9 +235,9 @@ class ElicenseClient:
                              idempotency_key: str) -> ApplicationInfo:
         """Register a signed application. The same key always answers the same application number."""
         req = _request("RegisterApplicationRequest")
-        _sub(req, "SessionToken", session.token)
-        _sub(req, "IdempotencyKey", idempotency_key)
-        _sub(req, "SignedApplication", base64.b64encode(signed_application).decode())
+        X.add_child(req, "SessionToken", session.token)
+        X.add_child(req, "IdempotencyKey", idempotency_key)
+        X.add_child(req, "SignedApplication", base64.b64encode(signed_application).decode())
         p = self._call("RegisterApplication", req, message_id=idempotency_key)
         return X.application_info(self._one(p, "Application"))
 
@@ -264,15 +257,15 @@ class ElicenseClient:
 
     def get_application(self, session: Session, number: str) -> ApplicationDetails:
         req = _request("GetApplicationRequest")
-        _sub(req, "SessionToken", session.token)
-        _sub(req, "ApplicationNumber", number)
+        X.add_child(req, "SessionToken", session.token)
+        X.add_child(req, "ApplicationNumber", number)
         return self._details(self._call("GetApplication", req))
 
     def list_applications(self, session: Session, status: str | None = None) -> list[ApplicationInfo]:
         req = _request("ListApplicationsRequest")
-        _sub(req, "SessionToken", session.token)
+        X.add_child(req, "SessionToken", session.token)
         if status:
-            _sub(req, "Status", status)
+            X.add_child(req, "Status", status)
         p = self._call("ListApplications", req)
         return [X.application_info(a) for a in p.findall(el("Application"))]
 
@@ -280,45 +273,45 @@ class ElicenseClient:
 
     def start_processing(self, session: Session, number: str) -> ApplicationInfo:
         req = _request("StartProcessingRequest")
-        _sub(req, "SessionToken", session.token)
-        _sub(req, "ApplicationNumber", number)
+        X.add_child(req, "SessionToken", session.token)
+        X.add_child(req, "ApplicationNumber", number)
         return X.application_info(self._one(self._call("StartProcessing", req), "Application"))
 
     def issue(self, session: Session, number: str, *, idempotency_key: str, special_conditions: str | None = None,
               validity_end: dt.date | None = None) -> ApplicationDetails:
         """Decision to issue: the answer carries the signed licence (verified here)."""
         req = self._decide_request(session, number, idempotency_key)
-        issue = _sub(req, "Issue")
+        issue = X.add_child(req, "Issue")
         if special_conditions:
-            _sub(issue, "SpecialConditions", special_conditions)
+            X.add_child(issue, "SpecialConditions", special_conditions)
         if validity_end:
-            _sub(issue, "ValidityEndDate", validity_end.isoformat())
+            X.add_child(issue, "ValidityEndDate", validity_end.isoformat())
         return self._details(self._call("Decide", req, message_id=idempotency_key))
 
     def refuse(self, session: Session, number: str, missing: Sequence[MissingDocument], *,
                idempotency_key: str) -> ApplicationDetails:
         """Decision to refuse, with the missing documents and a comment for each."""
         req = self._decide_request(session, number, idempotency_key)
-        refuse = _sub(req, "Refuse")
+        refuse = X.add_child(req, "Refuse")
         for m in missing:
-            node = _sub(refuse, "MissingDocument")
-            _sub(node, "Document", m.document)
-            _sub(node, "Comment", m.comment)
+            node = X.add_child(refuse, "MissingDocument")
+            X.add_child(node, "Document", m.document)
+            X.add_child(node, "Comment", m.comment)
         return self._details(self._call("Decide", req, message_id=idempotency_key))
 
     @staticmethod
     def _decide_request(session: Session, number: str, key: str) -> etree._Element:
         req = _request("DecideRequest")
-        _sub(req, "SessionToken", session.token)
-        _sub(req, "ApplicationNumber", number)
-        _sub(req, "IdempotencyKey", key)
+        X.add_child(req, "SessionToken", session.token)
+        X.add_child(req, "ApplicationNumber", number)
+        X.add_child(req, "IdempotencyKey", key)
         return req
 
     # ------------------------------------------------------------------ licences
 
     def get_licence(self, number: str) -> SignedLicence:
         req = _request("GetLicenceRequest")
-        _sub(req, "LicenceNumber", number)
+        X.add_child(req, "LicenceNumber", number)
         p = self._call("GetLicence", req)
         signed = self._b64(p, "SignedLicence")
         assert signed is not None
@@ -374,10 +367,10 @@ class ElicenseClient:
     def submit_survey(self, session: Session, number: str, service_quality: SurveyAnswer | str,
                       information_quality: SurveyAnswer | str) -> None:
         req = _request("SubmitSurveyRequest")
-        _sub(req, "SessionToken", session.token)
-        _sub(req, "ApplicationNumber", number)
-        _sub(req, "ServiceQuality", SurveyAnswer(service_quality).value)
-        _sub(req, "InformationQuality", SurveyAnswer(information_quality).value)
+        X.add_child(req, "SessionToken", session.token)
+        X.add_child(req, "ApplicationNumber", number)
+        X.add_child(req, "ServiceQuality", SurveyAnswer(service_quality).value)
+        X.add_child(req, "InformationQuality", SurveyAnswer(information_quality).value)
         self._call("SubmitSurvey", req)
 
     def survey_indicators(self, service_code: str | None = None) -> list[SurveyIndicator]:
@@ -385,7 +378,7 @@ class ElicenseClient:
 
         req = _request("GetSurveyIndicatorsRequest")
         if service_code:
-            _sub(req, "ServiceCode", service_code)
+            X.add_child(req, "ServiceCode", service_code)
         p = self._call("GetSurveyIndicators", req)
         out = []
         for ind in p.findall(el("Indicator")):

@@ -5,16 +5,10 @@ Shared by the adapter and the simulator so that both speak exactly the contract 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from lxml import etree
 
 from adapters.contracts import schema_errors
 from adapters.core.errors import SchemaValidationError
-
-ROOT = Path(__file__).resolve().parents[2]
-SCHEMA_DIR = ROOT / "schemas" / "elicense"
-WSDL_PATH = ROOT / "wsdl" / "elicense" / "elicense.wsdl"
 
 EL_NS = "http://elicense.kz/Elicense/v10/Types"
 UL_NS = "http://elicense.kz/UniversalLicense/v10/Types"
@@ -44,6 +38,8 @@ def soap_action(operation: str) -> str:
     return f"{IFACE_NS}/{port}/{operation}"
 
 
+ELICENSE_WSDL = "wsdl/elicense/elicense.wsdl"
+"""Relative to the contracts root: ``adapters.contracts.contract_path(ELICENSE_WSDL)``."""
 ELICENSE_XSD = "schemas/elicense/elicense.xsd"
 UNIVERSAL_LICENSE_XSD = "schemas/elicense/universal-license.xsd"
 

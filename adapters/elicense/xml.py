@@ -39,7 +39,8 @@ from adapters.elicense.models import (
 )
 
 
-def _sub(parent: etree._Element, name: str, text: object | None = None) -> etree._Element:
+def add_child(parent: etree._Element, name: str, text: object | None = None) -> etree._Element:
+    """A new ``<el:name>`` under ``parent``, with ``text`` (``str()`` of it) when given."""
     child = etree.SubElement(parent, el(name))
     if text is not None:
         child.text = text if isinstance(text, str) else str(text)
@@ -48,7 +49,7 @@ def _sub(parent: etree._Element, name: str, text: object | None = None) -> etree
 
 def _opt(parent: etree._Element, name: str, value: object | None) -> None:
     if value is not None:
-        _sub(parent, name, value)
+        add_child(parent, name, value)
 
 
 def _bool(value: bool) -> str:
@@ -62,50 +63,50 @@ def _money(value: Decimal) -> str:
 def application_document(form: ApplicationForm) -> etree._Element:
     """The ``Application`` document (unsigned) for a form, in schema order."""
     root = etree.Element(el("Application"), nsmap={None: EL_NS})
-    _sub(root, "ApplicationType", form.app_type)
-    _sub(root, "ServiceCode", form.service_code)
+    add_child(root, "ApplicationType", form.app_type)
+    add_child(root, "ServiceCode", form.service_code)
     _opt(root, "LicenceNumber", form.licence_number)
     a = form.applicant
-    ap = _sub(root, "Applicant")
-    _sub(ap, "IinBin", a.iin_bin)
-    _sub(ap, "Name", a.name)
-    _sub(ap, "IsSmallBusiness", _bool(a.is_small_business))
-    _sub(ap, "IsSoleProprietor", _bool(a.is_sole_proprietor))
-    addr = _sub(ap, "Address")
-    _sub(addr, "PostalIndex", a.address.postal_index)
-    _sub(addr, "CityKato", a.address.city_kato)
-    _sub(addr, "CityName", a.address.city_name)
-    _sub(addr, "StreetRu", a.address.street_ru)
+    ap = add_child(root, "Applicant")
+    add_child(ap, "IinBin", a.iin_bin)
+    add_child(ap, "Name", a.name)
+    add_child(ap, "IsSmallBusiness", _bool(a.is_small_business))
+    add_child(ap, "IsSoleProprietor", _bool(a.is_sole_proprietor))
+    addr = add_child(ap, "Address")
+    add_child(addr, "PostalIndex", a.address.postal_index)
+    add_child(addr, "CityKato", a.address.city_kato)
+    add_child(addr, "CityName", a.address.city_name)
+    add_child(addr, "StreetRu", a.address.street_ru)
     _opt(addr, "StreetKz", a.address.street_kz)
-    _sub(addr, "House", a.address.house)
+    add_child(addr, "House", a.address.house)
     _opt(addr, "Flat", a.address.flat)
-    _sub(ap, "Phone", a.phone)
+    add_child(ap, "Phone", a.phone)
     _opt(ap, "Fax", a.fax)
-    _sub(root, "TerritoryCode", form.territory_code)
-    _sub(root, "ActivityTypeCode", form.activity_code)
+    add_child(root, "TerritoryCode", form.territory_code)
+    add_child(root, "ActivityTypeCode", form.activity_code)
     if form.sub_types:
-        st = _sub(root, "SubTypes")
+        st = add_child(root, "SubTypes")
         for code in form.sub_types:
-            _sub(st, "SubTypeCode", code)
+            add_child(st, "SubTypeCode", code)
     if form.payment is not None:
         p = form.payment
-        pay = _sub(root, "Payment")
-        _sub(pay, "AmountPaid", _money(p.amount_paid))
-        _sub(pay, "Currency", p.currency)
-        _sub(pay, "DocumentNumber", p.document_number)
-        _sub(pay, "DocumentDate", p.document_date.isoformat())
-        _sub(pay, "AmountDue", _money(p.amount_due))
+        pay = add_child(root, "Payment")
+        add_child(pay, "AmountPaid", _money(p.amount_paid))
+        add_child(pay, "Currency", p.currency)
+        add_child(pay, "DocumentNumber", p.document_number)
+        add_child(pay, "DocumentDate", p.document_date.isoformat())
+        add_child(pay, "AmountDue", _money(p.amount_due))
         _opt(pay, "ReceiptId", p.receipt_id)
     if form.attachments:
-        atts = _sub(root, "Attachments")
+        atts = add_child(root, "Attachments")
         for ref in form.attachments:
-            node = _sub(atts, "Attachment")
-            _sub(node, "FileName", ref.file_name)
-            _sub(node, "Sha256", ref.sha256)
-            _sub(node, "Size", ref.size)
+            node = add_child(atts, "Attachment")
+            add_child(node, "FileName", ref.file_name)
+            add_child(node, "Sha256", ref.sha256)
+            add_child(node, "Size", ref.size)
     _opt(root, "PaperDocuments", form.paper_documents)
     submitted = form.submitted_at if form.submitted_at.tzinfo else form.submitted_at.replace(tzinfo=dt.UTC)
-    _sub(root, "SubmittedAt", submitted.isoformat())
+    add_child(root, "SubmittedAt", submitted.isoformat())
     return root
 
 

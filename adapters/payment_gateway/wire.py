@@ -21,7 +21,6 @@ from adapters.payment_gateway.models import (
 
 PAY_NS = "http://schemas.egov-adapters.kz/pshep/v1/Types"
 PAY_XSD = "schemas/payment/pshep.xsd"
-PAY_WSDL = "wsdl/payment/pshep.wsdl"
 SOAP_ACTION = "urn:pshep:{operation}"
 
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
@@ -139,16 +138,6 @@ class ClientOptions:
     circuit_reset_seconds: float = 30.0
 
 
-def _pems(paths: list[str]) -> list[x509.Certificate]:
-    out: list[x509.Certificate] = []
-    for path in paths:
-        try:
-            out.extend(x509.load_pem_x509_certificates(Path(path).read_bytes()))
-        except (OSError, ValueError) as exc:
-            raise ConfigurationError(f"trust file {path}: cannot load: {exc}", setting="trust_anchors") from exc
-    return out
-
-
 class ProcedureClients:
     """The adapters of the procedure, built once and shared by every flow. Close when done."""
 
@@ -160,17 +149,17 @@ class ProcedureClients:
         self.clock = clock
         self.key = KeyMaterial.from_pkcs12(endpoints.keystore_path, endpoints.keystore_password)
         self.signing = SigningService(self.key, clock=clock)
-        anchors, intermediates = _pems(endpoints.trust_anchors), _pems(endpoints.intermediates)
         self.revocation = RevocationChecker(RevocationPolicy(endpoints.revocation_policy),
                                             timeout=opts.revocation_timeout, clock=clock)
-        self.validator = CertificateValidator(anchors, intermediates, revocation=self.revocation, clock=clock)
+        self.validator = CertificateValidator.from_files(endpoints.trust_anchors, endpoints.intermediates,
+                                                         revocation=self.revocation, clock=clock)
         """Chain, validity, revocation: Condition 3, signed licences and refusal letters."""
         self.verification = VerificationService(self.validator)
         # Transport signatures are checked for chain and validity; revocation of the systems'
         # own certificates is asked for documents only (one OCSP round trip per message is not
         # what the gateway's profile asks of its members).
         self.transport_verification = VerificationService(
-            CertificateValidator(anchors, intermediates, clock=clock))
+            CertificateValidator(self.validator.trust_anchors, self.validator.intermediates, clock=clock))
         self.journal = ExchangeJournal.open(database_url) if database_url else None
         self.metrics = metrics or Metrics()
         self.metrics_server: Any = None

@@ -42,7 +42,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from adapters.core.errors import ConfigurationError, SignatureRefused, ValidationError
+from adapters.core.errors import ConfigurationError, DeadlineExceededError, SignatureRefused, ValidationError
 from adapters.core.trust.keystore import KeyMaterial
 from adapters.core.xmlsig import SigningService
 from adapters.elicense import (
@@ -636,7 +636,7 @@ class ProcedureWiring:
             try:
                 notices = self.clients.notifications.wait(application_number=number,
                                                           deadline=self.notice_deadline)
-            except Exception:  # a resumed step may find them consumed already
+            except DeadlineExceededError:  # a resumed step may find them consumed already
                 notices = []
         suffix = "" if s.operation in (Operation.ISSUE, Operation.REISSUE) else f"-{s.operation.value}"
         xml_path, pdf_path = artefacts.write_licence(self.out_dir, signed, suffix=suffix)

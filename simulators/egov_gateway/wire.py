@@ -16,6 +16,7 @@ from lxml import etree
 
 from adapters.contracts import ASYNC_WSDL, SYNC_WSDL, contract_path, contracts_root
 from adapters.core.soap import SOAP_ENV, build_fault, serialize, xml_datetime
+from adapters.core.xmlparse import parse_xml
 from adapters.core.xmlsig.algorithms import WSU_NS
 
 SYNC_NS = "http://bip.bee.kz/SyncChannel/v10/Interfaces"
@@ -231,8 +232,6 @@ class OutgoingAsyncMessage:
 
 
 def async_messages_response(messages: list[OutgoingAsyncMessage], now: dt.datetime) -> bytes:
-    from adapters.core.xmlparse import parse_xml
-
     wrapper, response = _async_wrapper("getMessages")
     for msg in messages:
         node = _sub(response, "messages")

@@ -46,6 +46,7 @@ from adapters.core.errors import EgovError, SignatureRefused, XmlError
 from adapters.core.identifiers import parse_identifier
 from adapters.core.trust.keystore import KeyMaterial
 from adapters.core.trust.subject import signer_info
+from adapters.core.xmlparse import parse_xml
 from adapters.core.xmlsig import SigningService, VerificationService
 from adapters.elicense.contract import ATTACHMENTS_MAX_TOTAL_BYTES, STATUS_NOTIFICATION_SERVICE_ID, validate
 from simulators.elicense import catalogue as cat
@@ -472,8 +473,6 @@ class ElicenseBackend:
     def _accept_document(self, session: Session, signed: bytes) -> tuple[dict[str, Any], dict[str, Any],
                                                                           cat.Licensor]:
         """Schema, business data, Condition 2 and Condition 3; returns (data, signer, licensor)."""
-        from adapters.core.xmlparse import parse_xml
-
         try:
             root = parse_xml(signed, what="signed application")
             if etree.QName(root).localname != "Application":
@@ -793,8 +792,6 @@ class ElicenseBackend:
         error: str | None = None
         if self.publisher is not None:
             try:
-                from adapters.core.xmlparse import parse_xml
-
                 signed = parse_xml(self._system_signer.sign_document(notice), what="status notice")
                 message_id = self.publisher.publish(self.config.recipient_id, STATUS_NOTIFICATION_SERVICE_ID,
                                                     "NOTIFICATION", signed, number)

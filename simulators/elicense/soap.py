@@ -20,6 +20,7 @@ from lxml import etree
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import XmlError
+from adapters.core.soap import build_envelope, build_fault, serialize
 from adapters.core.xmlparse import parse_xml
 from adapters.elicense.contract import EL_NS, SOAP_NS, UL_NS, el, ul, validate
 from simulators.common.faults import TRANSPORT_KINDS, FaultInjector, FaultSpec, perform
@@ -49,24 +50,17 @@ _BODY_CHILD = re.compile(rb"<(?:\w+:)?(\w+)Request[\s>/]")
 
 
 def _envelope(payload: etree._Element) -> bytes:
-    env = etree.Element(f"{{{SOAP_NS}}}Envelope", nsmap={"soap": SOAP_NS})
-    etree.SubElement(env, f"{{{SOAP_NS}}}Body").append(payload)
-    return bytes(etree.tostring(env, encoding="UTF-8", xml_declaration=True))
+    return serialize(build_envelope(payload))
 
 
 def fault_body(code: str, message: str, data: str | None, *, client: bool, at: dt.datetime) -> bytes:
-    env = etree.Element(f"{{{SOAP_NS}}}Envelope", nsmap={"soap": SOAP_NS})
-    body = etree.SubElement(env, f"{{{SOAP_NS}}}Body")
-    fault = etree.SubElement(body, f"{{{SOAP_NS}}}Fault")
-    etree.SubElement(fault, "faultcode").text = "soap:Client" if client else "soap:Server"
-    etree.SubElement(fault, "faultstring").text = f"{code}: {message}"
-    info = etree.SubElement(etree.SubElement(fault, "detail"), el("ErrorInfo"), nsmap={None: EL_NS})
+    info = etree.Element(el("ErrorInfo"), nsmap={None: EL_NS})
     etree.SubElement(info, el("errorCode")).text = code
     etree.SubElement(info, el("errorMessage")).text = message
     if data is not None:
         etree.SubElement(info, el("errorData")).text = data
     etree.SubElement(info, el("errorDate")).text = at.isoformat()
-    return bytes(etree.tostring(env, encoding="UTF-8", xml_declaration=True))
+    return serialize(build_fault("soap:Client" if client else "soap:Server", f"{code}: {message}", detail=info))
 
 
 def _t(parent: etree._Element, name: str) -> str | None:

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
@@ -45,7 +46,7 @@ class OcspResponder:
             return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
         try:
             algorithm = request.hash_algorithm
-        except Exception:  # unsupported CertID hash algorithm
+        except UnsupportedAlgorithm:  # a CertID hash cryptography does not know
             return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
         if (request.issuer_name_hash, request.issuer_key_hash) != self._issuer_hashes(algorithm):
             return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)

@@ -25,7 +25,13 @@ class KeyMaterial:
 
     @classmethod
     def from_pkcs12(cls, source: str | Path | bytes, password: str | bytes | None) -> KeyMaterial:
-        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+        if isinstance(source, bytes):
+            data = source
+        else:
+            try:
+                data = Path(source).read_bytes()
+            except OSError as exc:
+                raise KeystoreError(f"cannot read PKCS#12 keystore {source}: {exc}") from exc
         pw = password.encode() if isinstance(password, str) else password
         try:
             key, cert, extra = pkcs12.load_key_and_certificates(data, pw)

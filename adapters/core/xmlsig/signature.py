@@ -98,10 +98,6 @@ def _b64(text: str | None, what: str) -> bytes:
         raise _malformed(f"{what} is not base64") from exc
 
 
-def _only_child(parent: etree._Element, name: str, where: str) -> etree._Element:
-    return _only(_children(parent), name, where)
-
-
 def _children(parent: etree._Element) -> dict[object, list[etree._Element]]:
     """The parent's children by tag, in document order: one pass instead of a findall per name."""
     found: dict[object, list[etree._Element]] = {}
