@@ -60,7 +60,7 @@ from adapters.payment_gateway import Payer, PaymentOrderRequest, PaymentStatus, 
 from adapters.procedure import artefacts
 from adapters.procedure.calendar import review_deadline
 from adapters.procedure.clients import ProcedureClients
-from adapters.procedure.diagrams import Diagram, StepKind, get_diagram
+from adapters.procedure.diagrams import Diagram, get_diagram
 from adapters.procedure.machine import FlowContext, FlowRunner, Outcome, StepFn
 from adapters.procedure.models import (
     ApplicationDocuments,
@@ -645,13 +645,3 @@ class ProcedureWiring:
                    licence_xml=str(xml_path), licence_pdf=str(pdf_path),
                    notices=[n.status for n in notices], signed_by=signed.signer.describe())
 
-
-def expected_end(diagram: Diagram, scenario: Scenario) -> tuple[FlowStatus, str]:
-    """The regulation's end for the scenario (status, step id); checked against the diagram."""
-    exp = scenario.expected()
-    step = diagram.step(exp.step)
-    kind = StepKind.RESULT if exp.status is FlowStatus.COMPLETED else StepKind.REFUSAL
-    if step.kind is not kind:
-        raise ConfigurationError(f"diagram {diagram.id}: step {step.id} is a {step.kind.value}, "
-                                 f"expected a {kind.value}", diagram=diagram.id)
-    return exp.status, exp.step
