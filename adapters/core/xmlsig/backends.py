@@ -68,7 +68,29 @@ class SignerBackend(Protocol):
         ...
 
 
-class RsaBackend:
+class _KeyBackend:
+    """What the RSA and ECDSA backends share: the algorithm, the certificate and its chain."""
+
+    def __init__(self, key: KeyMaterial, algorithm: str) -> None:
+        self._hash = _SIG_HASHES[algorithm]
+        self._algorithm = algorithm
+        self._certificate = key.certificate
+        self._chain = key.chain
+
+    @property
+    def algorithm(self) -> str:
+        return self._algorithm
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        return self._certificate
+
+    @property
+    def chain(self) -> tuple[x509.Certificate, ...]:
+        return self._chain
+
+
+class RsaBackend(_KeyBackend):
     """RSA PKCS#1 v1.5 signatures (rsa-sha256 by default)."""
 
     def __init__(self, key: KeyMaterial, algorithm: str = alg.RSA_SHA256) -> None:
@@ -76,29 +98,14 @@ class RsaBackend:
             raise ConfigurationError("RsaBackend needs an RSA private key", setting="key")
         if algorithm not in (alg.RSA_SIGNATURES | {alg.RSA_SHA1}):
             raise ConfigurationError(f"{algorithm} is not an RSA signature algorithm", setting="algorithm")
+        super().__init__(key, algorithm)
         self._key = key.private_key
-        self._hash = _SIG_HASHES[algorithm]
-        self._algorithm = algorithm
-        self._certificate = key.certificate
-        self._chain = key.chain
-
-    @property
-    def algorithm(self) -> str:
-        return self._algorithm
-
-    @property
-    def certificate(self) -> x509.Certificate:
-        return self._certificate
-
-    @property
-    def chain(self) -> tuple[x509.Certificate, ...]:
-        return self._chain
 
     def sign(self, data: bytes) -> bytes:
         return self._key.sign(data, padding.PKCS1v15(), self._hash())
 
 
-class EcdsaBackend:
+class EcdsaBackend(_KeyBackend):
     """ECDSA signatures; the value is r || s, each padded to the curve size (RFC 4050 / XML-DSig 1.1)."""
 
     def __init__(self, key: KeyMaterial, algorithm: str = alg.ECDSA_SHA256) -> None:
@@ -106,24 +113,9 @@ class EcdsaBackend:
             raise ConfigurationError("EcdsaBackend needs an EC private key", setting="key")
         if algorithm not in (alg.ECDSA_SIGNATURES | {alg.ECDSA_SHA1}):
             raise ConfigurationError(f"{algorithm} is not an ECDSA signature algorithm", setting="algorithm")
+        super().__init__(key, algorithm)
         self._key = key.private_key
-        self._hash = _SIG_HASHES[algorithm]
-        self._algorithm = algorithm
         self._size = (key.private_key.curve.key_size + 7) // 8
-        self._certificate = key.certificate
-        self._chain = key.chain
-
-    @property
-    def algorithm(self) -> str:
-        return self._algorithm
-
-    @property
-    def certificate(self) -> x509.Certificate:
-        return self._certificate
-
-    @property
-    def chain(self) -> tuple[x509.Certificate, ...]:
-        return self._chain
 
     def sign(self, data: bytes) -> bytes:
         r, s = decode_dss_signature(self._key.sign(data, ec.ECDSA(self._hash())))
