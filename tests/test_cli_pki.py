@@ -95,7 +95,8 @@ def test_serve_in_subprocess_answers_ocsp_and_sees_revocations(tmp_path: Path) -
         assert f"serving CRL and OCSP at http://127.0.0.1:{port}" in banner, banner
         validator = CertificateValidator.from_files(
             [pki_dir / "ca.pem"], [pki_dir / "issuing.pem"],
-            revocation=RevocationChecker(RevocationPolicy.OCSP, timeout=5))
+            # TTL 0: the server's view right after the revocation is checked, not a cached answer
+            revocation=RevocationChecker(RevocationPolicy.OCSP, timeout=5, ocsp_cache_seconds=0))
         assert validator.validate(key.certificate, usage="auth").iin == IIN
         # revoked by another process (the CLI here), seen by the server at once
         assert _run("revoke", str(pki_dir), "--serial", format(key.certificate.serial_number, "x"))[0] == 0

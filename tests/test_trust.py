@@ -122,7 +122,8 @@ def test_not_yet_valid_and_at(pki: TestPKI) -> None:
 
 def test_revoked_via_ocsp(pki: TestPKI) -> None:
     key = pki.issue(iin=IIN)
-    validator = _validator(pki, RevocationChecker(RevocationPolicy.OCSP))
+    # TTL 0: the revocation right after a good check must be seen at once (no cached answer)
+    validator = _validator(pki, RevocationChecker(RevocationPolicy.OCSP, ocsp_cache_seconds=0))
     validator.validate(key.certificate)
     pki.revoke(key, reason="keyCompromise")
     err = _refused(RefusalReason.REVOKED, lambda: validator.validate(key.certificate))

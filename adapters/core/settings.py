@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     ocsp_url: str | None = Field(None, description="override of the OCSP URL found in certificates")
     crl_url: str | None = Field(None, description="override of the CRL URL found in certificates")
     crl_path: Path | None = Field(None, description="a local CRL file, for offline checks")
+    ocsp_cache_seconds: float = Field(60.0, ge=0, description="reuse a verified OCSP answer for at most this long "
+                                      "(never past its nextUpdate); 0 asks the responder every time")
     timestamp_ttl_seconds: int = Field(300, description="lifetime of wsu:Timestamp on outgoing messages")
     clock_skew_seconds: int = Field(60, description="tolerated clock difference on inbound Timestamps")
 

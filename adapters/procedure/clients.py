@@ -134,6 +134,8 @@ class ClientOptions:
     """Connect and read timeouts of the HTTP transport."""
     revocation_timeout: float = 5.0
     """Timeout of one OCSP or CRL request."""
+    ocsp_cache_seconds: float | None = None
+    """How long an OCSP answer is reused (never past its nextUpdate); None: ``EGOV_OCSP_CACHE_SECONDS``."""
     circuit_failure_threshold: int = 5
     circuit_reset_seconds: float = 30.0
 
@@ -149,8 +151,12 @@ class ProcedureClients:
         self.clock = clock
         self.key = KeyMaterial.from_pkcs12(endpoints.keystore_path, endpoints.keystore_password)
         self.signing = SigningService(self.key, clock=clock)
-        self.revocation = RevocationChecker(RevocationPolicy(endpoints.revocation_policy),
-                                            timeout=opts.revocation_timeout, clock=clock)
+        from adapters.core.settings import get_settings
+
+        ocsp_cache = opts.ocsp_cache_seconds
+        self.revocation = RevocationChecker(
+            RevocationPolicy(endpoints.revocation_policy), timeout=opts.revocation_timeout, clock=clock,
+            ocsp_cache_seconds=get_settings().ocsp_cache_seconds if ocsp_cache is None else ocsp_cache)
         self.validator = CertificateValidator.from_files(endpoints.trust_anchors, endpoints.intermediates,
                                                          revocation=self.revocation, clock=clock)
         """Chain, validity, revocation: Condition 3, signed licences and refusal letters."""

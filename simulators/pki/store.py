@@ -1,13 +1,20 @@
 """The PKI's index of issued certificates and revocations, in SQLite.
 
-A new connection per operation, so that ``egov pki revoke`` in one process is seen at once by
-``egov pki serve`` in another (both open the same file).
+One connection per thread, reused (the OCSP responder reads the index on every request; opening
+a connection each time was most of its cost). ``egov pki revoke`` in one process is still seen at
+once by ``egov pki serve`` in another (both open the same file): every operation is its own
+transaction (reads run in autocommit mode, writes commit at the end of ``_connect``), so no
+snapshot is held between operations and each read sees what was committed before it. A
+connection is never shared between threads nor inherited across ``fork``; it closes with its
+thread.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,17 +63,24 @@ class CertificateIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._local = threading.local()
         with self._connect() as db:
             db.executescript(_SCHEMA)
 
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's connection (a new one after ``fork``: SQLite connections must not cross it)."""
+        held: tuple[int, sqlite3.Connection] | None = getattr(self._local, "held", None)
+        pid = os.getpid()
+        if held is None or held[0] != pid:
+            held = (pid, sqlite3.connect(self.path, timeout=10))
+            self._local.held = held
+        return held[1]
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+        db = self._connection()
+        with db:  # commits a write (or rolls it back on error); reads hold no transaction open
+            yield db
 
     def add(self, cert: x509.Certificate) -> CertificateRecord:
         from cryptography.hazmat.primitives.serialization import Encoding
@@ -81,9 +95,10 @@ class CertificateIndex:
 
     def find(self, serial: str) -> CertificateRecord | None:
         with self._connect() as db:
-            row = db.execute("SELECT serial, subject, not_before, not_after, der, revoked_at, reason "
-                             "FROM certificates WHERE serial = ?", (serial.lower(),)).fetchone()
-        return None if row is None else _record(row)
+            # fetchall: the statement runs to its end, so no read stays open on the reused connection
+            rows = db.execute("SELECT serial, subject, not_before, not_after, der, revoked_at, reason "
+                              "FROM certificates WHERE serial = ?", (serial.lower(),)).fetchall()
+        return _record(rows[0]) if rows else None
 
     def get(self, serial: str) -> CertificateRecord:
         record = self.find(serial)

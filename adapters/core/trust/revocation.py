@@ -5,6 +5,13 @@ Every answer is verified against the issuer before it is believed: the OCSP resp
 the nonce we sent, the CertID and the freshness window; the CRL signature, issuer name and
 nextUpdate. A CRL is cached until its nextUpdate (bounded by ``crl_cache_ttl``).
 
+OCSP answers (policy decision of the lead): a verified "good" or "revoked" answer is cached per
+(issuer, serial) for at most ``ocsp_cache_seconds`` (default 60 s, ``EGOV_OCSP_CACHE_SECONDS``)
+and never beyond the answer's nextUpdate; failed or unverifiable answers and "unknown" are never
+cached. A revocation is therefore seen at most ``ocsp_cache_seconds`` after it happened (0: at
+once, every check asks the responder). "Revoked" may be cached: revocation is final. The cache is
+bounded (LRU, ``OCSP_CACHE_MAX_ENTRIES``) and shared by the threads using the checker.
+
 Policies: ``ocsp`` (OCSP only), ``crl`` (CRL only), ``ocsp-then-crl`` (CRL when OCSP does not give
 a usable answer: unreachable, HTTP error, unsigned or badly signed), ``none`` (no check). An OCSP
 answer of "unknown" is final: the responder does not know the certificate, a CRL would not either.
@@ -17,6 +24,8 @@ import datetime as dt
 import enum
 import os
 import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -34,6 +43,10 @@ from adapters.core.trust.subject import describe_certificate, describe_name
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
 """Tolerance on OCSP thisUpdate/nextUpdate and CRL nextUpdate."""
+
+DEFAULT_OCSP_CACHE_SECONDS = 60.0
+OCSP_CACHE_MAX_ENTRIES = 4096
+"""Bound of the OCSP answer cache; the least recently used answer goes first."""
 
 
 class RevocationPolicy(enum.StrEnum):
@@ -61,6 +74,45 @@ class _Unavailable(Exception):
     """A source gave no usable answer (internal: turned into RevocationUnknown or a fallback)."""
 
 
+@dataclass(frozen=True, slots=True)
+class _OcspAnswer:
+    """A verified OCSP answer worth remembering: good, or revoked (with when/why/where)."""
+
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+    reason: str = ""
+    url: str = ""
+
+
+class _OcspCache:
+    """Thread-safe LRU of verified OCSP answers keyed by (issuer fingerprint, serial)."""
+
+    def __init__(self, max_entries: int = OCSP_CACHE_MAX_ENTRIES) -> None:
+        self._entries: OrderedDict[tuple[bytes, int], _OcspAnswer] = OrderedDict()
+        self._max = max_entries
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[bytes, int], now: dt.datetime) -> _OcspAnswer | None:
+        with self._lock:
+            answer = self._entries.get(key)
+            if answer is None:
+                return None
+            if now >= answer.expires_at:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return answer
+
+    def put(self, key: tuple[bytes, int], answer: _OcspAnswer) -> None:
+        with self._lock:
+            self._entries[key] = answer
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
 
 
 def _reason_text(reason: x509.ReasonFlags | None) -> str:
@@ -87,6 +139,8 @@ class RevocationChecker:
 
     ``ocsp_url`` / ``crl_url`` override the URLs in the certificate (AIA / CRL distribution point);
     ``crl_path`` reads the CRL from a local file (offline operation) instead of fetching it.
+    ``ocsp_cache_seconds`` bounds how long a verified OCSP answer is reused (0 disables the cache;
+    see the module docstring for what is cached).
     """
 
     def __init__(self, policy: RevocationPolicy | str = RevocationPolicy.OCSP_THEN_CRL, *,
@@ -94,10 +148,15 @@ class RevocationChecker:
                  ocsp_url: str | None = None, crl_url: str | None = None,
                  crl_path: str | os.PathLike[str] | None = None,
                  crl_cache_ttl: dt.timedelta = dt.timedelta(hours=1),
+                 ocsp_cache_seconds: float = DEFAULT_OCSP_CACHE_SECONDS,
                  clock: Clock = SYSTEM_CLOCK) -> None:
         self.policy = RevocationPolicy(policy)
         if timeout <= 0:
             raise ConfigurationError("revocation timeout must be positive")
+        if ocsp_cache_seconds < 0:
+            raise ConfigurationError(f"ocsp_cache_seconds must be 0 or more, got {ocsp_cache_seconds}")
+        self.ocsp_cache_ttl = dt.timedelta(seconds=ocsp_cache_seconds)
+        self._ocsp_cache = _OcspCache()
         self._session = session or new_session()
         self.timeout = timeout
         self.ocsp_url = ocsp_url
@@ -150,6 +209,37 @@ class RevocationChecker:
         raise _Unavailable("no OCSP URL in the AIA extension")
 
     def _check_ocsp(self, cert: x509.Certificate, issuer: x509.Certificate) -> None:
+        if not self.ocsp_cache_ttl:
+            self._ask_ocsp(cert, issuer, None)
+            return
+        key = (issuer.fingerprint(hashes.SHA256()), cert.serial_number)
+        cached = self._ocsp_cache.get(key, self.clock.now())
+        if cached is None:
+            self._ask_ocsp(cert, issuer, key)
+        elif cached.revoked_at is not None:
+            raise self._revoked(cert, cached.revoked_at, cached.reason, cached.url)
+
+    def _remember(self, key: tuple[bytes, int] | None, next_update: dt.datetime | None, now: dt.datetime,
+                  revoked_at: dt.datetime | None = None, reason: str = "", url: str = "") -> None:
+        if key is None:
+            return
+        expires = now + self.ocsp_cache_ttl
+        if next_update is not None:
+            expires = min(expires, next_update)
+        if expires > now:
+            self._ocsp_cache.put(key, _OcspAnswer(expires, revoked_at, reason, url))
+
+    @staticmethod
+    def _revoked(cert: x509.Certificate, when: dt.datetime, reason: str, url: str) -> CertificateRevoked:
+        return CertificateRevoked(
+            f"{describe_certificate(cert)} revoked at {when:%Y-%m-%d %H:%M:%S}Z, reason {reason} "
+            f"(source: OCSP {url})",
+            serial=format(cert.serial_number, "x"), revoked_at=when, revocation_reason=reason,
+            source="OCSP")
+
+    def _ask_ocsp(self, cert: x509.Certificate, issuer: x509.Certificate,
+                  cache_key: tuple[bytes, int] | None) -> None:
+        """Ask the responder; a verified good/revoked answer is remembered under ``cache_key``."""
         url = self._ocsp_url_for(cert)
         nonce = os.urandom(16)
         # SHA-1 CertID: an identifier, not a security primitive, and what every responder supports.
@@ -182,15 +272,15 @@ class RevocationChecker:
             raise _Unavailable("OCSP answer is stale (nextUpdate passed)")
         status = single.certificate_status
         if status is ocsp.OCSPCertStatus.GOOD:
+            self._remember(cache_key, single.next_update_utc, now)
             return
         if status is ocsp.OCSPCertStatus.REVOKED:
             when = single.revocation_time_utc
+            if when is None:
+                raise _Unavailable("OCSP answer 'revoked' without a revocation time")
             reason = _reason_text(single.revocation_reason)
-            raise CertificateRevoked(
-                f"{describe_certificate(cert)} revoked at {when:%Y-%m-%d %H:%M:%S}Z, reason {reason} "
-                f"(source: OCSP {url})",
-                serial=format(cert.serial_number, "x"), revoked_at=when, revocation_reason=reason,
-                source="OCSP")
+            self._remember(cache_key, single.next_update_utc, now, when, reason, url)
+            raise self._revoked(cert, when, reason, url)
         raise RevocationUnknown(f"{describe_certificate(cert)}: OCSP responder {url} answered 'unknown' "
                                 "(the certificate is not known to its CA)",
                                 serial=format(cert.serial_number, "x"), source="OCSP")
@@ -319,4 +409,5 @@ class RevocationChecker:
             serial=format(cert.serial_number, "x"), revoked_at=when, revocation_reason=text, source="CRL")
 
 
-__all__ = ["CertificateRevoked", "RevocationChecker", "RevocationPolicy", "RevocationUnknown"]
+__all__ = ["DEFAULT_OCSP_CACHE_SECONDS", "OCSP_CACHE_MAX_ENTRIES", "CertificateRevoked", "RevocationChecker",
+           "RevocationPolicy", "RevocationUnknown"]
