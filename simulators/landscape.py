@@ -35,6 +35,7 @@ import requests
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError, IdentifierError
 from adapters.core.identifiers import make_bin
+from adapters.core.transport import new_session
 from adapters.procedure.clients import Endpoints
 from adapters.procedure.wiring import Applicant, Fault, KeyRef, Officer
 from simulators.common.httpserver import SimServer
@@ -88,9 +89,13 @@ class HttpBank:
     def __init__(self, control_url: str, *, timeout: float = 10.0) -> None:
         self.control_url = control_url.rstrip("/")
         self.timeout = timeout
+        # one pooled session for every payment (not a new connection per call); requests' Session
+        # is safe for concurrent calls that do not change its settings
+        self._session = new_session()
 
     def _post(self, order_id: str, action: str, body: dict[str, Any]) -> None:
-        answer = requests.post(f"{self.control_url}/payments/{order_id}/{action}", json=body, timeout=self.timeout)
+        answer = self._session.post(f"{self.control_url}/payments/{order_id}/{action}", json=body,
+                                    timeout=self.timeout)
         if answer.status_code >= 400:
             raise ConfigurationError(f"bank: {action} order {order_id}: HTTP {answer.status_code} {answer.text}",
                                      setting="payment_control_url")

@@ -26,6 +26,16 @@ file) ONCE, when it is built, instead of on every request as a plain ``requests.
 (that scan of ``os.environ`` cost ≈ 15 ms of CPU per licensing flow). The settings are honoured
 exactly as requests honours them; a change to the environment after the session is built is not
 seen (build a new transport).
+
+Per request, :class:`SoapTransport` does not go through ``Session.request`` (whose merging of the
+session's headers, params, cookies, hooks and environment cost ≈ 40 % of the client's CPU per
+call): :meth:`EnvironmentSession.plan` works out once per URL what ``Session.request`` would work
+out every time (the prepared URL, the credentials from netrc or the URL, the proxies/verify/cert
+to send with), the request is prepared from that plan with requests' own ``PreparedRequest``
+methods and sent through the mounted adapter's ``send`` (so ``responses`` and any other adapter
+still see every request). Whatever the fast path does not reproduce (session cookies, auth,
+params or hooks set by a caller, a session that is no :class:`EnvironmentSession`) goes through
+``Session.request`` as before.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ from __future__ import annotations
 import http.client
 import os
 import socket
+import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -40,9 +51,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+import requests.cookies
 import requests.utils
 import urllib3.exceptions
-from requests.adapters import HTTPAdapter
+from requests.adapters import BaseAdapter, HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 
 from adapters.core.errors import ConfigurationError, HttpStatusError, TransportError, ValidationError
 
@@ -68,6 +81,10 @@ class EnvironmentSession(requests.Session):
         self.env_netrc = any(os.path.exists(os.path.expanduser(p))
                              for p in (os.environ.get("NETRC") or "~/.netrc", "~/_netrc"))
         self._bypass: dict[tuple[str, str, str | None], bool] = {}
+        self._plans: dict[tuple[str, str], SendPlan] = {}
+        self._plans_for: tuple[Any, ...] | None = None
+        self._base_snapshot: tuple[Any, ...] | None = None
+        self._base_headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
 
     def _proxies_for(self, scheme: str, netloc: str, no_proxy: str | None) -> dict[str, str]:
         key = (scheme, netloc, no_proxy)
@@ -94,6 +111,84 @@ class EnvironmentSession(requests.Session):
         if self.env_netrc and not request.auth and not self.auth:
             request.auth = requests.utils.get_netrc_auth(request.url)
         return super().prepare_request(request)
+
+
+    # ------------------------------------------------------------------ the per-URL plan
+
+    def fast_path_applies(self) -> bool:
+        """Whether :meth:`plan` and :meth:`merged_headers` reproduce ``Session.request`` for this
+        session now: no cookies, auth, params or response hooks were given to the session (the
+        plan leaves them out; a cookie a server sets moves later calls back to the full path)."""
+        return (self.auth is None and not self.params and not any(self.hooks.values())
+                and len(self.cookies) == 0)
+
+    def plan(self, method: str, url: str) -> SendPlan:
+        """What ``Session.request`` would work out for ``url`` (see :class:`SendPlan`), once per
+        method and URL while the session's proxies/verify/cert/stream stay as they are.
+
+        Raises what ``Session.request`` raises for the URL (``MissingSchema``, ``InvalidURL``...).
+        """
+        settings = (tuple(self.proxies.items()), self.verify, self.cert, self.stream)
+        if settings != self._plans_for:  # a caller changed the session: plan again
+            self._plans = {}
+            self._plans_for = settings
+        key = (method, url)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._make_plan(method, url)
+            if len(self._plans) < 1024:
+                self._plans[key] = plan
+        return plan
+
+    def _make_plan(self, method: str, url: str) -> SendPlan:
+        prep = requests.PreparedRequest()
+        prep.prepare_method(method)
+        prep.prepare_url(url, None)
+        prepared_url = str(prep.url)
+        # EnvironmentSession.prepare_request's netrc credentials, else those in the URL
+        # (PreparedRequest.prepare_auth), as Session.request resolves them
+        auth: Any = None
+        if self.env_netrc:
+            auth = requests.utils.get_netrc_auth(url)
+        if not auth:
+            url_auth = requests.utils.get_auth_from_url(prepared_url)
+            auth = url_auth if any(url_auth) else None
+        settings = self.merge_environment_settings(prepared_url, {}, None, None, None)
+        return SendPlan(str(prep.method), prepared_url, auth, dict(settings))
+
+    def merged_headers(self, headers: Mapping[str, str] | None) -> CaseInsensitiveDict[str]:
+        """The session's headers overlaid with the request's, a ``None`` value removing one
+        (``requests.sessions.merge_setting``), validated and prepared (``prepare_headers``).
+
+        The session's own headers are validated once while they stay the same (a snapshot of
+        them is compared on every call: zeep, for one, sets its User-Agent on the session).
+        """
+        snapshot = tuple(self.headers.items())
+        if snapshot != self._base_snapshot:
+            prep = requests.PreparedRequest()
+            prep.prepare_headers({k: v for k, v in snapshot if v is not None})
+            self._base_headers, self._base_snapshot = prep.headers, snapshot
+        merged = self._base_headers.copy()
+        for name, value in (headers or {}).items():
+            if value is None:
+                merged.pop(name, None)
+            else:
+                requests.utils.check_header_validity((name, value))
+                merged[requests.utils.to_native_string(name)] = value  # type: ignore[no-untyped-call]
+        return merged
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """What ``Session.request`` works out for one method and URL before sending: the prepared
+    method and URL (IDNA host, re-quoted path), the credentials (netrc, or user:password in the
+    URL; ``None`` when there are none) and the keyword arguments of ``adapter.send`` (proxies,
+    verify, cert, stream, merged from the session and the environment)."""
+
+    method: str
+    url: str
+    auth: Any
+    send_kwargs: dict[str, Any]
 
 
 def new_session() -> requests.Session:
@@ -204,6 +299,51 @@ class PoolConfig:
     extra_headers: Mapping[str, str] = field(default_factory=dict)
 
 
+class PlannedAdapter(HTTPAdapter):
+    """requests' ``HTTPAdapter`` remembering, per URL and send settings, the pool key and the
+    request target it works out on every send (``select_proxy``, ``urlparse``, the TLS pool key
+    attributes: pure functions of the URL, the proxies, ``verify`` and ``cert``). ``send`` itself
+    is requests' own, so ``responses`` (which patches ``HTTPAdapter.send``) still intercepts it,
+    and the pool is still looked up in urllib3's pool manager on every send."""
+
+    _MAX_CACHED = 1024
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._targets: dict[tuple[Any, ...], str] = {}
+        self._pool_keys: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+    def request_url(self, request: requests.PreparedRequest, proxies: Mapping[str, str] | None) -> str:
+        key = (request.url, tuple(proxies.items()) if proxies else ())
+        target = self._targets.get(key)
+        if target is None:
+            target = super().request_url(request, proxies)
+            if len(self._targets) < self._MAX_CACHED:
+                self._targets[key] = target
+        return target
+
+    def get_connection_with_tls_context(self, request: requests.PreparedRequest, verify: Any,
+                                        proxies: Mapping[str, str] | None = None, cert: Any = None) -> Any:
+        try:
+            key = (request.url, verify, cert, tuple(proxies.items()) if proxies else ())
+            hash(key)
+        except TypeError:  # an unhashable cert/verify: nothing to remember
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        cached = self._pool_keys.get(key)
+        if cached is None:
+            if requests.utils.select_proxy(str(request.url), proxies):
+                # through a proxy manager: requests' own path, every time
+                return super().get_connection_with_tls_context(request, verify, proxies, cert)
+            try:
+                cached = self.build_connection_pool_key_attributes(request, verify, cert)
+            except ValueError as exc:
+                raise requests.exceptions.InvalidURL(exc, request=request) from exc
+            if len(self._pool_keys) < self._MAX_CACHED:
+                self._pool_keys[key] = cached
+        host_params, pool_kwargs = cached
+        return self.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
+
+
 class SoapTransport:
     """Pooled HTTP with mandatory timeouts and exception translation. Thread-safe for calls."""
 
@@ -212,7 +352,7 @@ class SoapTransport:
         self.timeouts = timeouts or Timeouts()
         self._pool = pool or PoolConfig()
         self.session = session or new_session()
-        adapter = HTTPAdapter(pool_connections=self._pool.connections, pool_maxsize=self._pool.maxsize,
+        adapter = PlannedAdapter(pool_connections=self._pool.connections, pool_maxsize=self._pool.maxsize,
                               max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -245,19 +385,47 @@ class SoapTransport:
         data: bytes | StreamedBody | None = body
         if isinstance(body, StreamedBody) and body.length == 0:
             data = b"".join(body)  # requests would send an empty iterable chunked; checks the source too
+        session = self.session
         try:
             # StreamedBodyError (a source failure) is no requests/urllib3/OS exception: it passes
             # through untranslated, and urllib3 drops the half-written connection
-            resp = self.session.request(method, url, data=data, headers=dict(headers or {}), timeout=to,
-                                        allow_redirects=False)
+            if isinstance(session, EnvironmentSession) and session.fast_path_applies():
+                resp, elapsed = self._send_planned(session, method, url, data, headers, to)
+            else:
+                resp = session.request(method, url, data=data, headers=dict(headers or {}), timeout=to,
+                                       allow_redirects=False)
+                elapsed = resp.elapsed.total_seconds()
             content = resp.content  # reads the whole body; truncation surfaces here
         except requests.exceptions.RequestException as exc:
             raise translate_exception(exc, url) from exc
         except (http.client.HTTPException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise translate_exception(exc, url) from exc
-        result = HttpResult(resp.status_code, dict(resp.headers), content, url,
-                            resp.elapsed.total_seconds())
+        result = HttpResult(resp.status_code, dict(resp.headers), content, url, elapsed)
         return result.raise_for_status() if raise_for_status else result
+
+    @staticmethod
+    def _send_planned(session: EnvironmentSession, method: str, url: str, data: bytes | StreamedBody | None,
+                      headers: Mapping[str, str] | None,
+                      timeout: tuple[float, float]) -> tuple[requests.Response, float]:
+        """``Session.request(..., allow_redirects=False)`` from the session's cached plan: the same
+        ``PreparedRequest`` (built with requests' own ``prepare_*`` methods, in ``prepare``'s order),
+        sent through the mounted adapter's ``send`` with the same arguments; a cookie in the answer
+        is stored in the session's jar as ``Session.send`` stores it."""
+        plan = session.plan(method, url)
+        prep = requests.PreparedRequest()
+        prep.method = plan.method
+        prep.url = plan.url
+        prep.headers = session.merged_headers(headers)
+        prep.prepare_body(data or None, None)
+        if plan.auth is not None:
+            prep.prepare_auth(plan.auth, plan.url)
+        adapter: BaseAdapter = session.get_adapter(plan.url)
+        start = time.perf_counter()
+        resp = adapter.send(prep, timeout=timeout, **plan.send_kwargs)
+        elapsed = time.perf_counter() - start
+        if "set-cookie" in resp.headers or "set-cookie2" in resp.headers:
+            requests.cookies.extract_cookies_to_jar(session.cookies, prep, resp.raw)  # type: ignore[no-untyped-call]
+        return resp, elapsed
 
     # ------------------------------------------------------------------ zeep
 
