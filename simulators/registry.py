@@ -20,8 +20,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -56,6 +57,8 @@ GATEWAY_IIN = "760212350620"
 GATEWAY_BIN = "950341000052"
 SYSTEM_IIN = "760212350620"
 MANIFEST_NAME = "landscape.json"
+
+log = logging.getLogger(__name__)
 
 
 def _valid_bin(year: int, month: int, serial: int) -> str:
@@ -320,15 +323,29 @@ def _system_key(pki: TestPKI, iin: str, bin_: str, org: str) -> KeyMaterial:
 
 
 class HeadKeys:
-    """Keys of the licensors' first heads (sign licences and refusal letters), issued on first use."""
+    """Keys of the licensors' first heads (sign licences and refusal letters).
+
+    A key is issued on first use, or ahead of it by :meth:`preissue` (a background thread started
+    with the landscape: an RSA-2048 key costs ~50 ms of CPU, and the first ``Decide`` of each of the
+    20 licensors used to pay for it inside the flow). Each licensor has its own lock, so a caller
+    waits only while its own licensor's key is being issued, never for the others'.
+    """
 
     def __init__(self, pki: TestPKI) -> None:
         self._pki = pki
         self._keys: dict[str, KeyMaterial] = {}
-        self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def __call__(self, licensor: cat.Licensor) -> KeyMaterial:
-        with self._lock:
+        key = self._keys.get(licensor.code)
+        if key is not None:
+            return key
+        with self._guard:
+            lock = self._locks.setdefault(licensor.code, threading.Lock())
+        with lock:
             key = self._keys.get(licensor.code)
             if key is None:
                 surname = licensor.head_name.partition(" ")[0]
@@ -337,6 +354,34 @@ class HeadKeys:
                                       roles=["legal-entity", "first-head"]).key_material
                 self._keys[licensor.code] = key
             return key
+
+    def issued(self) -> set[str]:
+        """Codes of the licensors whose head key exists."""
+        return set(self._keys)
+
+    def preissue(self, licensors: Sequence[cat.Licensor]) -> None:
+        """Issue the keys of ``licensors`` in a daemon thread, in order, until done or :meth:`stop`."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._preissue, args=(tuple(licensors),),
+                                        name="head-keys", daemon=True)
+        self._thread.start()
+
+    def _preissue(self, licensors: tuple[cat.Licensor, ...]) -> None:
+        for licensor in licensors:
+            if self._stopping.is_set():
+                return
+            try:
+                self(licensor)
+            except Exception as exc:  # a Decide issues the key itself (and reports the failure)
+                log.warning("head key of licensor %s not pre-issued: %s", licensor.code, exc)
+                return
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop pre-issuing (the key being issued is finished first)."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
 
 
 # --------------------------------------------------------------------------- factories
@@ -437,19 +482,27 @@ def start_payment_gateway(ctx: SimContext) -> RunningSimulator:
 def start_elicense(ctx: SimContext) -> RunningSimulator:
     """E-licensing, verifying applicants' signatures with OCSP then CRL, notifying through the gateway."""
     from simulators.elicense import ElicenseSimulator
+    from simulators.elicense import catalogue as cat
 
     pki = ctx.needs("pki", "elicense")
     gateway = ctx.needs("gateway", "elicense")
     options = _options(ctx, "elicense", ElicenseConfig)
-    sim = ElicenseSimulator(verifier=_verification(pki, ctx, revocation=True), head_key=HeadKeys(pki),
+    head_keys = HeadKeys(pki)
+    sim = ElicenseSimulator(verifier=_verification(pki, ctx, revocation=True), head_key=head_keys,
                             system_key=_system_key(pki, SYSTEM_IIN, ELICENSE_BIN, "E-LICENSING (SIMULATOR)"),
                             gateway=gateway, database_url=options.database_url, clock=ctx.clock,
                             port=ctx.port("elicense", options.port))
     if options.scenario is not None:
         sim.injector.load_scenario(ctx.path(options.scenario))
     sim.start()
+    head_keys.preissue(cat.licensors())
+
+    def stop() -> None:
+        head_keys.stop()
+        sim.stop()
+
     ctx.env["EGOV_ELICENSE_URL"] = sim.endpoint
-    return RunningSimulator("elicense", {"soap": sim.endpoint, "control": f"{sim.url}/_control/"}, sim.stop, sim)
+    return RunningSimulator("elicense", {"soap": sim.endpoint, "control": f"{sim.url}/_control/"}, stop, sim)
 
 
 # --------------------------------------------------------------------------- manifest

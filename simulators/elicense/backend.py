@@ -71,6 +71,8 @@ APPLICATION_TYPE_NAMES = {
 CATEGORY = "Licence for an activity type"
 SURVEY_ANSWERS = ("NOT_SATISFIED", "PARTLY_SATISFIED", "SATISFIED")
 PASSWORD_ITERATIONS = 20_000
+SESSION_CACHE_SIZE = 4096
+"""Sessions kept in memory by token (a miss reads the database): every request names its session."""
 
 
 # Statements of the hot paths (every request, every status change), built once: building them per
@@ -81,6 +83,10 @@ _ACCOUNT_BY_KIND_SUBJECT = select(T.accounts).where(and_(T.accounts.c.kind == bi
 _SESSION_BY_TOKEN = select(T.sessions, T.accounts).join(
     T.accounts, T.accounts.c.id == T.sessions.c.account_id).where(T.sessions.c.token == bindparam("b_token"))
 _INSERT_SESSION = insert(T.sessions)
+_UPDATE_ACCOUNT = update(T.accounts).where(and_(T.accounts.c.kind == bindparam("b_kind"),
+                                                T.accounts.c.subject == bindparam("b_subject")))
+"""SET clause from the parameters given with it (column names), plus ``b_kind`` and ``b_subject``."""
+_INSERT_ACCOUNT = insert(T.accounts)
 _APPLICATION_BY_NUMBER = select(T.applications).where(T.applications.c.number == bindparam("b_number"))
 _HISTORY_OF_APPLICATION = (select(T.status_history)
                            .where(T.status_history.c.application_number == bindparam("b_number"))
@@ -92,6 +98,25 @@ _INSERT_NOTIFICATION = insert(T.notifications)
 _SEQUENCE_VALUE = select(T.sequences.c.value).where(T.sequences.c.name == bindparam("b_name"))
 _UPDATE_SEQUENCE = update(T.sequences).where(T.sequences.c.name == bindparam("b_name"))
 _INSERT_SEQUENCE = insert(T.sequences)
+_A = T.attachments.c
+_UNATTACHED_UPLOAD = (select(_A.id).where(and_(
+    _A.owner == bindparam("b_owner"), _A.file_name == bindparam("b_file_name"),
+    _A.sha256 == bindparam("b_sha256"), _A.size == bindparam("b_size"), _A.application_number.is_(None)))
+    .order_by(_A.uploaded_at))
+_INSERT_ATTACHMENT = insert(T.attachments)
+_ATTACHMENT_CONTENT = select(_A.content).where(_A.id == bindparam("b_id"))
+_UPLOADS_BY_NAME = select(_A.id, _A.sha256, _A.size).where(and_(_A.owner == bindparam("b_owner"),
+                                                              _A.file_name == bindparam("b_file_name")))
+_ATTACH_TO_APPLICATION = update(T.attachments).where(_A.id == bindparam("b_id"))
+"""SET ``application_number`` from the parameters, plus ``b_id``."""
+_APPLICATION_BY_KEY = select(T.applications.c.number, T.applications.c.document_sha256,
+                             T.applications.c.owner).where(T.applications.c.idempotency_key == bindparam("b_key"))
+_INSERT_APPLICATION = insert(T.applications)
+_DECISION_KEY = select(T.applications.c.decision_key).where(T.applications.c.number == bindparam("b_number"))
+_LICENCE_BY_NUMBER = select(T.licences).where(T.licences.c.number == bindparam("b_number"))
+_INSERT_LICENCE = insert(T.licences)
+_UPDATE_LICENCE = update(T.licences).where(T.licences.c.number == bindparam("b_number"))
+"""SET clause from the parameters given with it (column names), plus ``b_number``."""
 
 
 DocumentVerifier = VerificationService
@@ -276,6 +301,9 @@ class ElicenseBackend:
         self.config = config
         self.clock = clock
         self._lock = threading.RLock()
+        self._sessions: dict[str, Session] = {}
+        """Sessions read or created here, by token (insertion order: the oldest is dropped first). A session
+        row never changes; the cache is emptied whenever an account changes or the tables are reset."""
         T.metadata.create_all(engine)
         self.reset()
 
@@ -284,6 +312,7 @@ class ElicenseBackend:
     def reset(self) -> None:
         """Empty every table, then seed one employee per licensor."""
         with self._lock, self.engine.begin() as conn:
+            self._sessions.clear()
             for table in reversed(T.metadata.sorted_tables):
                 conn.execute(table.delete())
             self._seed_employees(conn)
@@ -307,6 +336,7 @@ class ElicenseBackend:
         if cat.licensor(licensor_code) is None:
             raise E.ElicenseFault(E.INVALID_DATA, f"unknown licensor {licensor_code!r}", data="LicensorCode")
         with self._tx() as conn:
+            self._sessions.clear()  # the account's sessions go with it
             conn.execute(T.accounts.delete().where(and_(T.accounts.c.kind == "employee",
                                                         T.accounts.c.subject == login)))
             conn.execute(insert(T.accounts).values(
@@ -324,12 +354,12 @@ class ElicenseBackend:
         name = info.organisation if info.bin and info.organisation else info.common_name
         values = {"name": name, "password_hash": hash_password(password), "certificate": certificate_der}
         with self._tx() as conn:
+            self._sessions.clear()  # the account's sessions carry its name
             # registering again updates the account in place: its sessions keep pointing at it
             # (deleting it would violate their foreign key once the applicant has logged in)
-            where = and_(T.accounts.c.kind == "applicant", T.accounts.c.subject == subject)
-            if conn.execute(update(T.accounts).where(where).values(**values)).rowcount == 0:
-                conn.execute(insert(T.accounts).values(kind="applicant", subject=subject, licensor_code=None,
-                                                       created_at=self.clock.now(), **values))
+            if conn.execute(_UPDATE_ACCOUNT, {**values, "b_kind": "applicant", "b_subject": subject}).rowcount == 0:
+                conn.execute(_INSERT_ACCOUNT, {"kind": "applicant", "subject": subject, "licensor_code": None,
+                                               "created_at": self.clock.now(), **values})
         return subject, name
 
     @staticmethod
@@ -358,16 +388,29 @@ class ElicenseBackend:
             token = secrets.token_urlsafe(24)
             expires = self.clock.now() + self.config.session_ttl
             conn.execute(_INSERT_SESSION, {"token": token, "account_id": row["id"], "expires_at": expires})
-        return Session(token, kind, subject, row["name"], row["licensor_code"], expires)
+            session = Session(token, kind, subject, row["name"], row["licensor_code"], expires)
+            self._remember(session)
+        return session
+
+    def _remember(self, session: Session) -> None:
+        """Cache a session (under ``self._lock``, in the transaction that read or wrote it)."""
+        if len(self._sessions) >= SESSION_CACHE_SIZE:
+            del self._sessions[next(iter(self._sessions))]
+        self._sessions[session.token] = session
 
     def session(self, token: str, *, kind: str | None = None) -> Session:
-        with self._tx() as conn:
-            row = conn.execute(_SESSION_BY_TOKEN, {"b_token": token}).mappings().first()
-        if row is None or _utc_req(row["expires_at"]) <= self.clock.now():
+        with self._lock:
+            session = self._sessions.get(token)
+            if session is None:
+                with self._tx() as conn:
+                    row = conn.execute(_SESSION_BY_TOKEN, {"b_token": token}).mappings().first()
+                    if row is not None:
+                        session = Session(token, row["kind"], row["subject"], row["name"], row["licensor_code"],
+                                          _utc_req(row["expires_at"]))
+                        self._remember(session)
+        if session is None or session.expires_at <= self.clock.now():
             raise E.ElicenseFault(E.SESSION_INVALID, "session is unknown or expired; authorise again",
                                   data="SessionToken")
-        session = Session(token, row["kind"], row["subject"], row["name"], row["licensor_code"],
-                          _utc_req(row["expires_at"]))
         if kind is not None and session.kind != kind:
             raise E.ElicenseFault(E.FORBIDDEN, f"this operation needs an {kind} session, not an {session.kind} one",
                                   data="SessionToken")
@@ -390,20 +433,18 @@ class ElicenseBackend:
         att = Attachment(str(uuid.uuid4()), file_name, hashlib.sha256(content).hexdigest(), len(content))
         with self._tx() as conn:
             # idempotent: the same file again (a retry whose answer was lost) gets the same attachment
-            same = conn.execute(select(T.attachments.c.id).where(and_(
-                T.attachments.c.owner == session.subject, T.attachments.c.file_name == file_name,
-                T.attachments.c.sha256 == att.sha256, T.attachments.c.size == att.size,
-                T.attachments.c.application_number.is_(None))).order_by(T.attachments.c.uploaded_at)).first()
+            same = conn.execute(_UNATTACHED_UPLOAD, {"b_owner": session.subject, "b_file_name": file_name,
+                                                     "b_sha256": att.sha256, "b_size": att.size}).first()
             if same is not None:
                 return Attachment(same.id, file_name, att.sha256, att.size)
-            conn.execute(insert(T.attachments).values(
-                id=att.id, owner=session.subject, file_name=file_name, sha256=att.sha256, size=att.size,
-                content=content, uploaded_at=self.clock.now(), application_number=None))
+            conn.execute(_INSERT_ATTACHMENT, {
+                "id": att.id, "owner": session.subject, "file_name": file_name, "sha256": att.sha256,
+                "size": att.size, "content": content, "uploaded_at": self.clock.now(), "application_number": None})
         return att
 
     def attachment_content(self, attachment_id: str) -> bytes:
         with self._tx() as conn:
-            row = conn.execute(select(T.attachments.c.content).where(T.attachments.c.id == attachment_id)).first()
+            row = conn.execute(_ATTACHMENT_CONTENT, {"b_id": attachment_id}).first()
         if row is None:
             raise E.ElicenseFault(E.NOT_FOUND, f"attachment {attachment_id} not found", data=attachment_id)
         return bytes(row[0])
@@ -417,8 +458,7 @@ class ElicenseBackend:
                                   f"({ATTACHMENTS_MAX_TOTAL_BYTES} bytes)", data=str(total))
         ids: list[str] = []
         for ref in refs:
-            rows = conn.execute(select(T.attachments.c.id, T.attachments.c.sha256, T.attachments.c.size).where(
-                and_(T.attachments.c.owner == owner, T.attachments.c.file_name == ref["file_name"]))).all()
+            rows = conn.execute(_UPLOADS_BY_NAME, {"b_owner": owner, "b_file_name": ref["file_name"]}).all()
             if not rows:
                 raise E.ElicenseFault(E.ATTACHMENT_MISSING,
                                       f"attachment {ref['file_name']!r} is referenced by the application but was "
@@ -441,9 +481,7 @@ class ElicenseBackend:
     def register_application(self, session: Session, idempotency_key: str, signed: bytes) -> Application:
         doc_hash = hashlib.sha256(signed).hexdigest()
         with self._tx() as conn:
-            existing = conn.execute(select(T.applications.c.number, T.applications.c.document_sha256,
-                                           T.applications.c.owner).where(
-                T.applications.c.idempotency_key == idempotency_key)).first()
+            existing = conn.execute(_APPLICATION_BY_KEY, {"b_key": idempotency_key}).first()
         if existing is not None:
             if existing.document_sha256 != doc_hash or existing.owner != session.subject:
                 raise E.ElicenseFault(E.IDEMPOTENCY_CONFLICT,
@@ -453,8 +491,7 @@ class ElicenseBackend:
 
         data, signer, licensor = self._accept_document(session, signed)
         with self._tx() as conn:
-            again = conn.execute(select(T.applications.c.number).where(
-                T.applications.c.idempotency_key == idempotency_key)).first()
+            again = conn.execute(_APPLICATION_BY_KEY, {"b_key": idempotency_key}).first()
             if again is not None:  # a concurrent retry won the race
                 number = again.number
             else:
@@ -472,18 +509,18 @@ class ElicenseBackend:
         now = self.clock.now()
         submitted = dt.datetime.fromisoformat(data["submitted_at"])
         data["signer"] = signer
-        conn.execute(insert(T.applications).values(
-            number=number, idempotency_key=idempotency_key, document_sha256=doc_hash, owner=session.subject,
-            channel="portal" if session.kind == "applicant" else "employee", app_type=data["app_type"],
-            service_code=data["service_code"], target_licence=data["licence_number"],
-            applicant_iinbin=data["applicant"]["iin_bin"], applicant_name=data["applicant"]["name"],
-            data=json.dumps(data, ensure_ascii=False), territory_code=data["territory_code"],
-            licensor_code=licensor.code, signed_document=signed,
-            submitted_at=_utc(submitted if submitted.tzinfo else submitted.replace(tzinfo=dt.UTC)),
-            registered_at=now, status="SENT"))
-        for att_id in attachment_ids:
-            conn.execute(update(T.attachments).where(T.attachments.c.id == att_id).values(
-                application_number=number))
+        conn.execute(_INSERT_APPLICATION, {
+            "number": number, "idempotency_key": idempotency_key, "document_sha256": doc_hash,
+            "owner": session.subject, "channel": "portal" if session.kind == "applicant" else "employee",
+            "app_type": data["app_type"], "service_code": data["service_code"],
+            "target_licence": data["licence_number"], "applicant_iinbin": data["applicant"]["iin_bin"],
+            "applicant_name": data["applicant"]["name"], "data": json.dumps(data, ensure_ascii=False),
+            "territory_code": data["territory_code"], "licensor_code": licensor.code, "signed_document": signed,
+            "submitted_at": _utc(submitted if submitted.tzinfo else submitted.replace(tzinfo=dt.UTC)),
+            "registered_at": now, "status": "SENT"})
+        if attachment_ids:
+            conn.execute(_ATTACH_TO_APPLICATION, [{"application_number": number, "b_id": att_id}
+                                                  for att_id in attachment_ids])
         conn.execute(_INSERT_HISTORY, {"application_number": number, "status": "SENT", "changed_at": now,
                                        "comment": "registered by the state body"})
         return number
@@ -692,8 +729,7 @@ class ElicenseBackend:
             raise E.ElicenseFault(E.FORBIDDEN, "decisions are taken by the provider's employee", data="SessionToken")
         app = self.application(number, session)
         with self._tx() as conn:
-            stored = conn.execute(select(T.applications.c.decision_key).where(
-                T.applications.c.number == number)).scalar_one()
+            stored = conn.execute(_DECISION_KEY, {"b_number": number}).scalar_one()
         if stored is not None:
             if stored == f"{decision}:{key}":
                 return app  # a retry of the same decision: same answer, no second licence
@@ -764,18 +800,15 @@ class ElicenseBackend:
                    "status": "ACTIVE", "kind": kind, "data": json.dumps(data, ensure_ascii=False),
                    "document": signed, "application_number": app.number}
             if app.app_type in ("ISSUE", "REISSUE"):
-                conn.execute(insert(T.licences).values(number=number, sequence=seq,
-                                                       global_unique_number=global_number,
-                                                       duplicate_date=None, **row))
+                conn.execute(_INSERT_LICENCE, {"number": number, "sequence": seq,
+                                               "global_unique_number": global_number, "duplicate_date": None, **row})
                 if previous is not None:
-                    conn.execute(update(T.licences).where(T.licences.c.number == previous.number).values(
-                        status="REISSUED"))
+                    conn.execute(_UPDATE_LICENCE, {"status": "REISSUED", "b_number": previous.number})
             else:
                 if app.app_type == "DUPLICATE":
                     row["duplicate_date"] = dt.datetime.combine(today, dt.time(), dt.UTC)
-                conn.execute(update(T.licences).where(T.licences.c.number == number).values(**row))
-            conn.execute(update(T.applications).where(T.applications.c.number == app.number).values(
-                licence_document=signed))
+                conn.execute(_UPDATE_LICENCE, {**row, "b_number": number})
+            conn.execute(_UPDATE_APPLICATION, {"licence_document": signed, "b_number": app.number})
         return number
 
     def _head_signer(self, lic: cat.Licensor) -> SigningService:
@@ -828,7 +861,7 @@ class ElicenseBackend:
 
     def licence(self, number: str) -> Licence:
         with self._tx() as conn:
-            row = conn.execute(select(T.licences).where(T.licences.c.number == number)).mappings().first()
+            row = conn.execute(_LICENCE_BY_NUMBER, {"b_number": number}).mappings().first()
         if row is None:
             raise E.ElicenseFault(E.NOT_FOUND, f"licence {number} not found in the registry", data=number)
         return self._licence(row)

@@ -26,9 +26,18 @@ class OcspResponder:
         self._issuer = issuer
         self._index = index
         self._clock = clock
+        self._hashes: dict[str, tuple[bytes, bytes]] = {}
+        """CertID hashes of the issuer by hash algorithm name (the issuer never changes)."""
 
     def _issuer_hashes(self, algorithm: hashes.HashAlgorithm) -> tuple[bytes, bytes]:
-        """CertID hashes of our issuer: of its subject name, and of its public key (via a probe request)."""
+        """CertID hashes of our issuer: of its subject name, and of its public key; computed once per algorithm."""
+        cached = self._hashes.get(algorithm.name)
+        if cached is None:
+            cached = self._hashes[algorithm.name] = self._compute_issuer_hashes(algorithm)
+        return cached
+
+    def _compute_issuer_hashes(self, algorithm: hashes.HashAlgorithm) -> tuple[bytes, bytes]:
+        """Of its subject name, and of its public key (via a probe request)."""
         cert = self._issuer.certificate
         name_hash = hashes.Hash(algorithm)
         name_hash.update(cert.subject.public_bytes())
