@@ -17,18 +17,23 @@ A ``postgresql://`` URL works unchanged (the driver, e.g. psycopg, must be insta
 
 from __future__ import annotations
 
+import json
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, CursorResult, Dialect, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.base import Executable
 
 from adapters.core.errors import ConfigurationError
 
-__all__ = ["DEFAULT_DATABASE_URL", "POSTGRES_DRIVER", "SQLITE_BUSY_TIMEOUT_MS", "default_database_url",
-           "make_engine", "normalise_url", "redact_url"]
+__all__ = ["DEFAULT_DATABASE_URL", "POSTGRES_DRIVER", "SQLITE_BUSY_TIMEOUT_MS", "JsonText", "PreparedStatement",
+           "default_database_url", "make_engine", "normalise_url", "redact_url"]
 
 DEFAULT_DATABASE_URL = "sqlite:///./egov.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -107,3 +112,93 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
             cur.close()
 
     return engine
+
+
+@dataclass(frozen=True)
+class _Bind:
+    """One parameter of a compiled statement: where its value comes from and how it is converted."""
+
+    name: str                                   # as rendered in the SQL (pyformat key)
+    key: str | None                             # the caller's parameter, or None for a fixed value
+    fixed: Any
+    process: Callable[[Any], Any] | None        # the type's bind processor for this dialect
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    positional: bool
+    binds: tuple[_Bind, ...]
+    raw_json: bool      # the dialect stores JSON as the text json.dumps writes (SQLite, default serializer)
+
+
+class PreparedStatement:
+    """A Core statement compiled once per dialect and executed with ``exec_driver_sql``.
+
+    What SQLAlchemy does per execution of a cached statement (cache lookup, execution context,
+    ``construct_params``, result set-up) costs several times the SQLite write itself on the hot
+    paths (a journal row per attempt, the flow store's step boundary). This keeps SQLAlchemy's
+    compilation (per dialect: SQLite's ``?``, psycopg's ``%(name)s::TYPE``) and its type bind
+    processors (datetimes, JSON, booleans are converted exactly as ``Connection.execute`` would),
+    and still runs through the Connection, so transactions, ``before_cursor_execute`` events and
+    error wrapping (``IntegrityError``...) are unchanged. Only plain statements qualify: no
+    expanding ``IN`` (post-compile), no SQL-expression defaults; anything else raises
+    :class:`ConfigurationError` when first compiled.
+
+    Parameters are the statement's bind keys (``bindparam`` names, column keys of an INSERT);
+    callers pass every required key. Values meant as already-serialised JSON for a JSON column can
+    be passed as :class:`JsonText` and skip the second serialisation.
+    """
+
+    def __init__(self, statement: Executable, *, column_keys: Sequence[str] | None = None) -> None:
+        self.statement = statement
+        self._column_keys = list(column_keys) if column_keys is not None else None
+        self._by_dialect: weakref.WeakKeyDictionary[Dialect, _Compiled] = weakref.WeakKeyDictionary()
+
+    def compiled(self, dialect: Dialect) -> _Compiled:
+        found = self._by_dialect.get(dialect)
+        if found is None:
+            found = self._compile(dialect)
+            self._by_dialect[dialect] = found
+        return found
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = cast(Any, self.statement).compile(dialect=dialect, column_keys=self._column_keys)
+        sql: str = compiled.string
+        if "POSTCOMPILE" in sql:
+            raise ConfigurationError(f"statement needs per-execution compilation, cannot be prepared: {sql[:80]}",
+                                     field="statement")
+        by_name = {name: bind for bind, name in compiled.bind_names.items()}
+        names = list(compiled.positiontup) if compiled.positional else list(by_name)
+        binds: list[_Bind] = []
+        for name in names:
+            bind = by_name[name]
+            if bind.callable is not None or bind.expanding:
+                raise ConfigurationError(f"bind {bind.key!r} is computed or expanding, cannot be prepared",
+                                         field="statement")
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            key = bind.key if bind.required else None
+            binds.append(_Bind(name=name, key=key, fixed=bind.value, process=process))
+        raw_json = dialect.name == "sqlite" and getattr(dialect, "_json_serializer", None) is None
+        return _Compiled(sql=sql, positional=bool(compiled.positional), binds=tuple(binds), raw_json=raw_json)
+
+    def execute(self, conn: Connection, params: Mapping[str, Any]) -> CursorResult[Any]:
+        """Run the statement on ``conn`` (in the caller's transaction) with ``params``."""
+        compiled = self.compiled(conn.dialect)
+        values: list[Any] = []
+        for bind in compiled.binds:
+            value = bind.fixed if bind.key is None else params[bind.key]
+            if type(value) is JsonText:
+                if compiled.raw_json:
+                    values.append(str(value))
+                    continue
+                value = json.loads(value)
+            values.append(value if bind.process is None else bind.process(value))
+        if compiled.positional:
+            return conn.exec_driver_sql(compiled.sql, tuple(values))
+        return conn.exec_driver_sql(compiled.sql, {b.name: v for b, v in zip(compiled.binds, values, strict=True)})
+
+
+class JsonText(str):
+    """JSON already serialised (``json.dumps``), for a JSON column of a :class:`PreparedStatement`:
+    SQLite stores the text as it is instead of serialising the value a second time."""

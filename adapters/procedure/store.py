@@ -56,12 +56,14 @@ from sqlalchemy import (
     UniqueConstraint,
     bindparam,
     insert,
+    or_,
     select,
     update,
 )
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from adapters.core.db import JsonText, PreparedStatement
 from adapters.core.errors import ConflictError, NotFoundError
 from adapters.procedure.models import FlowRecord, FlowStatus, NormVerdict, StepRecord
 
@@ -107,23 +109,29 @@ _F, _S = flows_table.c, steps_table.c
 _OPEN = (FlowStatus.RUNNING.value, FlowStatus.FAILED.value)
 _SELECT_FLOW = select(flows_table).where(_F.flow_id == bindparam("p_flow"))
 _SELECT_STEP = select(steps_table).where(_S.flow_id == bindparam("p_flow"), _S.step == bindparam("p_step"))
+_HISTORY = select(steps_table).where(_S.flow_id == bindparam("p_flow")).order_by(_S.id)
 _LOCK_STEP = _SELECT_STEP.with_for_update()
 """For a read-then-write of the step row (its attempt count): on PostgreSQL, concurrent starts of
 one step would otherwise each read the same count and lose increments (READ COMMITTED); SQLite
 renders no FOR UPDATE and serialises writers itself."""
 _INSERT_FLOW = insert(flows_table)
-_INSERT_STEP = insert(steps_table)
+_STEP_KEYS = [c.key for c in steps_table.columns if c.key != "id"]
+_INSERT_STEP = PreparedStatement(insert(steps_table), column_keys=_STEP_KEYS)
 _RESTART_STEP = update(steps_table).where(_S.id == bindparam("p_id")).values(
     attempts=bindparam("p_attempts"), started_at=bindparam("p_now"), error=None)
-_FINISH_STEP = update(steps_table).where(
+_FINISH_STEP = PreparedStatement(update(steps_table).where(
     _S.flow_id == bindparam("p_flow"), _S.step == bindparam("p_step"), _S.finished_at.is_(None)).values(
     finished_at=bindparam("p_finished"), duration_seconds=bindparam("p_duration"),
     within_norm=bindparam("p_within"), outcome=bindparam("p_outcome"), detail=bindparam("p_detail"),
-    error=None)
-_MOVE_FLOW = update(flows_table).where(
-    _F.flow_id == bindparam("p_flow"), _F.current_step == bindparam("p_step"), _F.status.in_(_OPEN)).values(
+    error=None))
+# ``or_`` rather than ``in_``: an IN list is an expanding parameter, re-rendered at every execution
+_MOVE_FLOW = PreparedStatement(update(flows_table).where(
+    _F.flow_id == bindparam("p_flow"), _F.current_step == bindparam("p_step"),
+    or_(*(_F.status == status for status in _OPEN))).values(
     current_step=bindparam("p_next"), status=bindparam("p_status"), data=bindparam("p_data", type_=JSON),
-    error=None, updated_at=bindparam("p_now"))
+    error=None, updated_at=bindparam("p_now")))
+"""The hot statements (every step boundary) are :class:`PreparedStatement` objects: compiled once
+per dialect, run with ``exec_driver_sql`` (same SQL, same type conversions, same events)."""
 
 
 @dataclass(frozen=True)
@@ -137,8 +145,14 @@ class NextStep:
 
 def _as_stored(data: Mapping[str, Any]) -> dict[str, Any]:
     """``data`` as the JSON column returns it (lists for tuples, string keys...)."""
-    stored: dict[str, Any] = json.loads(json.dumps(dict(data)))
-    return stored
+    return _serialised(data)[1]
+
+
+def _serialised(data: Mapping[str, Any]) -> tuple[JsonText, dict[str, Any]]:
+    """``data`` serialised once: the text the JSON column stores, and the value a read returns."""
+    text = JsonText(json.dumps(dict(data)))
+    stored: dict[str, Any] = json.loads(text)
+    return text, stored
 
 
 def _storable(text: str) -> str:
@@ -294,9 +308,8 @@ class FlowStore:
         return self._step(row)
 
     def history(self, flow_id: str) -> list[StepRecord]:
-        query = select(steps_table).where(steps_table.c.flow_id == flow_id).order_by(steps_table.c.id)
         with self.engine.connect() as conn:
-            return [self._step(r) for r in conn.execute(query).mappings()]
+            return [self._step(r) for r in conn.execute(_HISTORY, {"p_flow": flow_id}).mappings()]
 
     # ------------------------------------------------------------------ rows
 
@@ -320,7 +333,7 @@ class FlowStore:
             "attempts": 1, "first_started_at": _utc(now), "started_at": _utc(now), "finished_at": None,
             "duration_seconds": None, "norm_min_seconds": norm_min, "norm_max_seconds": norm_max,
             "within_norm": None, "outcome": None, "detail": "", "error": None}
-        conn.execute(_INSERT_STEP, values)
+        _INSERT_STEP.execute(conn, values)
         return FlowStore._step(values)
 
     def _finish(self, conn: Connection, flow: FlowRecord, step_id: str, finished_at: dt.datetime,
@@ -331,10 +344,10 @@ class FlowStore:
         so a stale ``flow`` cannot overwrite anything: it fails with the error a read would give."""
         flow_id = flow.flow_id
         within = None if verdict is NormVerdict.NO_NORM else verdict is NormVerdict.WITHIN
-        data = _as_stored({**flow.data, **data_update})
-        moved = conn.execute(_MOVE_FLOW, {
+        text, data = _serialised({**flow.data, **data_update})
+        moved = _MOVE_FLOW.execute(conn, {
             "p_flow": flow_id, "p_step": step_id, "p_next": next_step, "p_status": status.value,
-            "p_data": data, "p_now": _utc(finished_at)})
+            "p_data": text, "p_now": _utc(finished_at)})
         if moved.rowcount != 1:
             current = self._flow_row(conn, flow_id)
             if current is None:
@@ -342,7 +355,7 @@ class FlowStore:
             raise ConflictError(
                 f"flow {flow_id} is at step {current['current_step']} ({current['status']}), "
                 f"cannot finish step {step_id}", flow_id=flow_id, step=step_id)
-        finished = conn.execute(_FINISH_STEP, {
+        finished = _FINISH_STEP.execute(conn, {
             "p_flow": flow_id, "p_step": step_id, "p_finished": _utc(finished_at),
             "p_duration": duration_seconds, "p_within": within, "p_outcome": outcome, "p_detail": _storable(detail)})
         if finished.rowcount != 1:  # raising rolls the flow's move back
