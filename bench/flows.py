@@ -419,7 +419,8 @@ def bench(configs: list[FlowBenchConfig], *, log: Callable[[str], None] = lambda
                                                                in_process=in_process), timers, server_cpu)
             log(f"warm-up: {guess.flows} flows, {guess.errors} errors, {guess.rate:.1f}/s {guess.first_error}")
             for config in configs:
-                wanted = int(max(guess.rate, 1.0) * config.duration * 1.6) + 2 * config.threads
+                # the warm-up's rate underestimates a warm run (first logins, imports): ask for 3×
+                wanted = int(max(guess.rate, 1.0) * config.duration * 3) + 2 * config.threads
                 missing = wanted - pool.scenarios.qsize()
                 if missing > 0:
                     started = time.perf_counter()

@@ -6,7 +6,8 @@ generator does not share a GIL with it; it verifies every request's WS-Security 
 (chain checked, revocation "none"), routes it to an :class:`EchoBackend` and signs every answer,
 as in the tests.
 
-The load generator holds 64 threads, each with its own keep-alive HTTP/1.1 connection. The signed
+The load generator holds 64 keep-alive HTTP/1.1 connections driven by one thread through a selector
+(each with one request in flight, a closed loop, as load tools such as wrk work). The signed
 ``SendMessage`` requests (each with its own messageId, so the gateway's deduplication never
 short-cuts one) are signed *before* the timed window: the client's signing cost is bench a's
 subject, and signing inside the window would put the generator, not the simulator, on the
@@ -20,12 +21,12 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime as dt
-import http.client
 import json
 import os
+import selectors
+import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -193,65 +194,136 @@ class LoadResult:
         return sum(self.errors.values())
 
 
+class _Connection:
+    """One client's keep-alive connection: the request in flight and the bytes read so far."""
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        self.address = address
+        self.sock = socket.create_connection(address, timeout=30)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.setblocking(False)
+        self.buffer = bytearray()
+        self.sent_at = 0.0
+
+    def reopen(self) -> None:
+        self.sock.close()
+        self.__init__(self.address)  # type: ignore[misc]
+
+
+def _complete_reply(buffer: bytearray) -> tuple[int, bytes] | None:
+    """``(status, body)`` once the buffer holds a whole Content-Length-framed reply, else None.
+
+    The simulator always frames its answers with Content-Length; anything else is an error.
+    """
+    end = buffer.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    head = bytes(buffer[:end]).split(b"\r\n")
+    status = int(head[0].split(b" ", 2)[1])
+    length = None
+    for line in head[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    if length is None:
+        raise ValueError("reply without Content-Length")
+    if len(buffer) < end + 4 + length:
+        return None
+    body = bytes(buffer[end + 4:end + 4 + length])
+    del buffer[:end + 4 + length]
+    return status, body
+
+
 def generate_load(url: str, requests: list[bytes], *, clients: int = CLIENTS, duration: float = 10.0) -> LoadResult:
+    """``clients`` keep-alive connections, each with one request in flight at a time (closed loop).
+
+    One thread drives every connection through a selector, as load tools such as wrk do: 64
+    Python threads would spend the generator's share of the two cores on their own GIL hand-overs
+    and put that wait into the latencies. A request's latency runs from its ``send`` to the last
+    byte of its reply. A connection that fails is counted as an error and reopened; a request
+    unanswered for 30 s is an error too.
+    """
     parts = urlsplit(url)
-    host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path
-    lock = threading.Lock()
+    address = (parts.hostname or "127.0.0.1", parts.port or 80)
+    head = (f"POST {parts.path} HTTP/1.1\r\nHost: {address[0]}:{address[1]}\r\n"
+            f"Content-Type: text/xml; charset=utf-8\r\nSOAPAction: \"SendMessage\"\r\n").encode()
     cursor = iter(requests)
     result = LoadResult()
-    start_gate = threading.Barrier(clients + 1)
-    deadline = [0.0]
-
-    def take() -> bytes | None:
-        with lock:
-            if time.perf_counter() >= deadline[0]:
-                return None
-            body = next(cursor, None)
-            if body is None:
-                result.exhausted = True
-            return body
+    selector = selectors.DefaultSelector()
+    began = time.perf_counter()
+    deadline = began + duration
 
     def error(kind: str) -> None:
-        with lock:
-            result.errors[kind] = result.errors.get(kind, 0) + 1
+        result.errors[kind] = result.errors.get(kind, 0) + 1
 
-    def worker() -> None:
-        conn = http.client.HTTPConnection(host, port, timeout=30)
-        mine: list[float] = []
-        start_gate.wait()
-        try:
-            while (body := take()) is not None:
-                started = time.perf_counter()
-                try:
-                    conn.request("POST", path, body=body, headers={
-                        "Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"SendMessage"'})
-                    resp = conn.getresponse()
-                    answer = resp.read()
-                except (OSError, http.client.HTTPException) as exc:
-                    error(type(exc).__name__)
-                    conn.close()
-                    conn = http.client.HTTPConnection(host, port, timeout=30)
-                    continue
-                took = time.perf_counter() - started
-                if resp.status != 200:
-                    error(f"HTTP {resp.status}")
-                elif b"SCSS001" not in answer:
-                    error("status other than SCSS001")
-                else:
-                    mine.append(took)
-        finally:
-            conn.close()
-            with lock:
-                result.latencies.extend(mine)
+    def send_next(conn: _Connection) -> bool:
+        """Send the next request on ``conn``; False when the run is over for it."""
+        if time.perf_counter() >= deadline:
+            return False
+        body = next(cursor, None)
+        if body is None:
+            result.exhausted = True
+            return False
+        conn.sent_at = time.perf_counter()
+        conn.sock.setblocking(True)  # the request is small: one blocking sendall
+        conn.sock.sendall(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        conn.sock.setblocking(False)
+        return True
 
-    threads = [threading.Thread(target=worker, name=f"load-{i}", daemon=True) for i in range(clients)]
-    for t in threads:
-        t.start()
-    began = time.perf_counter()
-    deadline[0] = began + duration
-    start_gate.wait()
-    for t in threads:
-        t.join(timeout=duration + 60)
+    def retire(conn: _Connection) -> None:
+        selector.unregister(conn.sock)
+        conn.sock.close()
+
+    open_connections = 0
+    for _ in range(clients):
+        conn = _Connection(address)
+        selector.register(conn.sock, selectors.EVENT_READ, conn)
+        if send_next(conn):
+            open_connections += 1
+        else:
+            retire(conn)
+    while open_connections:
+        ready = selector.select(timeout=1.0)
+        now = time.perf_counter()
+        if not ready:
+            for key in list(selector.get_map().values()):
+                late: _Connection = key.data
+                if now - late.sent_at > 30:
+                    error("timeout")
+                    retire(late)
+                    open_connections -= 1
+            continue
+        for key, _ in ready:
+            conn = key.data
+            try:
+                chunk = conn.sock.recv(262144)
+                if not chunk:
+                    raise ConnectionResetError("connection closed by the simulator")
+                conn.buffer += chunk
+                reply = _complete_reply(conn.buffer)
+            except (OSError, ValueError) as exc:
+                error(type(exc).__name__)
+                selector.unregister(conn.sock)
+                conn.reopen()
+                selector.register(conn.sock, selectors.EVENT_READ, conn)
+                if not send_next(conn):
+                    retire(conn)
+                    open_connections -= 1
+                continue
+            if reply is None:
+                continue
+            took = time.perf_counter() - conn.sent_at
+            status, body = reply
+            if status != 200:
+                error(f"HTTP {status}")
+            elif b"SCSS001" not in body:
+                error("status other than SCSS001")
+            else:
+                result.latencies.append(took)
+            if not send_next(conn):
+                retire(conn)
+                open_connections -= 1
+    selector.close()
     result.elapsed = time.perf_counter() - began
     return result
 

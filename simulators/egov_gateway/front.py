@@ -33,6 +33,7 @@ from adapters.core.soap import body_of, payload_of, verifier_input
 from adapters.core.xmlparse import HUGE_MAX_BYTES, parse_xml
 from adapters.egov_gateway.codes import CODES, SUCCESS, code_for_backend_error, lookup, transport_refusal_code
 from simulators.common.faults import ANSWER_KINDS, TRANSPORT_KINDS, FaultInjector, FaultSpec, perform
+from simulators.common.fifo_gate import FifoGate
 from simulators.common.httpserver import Request, Response
 from simulators.common.request_journal import RequestJournal
 from simulators.egov_gateway import wire
@@ -87,7 +88,7 @@ class GatewayFront:
     def __init__(self, *, signer: Signer, expired_signer: Signer, verifier: Any | None, clock: Clock,
                  senders: SenderRegistry, routes: RoutingTable, dedup: DedupStore, async_store: AsyncStore,
                  injector: FaultInjector, journal: RequestJournal, executor: Callable[[], Executor],
-                 require_signature: bool = True) -> None:
+                 require_signature: bool = True, cpu_gate: FifoGate | None = None) -> None:
         self._sign = signer
         self._sign_expired = expired_signer
         self._verifier = verifier
@@ -100,6 +101,7 @@ class GatewayFront:
         self.journal = journal
         self._executor = executor
         self.require_signature = require_signature
+        self._gate = cpu_gate if cpu_gate is not None else FifoGate()
 
     # ------------------------------------------------------------------ HTTP entry points
 
@@ -146,29 +148,30 @@ class GatewayFront:
         if self.injector.maintenance:
             ex.outcome = "maintenance"
             return Response(503, b"gateway in maintenance", {"Content-Type": "text/plain", "Retry-After": "1"})
-        try:
-            envelope = parse_xml(req.body, what="request", max_bytes=HUGE_MAX_BYTES, allow_huge=True)
-            payload = payload_of(body_of(envelope, what="request"), what="request")
-        except UnsafeXmlError as exc:
-            code = "SCE011" if exc.context.get("reason") == "size-limit" else "SCE001"
-            ex.outcome = f"fault:{code}"
-            return self._fault(ex, code, exc.message)
-        except (XmlError, EgovError) as exc:
-            ex.outcome = "fault:SCE001"
-            return self._fault(ex, "SCE001", exc.message)
-        op = wire.operation_of(payload)
-        if op is None:
-            ex.outcome = "fault:SCE001"
-            return self._fault(ex, "SCE001", f"unknown operation element {payload.tag}")
-        ex.channel, ex.operation = op
-        ids = wire.peek_ids(payload)
-        ex.message_id, ex.correlation_id = ids["message_id"], ids["correlation_id"]
-        ex.service, ex.sender_id = ids["service"], ids["sender_id"]
-        errors = schema_errors(SYNC_INTERFACES_XSD if ex.channel == "sync" else ASYNC_INTERFACES_XSD, payload)
-        if errors:
-            ex.outcome = "fault:SCE001"
-            return self._fault(ex, "SCE001", f"request does not match the schema: {errors[0]}",
-                               "; ".join(errors[:5]))
+        with self._gate.hold():  # CPU-bound: parse, identify, schema check
+            try:
+                envelope = parse_xml(req.body, what="request", max_bytes=HUGE_MAX_BYTES, allow_huge=True)
+                payload = payload_of(body_of(envelope, what="request"), what="request")
+            except UnsafeXmlError as exc:
+                code = "SCE011" if exc.context.get("reason") == "size-limit" else "SCE001"
+                ex.outcome = f"fault:{code}"
+                return self._fault(ex, code, exc.message)
+            except (XmlError, EgovError) as exc:
+                ex.outcome = "fault:SCE001"
+                return self._fault(ex, "SCE001", exc.message)
+            op = wire.operation_of(payload)
+            if op is None:
+                ex.outcome = "fault:SCE001"
+                return self._fault(ex, "SCE001", f"unknown operation element {payload.tag}")
+            ex.channel, ex.operation = op
+            ids = wire.peek_ids(payload)
+            ex.message_id, ex.correlation_id = ids["message_id"], ids["correlation_id"]
+            ex.service, ex.sender_id = ids["service"], ids["sender_id"]
+            errors = schema_errors(SYNC_INTERFACES_XSD if ex.channel == "sync" else ASYNC_INTERFACES_XSD, payload)
+            if errors:
+                ex.outcome = "fault:SCE001"
+                return self._fault(ex, "SCE001", f"request does not match the schema: {errors[0]}",
+                                   "; ".join(errors[:5]))
 
         spec = self.injector.pick(ex.service, ex.operation)
         if spec is not None:
@@ -178,10 +181,11 @@ class GatewayFront:
                 return self._before_fault(req, ex, spec)
 
         try:
-            verified_payload = self._authenticate(req, ex, payload, envelope)
-            info = (wire.parse_sync(verified_payload) if ex.channel == "sync"
-                    else wire.parse_async(verified_payload, ex.operation))
-            self._authorize(info)
+            with self._gate.hold():  # CPU-bound: signature, chain (revocation answers are cached)
+                verified_payload = self._authenticate(req, ex, payload, envelope)
+                info = (wire.parse_sync(verified_payload) if ex.channel == "sync"
+                        else wire.parse_async(verified_payload, ex.operation))
+                self._authorize(info)
             if ex.channel == "sync":
                 answer, status = self._sync(ex, info)
             else:
@@ -195,7 +199,8 @@ class GatewayFront:
             ex.outcome = f"status:{status}"
         if spec is not None and (spec.when == "after" or spec.kind in ANSWER_KINDS) and spec.kind != "latency":
             return self._after_fault(req, ex, spec, answer)
-        return Response.xml(self._sign(answer))
+        with self._gate.hold():
+            return Response.xml(self._sign(answer))
 
     # ------------------------------------------------------------------ security
 
