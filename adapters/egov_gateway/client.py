@@ -19,10 +19,12 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+import pydantic
 from lxml import etree
 
 from adapters.contracts import ASYNC_INTERFACES_XSD, ASYNC_WSDL, SYNC_INTERFACES_XSD, SYNC_WSDL, contract_path
@@ -30,6 +32,7 @@ from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError, InvalidResponseError, ValidationError
 from adapters.core.soap import ProcessedResponse, ResponsePipeline, build_envelope
 from adapters.core.transport import SoapTransport, Timeouts
+from adapters.egov_gateway.asyncpath import CallTemplate, fillable, read_messages_answer, read_status_answer
 from adapters.egov_gateway.codes import SUCCESS
 from adapters.egov_gateway.errors import StatusCodeError, map_fault
 from adapters.egov_gateway.fastpath import SendMessageTemplate, data_is_plain, read_sync_answer
@@ -66,6 +69,12 @@ def _send_message_template(wsdl_relative: str) -> SendMessageTemplate:
     return SendMessageTemplate.from_zeep(_zeep_client(wsdl_relative))
 
 
+@lru_cache(maxsize=8)
+def _call_template(wsdl_relative: str, operation: str) -> CallTemplate:
+    """An async-channel request rendered once by the WSDL's zeep client (see ``asyncpath``)."""
+    return CallTemplate.from_zeep(_zeep_client(wsdl_relative), operation)
+
+
 @lru_cache(maxsize=1)
 def _zeep_datetime() -> Any:
     """zeep's ``xsd:dateTime`` reader, so that fast-path dates are read exactly as zeep reads them."""
@@ -95,6 +104,18 @@ def _first_element(holder: etree._Element | None) -> etree._Element | None:
         if isinstance(child.tag, str):
             return copy.deepcopy(child)
     return None
+
+
+@contextmanager
+def _answer_model(operation: str) -> Iterator[None]:
+    """An answer that passed the schema but not the model (an empty ``statusMessage``, say) is an
+    :class:`InvalidResponseError` naming the field, not pydantic's own exception."""
+    try:
+        yield
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        raise InvalidResponseError(f"{operation} answer: {field}: {first['msg']}", field=field) from exc
 
 
 class GatewayClient:
@@ -236,16 +257,13 @@ class GatewayClient:
         return self._run(service_id, "sendMessage", message_id, correlation_id, True, timeout, attempt)
 
     def get_message_status(self, message_id: str, *, timeout: float | None = None) -> MessageStatus:
-        unsigned = self._async_call_body("getMessageStatus", {"sender": self._sender(), "messageId": message_id})
+        unsigned = self._async_call_body("getMessageStatus", {"messageId": message_id})
 
         def attempt(number: int, attempt_timeout: float | None, record: Callable[[bytes, bytes], None]) \
                 -> MessageStatus:
             processed = self._exchange(self.async_endpoint_url, "getMessageStatus", unsigned,
                                        self._async_pipeline, attempt_timeout, record)
-            r = self._deserialize(self._async, "getMessageStatus", processed)
-            return MessageStatus(message_id=str(r.messageId), state=r.messageState, status_code=r.status.statusCode,
-                                 status_message=r.status.statusMessage, status_date=_as_utc(r.status.statusDate),
-                                 response_date=_as_utc(r.responseDate))
+            return self._message_status(processed, "getMessageStatus", None)
 
         return self._run("async", "getMessageStatus", message_id, None, True, timeout, attempt)
 
@@ -255,8 +273,8 @@ class GatewayClient:
         """Messages waiting for us (not yet acknowledged). Acknowledge each with
         :meth:`send_delivery_notification`, or it is delivered again."""
         unsigned = self._async_call_body("getMessages", {
-            "sender": self._sender(), "serviceId": service_id, "messageType": message_type,
-            "correlationId": correlation_id, "maxCount": max_count})
+            "serviceId": service_id, "messageType": message_type, "correlationId": correlation_id,
+            "maxCount": max_count})
 
         def attempt(number: int, attempt_timeout: float | None, record: Callable[[bytes, bytes], None]) \
                 -> list[AsyncMessage]:
@@ -268,17 +286,13 @@ class GatewayClient:
                          attempt)
 
     def send_delivery_notification(self, message_id: str, *, timeout: float | None = None) -> MessageStatus:
-        unsigned = self._async_call_body("sendDeliveryNotification",
-                                         {"sender": self._sender(), "messageId": message_id})
+        unsigned = self._async_call_body("sendDeliveryNotification", {"messageId": message_id})
 
         def attempt(number: int, attempt_timeout: float | None, record: Callable[[bytes, bytes], None]) \
                 -> MessageStatus:
             processed = self._exchange(self.async_endpoint_url, "sendDeliveryNotification", unsigned,
                                        self._async_pipeline, attempt_timeout, record)
-            r = self._deserialize(self._async, "sendDeliveryNotification", processed)
-            return MessageStatus(message_id=str(r.messageId), state="DELIVERED", status_code=r.status.statusCode,
-                                 status_message=r.status.statusMessage, status_date=_as_utc(r.status.statusDate),
-                                 response_date=_as_utc(r.responseDate))
+            return self._message_status(processed, "sendDeliveryNotification", "DELIVERED")
 
         return self._run("async", "sendDeliveryNotification", message_id, None, True, timeout, attempt)
 
@@ -308,8 +322,17 @@ class GatewayClient:
     def _sender(self) -> dict[str, str | None]:
         return {"senderId": self.sender_id, "password": self._password}
 
-    def _async_call_body(self, operation: str, request: dict[str, Any]) -> bytes:
-        envelope = self._async.create_message(self._async.service, operation, request=request)
+    def _async_call_body(self, operation: str, request: dict[str, Any]) -> bytes | etree._Element:
+        """The unsigned request of a polling call (``request`` without the sender, added here).
+
+        Plain values are filled into the request zeep rendered once (an element, ``xmlns:wsu``
+        declared, as the signer would prepare it); anything else is rendered by zeep, as before.
+        """
+        values = {"sender/senderId": self.sender_id, "sender/password": self._password, **request}
+        if fillable(operation, values):
+            return _call_template(ASYNC_WSDL, operation).build(values)
+        envelope = self._async.create_message(self._async.service, operation,
+                                              request={"sender": self._sender(), **request})
         return bytes(etree.tostring(envelope))
 
     def _exchange(self, url: str, operation: str, unsigned: bytes | etree._Element, pipeline: ResponsePipeline,
@@ -365,7 +388,36 @@ class GatewayClient:
             data=_first_element(processed.payload.find("response/responseData/data")),
             signer=getattr(processed.verified, "signer", None), attempts=attempts)
 
+    def _message_status(self, processed: ProcessedResponse, operation: str, state: str | None) -> MessageStatus:
+        """``state`` (or, when None, the answer's messageState) and the answer's DeliveryStatus;
+        the model judges the texts as it judged zeep's values."""
+        with _answer_model(operation):
+            return self._read_message_status(processed, operation, state)
+
+    def _read_message_status(self, processed: ProcessedResponse, operation: str, state: str | None) -> MessageStatus:
+        fast = read_status_answer(processed.payload, operation, _zeep_datetime())
+        if fast is not None:
+            return MessageStatus(message_id=str(fast.message_id), state=cast(Any, state or fast.message_state),
+                                 status_code=cast(Any, fast.status_code), status_message=cast(Any, fast.status_message),
+                                 status_date=_as_utc(fast.status_date), response_date=_as_utc(fast.response_date))
+        r = self._deserialize(self._async, operation, processed)  # anything unusual: read by zeep, as before
+        return MessageStatus(message_id=str(r.messageId), state=cast(Any, state or r.messageState),
+                             status_code=r.status.statusCode, status_message=r.status.statusMessage,
+                             status_date=_as_utc(r.status.statusDate), response_date=_as_utc(r.responseDate))
+
     def _async_messages(self, processed: ProcessedResponse) -> list[AsyncMessage]:
+        with _answer_model("getMessages"):
+            return self._read_async_messages(processed)
+
+    def _read_async_messages(self, processed: ProcessedResponse) -> list[AsyncMessage]:
+        fast = read_messages_answer(processed.payload, _zeep_datetime())
+        if fast is not None:
+            return [AsyncMessage(
+                message_id=str(m.message_id), correlation_id=m.correlation_id, service_id=str(m.service_id),
+                message_type=cast(Any, m.message_type), message_date=_as_utc(m.message_date),
+                sender_id=str(m.sender_id), route_id=m.route_id,
+                properties={str(k): str(v or "") for k, v in m.properties},
+                data=_first_element(m.node.find("messageData/data"))) for m in fast]
         r = self._deserialize(self._async, "getMessages", processed)
         nodes = processed.payload.findall("response/messages")
         out: list[AsyncMessage] = []

@@ -119,9 +119,18 @@ class _Reader:
         self.node = node
         self.ns = ns
         self.what = what
+        self._first: dict[Any, etree._Element] | None = None
 
     def child(self, name: str) -> etree._Element | None:
-        return self.node.find(f"{{{self.ns}}}{name}")
+        """The first child called ``name`` (as ``find``), from an index of the children built once:
+        readers ask for most children of their node, and the answer is not changed while read."""
+        first = self._first
+        if first is None:
+            first = {}
+            for c in self.node:
+                first.setdefault(c.tag, c)
+            self._first = first
+        return first.get(f"{{{self.ns}}}{name}")
 
     def children(self, name: str) -> list[etree._Element]:
         return list(self.node.iterfind(f"{{{self.ns}}}{name}"))

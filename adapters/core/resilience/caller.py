@@ -191,11 +191,33 @@ class ResilientCaller:
             if self.metrics is not None:
                 self.metrics.count_retry(ctx.system, ctx.service, ctx.operation)
 
-        retrying = self.policy.retrying(retry_on=lambda exc: may_retry(exc, ctx), sleep=self._sleep,
-                                        clock=self._clock, rng=self._rng, before_sleep=before_sleep)
         with bind_ids(ctx.message_id, ctx.correlation_id):
+            # The first attempt runs without tenacity (most calls need no other, and setting up
+            # tenacity costs more than a cheap call); a retryable failure is then handed to the
+            # policy's tenacity controller as its first attempt, so that stop, wait and
+            # before_sleep see exactly what they saw when tenacity made that attempt itself.
+            start = self._clock.now()
             try:
-                result = retrying(one_attempt)
+                result = one_attempt()
+            except BaseException as exc:
+                if not may_retry(exc, ctx):
+                    self._finish(pending[-1], _outcome_of(exc))
+                    raise
+                first: list[BaseException] = [exc]
+            else:
+                self._finish(pending[-1], "ok")
+                return result
+
+            def replay_then_attempt() -> T:
+                if first:
+                    raise first.pop()
+                return one_attempt()
+
+            retrying = self.policy.retrying(retry_on=lambda exc: may_retry(exc, ctx), sleep=self._sleep,
+                                            clock=self._clock, rng=self._rng, before_sleep=before_sleep,
+                                            start=start)
+            try:
+                result = retrying(replay_then_attempt)
             except tenacity.RetryError as gave_up:
                 last = gave_up.last_attempt.exception()
                 assert isinstance(last, EgovError)  # only EgovErrors are retried

@@ -89,14 +89,17 @@ class RetryPolicy:
     def retrying(self, *, retry_on: Callable[[BaseException], bool],
                  sleep: Callable[[float], None] = time.sleep, clock: Clock = SYSTEM_CLOCK,
                  rng: random.Random | None = None,
-                 before_sleep: Callable[[tenacity.RetryCallState], None] | None = None) -> tenacity.Retrying:
+                 before_sleep: Callable[[tenacity.RetryCallState], None] | None = None,
+                 start: Any = None) -> tenacity.Retrying:
         """A tenacity controller applying this policy.
 
         ``retry_on`` says whether an exception may be retried; exhaustion raises
         :class:`tenacity.RetryError` (the caller translates it). Elapsed time is read from ``clock``
-        so a fake clock moved by a fake ``sleep`` drives the total-time cap.
+        so a fake clock moved by a fake ``sleep`` drives the total-time cap; it counts from
+        ``start`` (default: now), which a caller that made the first attempt itself passes.
         """
-        start = clock.now()
+        if start is None:
+            start = clock.now()
         return tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.max_attempts) | _StopBeforeTotal(self.max_total_seconds,
                                                                                    clock, start),
