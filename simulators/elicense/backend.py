@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import json
 import logging
 import secrets
@@ -53,6 +52,12 @@ from simulators.elicense import catalogue as cat
 from simulators.elicense import documents as docs
 from simulators.elicense import errors as E
 from simulators.elicense import tables as T
+from simulators.elicense.passwords import (  # noqa: F401 (hash_password, check_password re-exported)
+    PASSWORD_ITERATIONS,
+    ProvenPasswords,
+    check_password,
+    hash_password,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +75,6 @@ APPLICATION_TYPE_NAMES = {
 }
 CATEGORY = "Licence for an activity type"
 SURVEY_ANSWERS = ("NOT_SATISFIED", "PARTLY_SATISFIED", "SATISFIED")
-PASSWORD_ITERATIONS = 20_000
 SESSION_CACHE_SIZE = 4096
 """Sessions kept in memory by token (a miss reads the database): every request names its session."""
 
@@ -112,7 +116,6 @@ _ATTACH_TO_APPLICATION = update(T.attachments).where(_A.id == bindparam("b_id"))
 _APPLICATION_BY_KEY = select(T.applications.c.number, T.applications.c.document_sha256,
                              T.applications.c.owner).where(T.applications.c.idempotency_key == bindparam("b_key"))
 _INSERT_APPLICATION = insert(T.applications)
-_DECISION_KEY = select(T.applications.c.decision_key).where(T.applications.c.number == bindparam("b_number"))
 _LICENCE_BY_NUMBER = select(T.licences).where(T.licences.c.number == bindparam("b_number"))
 _INSERT_LICENCE = insert(T.licences)
 _UPDATE_LICENCE = update(T.licences).where(T.licences.c.number == bindparam("b_number"))
@@ -262,21 +265,6 @@ def _utc_req(value: dt.datetime) -> dt.datetime:
     return out
 
 
-def hash_password(password: str, *, salt: bytes | None = None) -> str:
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, PASSWORD_ITERATIONS)
-    return f"pbkdf2-sha256${PASSWORD_ITERATIONS}${salt.hex()}${digest.hex()}"
-
-
-def check_password(password: str, stored: str) -> bool:
-    try:
-        _, iterations, salt, digest = stored.split("$")
-    except ValueError:
-        return False
-    got = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), int(iterations))
-    return hmac.compare_digest(got.hex(), digest)
-
-
 def _city(cert: x509.Certificate) -> str | None:
     attrs = cert.subject.get_attributes_for_oid(NameOID.LOCALITY_NAME)
     if not attrs:
@@ -301,6 +289,10 @@ class ElicenseBackend:
         self.config = config
         self.clock = clock
         self._lock = threading.RLock()
+        self._conn: Connection | None = None
+        """The connection every transaction runs on (opened on first use; see ``_tx``)."""
+        self._passwords = ProvenPasswords()
+        """Passwords proven per stored hash: a repeat login skips PBKDF2 (a wrong password still pays it)."""
         self._sessions: dict[str, Session] = {}
         """Sessions read or created here, by token (insertion order: the oldest is dropped first). A session
         row never changes; the cache is emptied whenever an account changes or the tables are reset."""
@@ -311,14 +303,15 @@ class ElicenseBackend:
 
     def reset(self) -> None:
         """Empty every table, then seed one employee per licensor."""
-        with self._lock, self.engine.begin() as conn:
+        with self._tx() as conn:
             self._sessions.clear()
+            self._passwords.clear()
             for table in reversed(T.metadata.sorted_tables):
                 conn.execute(table.delete())
             self._seed_employees(conn)
 
     def _seed_employees(self, conn: Connection) -> None:
-        pw = hash_password(self.config.default_employee_password)
+        pw = self._passwords.hash(self.config.default_employee_password)
         now = self.clock.now()
         conn.execute(insert(T.accounts), [
             {"kind": "employee", "subject": f"{lic.code.lower()}.officer", "name": f"Officer of {lic.name_en}",
@@ -327,8 +320,23 @@ class ElicenseBackend:
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
-        with self._lock, self.engine.begin() as conn:
-            yield conn
+        """A transaction under ``self._lock`` on the backend's one kept connection.
+
+        Every transaction holds the lock, so one connection serves them all: checking a connection
+        out of the pool and back (with its reset) per transaction cost more than many of the
+        statements in it. A transaction opened inside another (none does today) gets a connection
+        of its own, as before.
+        """
+        with self._lock:
+            conn = self._conn
+            if conn is None or conn.closed:
+                conn = self._conn = self.engine.connect()
+            if conn.in_transaction():
+                with self.engine.begin() as own:
+                    yield own
+                return
+            with conn.begin():
+                yield conn
 
     # ------------------------------------------------------------------ accounts (Condition 1)
 
@@ -340,7 +348,7 @@ class ElicenseBackend:
             conn.execute(T.accounts.delete().where(and_(T.accounts.c.kind == "employee",
                                                         T.accounts.c.subject == login)))
             conn.execute(insert(T.accounts).values(
-                kind="employee", subject=login, name=name or login, password_hash=hash_password(password),
+                kind="employee", subject=login, name=name or login, password_hash=self._passwords.hash(password),
                 licensor_code=licensor_code, certificate=None, created_at=self.clock.now()))
 
     def register_applicant(self, certificate_der: bytes, password: str) -> tuple[str, str]:
@@ -352,7 +360,7 @@ class ElicenseBackend:
             raise E.ElicenseFault(E.AUTH_DENIED, "authorisation denied: the certificate carries neither IIN nor "
                                                  "BIN", data="Certificate")
         name = info.organisation if info.bin and info.organisation else info.common_name
-        values = {"name": name, "password_hash": hash_password(password), "certificate": certificate_der}
+        values = {"name": name, "password_hash": self._passwords.hash(password), "certificate": certificate_der}
         with self._tx() as conn:
             self._sessions.clear()  # the account's sessions carry its name
             # registering again updates the account in place: its sessions keep pointing at it
@@ -381,7 +389,7 @@ class ElicenseBackend:
     def _authorize(self, kind: str, subject: str, password: str) -> Session:
         with self._tx() as conn:
             row = conn.execute(_ACCOUNT_BY_KIND_SUBJECT, {"b_kind": kind, "b_subject": subject}).mappings().first()
-            if row is None or not check_password(password, row["password_hash"]):
+            if row is None or not self._passwords.check(password, row["password_hash"]):
                 # one message for both: do not reveal which accounts exist
                 raise E.ElicenseFault(E.AUTH_DENIED, f"authorisation denied: {kind} {subject!r} is not registered "
                                                      "or the password is wrong", data=kind)
@@ -497,9 +505,11 @@ class ElicenseBackend:
             else:
                 number = self._insert_application(conn, session, idempotency_key, doc_hash, signed, data,
                                                   signer, licensor)
-        if again is None:
-            self._notify(number)
-        return self.application(number)
+                app = self._read_application(conn, number)
+        if again is not None:
+            return self.application(number)
+        self._notify(app)
+        return app
 
     def _insert_application(self, conn: Connection, session: Session, idempotency_key: str, doc_hash: str,
                             signed: bytes, data: dict[str, Any], signer: dict[str, Any],
@@ -640,14 +650,22 @@ class ElicenseBackend:
 
     def application(self, number: str, session: Session | None = None) -> Application:
         with self._tx() as conn:
-            row = conn.execute(_APPLICATION_BY_NUMBER, {"b_number": number}).mappings().first()
-            if row is None:
-                raise E.ElicenseFault(E.NOT_FOUND, f"application {number} not found", data=number)
-            hist = conn.execute(_HISTORY_OF_APPLICATION, {"b_number": number}).mappings().all()
-        app = self._app(row, hist)
+            app = self._read_application(conn, number)
         if session is not None:
             self._check_access(session, app)
         return app
+
+    def _read_application(self, conn: Connection, number: str) -> Application:
+        return self._read_application_row(conn, number)[0]
+
+    @classmethod
+    def _read_application_row(cls, conn: Connection, number: str) -> tuple[Application, RowMapping]:
+        """The application and its stored row (in the caller's transaction); NOT_FOUND when absent."""
+        row = conn.execute(_APPLICATION_BY_NUMBER, {"b_number": number}).mappings().first()
+        if row is None:
+            raise E.ElicenseFault(E.NOT_FOUND, f"application {number} not found", data=number)
+        hist = conn.execute(_HISTORY_OF_APPLICATION, {"b_number": number}).mappings().all()
+        return cls._app(row, hist), row
 
     @staticmethod
     def _check_access(session: Session, app: Application) -> None:
@@ -689,8 +707,7 @@ class ElicenseBackend:
         if app.status != "SENT":
             raise E.ElicenseFault(E.CONFLICT, f"application {number} is {app.status}; only a SENT application can "
                                               "be taken into work", data=number)
-        self._set_status(number, "IN_PROGRESS", f"taken into work by {session.name}")
-        return self.application(number)
+        return self._set_status(number, "IN_PROGRESS", f"taken into work by {session.name}")
 
     def decide_issue(self, session: Session, number: str, key: str, *, special_conditions: str | None = None,
                      validity_end: dt.date | None = None) -> Application:
@@ -700,9 +717,8 @@ class ElicenseBackend:
         lic = cat.licensor(app.licensor_code)
         assert lic is not None
         licence_number = self._issue_licence(app, lic, special_conditions, validity_end)
-        self._set_status(number, "ISSUED", f"licence {licence_number}", decision_key=f"issue:{key}",
-                         licence_number=licence_number)
-        return self.application(number)
+        return self._set_status(number, "ISSUED", f"licence {licence_number}", decision_key=f"issue:{key}",
+                                licence_number=licence_number)
 
     def decide_refuse(self, session: Session, number: str, key: str,
                       missing: list[dict[str, str]]) -> Application:
@@ -721,15 +737,16 @@ class ElicenseBackend:
                                     sent_on=app.submitted_at, missing=missing)
         signed = self._head_signer(lic).sign_document(letter)
         comment = "; ".join(f"{m['document']}: {m['comment']}" for m in missing)
-        self._set_status(number, "REFUSED", comment, decision_key=f"refuse:{key}", refusal_document=signed)
-        return self.application(number)
+        return self._set_status(number, "REFUSED", comment, decision_key=f"refuse:{key}",
+                                refusal_document=signed)
 
     def _decidable(self, session: Session, number: str, key: str, decision: str) -> Application:
         if session.kind != "employee":
             raise E.ElicenseFault(E.FORBIDDEN, "decisions are taken by the provider's employee", data="SessionToken")
-        app = self.application(number, session)
         with self._tx() as conn:
-            stored = conn.execute(_DECISION_KEY, {"b_number": number}).scalar_one()
+            app, row = self._read_application_row(conn, number)
+        self._check_access(session, app)
+        stored = row["decision_key"]
         if stored is not None:
             if stored == f"{decision}:{key}":
                 return app  # a retry of the same decision: same answer, no second licence
@@ -819,19 +836,23 @@ class ElicenseBackend:
                 self._head_signers[lic.code] = signer
             return signer
 
-    def _set_status(self, number: str, status: str, comment: str | None, **values: Any) -> None:
+    def _set_status(self, number: str, status: str, comment: str | None, **values: Any) -> Application:
+        """Change the status (with its history entry), notify, and return the application as now stored."""
         now = self.clock.now()
         with self._tx() as conn:
             conn.execute(_UPDATE_APPLICATION, {"status": status, **values, "b_number": number})
             conn.execute(_INSERT_HISTORY, {"application_number": number, "status": status, "changed_at": now,
                                            "comment": comment})
-        self._notify(number)
+            app = self._read_application(conn, number)
+        self._notify(app)
+        return app
 
     # ------------------------------------------------------------------ notifications
 
-    def _notify(self, number: str) -> None:
-        """Sign a StatusNotice of the current status and publish it through the gateway (if attached)."""
-        app = self.application(number)
+    def _notify(self, app: Application) -> None:
+        """Sign a StatusNotice of ``app``'s current status (just read in the transaction that set it) and
+        publish it through the gateway (if attached)."""
+        number = app.number
         status, changed_at, comment = app.history[-1]
         notice = docs.build_status_notice(number=number, status=status, status_name=STATUS_NAMES[status],
                                           changed_at=changed_at, licensor_code=app.licensor_code,
