@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     licence_fee_mci: int = Field(10, description="licence fee in monthly calculation indices")
     review_working_days: int = Field(30, description="review deadline in working days from registration")
 
+    # --- documents
+    pdf_workers: int = Field(0, ge=0, description="worker processes rendering the licence and refusal PDFs "
+                             "(0: in the calling thread)")
+
 
 def _config_file() -> Path | None:
     name = os.environ.get("EGOV_CONFIG_FILE", "egov.env")

@@ -1,5 +1,10 @@
 """What a flow leaves for people: the signed licence (XML, exactly as signed) and its PDF, the
-signed refusal letter and its PDF, and the run's summary (JSON)."""
+signed refusal letter and its PDF, and the run's summary (JSON).
+
+The PDFs are rendered in the calling thread, or, with ``EGOV_PDF_WORKERS`` > 0, in a pool of
+worker processes (:mod:`adapters.procedure.pdf_worker`); either way the file is written before
+``write_licence`` / ``write_refusal`` return, with the same bytes.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.elicense.models import Licence, RefusalLetter, SignedLicence, SignedRefusal
-from adapters.procedure.documents import render_licence_pdf, render_refusal_letter_pdf
+from adapters.procedure import documents, pdf_worker
 from adapters.procedure.models import (
     AppendixView,
     LicenceView,
@@ -32,14 +37,39 @@ def licence_view(licence: Licence) -> LicenceView:
                     for a in licence.appendices])
 
 
-def write_licence(out_dir: Path, signed: SignedLicence, *, suffix: str = "") -> tuple[Path, Path]:
+def _workers(workers: int | None) -> int:
+    return pdf_worker.configured_workers() if workers is None else workers
+
+
+def render_licence_pdf(view: LicenceView, *, font_dir: Path | None = None, workers: int | None = None) -> bytes:
+    """The licence's PDF, in this thread or in the worker pool (``workers``: default the setting)."""
+    n = _workers(workers)
+    if n == 0:
+        return documents.render_licence_pdf(view, font_dir=font_dir)
+    return pdf_worker.render("licence", view.model_dump(), workers=n, document=f"licence {view.number}",
+                             font_dir=font_dir)
+
+
+def render_refusal_letter_pdf(view: RefusalLetterView, *, font_dir: Path | None = None,
+                              workers: int | None = None) -> bytes:
+    """The refusal letter's PDF, in this thread or in the worker pool (``workers``: default the setting)."""
+    n = _workers(workers)
+    if n == 0:
+        return documents.render_refusal_letter_pdf(view, font_dir=font_dir)
+    return pdf_worker.render("refusal", view.model_dump(), workers=n,
+                             document=f"refusal letter of application {view.application_number}",
+                             font_dir=font_dir)
+
+
+def write_licence(out_dir: Path, signed: SignedLicence, *, suffix: str = "",
+                  pdf_workers: int | None = None) -> tuple[Path, Path]:
     """``licence-<number><suffix>.xml`` (the signed bytes, untouched) and ``.pdf``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"licence-{signed.licence.number}{suffix}"
     xml_path = out_dir / f"{stem}.xml"
     xml_path.write_bytes(signed.xml)
     pdf_path = out_dir / f"{stem}.pdf"
-    pdf_path.write_bytes(render_licence_pdf(licence_view(signed.licence)))
+    pdf_path.write_bytes(render_licence_pdf(licence_view(signed.licence), workers=pdf_workers))
     return xml_path, pdf_path
 
 
@@ -64,7 +94,7 @@ def refusal_view(letter: RefusalLetter, qualification_rows: Sequence[Mapping[str
 
 
 def write_refusal(out_dir: Path, signed: SignedRefusal, qualification_rows: Sequence[Mapping[str, Any]], *,
-                  recipient: str | None = None) -> tuple[Path, Path]:
+                  recipient: str | None = None, pdf_workers: int | None = None) -> tuple[Path, Path]:
     """``refusal-<application number>.xml`` (signed letter) and ``.pdf``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"refusal-{signed.letter.application_number}"
@@ -72,7 +102,7 @@ def write_refusal(out_dir: Path, signed: SignedRefusal, qualification_rows: Sequ
     xml_path.write_bytes(signed.xml)
     pdf_path = out_dir / f"{stem}.pdf"
     pdf_path.write_bytes(render_refusal_letter_pdf(refusal_view(signed.letter, qualification_rows,
-                                                                recipient=recipient)))
+                                                                recipient=recipient), workers=pdf_workers))
     return xml_path, pdf_path
 
 
