@@ -4,10 +4,27 @@ The simulator landscape (test PKI with OCSP/CRL, gateway + Legal Entities, payme
 E-licensing) runs in a **subprocess** (``python -m bench.flows --serve DIR``: ``Landscape.start`` +
 ``write_manifest``); this process attaches to it (``procedure_env(manifest=...)``) and runs complete
 Diagram-1 issue flows through :class:`~adapters.procedure.wiring.ProcedureWiring` from N client
-threads, closed loop, for a bounded time. Two processes, two GILs: the clients and the simulators
-each get a core, as they would in production (the simulators stand for other organisations'
-systems). ``--in-process`` runs the landscape in this process instead (one GIL for both sides),
-for comparison.
+threads, closed loop, for a bounded time. The simulators stand for other organisations'
+systems and get their own process (their own GIL), as they would in production.
+``--in-process`` runs the landscape in this process instead (one GIL for both sides), for
+comparison.
+
+``--processes N`` (default 2 in the main figures; 1 is the single client process above): the
+client side runs as N **worker processes**, as a ministry system runs several workers, each with
+its own GIL. ``--threads`` is the *total* number of flow threads, split between the processes
+(8 threads in 2 processes = 4 each), so that runs with 1 and 2 processes compare at the same
+concurrency. The workers are fresh interpreters (``python -m bench.flows --worker``, started
+with ``subprocess``, never forked from this threaded process); they attach to the SAME landscape
+(manifest) and use the SAME flow-state/journal database (one SQLite file, WAL, busy timeout).
+Each worker gets its own copy of the manifest in its own directory, because ``Landscape.attach``
+writes the PKCS#12 files of the applicants' and officers' keys next to the manifest and two
+workers would otherwise overwrite each other's officer key files (same name, other password).
+The workers attach one after another (the tables are created by the first), then prepare their
+applicants and warm up concurrently; the timed window is a barrier: each worker prints
+``ready`` and waits, the parent writes ``go`` to every worker's stdin at once, and each worker
+answers with its flows, errors, latencies, process CPU and category timers as one JSON line.
+The parent adds them up: flows/s = all flows / the longest worker's window, client CPU per flow
+= the workers' process CPU / flows, the simulators' CPU from ``/proc`` as for one process.
 
 Setup, outside the timed window: the landscape, the applicants (fresh BIN, Legal Entities record,
 two NCA keys issued by the test PKI and loaded from their PKCS#12, as the applicant's own signing
@@ -21,7 +38,9 @@ subtracted from the outer one): signing = ``SigningService`` (c14n, digests, RSA
 ``VerificationService`` and ``CertificateValidator`` (chain, revocation decisions), XML = the
 hardened parser, schema checks, SOAP envelopes, lxml serialisation, the message builders and
 readers (``*/wire.py``, ``elicense/xml.py``, ``elicense/contract.py``, gateway fast path), HTTP =
-``requests.Session.send`` (ours, OCSP/CRL, the bank's control call), PDF = licence rendering,
+the transport's request preparation (``SoapTransport._send_planned``) and the mounted adapter's
+``send`` (``requests.adapters.HTTPAdapter.send``: ours, which no longer goes through
+``Session.send``) plus ``requests.Session.send`` (OCSP/CRL, the bank's control call), PDF = licence rendering,
 state = the flow store and exchange journal (SQLite); other = the rest of the worker threads' CPU
 (flow machine, pydantic models, adapters' own logic, garbage collection).
 """
@@ -31,6 +50,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import json
 import os
 import queue
 import subprocess
@@ -62,6 +82,12 @@ class FlowBenchConfig:
     """``False``: the licence PDF is not rendered (the artefact of the demo, not of the exchange)."""
     in_process: bool = False
     """``True``: the simulators run in this process (one GIL for clients and simulators)."""
+    processes: int = 1
+    """Client processes; ``threads`` is the total, split between them (1: the flows run in this process)."""
+
+    def threads_of(self, index: int) -> int:
+        """Flow threads of client process ``index`` (the remainder goes to the first ones)."""
+        return self.threads // self.processes + (1 if index < self.threads % self.processes else 0)
 
 
 @dataclass
@@ -75,7 +101,8 @@ class Measurement:
     """Category -> seconds of worker-thread CPU."""
     worker_cpu: float
     client_cpu: float
-    """Whole client process CPU in the window (with the simulators' threads when in-process)."""
+    """Whole client process CPU in the window (with the simulators' threads when in-process; the sum
+    of the workers' when several client processes)."""
     server_cpu: float | None
     """The simulator process's CPU in the window (subprocess mode)."""
     pool_exhausted: bool = False
@@ -166,10 +193,12 @@ def instrumented(timers: CategoryTimers) -> Iterator[None]:
     """Wrap the categories' entry points (this process only; undone on exit)."""
     import lxml.etree
     import requests
+    import requests.adapters
 
     from adapters import contracts
     from adapters.core import soap, xmlparse
     from adapters.core.journal import ExchangeJournal
+    from adapters.core.transport import SoapTransport
     from adapters.core.trust.validator import CertificateValidator
     from adapters.core.xmlsig import SigningService, VerificationService
     from adapters.egov_gateway import fastpath
@@ -186,14 +215,18 @@ def instrumented(timers: CategoryTimers) -> Iterator[None]:
         ("verification", VerificationService, "verify_envelope"),
         ("verification", VerificationService, "verify_document"),
         ("verification", CertificateValidator, "validate"),
-        ("HTTP", requests.Session, "send"),
+        ("HTTP", requests.Session, "send"), ("HTTP", requests.adapters.HTTPAdapter, "send"),
+        ("HTTP", SoapTransport, "_send_planned"),
     ]
     methods += [("state (SQLite)", FlowStore, n) for n, v in vars(FlowStore).items()
                 if isinstance(v, types.FunctionType) and not n.startswith("__")]
     methods += [("state (SQLite)", ExchangeJournal, n) for n in ("record",)]
     for category, cls, name in methods:
         original = cls.__dict__[name]
-        setattr(cls, name, timers.wrap(category, original))
+        if isinstance(original, staticmethod):
+            setattr(cls, name, staticmethod(timers.wrap(category, original.__func__)))
+        else:
+            setattr(cls, name, timers.wrap(category, original))
         undo.append(functools.partial(setattr, cls, name, original))
     functions: list[tuple[str, Any, str]] = [
         ("XML", xmlparse, "parse_xml"), ("XML", contracts, "schema_errors"), ("XML", contracts, "load_schema"),
@@ -400,8 +433,35 @@ def environment(workdir: Path, in_process: bool) -> Iterator[tuple[Any, Callable
         yield env, lp.cpu_seconds
 
 
+def _top_up(pool: Pool, guess: Measurement, config: FlowBenchConfig, threads: int,
+            log: Callable[[str], None]) -> None:
+    """Enough prepared scenarios for ``config``'s window (setup, outside the window)."""
+    # the warm-up's rate underestimates a warm run (first logins, imports): ask for 3×
+    wanted = int(max(guess.rate, 1.0) * config.duration * 3) + 2 * threads
+    missing = wanted - pool.scenarios.qsize()
+    if missing > 0:
+        started = time.perf_counter()
+        pool.add_applicants(-(-missing // len(SERVICES)) + 1)
+        log(f"prepared scenarios: {pool.scenarios.qsize()} in the pool ({time.perf_counter() - started:.1f} s)")
+
+
+def _warm_up(env: Any, wiring: Any, pool: Pool, threads: int, in_process: bool, timers: CategoryTimers,
+             server_cpu: Callable[[], float | None], log: Callable[[str], None]) -> Measurement:
+    """Prepare the first applicants and run one second of flows (imports, zeep/WSDL, sessions, officers'
+    first logins); the rate is the guess the pool is sized by."""
+    started = time.perf_counter()
+    pool.add_applicants(max(2, threads // 2))
+    log(f"prepared {pool.prepared} scenarios in {time.perf_counter() - started:.1f} s")
+    guess = measure(env, wiring, pool, FlowBenchConfig(threads=threads, duration=1.0, in_process=in_process),
+                    timers, server_cpu)
+    log(f"warm-up: {guess.flows} flows, {guess.errors} errors, {guess.rate:.1f}/s {guess.first_error}")
+    return guess
+
+
 def bench(configs: list[FlowBenchConfig], *, log: Callable[[str], None] = lambda _: None) -> list[Measurement]:
-    """Measure each configuration (all with the same ``in_process`` setting) on one landscape."""
+    """Measure each configuration (all with the same ``in_process`` and ``processes``) on one landscape."""
+    if configs[0].processes > 1:
+        return bench_processes(configs, log=log)
     in_process = configs[0].in_process
     results: list[Measurement] = []
     with tempfile.TemporaryDirectory(prefix="egov-bench-flows-") as tmp, \
@@ -409,24 +469,11 @@ def bench(configs: list[FlowBenchConfig], *, log: Callable[[str], None] = lambda
         wiring = env.wiring(crash_at="")
         pool = Pool(env, wiring)
         threads = max(c.threads for c in configs)
-        started = time.perf_counter()
-        pool.add_applicants(max(2, threads // 2))
-        log(f"prepared {pool.prepared} scenarios in {time.perf_counter() - started:.1f} s")
-        # warm-up (first flows pay for imports, zeep/WSDL, sessions, officers' first logins) and a rate guess
         timers = CategoryTimers()
         with instrumented(timers):
-            guess = measure(env, wiring, pool, FlowBenchConfig(threads=threads, duration=1.0,
-                                                               in_process=in_process), timers, server_cpu)
-            log(f"warm-up: {guess.flows} flows, {guess.errors} errors, {guess.rate:.1f}/s {guess.first_error}")
+            guess = _warm_up(env, wiring, pool, threads, in_process, timers, server_cpu, log)
             for config in configs:
-                # the warm-up's rate underestimates a warm run (first logins, imports): ask for 3×
-                wanted = int(max(guess.rate, 1.0) * config.duration * 3) + 2 * config.threads
-                missing = wanted - pool.scenarios.qsize()
-                if missing > 0:
-                    started = time.perf_counter()
-                    pool.add_applicants(-(-missing // len(SERVICES)) + 1)
-                    log(f"prepared scenarios: {pool.scenarios.qsize()} in the pool "
-                        f"({time.perf_counter() - started:.1f} s)")
+                _top_up(pool, guess, config, config.threads, log)
                 with without_licence_pdf() if not config.render_pdf else contextlib.nullcontext():
                     m = measure(env, wiring, pool, config, timers, server_cpu)
                 log(f"{describe(m)}")
@@ -434,12 +481,147 @@ def bench(configs: list[FlowBenchConfig], *, log: Callable[[str], None] = lambda
     return results
 
 
+# --------------------------------------------------------------------------- several client processes
+
+_RESULT_FIELDS = ("flows", "errors", "elapsed", "latencies", "shares", "worker_cpu", "client_cpu",
+                  "pool_exhausted", "first_error")
+
+
+def worker(stdin: Any, out: Any) -> None:
+    """One client process (``--worker``): the job is the first line of ``stdin`` (JSON: manifest, db,
+    out_dir, threads, configs); ``attached``/``ready``/``result`` lines go to ``out``; each timed window
+    starts when the parent writes ``go``."""
+
+    def send(event: str, **payload: Any) -> None:
+        out.write(json.dumps({"event": event, **payload}) + "\n")
+        out.flush()
+
+    def log(text: str) -> None:
+        print(f"    [worker {job['index']}] {text}", file=sys.stderr, flush=True)
+
+    from adapters.cli.flow import procedure_env
+
+    job = json.loads(stdin.readline())
+    threads = int(job["threads"])
+    configs = [FlowBenchConfig(threads=threads, duration=float(c["duration"]), render_pdf=bool(c["render_pdf"]))
+               for c in job["configs"]]
+    with procedure_env(manifest=Path(job["manifest"]), db=job["db"], out_dir=Path(job["out_dir"])) as env:
+        wiring = env.wiring(crash_at="")
+        send("attached")
+        pool = Pool(env, wiring)
+        timers = CategoryTimers()
+        with instrumented(timers):
+            guess = _warm_up(env, wiring, pool, threads, False, timers, lambda: None, log)
+            for config in configs:
+                _top_up(pool, guess, config, threads, log)
+                send("ready")
+                if stdin.readline().strip() != "go":
+                    return  # the parent gave up
+                with without_licence_pdf() if not config.render_pdf else contextlib.nullcontext():
+                    m = measure(env, wiring, pool, config, timers, lambda: None)
+                send("result", **{name: getattr(m, name) for name in _RESULT_FIELDS})
+
+
+@dataclass
+class _Worker:
+    index: int
+    process: subprocess.Popen[str]
+
+    def expect(self, event: str) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"client process {self.index} ended while the bench waited for {event!r} "
+                               f"(exit {self.process.wait()}; its errors are above)")
+        message: dict[str, Any] = json.loads(line)
+        if message.get("event") != event:
+            raise RuntimeError(f"client process {self.index} sent {message.get('event')!r}, expected {event!r}")
+        return message
+
+    def tell(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+
+def _aggregate(config: FlowBenchConfig, parts: list[dict[str, Any]], server_cpu: float | None) -> Measurement:
+    shares = dict.fromkeys(CATEGORIES, 0.0)
+    for part in parts:
+        for category, spent in part["shares"].items():
+            shares[category] = shares.get(category, 0.0) + spent
+    first_errors = [p["first_error"] for p in parts if p["first_error"]]
+    return Measurement(config=config, flows=sum(p["flows"] for p in parts), errors=sum(p["errors"] for p in parts),
+                       elapsed=max(p["elapsed"] for p in parts),
+                       latencies=[lat for p in parts for lat in p["latencies"]], shares=shares,
+                       worker_cpu=sum(p["worker_cpu"] for p in parts), client_cpu=sum(p["client_cpu"] for p in parts),
+                       server_cpu=server_cpu, pool_exhausted=any(p["pool_exhausted"] for p in parts),
+                       first_error=first_errors[0] if first_errors else "")
+
+
+def bench_processes(configs: list[FlowBenchConfig], *,
+                    log: Callable[[str], None] = lambda _: None) -> list[Measurement]:
+    """Each configuration measured with ``processes`` client processes against one landscape subprocess."""
+    processes = configs[0].processes
+    threads = max(c.threads for c in configs)
+    if any(c.in_process for c in configs):
+        raise ValueError("several client processes need the simulators in their own process (not --in-process)")
+    if threads < processes:
+        raise ValueError(f"{threads} threads cannot be split between {processes} client processes")
+    shape = FlowBenchConfig(threads=threads, processes=processes)
+    root = Path(__file__).resolve().parent.parent
+    results: list[Measurement] = []
+    with tempfile.TemporaryDirectory(prefix="egov-bench-flows-") as tmp, \
+            landscape_process(Path(tmp) / "landscape") as lp, contextlib.ExitStack() as stack:
+        db = f"sqlite:///{Path(tmp) / 'egov.db'}"
+        workers: list[_Worker] = []
+        for index in range(processes):
+            own = Path(tmp) / f"client-{index}"  # its keys' PKCS#12 files are written next to its manifest
+            own.mkdir()
+            manifest = own / lp.manifest.name
+            manifest.write_bytes(lp.manifest.read_bytes())
+            process = subprocess.Popen([sys.executable, "-m", "bench.flows", "--worker"],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root)
+            stack.callback(_stop, process)
+            w = _Worker(index, process)
+            workers.append(w)
+            w.tell(json.dumps({"index": index, "manifest": str(manifest), "db": db, "out_dir": str(own / "out"),
+                               "threads": shape.threads_of(index),
+                               "configs": [{"duration": c.duration, "render_pdf": c.render_pdf} for c in configs]}))
+            w.expect("attached")  # one after another: the first creates the database's tables
+        log(f"{processes} client processes attached ({', '.join(str(shape.threads_of(i)) for i in range(processes))}"
+            " flow threads)")
+        for config in configs:
+            for w in workers:
+                w.expect("ready")
+            server0 = lp.cpu_seconds()
+            for w in workers:
+                w.tell("go")
+            parts = [w.expect("result") for w in workers]
+            server1 = lp.cpu_seconds()
+            m = _aggregate(config, parts, None if server0 is None or server1 is None else server1 - server0)
+            log(describe(m))
+            results.append(m)
+    return results
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    if process.stdin is not None:
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def describe(m: Measurement) -> str:
     c = m.config
     lat = (f"p50 {percentile(m.latencies, 50) * 1000:.0f} ms, p95 {percentile(m.latencies, 95) * 1000:.0f} ms"
            if m.latencies else "no flow completed")
     server = f", simulators {m.server_cpu / max(m.flows, 1) * 1000:.0f} ms" if m.server_cpu is not None else ""
-    return (f"{'with' if c.render_pdf else 'without'} licence PDF, {c.threads} threads, "
+    shape = f"{c.threads} threads" + (f" in {c.processes} client processes" if c.processes > 1 else "")
+    return (f"{'with' if c.render_pdf else 'without'} licence PDF, {shape}, "
             f"{'in-process' if c.in_process else 'simulators in a subprocess'}: {m.flows} flows in "
             f"{m.elapsed:.1f} s = {m.rate:.2f}/s, {m.errors} errors, {lat}; CPU per flow: client "
             f"{m.client_cpu / max(m.flows, 1) * 1000:.0f} ms{server}"
@@ -456,11 +638,15 @@ def share_text(m: Measurement) -> tuple[dict[str, float], str]:
     return pct, text
 
 
-def run(quick: bool = False) -> list[Row]:
+DEFAULT_PROCESSES = 2
+"""Client processes of the main figures (a ministry system runs several workers)."""
+
+
+def run(quick: bool = False, processes: int = DEFAULT_PROCESSES) -> list[Row]:
     duration = 2.0 if quick else 10.0
     threads = 4 if quick else 8
-    with_pdf, without_pdf = bench([FlowBenchConfig(threads=threads, duration=duration, render_pdf=True),
-                                   FlowBenchConfig(threads=threads, duration=duration, render_pdf=False)],
+    with_pdf, without_pdf = bench([FlowBenchConfig(threads=threads, duration=duration, render_pdf=pdf,
+                                                   processes=processes) for pdf in (True, False)],
                                   log=lambda s: print(f"  [b] {s}", file=sys.stderr, flush=True))
     rows: list[Row] = []
     target = f"≥ {TARGET_FLOWS_PER_SECOND:g}/s"
@@ -473,7 +659,8 @@ def run(quick: bool = False) -> list[Row]:
     if m.latencies:
         rows.append(Row(bench="b", figure="flow latency p50 / p95 (with PDF)",
                         value=percentile(m.latencies, 50) * 1000, unit="ms",
-                        note=f"p95 {percentile(m.latencies, 95) * 1000:.0f} ms, {m.config.threads} concurrent flows"))
+                        note=f"p95 {percentile(m.latencies, 95) * 1000:.0f} ms, {m.config.threads} concurrent flows"
+                             f" in {m.config.processes} client process{'es' if m.config.processes > 1 else ''}"))
     rows.append(Row(bench="b", figure="flow errors", value=float(with_pdf.errors + without_pdf.errors),
                     target="0", met=with_pdf.errors + without_pdf.errors == 0,
                     note=with_pdf.first_error or without_pdf.first_error))
@@ -491,8 +678,11 @@ def run(quick: bool = False) -> list[Row]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.flows", description=__doc__.split("\n\n")[0])
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=8, help="flow threads in all (split between the processes)")
+    parser.add_argument("--processes", type=int, default=None,
+                        help=f"client processes (default {DEFAULT_PROCESSES}; 1 with --in-process)")
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--in-process", action="store_true", help="simulators in this process (one GIL)")
     parser.add_argument("--no-pdf", action="store_true", help="only the run without licence PDFs")
@@ -500,13 +690,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve is not None:
         serve(args.serve)
         return 0
+    if args.worker:
+        # the protocol gets its own descriptor; stray prints of libraries go to stderr
+        protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+        sys.stdout = sys.stderr
+        with protocol:
+            worker(sys.stdin, protocol)
+        return 0
+    processes = args.processes if args.processes is not None else (1 if args.in_process else DEFAULT_PROCESSES)
+    if processes < 1 or (args.in_process and processes > 1) or args.threads < processes:
+        parser.error("--processes: at least 1, at most --threads, and 1 with --in-process")
     if args.quick or (args.threads == 8 and args.duration == 10.0 and not args.in_process and not args.no_pdf):
         from bench import print_rows
 
-        print_rows(run(quick=args.quick))
+        print_rows(run(quick=args.quick, processes=processes))
         return 0
     configs = [FlowBenchConfig(threads=args.threads, duration=args.duration, render_pdf=pdf,
-                               in_process=args.in_process) for pdf in ((False,) if args.no_pdf else (True, False))]
+                               in_process=args.in_process, processes=processes)
+               for pdf in ((False,) if args.no_pdf else (True, False))]
     for m in bench(configs, log=lambda s: print(f"  {s}", file=sys.stderr, flush=True)):
         print(describe(m))
         print("  shares of worker CPU:", share_text(m)[1])
