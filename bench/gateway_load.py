@@ -346,7 +346,7 @@ def _load(keys: BenchKeys, bodies: list[bytes], *, workers: int, duration: float
 
 
 def run(quick: bool = False, keys: BenchKeys | None = None, *, duration: float = 10.0,
-        max_requests: int = 12000, workers: int = WORKERS, single: bool = True) -> list[Row]:
+        max_requests: int = 18000, workers: int = WORKERS, single: bool = True) -> list[Row]:
     """The main rows with ``workers`` simulator processes; with ``single``, also the throughput
     and p99 of one process, for comparison (its own run of the same length)."""
     keys = keys or make_keys()
