@@ -151,9 +151,20 @@ class GatewayClient:
                                                verify_kwargs=verify_kwargs)
         self._async_pipeline = ResponsePipeline(verification, ASYNC_INTERFACES_XSD, map_fault, allow_huge=True,
                                                 verify_kwargs=verify_kwargs)
-        self._sync = _zeep_client(SYNC_WSDL)
-        self._async = _zeep_client(ASYNC_WSDL)
+        # The sync channel's template is what the first SendMessage needs: built here. The async
+        # channel's zeep client is parsed on its first use (``_async``): a process that only sends
+        # sync messages never pays for it.
         self._send_template = _send_message_template(SYNC_WSDL)
+
+    @property
+    def _sync(self) -> Any:
+        """The sync channel's zeep client (built with the client, shared per process)."""
+        return _zeep_client(SYNC_WSDL)
+
+    @property
+    def _async(self) -> Any:
+        """The async channel's zeep client, parsed from the packaged WSDL on first use, then shared per process."""
+        return _zeep_client(ASYNC_WSDL)
 
     @classmethod
     def from_settings(cls, *, signing: Any, verification: Any, caller: Any | None = None,
