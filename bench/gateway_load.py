@@ -1,7 +1,7 @@
 """Bench e: the gateway simulator under 64 concurrent clients for a bounded time.
 
 The simulator runs in **subprocesses** (``python -m bench.gateway_load --serve DIR``; two by
-default, sharing the port with ``SO_REUSEPORT``, each with its own state), so that the load
+default, accepting on one listening socket made by the parent, each with its own state), so that the load
 generator does not share a GIL with it; it verifies every request's WS-Security signature
 (chain checked, revocation "none"), routes it to an :class:`EchoBackend` and signs every answer,
 as in the tests.
@@ -64,11 +64,11 @@ def write_server_keys(keys: BenchKeys) -> Path:
     return where
 
 
-def serve(directory: Path, *, port: int = 0, reuse_port: bool = False) -> None:
+def serve(directory: Path, *, listen_fd: int | None = None) -> None:
     """Run the gateway simulator until stdin closes; print its sync URL as one JSON line.
 
-    ``reuse_port``: listen with ``SO_REUSEPORT`` (``port`` 0 for the first worker, then the port
-    it got for the others), so that several worker processes share the port.
+    ``listen_fd``: a listening socket inherited from the parent and shared by every worker
+    process (connections alternate between them, see :class:`SimServer`); else a free port.
     """
     from adapters.core.trust.keystore import KeyMaterial
     from adapters.core.trust.revocation import RevocationChecker, RevocationPolicy
@@ -82,7 +82,8 @@ def serve(directory: Path, *, port: int = 0, reuse_port: bool = False) -> None:
     sim = GatewaySimulator(key=key, verification=VerificationService(validator))
     sim.add_sender(SENDER_ID, SENDER_PASSWORD, bin=SENDER_BIN)
     sim.register_backend(ECHO_SERVICE, EchoBackend())
-    sim.start(port, reuse_port=reuse_port)
+    shared = socket.socket(fileno=listen_fd) if listen_fd is not None else None
+    sim.start(listen_socket=shared)
     try:
         print(json.dumps({"url": sim.sync_url, "port": int(urlsplit(sim.url).port or 0)}), flush=True)
         sys.stdin.read()  # until the parent closes our stdin
@@ -92,7 +93,7 @@ def serve(directory: Path, *, port: int = 0, reuse_port: bool = False) -> None:
 
 @dataclass
 class ServerProcess:
-    """The simulator's worker process(es), all listening on one port."""
+    """The simulator's worker process(es), all accepting on one listening socket."""
 
     processes: list[subprocess.Popen[bytes]]
     url: str
@@ -116,11 +117,13 @@ class ServerProcess:
             log.close()
 
 
-def _spawn(directory: Path, index: int, extra: list[str], env: dict[str, str]) \
+def _spawn(directory: Path, index: int, listener: socket.socket, env: dict[str, str]) \
         -> tuple[subprocess.Popen[bytes], IO[bytes], dict[str, Any]]:
     log = (directory / f"server-{index}.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "bench.gateway_load", "--serve", str(directory), *extra],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env)
+    fd = listener.fileno()
+    process = subprocess.Popen([sys.executable, "-m", "bench.gateway_load", "--serve", str(directory),
+                                "--listen-fd", str(fd)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env, pass_fds=(fd,))
     assert process.stdout is not None
     line = process.stdout.readline()
     if not line:
@@ -131,22 +134,23 @@ def _spawn(directory: Path, index: int, extra: list[str], env: dict[str, str]) \
 
 
 def start_server(keys: BenchKeys, workers: int = 1) -> ServerProcess:
-    """The simulator in ``workers`` subprocesses sharing one port (``SO_REUSEPORT`` when > 1)."""
+    """The simulator in ``workers`` subprocesses sharing one listening socket made here (each
+    takes connections with a blocking accept, so they alternate between the workers)."""
     directory = write_server_keys(keys)
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    shared = ["--reuse-port"] if workers > 1 else []
-    first, log, hello = _spawn(directory, 0, shared, env)
-    server = ServerProcess([first], hello["url"], [log])
-    try:
-        for index in range(1, workers):
-            process, log, _ = _spawn(directory, index, [*shared, "--port", str(hello["port"])], env)
-            server.processes.append(process)
-            server.logs.append(log)
-    except BaseException:
-        server.stop()
-        raise
+    with socket.create_server(("127.0.0.1", 0), backlog=128) as listener:
+        first, log, hello = _spawn(directory, 0, listener, env)
+        server = ServerProcess([first], hello["url"], [log])
+        try:
+            for index in range(1, workers):
+                process, log, _ = _spawn(directory, index, listener, env)
+                server.processes.append(process)
+                server.logs.append(log)
+        except BaseException:
+            server.stop()
+            raise
     return server
 
 
@@ -239,8 +243,9 @@ def generate_load(url: str, requests: list[bytes], *, clients: int = CLIENTS, du
 
     One thread drives every connection through a selector, as load tools such as wrk do: 64
     Python threads would spend the generator's share of the two cores on their own GIL hand-overs
-    and put that wait into the latencies. A request's latency runs from its ``send`` to the last
-    byte of its reply. A connection that fails is counted as an error and reopened; a request
+    and put that wait into the latencies. The connections are opened one by one, each with one
+    untimed request, before the window starts. A request's latency runs from its ``send`` to the
+    last byte of its reply. A connection that fails is counted as an error and reopened; a request
     unanswered for 30 s is an error too.
     """
     parts = urlsplit(url)
@@ -250,8 +255,6 @@ def generate_load(url: str, requests: list[bytes], *, clients: int = CLIENTS, du
     cursor = iter(requests)
     result = LoadResult()
     selector = selectors.DefaultSelector()
-    began = time.perf_counter()
-    deadline = began + duration
 
     def error(kind: str) -> None:
         result.errors[kind] = result.errors.get(kind, 0) + 1
@@ -274,9 +277,30 @@ def generate_load(url: str, requests: list[bytes], *, clients: int = CLIENTS, du
         selector.unregister(conn.sock)
         conn.sock.close()
 
-    open_connections = 0
+    # Open the connections one at a time, each with one untimed request answered before the next
+    # is opened: the simulator's workers take turns at accepting, so this spreads the
+    # connections evenly over them (opened in a burst, one worker would drain the whole backlog).
+    connections: list[_Connection] = []
     for _ in range(clients):
+        body = next(cursor, None)
+        if body is None:
+            break
         conn = _Connection(address)
+        conn.sock.setblocking(True)
+        conn.sock.sendall(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        reply = None
+        while reply is None:
+            chunk = conn.sock.recv(262144)
+            if not chunk:
+                raise RuntimeError("the simulator closed a connection while it was being opened")
+            conn.buffer += chunk
+            reply = _complete_reply(conn.buffer)
+        conn.sock.setblocking(False)
+        connections.append(conn)
+    began = time.perf_counter()
+    deadline = began + duration
+    open_connections = 0
+    for conn in connections:
         selector.register(conn.sock, selectors.EVENT_READ, conn)
         if send_next(conn):
             open_connections += 1
@@ -419,14 +443,14 @@ def profile(requests: int = 600, top: int = 30) -> str:
 def main(argv: list[str] | None = None) -> Any:
     parser = argparse.ArgumentParser(prog="python -m bench.gateway_load")
     parser.add_argument("--serve", type=Path, help="run the simulator subprocess (internal)")
-    parser.add_argument("--port", type=int, default=0, help="with --serve: the port to listen on (internal)")
-    parser.add_argument("--reuse-port", action="store_true", help="with --serve: SO_REUSEPORT (internal)")
+    parser.add_argument("--listen-fd", type=int, default=None,
+                        help="with --serve: an inherited listening socket (internal)")
     parser.add_argument("--workers", type=int, default=WORKERS, help="simulator processes sharing the port")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--profile", action="store_true", help="profile the simulator's handler in-process")
     args = parser.parse_args(argv)
     if args.serve:
-        serve(args.serve, port=args.port, reuse_port=args.reuse_port)
+        serve(args.serve, listen_fd=args.listen_fd)
         return None
     if args.profile:
         print(profile())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -137,10 +138,13 @@ class GatewaySimulator:
         self.journal.reset()
         self.injector.reset()
 
-    def start(self, port: int = 0, host: str = "127.0.0.1", *, reuse_port: bool = False) -> GatewaySimulator:
-        """Listen on ``host:port`` (0: a free port). ``reuse_port`` lets several simulator processes
-        share the port (load tests only: each process keeps its own dedup and async state)."""
-        self._server = SimServer(self.router, name=self.name, host=host, port=port, reuse_port=reuse_port).start()
+    def start(self, port: int = 0, host: str = "127.0.0.1", *,
+              listen_socket: socket.socket | None = None) -> GatewaySimulator:
+        """Listen on ``host:port`` (0: a free port), or on ``listen_socket``, a listening socket
+        shared by several simulator processes (load tests only: each process keeps its own dedup
+        and async state; see :class:`SimServer`)."""
+        self._server = SimServer(self.router, name=self.name, host=host, port=port,
+                                 listen_socket=listen_socket).start()
         return self
 
     def stop(self) -> None:
