@@ -24,6 +24,7 @@ from simulators.egov_gateway.wire import (
     async_messages_response,
     async_status_response,
 )
+from tests.recording_transport import RecordingTransport, StopCall
 
 MESSAGE_ID = "6f1c2a0e-8d7b-4a8e-9f3c-2b1d0e9a7c55"
 NOW = dt.datetime(2024, 5, 1, 10, 0, 0, 250000, tzinfo=dt.UTC)
@@ -97,22 +98,6 @@ def test_client_renders_unusual_values_with_zeep() -> None:
 
 # --------------------------------------------------------------------------- the signed request, old and new
 
-class _Stop(Exception):
-    pass
-
-
-class _Recorder:
-    def __init__(self) -> None:
-        self.bodies: list[bytes] = []
-
-    def post(self, url: str, body: bytes, **kwargs: Any) -> Any:
-        self.bodies.append(body)
-        raise _Stop
-
-    def close(self) -> None:
-        pass
-
-
 def _ids(monkeypatch: pytest.MonkeyPatch) -> None:
     import uuid as uuid_module
 
@@ -135,12 +120,12 @@ def test_signed_request_is_what_the_old_way_signed(call: str, pki: Any, monkeypa
     key = pki.issue(iin="871008401427", bin="940140000385")
     clock = FrozenClock(NOW)
     signing = SigningService(key.key_material, clock=clock)
-    recorder = _Recorder()
+    recorder = RecordingTransport()
     client = GatewayClient("http://127.0.0.1:9/bip-sync-wss-gost/", signing=signing, verification=object(),
                            sender_id="ministry", sender_password="pw", transport=recorder,  # type: ignore[arg-type]
                            clock=clock)
     _ids(monkeypatch)
-    with pytest.raises(_Stop):
+    with pytest.raises(StopCall):
         if call == "get_messages":
             client.get_messages(service_id="svc", correlation_id="c-1", max_count=5)
         else:

@@ -20,6 +20,7 @@ from adapters.egov_gateway import GatewayClient
 from adapters.egov_gateway.client import _as_utc, _send_message_template, _text, _zeep_client, _zeep_datetime
 from adapters.egov_gateway.fastpath import read_sync_answer
 from simulators.egov_gateway.wire import SYNC_NS, sync_response
+from tests.recording_transport import RecordingTransport, StopCall
 
 MESSAGE_ID = "7f6c1c62-3c55-4a55-9a49-5e0b7d7a0001"
 SESSION_ID = "0d4c3a9e-2b1f-4c7e-9a55-3f1e2d4c5b6a"
@@ -164,22 +165,6 @@ def test_another_element_is_refused_as_zeep_refused_it() -> None:
 
 # --------------------------------------------------------------------------- the signed request, old and new
 
-class _Stop(Exception):
-    pass
-
-
-class _Recorder:
-    def __init__(self) -> None:
-        self.bodies: list[bytes] = []
-
-    def post(self, url: str, body: bytes, **kwargs: Any) -> Any:
-        self.bodies.append(body)
-        raise _Stop
-
-    def close(self) -> None:
-        pass
-
-
 def _ids(monkeypatch: pytest.MonkeyPatch) -> None:
     import uuid as uuid_module
 
@@ -204,13 +189,13 @@ def test_signed_request_is_what_the_old_way_signed(make_data: Any, pki: Any, mon
     key = pki.issue(iin="871008401427", bin="940140000385")
     clock = FrozenClock(dt.datetime(2024, 5, 1, 10, 0, 0, 123000, tzinfo=dt.UTC))
     signing = SigningService(key.key_material, clock=clock)
-    recorder = _Recorder()
+    recorder = RecordingTransport()
     client = GatewayClient("http://127.0.0.1:9/bip-sync-wss-gost/", signing=signing, verification=object(),
                            sender_id="ministry", sender_password="pw", transport=recorder,  # type: ignore[arg-type]
                            clock=clock)
     data = make_data()
     _ids(monkeypatch)
-    with pytest.raises(_Stop):
+    with pytest.raises(StopCall):
         client.send_message("svc", data, message_id=MESSAGE_ID, correlation_id="c-1", properties={"k": "v"})
 
     # the old way: zeep's create_message, the data appended, serialised, then signed from the bytes
