@@ -96,3 +96,16 @@ def test_a_dead_worker_is_reported_and_the_next_document_gets_a_new_pool() -> No
 def test_zero_workers_are_refused_by_the_pool() -> None:
     with pytest.raises(ConfigurationError, match="pdf_workers"):
         pdf_worker.render("licence", licence().model_dump(), workers=0, document="licence X")
+
+
+def test_a_failure_inside_rendering_in_the_thread_is_typed_as_in_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> bytes:
+        raise ValueError("no room for the table")
+
+    monkeypatch.setattr(documents, "render_refusal_letter_pdf", broken)
+    view = letter()
+    with pytest.raises(ConfigurationError, match="ValueError: no room for the table") as err:
+        artefacts.render_refusal_letter_pdf(view, workers=0)
+    assert err.value.context == {"document": f"refusal letter of application {view.application_number}",
+                                 "reason": "ValueError"}
+    assert isinstance(err.value.__cause__, ValueError)

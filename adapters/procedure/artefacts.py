@@ -9,10 +9,11 @@ worker processes (:mod:`adapters.procedure.pdf_worker`); either way the file is 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from adapters.core.errors import ConfigurationError, EgovError
 from adapters.elicense.models import Licence, RefusalLetter, SignedLicence, SignedRefusal
 from adapters.procedure import documents, pdf_worker
 from adapters.procedure.models import (
@@ -41,24 +42,35 @@ def _workers(workers: int | None) -> int:
     return pdf_worker.configured_workers() if workers is None else workers
 
 
+def _in_thread(render: Callable[[], bytes], document: str) -> bytes:
+    """Render in this thread; a failure that is not already typed (fpdf2's, a font file's) is
+    reported as the worker pool reports it."""
+    try:
+        return render()
+    except EgovError:
+        raise
+    except Exception as exc:
+        raise ConfigurationError(f"rendering the PDF of {document} failed: {type(exc).__name__}: {exc}",
+                                 document=document, reason=type(exc).__name__) from exc
+
+
 def render_licence_pdf(view: LicenceView, *, font_dir: Path | None = None, workers: int | None = None) -> bytes:
     """The licence's PDF, in this thread or in the worker pool (``workers``: default the setting)."""
     n = _workers(workers)
+    document = f"licence {view.number}"
     if n == 0:
-        return documents.render_licence_pdf(view, font_dir=font_dir)
-    return pdf_worker.render("licence", view.model_dump(), workers=n, document=f"licence {view.number}",
-                             font_dir=font_dir)
+        return _in_thread(lambda: documents.render_licence_pdf(view, font_dir=font_dir), document)
+    return pdf_worker.render("licence", view.model_dump(), workers=n, document=document, font_dir=font_dir)
 
 
 def render_refusal_letter_pdf(view: RefusalLetterView, *, font_dir: Path | None = None,
                               workers: int | None = None) -> bytes:
     """The refusal letter's PDF, in this thread or in the worker pool (``workers``: default the setting)."""
     n = _workers(workers)
+    document = f"refusal letter of application {view.application_number}"
     if n == 0:
-        return documents.render_refusal_letter_pdf(view, font_dir=font_dir)
-    return pdf_worker.render("refusal", view.model_dump(), workers=n,
-                             document=f"refusal letter of application {view.application_number}",
-                             font_dir=font_dir)
+        return _in_thread(lambda: documents.render_refusal_letter_pdf(view, font_dir=font_dir), document)
+    return pdf_worker.render("refusal", view.model_dump(), workers=n, document=document, font_dir=font_dir)
 
 
 def write_licence(out_dir: Path, signed: SignedLicence, *, suffix: str = "",
