@@ -299,13 +299,7 @@ def landscape_process(workdir: Path) -> Iterator[LandscapeProcess]:
             raise RuntimeError(f"the landscape subprocess ended before it was ready (exit {process.wait()})")
         yield LandscapeProcess(process, Path(line))
     finally:
-        if process.stdin is not None:
-            process.stdin.close()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
 
 
 # --------------------------------------------------------------------------- scenarios

@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.backends",
     "tests.fixtures.elicense",
     "tests.fixtures.postgres",
+    "tests.fixtures.environment",
 ]

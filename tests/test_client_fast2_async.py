@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from adapters.contracts import ASYNC_INTERFACES_XSD, ASYNC_WSDL, schema_errors
+from adapters.contracts import ASYNC_INTERFACES_XSD, ASYNC_WSDL
 from adapters.core.errors import InvalidResponseError
-from adapters.core.soap import ProcessedResponse, body_of, payload_of
+from adapters.core.soap import ProcessedResponse
 from adapters.core.xmlparse import parse_xml
-from adapters.core.xmlsig.signer import _declare_wsu
+from adapters.core.xmlsig.signer import declare_wsu
 from adapters.core.xmlsig.wsse import ensure_security
 from adapters.egov_gateway import GatewayClient
 from adapters.egov_gateway.asyncpath import fillable, read_messages_answer, read_status_answer, zeep_request
@@ -24,6 +24,7 @@ from simulators.egov_gateway.wire import (
     async_messages_response,
     async_status_response,
 )
+from tests.gateway_answers import offline_client, processed_answer
 from tests.recording_transport import RecordingTransport, StopCall
 
 MESSAGE_ID = "6f1c2a0e-8d7b-4a8e-9f3c-2b1d0e9a7c55"
@@ -34,7 +35,7 @@ def _zeep_rendered(operation: str, values: dict[str, Any]) -> bytes:
     """The old way: zeep's ``create_message``, serialised, then what the signer adds first."""
     client = _zeep_client(ASYNC_WSDL)
     envelope = client.create_message(client.service, operation, request=zeep_request(values))
-    prepared = _declare_wsu(parse_xml(etree.tostring(envelope)))
+    prepared = declare_wsu(parse_xml(etree.tostring(envelope)))
     ensure_security(prepared)
     return bytes(etree.tostring(prepared))
 
@@ -150,16 +151,11 @@ def test_signed_request_is_what_the_old_way_signed(call: str, pki: Any, monkeypa
 
 # --------------------------------------------------------------------------- the answer
 
-def _client() -> GatewayClient:
-    return GatewayClient("http://127.0.0.1:9/bip-sync-wss-gost/", signing=object(), verification=object(),
-                         sender_id="ministry")
+_client = offline_client
 
 
 def _processed(envelope: bytes) -> ProcessedResponse:
-    root = parse_xml(envelope, allow_huge=True)
-    payload = payload_of(body_of(root))
-    assert schema_errors(ASYNC_INTERFACES_XSD, payload) == []
-    return ProcessedResponse(envelope=root, payload=payload)
+    return processed_answer(envelope, ASYNC_INTERFACES_XSD)
 
 
 def _zeep_status(client: GatewayClient, operation: str, processed: ProcessedResponse) -> tuple[Any, ...]:

@@ -12,14 +12,15 @@ from lxml import etree
 
 from adapters.contracts import SYNC_INTERFACES_XSD, SYNC_WSDL, schema_errors
 from adapters.core.errors import InvalidResponseError
-from adapters.core.soap import ProcessedResponse, body_of, payload_of
+from adapters.core.soap import ProcessedResponse
 from adapters.core.xmlparse import parse_xml
-from adapters.core.xmlsig.signer import _declare_wsu
+from adapters.core.xmlsig.signer import declare_wsu
 from adapters.core.xmlsig.wsse import ensure_security
 from adapters.egov_gateway import GatewayClient
 from adapters.egov_gateway.client import _as_utc, _send_message_template, _text, _zeep_client, _zeep_datetime
 from adapters.egov_gateway.fastpath import read_sync_answer
 from simulators.egov_gateway.wire import SYNC_NS, sync_response
+from tests.gateway_answers import offline_client, processed_answer
 from tests.recording_transport import RecordingTransport, StopCall
 
 MESSAGE_ID = "7f6c1c62-3c55-4a55-9a49-5e0b7d7a0001"
@@ -51,7 +52,7 @@ def _zeep_request(**kw: Any) -> bytes:
     holder.text = None
     if kw["data"] is not None:
         holder.append(_data())
-    prepared = _declare_wsu(parse_xml(etree.tostring(envelope)))
+    prepared = declare_wsu(parse_xml(etree.tostring(envelope)))
     ensure_security(prepared)
     return bytes(etree.tostring(prepared))
 
@@ -89,16 +90,11 @@ def test_template_refuses_what_lxml_refuses() -> None:
 
 # --------------------------------------------------------------------------- the answer
 
-def _client() -> GatewayClient:
-    return GatewayClient("http://127.0.0.1:9/bip-sync-wss-gost/", signing=object(), verification=object(),
-                         sender_id="ministry")
+_client = offline_client
 
 
 def _processed(envelope: bytes) -> ProcessedResponse:
-    root = parse_xml(envelope, allow_huge=True)
-    payload = payload_of(body_of(root))
-    assert schema_errors(SYNC_INTERFACES_XSD, payload) == []
-    return ProcessedResponse(envelope=root, payload=payload)
+    return processed_answer(envelope, SYNC_INTERFACES_XSD)
 
 
 def _zeep_fields(client: GatewayClient, processed: ProcessedResponse) -> tuple[Any, ...]:

@@ -12,14 +12,6 @@ URLS = ["http://example.org/x", "https://example.org/y", "http://127.0.0.1:8080/
         "http://internal.ministry.kz/soap", "https://localhost/z"]
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY",
-                 "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-        monkeypatch.delenv(name, raising=False)
-    return monkeypatch
-
-
 def _merged(session: requests.Session, url: str, verify: bool | None = None) -> dict[str, object]:
     settings = session.merge_environment_settings(url, {}, None, verify, None)
     return dict(settings)

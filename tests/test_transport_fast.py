@@ -50,14 +50,6 @@ class RecordingAdapter(BaseAdapter):
         pass
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY",
-                 "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-        monkeypatch.delenv(name, raising=False)
-    return monkeypatch
-
-
 def _both_paths(transport: SoapTransport, method: str, url: str, **kwargs: Any) -> tuple[Any, Any]:
     """(what the planned path sent, what Session.request sent) for one call."""
     recorder = RecordingAdapter()

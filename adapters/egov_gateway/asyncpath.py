@@ -25,8 +25,7 @@ from typing import Any
 from lxml import etree
 
 from adapters.core.errors import ConfigurationError
-from adapters.core.xmlsig.wsse import ensure_security
-from adapters.egov_gateway.fastpath import _at, _declare_wsu, _index_path, xml_string
+from adapters.egov_gateway.fastpath import index_path, node_at, render_template, xml_string
 
 ASYNC_INTERFACES_NS = "http://bip.bee.kz/AsyncChannel/v10/Interfaces"
 _XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -108,9 +107,7 @@ class CallTemplate:
     def from_zeep(cls, client: Any, operation: str) -> CallTemplate:
         fields = OPERATION_FIELDS[operation]
         marks = {name: (_MARK_INT if spec.integer else _MARK) for name, spec in fields.items()}
-        rendered = client.create_message(client.service, operation, request=zeep_request(marks))
-        envelope = _declare_wsu(rendered)
-        ensure_security(envelope)  # the (empty) soap:Header/wsse:Security the signer would add
+        envelope = render_template(client, operation, zeep_request(marks))
         request = envelope.find(".//request")
         if request is None:
             raise ConfigurationError(f"AsyncChannel.wsdl did not produce {operation}/request")
@@ -119,7 +116,7 @@ class CallTemplate:
             found = request.find(spec.path)
             if found is None:
                 raise ConfigurationError(f"AsyncChannel.wsdl did not produce {operation}/request/{spec.path}")
-            paths[name] = _index_path(envelope, found)
+            paths[name] = index_path(envelope, found)
         return cls(operation, envelope, paths)
 
     def build(self, values: Mapping[str, Any]) -> etree._Element:
@@ -127,7 +124,7 @@ class CallTemplate:
         must pass :func:`fillable`. Fields not named in ``values`` are left out, as None would be."""
         envelope = self.envelope.__copy__()
         # resolved before anything is removed, while the copy has exactly the template's shape
-        nodes = {name: _at(envelope, path) for name, path in self.paths.items()}
+        nodes = {name: node_at(envelope, path) for name, path in self.paths.items()}
         for name, node in nodes.items():
             value = values.get(name)
             if value is None:

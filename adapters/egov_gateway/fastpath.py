@@ -22,7 +22,7 @@ from typing import Any
 from lxml import etree
 
 from adapters.core.errors import ConfigurationError
-from adapters.core.xmlsig import algorithms as alg
+from adapters.core.xmlsig.signer import declare_wsu
 from adapters.core.xmlsig.wsse import ensure_security
 
 SYNC_INTERFACES_NS = "http://bip.bee.kz/SyncChannel/v10/Interfaces"
@@ -47,27 +47,20 @@ def xml_datetime(value: dt.datetime | str) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _declare_wsu(envelope: etree._Element) -> etree._Element:
-    """The envelope with ``xmlns:wsu`` declared on its start tag, as the signer would declare it.
-
-    Done once on the template, so that signing does not serialise and re-parse every request
-    to add it (``SigningService`` leaves an envelope that already declares it as it is).
-    """
-    serialized: bytes = etree.tostring(envelope, encoding="UTF-8", xml_declaration=False, with_tail=False)
-    local = etree.QName(envelope).localname
-    start = f"<{envelope.prefix}:{local}" if envelope.prefix else f"<{local}"
-    if not serialized.startswith(start.encode()):  # pragma: no cover - zeep always prefixes
-        raise ConfigurationError("unexpected SendMessage template from zeep")
-    declared = start.encode() + f' xmlns:wsu="{alg.WSU_NS}"'.encode() + serialized[len(start):]
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    return etree.fromstring(declared, parser)
+def render_template(client: Any, operation: str, request: Mapping[str, Any]) -> etree._Element:
+    """``operation``'s request as zeep renders it, with ``xmlns:wsu`` declared on the envelope and
+    the (empty) ``wsse:Security`` header added: what the signer would do to every copy of it, done
+    once on the template (``SigningService`` leaves an envelope that already has them as it is)."""
+    envelope = declare_wsu(client.create_message(client.service, operation, request=request))
+    ensure_security(envelope)
+    return envelope
 
 
 _FIELDS = ("messageId", "correlationId", "serviceId", "messageDate", "routeId", "sender/senderId",
            "sender/password", "properties")
 
 
-def _index_path(root: etree._Element, element: etree._Element) -> tuple[int, ...]:
+def index_path(root: etree._Element, element: etree._Element) -> tuple[int, ...]:
     steps: list[int] = []
     node = element
     while node is not root:
@@ -78,7 +71,7 @@ def _index_path(root: etree._Element, element: etree._Element) -> tuple[int, ...
     return tuple(reversed(steps))
 
 
-def _at(root: etree._Element, path: tuple[int, ...]) -> etree._Element:
+def node_at(root: etree._Element, path: tuple[int, ...]) -> etree._Element:
     node = root
     for step in path:
         node = node[step]
@@ -103,19 +96,17 @@ class SendMessageTemplate:
             },
             "requestData": {"data": ""},
         }
-        envelope = _declare_wsu(client.create_message(client.service, "SendMessage", request=request))
-        # the (empty) soap:Header/wsse:Security the signer would add to every copy, added once
-        ensure_security(envelope)
+        envelope = render_template(client, "SendMessage", request)
         info = envelope.find(".//request/requestInfo")
         holder = envelope.find(".//request/requestData/data")
         if info is None or holder is None:
             raise ConfigurationError("SyncChannel.wsdl did not produce requestInfo and requestData/data")
-        paths = {"data": _index_path(envelope, holder)}
+        paths = {"data": index_path(envelope, holder)}
         for name in _FIELDS:
             found = info.find(name)
             if found is None:
                 raise ConfigurationError(f"SyncChannel.wsdl did not produce requestInfo/{name}")
-            paths[name] = _index_path(envelope, found)
+            paths[name] = index_path(envelope, found)
         return cls(envelope, paths)
 
     def build(self, *, message_id: str, correlation_id: str | None, service_id: str, message_date: dt.datetime,
@@ -124,7 +115,7 @@ class SendMessageTemplate:
         """A fresh SendMessage envelope (``xmlns:wsu`` declared), as ``create_message`` would render it."""
         envelope = self.envelope.__copy__()
         # resolved before anything is removed, while the copy has exactly the template's shape
-        p = {name: _at(envelope, path) for name, path in self.paths.items()}
+        p = {name: node_at(envelope, path) for name, path in self.paths.items()}
         p["messageId"].text = _text(message_id)
         _optional(p["correlationId"], correlation_id)
         p["serviceId"].text = _text(service_id)

@@ -47,7 +47,7 @@ def _serialize(root: etree._Element) -> bytes:
     return result
 
 
-def _declare_wsu(root: etree._Element) -> etree._Element:
+def declare_wsu(root: etree._Element) -> etree._Element:
     """Declare ``xmlns:wsu`` on the envelope so that ``wsu:Id`` gets its usual prefix (not ``ns0``).
 
     lxml cannot add a declaration to an existing element. Moving the children under a rebuilt
@@ -138,7 +138,7 @@ class SigningService:
         """Sign a SOAP envelope in the gateway's WS-Security profile; returns the serialized envelope."""
         root = _own_copy(envelope, "envelope to sign")
         ns = soap_ns(root)
-        root = _declare_wsu(root)
+        root = declare_wsu(root)
         body = root.find(f"{{{ns}}}Body")
         if body is None:
             raise ValidationError("envelope", "has no soap:Body to sign")
