@@ -112,11 +112,8 @@ def _raise_failure(failure: dict[str, Any], document: str) -> None:
     if failure["egov"]:
         cls = _egov_class(failure["type"])
         if cls is not None:
-            exc = cls.__new__(cls)
-            context = {**failure["context"], "document": document}
-            EgovError.__init__(exc, failure["message"], code=failure["code"], retryable=failure["retryable"],
-                               **context)
-            raise exc
+            raise cls(failure["message"], code=failure["code"], retryable=failure["retryable"],
+                      **{**failure["context"], "document": document})
     raise ConfigurationError(f"rendering the PDF of {document} failed: {failure['type']}: {failure['message']}",
                              document=document, reason=failure["type"])
 
