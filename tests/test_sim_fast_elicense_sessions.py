@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cachetools import LRUCache
 
 from adapters.core.clock import FrozenClock
 from adapters.core.db import make_engine
 from adapters.core.trust.validator import CertificateValidator
 from adapters.core.xmlsig import VerificationService
-from simulators.elicense import backend as backend_module
 from simulators.elicense import errors as E
 from simulators.elicense.backend import BackendConfig, ElicenseBackend
 from tests.fixtures.elicense import ElicenseKeys
@@ -95,9 +95,8 @@ def test_reset_forgets_every_session(backend: ElicenseBackend) -> None:
     _refused(backend, token)
 
 
-def test_cache_is_bounded_and_evicted_sessions_are_read_again(backend: ElicenseBackend,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(backend_module, "SESSION_CACHE_SIZE", 2)
+def test_cache_is_bounded_and_evicted_sessions_are_read_again(backend: ElicenseBackend) -> None:
+    backend._sessions = LRUCache(maxsize=2)  # SESSION_CACHE_SIZE is 4096
     tokens = [backend.authorize_employee("kkson.officer", "employee-pass").token for _ in range(3)]
     assert list(backend._sessions) == tokens[1:]
     assert backend.session(tokens[0]).token == tokens[0]  # from the database

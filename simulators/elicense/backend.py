@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
+from cachetools import LRUCache
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from lxml import etree
@@ -293,8 +294,8 @@ class ElicenseBackend:
         """The connection every transaction runs on (opened on first use; see ``_tx``)."""
         self._passwords = ProvenPasswords()
         """Passwords proven per stored hash: a repeat login skips PBKDF2 (a wrong password still pays it)."""
-        self._sessions: dict[str, Session] = {}
-        """Sessions read or created here, by token (insertion order: the oldest is dropped first). A session
+        self._sessions: LRUCache[str, Session] = LRUCache(maxsize=SESSION_CACHE_SIZE)
+        """Sessions read or created here, by token (the least recently used is dropped first). A session
         row never changes; the cache is emptied whenever an account changes or the tables are reset."""
         T.metadata.create_all(engine)
         self.reset()
@@ -402,8 +403,6 @@ class ElicenseBackend:
 
     def _remember(self, session: Session) -> None:
         """Cache a session (under ``self._lock``, in the transaction that read or wrote it)."""
-        if len(self._sessions) >= SESSION_CACHE_SIZE:
-            del self._sessions[next(iter(self._sessions))]
         self._sessions[session.token] = session
 
     def session(self, token: str, *, kind: str | None = None) -> Session:

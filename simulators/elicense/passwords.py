@@ -20,6 +20,8 @@ import hmac
 import secrets
 import threading
 
+from cachetools import LRUCache
+
 PASSWORD_ITERATIONS = 20_000
 PROVEN_CACHE_SIZE = 4096
 """Stored hashes whose proven password is remembered (the oldest is dropped first)."""
@@ -44,9 +46,8 @@ class ProvenPasswords:
     """Which password last proved each stored hash (as a keyed tag). Thread-safe."""
 
     def __init__(self, capacity: int = PROVEN_CACHE_SIZE) -> None:
-        self._capacity = capacity
         self._key = secrets.token_bytes(32)
-        self._tags: dict[str, bytes] = {}
+        self._tags: LRUCache[str, bytes] = LRUCache(maxsize=capacity)
         self._lock = threading.Lock()
 
     def _tag(self, password: str) -> bytes:
@@ -56,9 +57,6 @@ class ProvenPasswords:
         """Record that ``password`` matches ``stored`` (just hashed or just proven by PBKDF2)."""
         tag = self._tag(password)
         with self._lock:
-            self._tags.pop(stored, None)
-            if len(self._tags) >= self._capacity:
-                del self._tags[next(iter(self._tags))]
             self._tags[stored] = tag
 
     def hash(self, password: str) -> str:

@@ -24,11 +24,11 @@ import datetime as dt
 import enum
 import os
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from cachetools import LRUCache
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -88,8 +88,7 @@ class _OcspCache:
     """Thread-safe LRU of verified OCSP answers keyed by (issuer fingerprint, serial)."""
 
     def __init__(self, max_entries: int = OCSP_CACHE_MAX_ENTRIES) -> None:
-        self._entries: OrderedDict[tuple[bytes, int], _OcspAnswer] = OrderedDict()
-        self._max = max_entries
+        self._entries: LRUCache[tuple[bytes, int], _OcspAnswer] = LRUCache(maxsize=max_entries)
         self._lock = threading.Lock()
 
     def get(self, key: tuple[bytes, int], now: dt.datetime) -> _OcspAnswer | None:
@@ -100,15 +99,11 @@ class _OcspCache:
             if now >= answer.expires_at:
                 del self._entries[key]
                 return None
-            self._entries.move_to_end(key)
             return answer
 
     def put(self, key: tuple[bytes, int], answer: _OcspAnswer) -> None:
         with self._lock:
             self._entries[key] = answer
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
 
     def __len__(self) -> int:
         with self._lock:

@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
+from cachetools import LRUCache
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.x509.oid import ExtensionOID
@@ -105,7 +105,7 @@ class CertificateValidator:
         self.intermediates = tuple(intermediates)
         self.revocation = revocation
         self.clock = clock
-        self._paths: OrderedDict[_PathKey, tuple[list[x509.Certificate], SignerInfo]] = OrderedDict()
+        self._paths: LRUCache[_PathKey, tuple[list[x509.Certificate], SignerInfo]] = LRUCache(maxsize=PATH_CACHE_SIZE)
         self._paths_basis: tuple[tuple[x509.Certificate, ...], tuple[x509.Certificate, ...]] = \
             (self.trust_anchors, self.intermediates)
         self._paths_lock = threading.Lock()
@@ -168,18 +168,12 @@ class CertificateValidator:
                 self._paths.clear()
                 self._paths_basis = (self.trust_anchors, self.intermediates)
                 return None
-            found = self._paths.get(key)
-            if found is not None:
-                self._paths.move_to_end(key)
-            return found
+            return self._paths.get(key)
 
     def _remember_path(self, key: _PathKey, path: list[x509.Certificate],
                        info: SignerInfo) -> None:
         with self._paths_lock:
             self._paths[key] = (path, info)
-            self._paths.move_to_end(key)
-            while len(self._paths) > PATH_CACHE_SIZE:
-                self._paths.popitem(last=False)
 
     # ------------------------------------------------------------------ rules
 

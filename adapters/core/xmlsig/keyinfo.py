@@ -9,10 +9,10 @@ import base64
 import binascii
 import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Mapping
 from functools import lru_cache
 
+from cachetools import LRUCache
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -94,7 +94,7 @@ def _load(text: str | None, where: str) -> x509.Certificate:
 
 
 PARSED_CACHE_SIZE = 256
-_parsed: OrderedDict[str, x509.Certificate] = OrderedDict()
+_parsed: LRUCache[str, x509.Certificate] = LRUCache(maxsize=PARSED_CACHE_SIZE)
 _parsed_lock = threading.Lock()
 
 
@@ -110,13 +110,10 @@ def _load_cached(text: str | None, where: str) -> x509.Certificate:
     with _parsed_lock:
         found = _parsed.get(key)
         if found is not None:
-            _parsed.move_to_end(key)
             return found
     certificate = _load(text, where)
     with _parsed_lock:
         _parsed[key] = certificate
-        while len(_parsed) > PARSED_CACHE_SIZE:
-            _parsed.popitem(last=False)
     return certificate
 
 
