@@ -23,20 +23,23 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q -m "not bench_smoke"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 
 bench: $(STAMP)
+	$(BIN)/python -m pytest -q -m bench_smoke tests/bench
 	$(BIN)/python -m bench
 
 # The drills at ten times the default scale (fault matrix, crash at every step, fuzzing, differential),
 # then the load run of bench e (the gateway simulator under 64 clients, bounded to about 10 s).
 drills: $(STAMP)
-	EGOV_DRILL_SCALE=10 $(BIN)/python -m pytest -n 2 -q -o timeout=0 tests/test_drill_*.py
+	EGOV_DRILL_SCALE=10 $(BIN)/python -m pytest -n 2 -q -o timeout=0 tests/drills/
 	$(BIN)/python -m bench.gateway_load
 
 clean:

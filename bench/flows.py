@@ -3,7 +3,7 @@
 The simulator landscape (test PKI with OCSP/CRL, gateway + Legal Entities, payment gateway,
 E-licensing) runs in a **subprocess** (``python -m bench.flows --serve DIR``: ``Landscape.start`` +
 ``write_manifest``); this process attaches to it (``procedure_env(manifest=...)``) and runs complete
-Diagram-1 issue flows through :class:`~adapters.procedure.wiring.ProcedureWiring` from N client
+Diagram-1 issue flows through :class:`~procedure.wiring.ProcedureWiring` from N client
 threads, closed loop, for a bounded time. The simulators stand for other organisations'
 systems and get their own process (their own GIL), as they would in production.
 ``--in-process`` runs the landscape in this process instead (one GIL for both sides), for
@@ -196,18 +196,18 @@ def instrumented(timers: CategoryTimers) -> Iterator[None]:
     import requests.adapters
 
     from adapters import contracts
+    from adapters.contracts import elicense as el_contract
     from adapters.core import soap, xmlparse
     from adapters.core.journal import ExchangeJournal
     from adapters.core.transport import SoapTransport
     from adapters.core.trust.validator import CertificateValidator
     from adapters.core.xmlsig import SigningService, VerificationService
     from adapters.egov_gateway import fastpath
-    from adapters.elicense import contract as el_contract
     from adapters.elicense import xml as el_xml
     from adapters.legal_entities import wire as le_wire
     from adapters.payment_gateway import wire as pg_wire
-    from adapters.procedure import documents
-    from adapters.procedure.store import FlowStore
+    from procedure import documents
+    from procedure.store import FlowStore
 
     undo: list[Callable[[], None]] = []
     methods: list[tuple[str, type, str]] = [
@@ -251,7 +251,7 @@ def instrumented(timers: CategoryTimers) -> Iterator[None]:
 @contextlib.contextmanager
 def without_licence_pdf() -> Iterator[None]:
     """Licence PDFs not rendered (an empty file is written): the exchange's cost alone."""
-    from adapters.procedure import artefacts
+    from procedure import artefacts
 
     name = "render_licence_pdf"
     original = getattr(artefacts, name)
@@ -266,7 +266,7 @@ def without_licence_pdf() -> Iterator[None]:
 
 def serve(workdir: Path) -> None:
     """Run the landscape until stdin closes; print the manifest's path when ready."""
-    from simulators.landscape import Landscape
+    from harness.landscape import Landscape
 
     with Landscape.start(workdir) as land:
         path = land.write_manifest()
@@ -315,8 +315,8 @@ class Pool:
     prepared: int = 0
 
     def add_applicants(self, count: int) -> None:
-        from adapters.procedure.models import Operation, Service
-        from adapters.procedure.wiring import SERVICE_CODES, Fault, Scenario
+        from procedure.models import Operation, Service
+        from procedure.wiring import SERVICE_CODES, Fault, Scenario
 
         land = self.env.landscape
         applicants = [land.new_applicant(fault=Fault.NONE) for _ in range(count)]
@@ -343,7 +343,7 @@ class Pool:
 
 
 def _run_one(env: Any, wiring: Any, scenario: Any) -> tuple[bool, str]:
-    from adapters.procedure.models import FlowStatus
+    from procedure.models import FlowStatus
 
     runner = wiring.runner(scenario.diagram_id, env.store)
     result = runner.start(service=scenario.service.value, operation=scenario.operation.value,
@@ -415,7 +415,7 @@ def measure(env: Any, wiring: Any, pool: Pool, config: FlowBenchConfig, timers: 
 
 @contextlib.contextmanager
 def environment(workdir: Path, in_process: bool) -> Iterator[tuple[Any, Callable[[], float | None]]]:
-    from adapters.cli.flow import procedure_env
+    from cli.flow import procedure_env
 
     db = f"sqlite:///{workdir / 'egov.db'}"
     if in_process:
@@ -493,7 +493,7 @@ def worker(stdin: Any, out: Any) -> None:
     def log(text: str) -> None:
         print(f"    [worker {job['index']}] {text}", file=sys.stderr, flush=True)
 
-    from adapters.cli.flow import procedure_env
+    from cli.flow import procedure_env
 
     job = json.loads(stdin.readline())
     threads = int(job["threads"])

@@ -48,7 +48,7 @@ def _egov_command() -> list[str]:
     found = shutil.which("egov")
     if found:
         return [found]
-    return [sys.executable, "-c", "from adapters.cli.main import main; main()"]
+    return [sys.executable, "-c", "from cli.main import main; main()"]
 
 
 def _env() -> dict[str, str]:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs (xmlsec1 for interoperability tests,
 # libxmlsec1 for the xmlsec wheel, DejaVu fonts for PDFs with Kazakh text, the PostgreSQL server
-# binaries for tests/test_postgres.py, which starts a throwaway cluster; not a server to run).
+# binaries for tests/procedure/test_store_postgres.py, which starts a throwaway cluster; not a server to run).
 set -euo pipefail
 need=()
 command -v xmlsec1 >/dev/null 2>&1 || need+=(xmlsec1)

@@ -1,5 +1,5 @@
 """How every simulator is built and started: ONE place, used by ``egov sim up`` and by
-:class:`simulators.landscape.Landscape` (``egov demo``, ``egov flow run``, the procedure tests, the drills,
+:class:`harness.landscape.Landscape` (``egov demo``, ``egov flow run``, the procedure tests, the drills,
 the benchmarks).
 
 Each simulator has a factory taking the shared :class:`SimContext` (work directory, clock, the config
@@ -38,7 +38,6 @@ from adapters.core.identifiers import make_bin
 if TYPE_CHECKING:
     from adapters.core.trust.keystore import KeyMaterial
     from adapters.core.xmlsig import VerificationService
-    from adapters.procedure.clients import Endpoints
     from simulators.elicense import catalogue as cat
     from simulators.pki import TestPKI
 
@@ -503,34 +502,6 @@ def start_elicense(ctx: SimContext) -> RunningSimulator:
 
     ctx.env["EGOV_ELICENSE_URL"] = sim.endpoint
     return RunningSimulator("elicense", {"soap": sim.endpoint, "control": f"{sim.url}/_control/"}, stop, sim)
-
-
-# --------------------------------------------------------------------------- manifest
-
-
-def manifest(ctx: SimContext) -> Endpoints | None:
-    """The landscape manifest (``adapters.procedure.clients.Endpoints``) of what ``ctx`` runs, so that
-    ``egov flow run --manifest`` and ``Landscape.attach`` can drive the running simulators; None unless
-    all five run."""
-    from adapters.procedure.clients import Endpoints
-
-    if not set(ALL_SIMULATORS) <= set(ctx.running):
-        return None
-    pki, gateway = ctx.running["pki"].obj, ctx.running["gateway"].obj
-    payment, elicense = ctx.running["payment_gateway"].obj, ctx.running["elicense"].obj
-    pki_url = ctx.running["pki"].urls["crl/ocsp"]
-    pki_dir = Path(pki.directory).resolve()
-    me = ctx.identity()
-    return Endpoints(
-        gateway_url=gateway.sync_url, gateway_async_url=gateway.async_url,
-        payment_gateway_url=payment.endpoint_url, elicense_url=elicense.endpoint, pki_url=pki_url,
-        pki_dir=str(pki_dir), trust_anchors=[str(pki_dir / "ca.pem")], intermediates=[str(pki_dir / "issuing.pem")],
-        keystore_path=str(ctx.keystore_path.resolve()), keystore_password=me.keystore_password,
-        sender_id=me.sender_id, sender_password=me.sender_password, requestor_bin=me.bin, gateway_bin=GATEWAY_BIN,
-        payment_gateway_bin=PAYMENT_GATEWAY_BIN, register_bin=REGISTER_BIN, elicense_bin=ELICENSE_BIN,
-        employee_password=EMPLOYEE_PASSWORD, gateway_control_url=f"{gateway.url}/_control/",
-        payment_control_url=f"{payment.url}/_control/", elicense_control_url=f"{elicense.url}/_control/",
-        pki_control_url=f"{pki_url}/_control/")
 
 
 def default_registry() -> SimulatorRegistry:

@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.elicense",
     "tests.fixtures.postgres",
     "tests.fixtures.environment",
+    "tests.fixtures.network",
 ]

@@ -18,9 +18,8 @@ if TYPE_CHECKING:
     from wsgiref.simple_server import WSGIServer
 
     from adapters.core.resilience.circuit import CircuitBreaker
-    from simulators.common.httpserver import Request, Response, Router
 
-__all__ = ["CIRCUIT_STATE_VALUES", "LATENCY_BUCKETS", "Metrics"]
+__all__ = ["CIRCUIT_STATE_VALUES", "CONTENT_TYPE", "LATENCY_BUCKETS", "Metrics"]
 
 #: seconds; the regulation's norms go up to 90 s per step
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0, 60.0, 90.0, 120.0)
@@ -103,13 +102,3 @@ class Metrics:
         and the port actually bound."""
         server, _thread = start_http_server(port, addr=addr, registry=self.registry)
         return server, int(server.server_address[1])
-
-    def handle(self, _request: Request) -> Response:
-        """A handler for :class:`simulators.common.httpserver.Router`."""
-        from simulators.common.httpserver import Response
-
-        return Response(200, self.render(), {"Content-Type": CONTENT_TYPE})
-
-    def mount(self, router: Router, path: str = "/metrics") -> None:
-        """Add ``GET path`` to a simulator router."""
-        router.add("GET", path, self.handle)

@@ -22,7 +22,6 @@ from typing import Any, Protocol
 
 from lxml import etree
 
-from adapters.contracts import schema_errors
 from adapters.core.errors import (
     EgovError,
     HttpStatusError,
@@ -38,6 +37,9 @@ from adapters.core.xmlparse import DEFAULT_MAX_BYTES, NS, parse_xml
 from adapters.core.xmlsig.wsse import format_time
 
 SOAP_ENV = NS["soap"]
+
+SchemaCheck = Callable[[etree._Element], list[str]]
+"""Validates a payload against its contract's schema; returns the errors (empty when valid)."""
 _Q_ENVELOPE = f"{{{SOAP_ENV}}}Envelope"
 _Q_HEADER = f"{{{SOAP_ENV}}}Header"
 _Q_BODY = f"{{{SOAP_ENV}}}Body"
@@ -214,8 +216,8 @@ class ResponsePipeline:
 
     verifier: EnvelopeVerifier | None
     """Transport-signature verification; ``None`` only for services that do not sign."""
-    schema: str | None = None
-    """Packaged schema (path relative to the contracts root) the payload must match."""
+    schema: SchemaCheck | None = None
+    """The payload's schema check (``adapters.contracts.schema_check(path)``): the errors, empty when valid."""
     fault_mapper: FaultMapper = default_fault_mapper
     allow_huge: bool = False
     """Accept large text nodes (answers that carry attachments)."""
@@ -263,7 +265,7 @@ class ResponsePipeline:
         payload = payload_of(body, what=what)
         # 5. schema
         if self.schema is not None:
-            errors = schema_errors(self.schema, payload)
+            errors = self.schema(payload)
             if errors:
                 raise InvalidResponseError(f"{what} does not match its schema: {errors[0]}",
                                            field=etree.QName(payload).localname, errors="; ".join(errors[:5]),

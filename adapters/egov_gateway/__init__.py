@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from adapters.contracts.gateway_codes import CODES, SUCCESS, GatewayCode, lookup
 from adapters.egov_gateway.client import GatewayClient
-from adapters.egov_gateway.codes import CODES, SUCCESS, GatewayCode, lookup
 from adapters.egov_gateway.errors import GatewayFaultError, StatusCodeError
 from adapters.egov_gateway.models import AsyncMessage, GatewayStatus, MessageStatus, SendReceipt, SyncResponse
 

@@ -27,13 +27,20 @@ from typing import Any, TypeVar, cast
 import pydantic
 from lxml import etree
 
-from adapters.contracts import ASYNC_INTERFACES_XSD, ASYNC_WSDL, SYNC_INTERFACES_XSD, SYNC_WSDL, contract_path
+from adapters.contracts import (
+    ASYNC_INTERFACES_XSD,
+    ASYNC_WSDL,
+    SYNC_INTERFACES_XSD,
+    SYNC_WSDL,
+    contract_path,
+    schema_check,
+)
+from adapters.contracts.gateway_codes import SUCCESS
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError, InvalidResponseError, ValidationError
 from adapters.core.soap import ProcessedResponse, ResponsePipeline, build_envelope
 from adapters.core.transport import SoapTransport, Timeouts
 from adapters.egov_gateway.asyncpath import CallTemplate, fillable, read_messages_answer, read_status_answer
-from adapters.egov_gateway.codes import SUCCESS
 from adapters.egov_gateway.errors import StatusCodeError, map_fault
 from adapters.egov_gateway.fastpath import SendMessageTemplate, data_is_plain, read_sync_answer
 from adapters.egov_gateway.models import (
@@ -147,10 +154,10 @@ class GatewayClient:
         self._transport = transport or SoapTransport(timeouts=timeouts or Timeouts())
         self._clock = clock
         verify_kwargs: dict[str, Any] = {"expect_bin": expect_bin} if expect_bin else {}
-        self._sync_pipeline = ResponsePipeline(verification, SYNC_INTERFACES_XSD, map_fault, allow_huge=True,
-                                               verify_kwargs=verify_kwargs)
-        self._async_pipeline = ResponsePipeline(verification, ASYNC_INTERFACES_XSD, map_fault, allow_huge=True,
-                                                verify_kwargs=verify_kwargs)
+        self._sync_pipeline = ResponsePipeline(verification, schema_check(SYNC_INTERFACES_XSD), map_fault,
+                                               allow_huge=True, verify_kwargs=verify_kwargs)
+        self._async_pipeline = ResponsePipeline(verification, schema_check(ASYNC_INTERFACES_XSD), map_fault,
+                                                allow_huge=True, verify_kwargs=verify_kwargs)
         # The sync channel's template is what the first SendMessage needs: built here. The async
         # channel's zeep client is parsed on its first use (``_async``): a process that only sends
         # sync messages never pays for it.

@@ -3,10 +3,10 @@ according to ``codes.py``."""
 
 from __future__ import annotations
 
+from adapters.contracts.gateway_codes import lookup
 from adapters.core.errors import EgovError, GatewayStatusError, SoapFaultError
 from adapters.core.soap import SoapFault
 from adapters.core.transport import HttpResult
-from adapters.egov_gateway.codes import lookup
 
 
 class GatewayFaultError(SoapFaultError):

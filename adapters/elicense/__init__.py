@@ -4,8 +4,8 @@ search (UniversalLicense) and the quality survey."""
 
 from __future__ import annotations
 
+from adapters.contracts.elicense import ATTACHMENTS_MAX_TOTAL_BYTES
 from adapters.elicense.client import ElicenseClient
-from adapters.elicense.contract import ATTACHMENTS_MAX_TOTAL_BYTES
 from adapters.elicense.errors import (
     AttachmentDigestMismatch,
     AttachmentError,

@@ -31,12 +31,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
-from adapters.core.clock import SYSTEM_CLOCK, Clock
-from adapters.core.errors import ConfigurationError, InvalidResponseError, RefusalReason, SignatureRefused
-from adapters.core.soap import ResponsePipeline, build_envelope, serialize
-from adapters.core.transport import SoapTransport, StreamedBody, StreamedBodyError, Timeouts
-from adapters.elicense import xml as X
-from adapters.elicense.contract import (
+from adapters.contracts import schema_check
+from adapters.contracts.elicense import (
     ATTACHMENTS_MAX_TOTAL_BYTES,
     EL_NS,
     ELICENSE_XSD,
@@ -46,6 +42,11 @@ from adapters.elicense.contract import (
     soap_action,
     validate,
 )
+from adapters.core.clock import SYSTEM_CLOCK, Clock
+from adapters.core.errors import ConfigurationError, InvalidResponseError, RefusalReason, SignatureRefused
+from adapters.core.soap import ResponsePipeline, build_envelope, serialize
+from adapters.core.transport import SoapTransport, StreamedBody, StreamedBodyError, Timeouts
+from adapters.elicense import xml as X
 from adapters.elicense.errors import AttachmentDigestMismatch, AttachmentError, map_fault
 from adapters.elicense.models import (
     ApplicationDetails,
@@ -112,9 +113,9 @@ class ElicenseClient:
         self._own_transport = transport is None
         self._transport = transport or SoapTransport(timeouts=timeouts or Timeouts())
         self._clock = clock
-        self._pipeline = ResponsePipeline(None, ELICENSE_XSD, map_fault)
-        self._upload_pipeline = ResponsePipeline(None, ELICENSE_XSD, map_fault, allow_huge=True)
-        self._search_pipeline = ResponsePipeline(None, UNIVERSAL_LICENSE_XSD, map_fault)
+        self._pipeline = ResponsePipeline(None, schema_check(ELICENSE_XSD), map_fault)
+        self._upload_pipeline = ResponsePipeline(None, schema_check(ELICENSE_XSD), map_fault, allow_huge=True)
+        self._search_pipeline = ResponsePipeline(None, schema_check(UNIVERSAL_LICENSE_XSD), map_fault)
         self._catalogue: Catalogue | None = None
 
     @classmethod

@@ -19,6 +19,7 @@ subject (the signature refusal reason, the attachment's file name, the field). T
 
 from __future__ import annotations
 
+from adapters.contracts.elicense import EL_NS
 from adapters.core.errors import (
     BusinessError,
     ConflictError,
@@ -31,7 +32,6 @@ from adapters.core.errors import (
 )
 from adapters.core.soap import SoapFault
 from adapters.core.transport import HttpResult
-from adapters.elicense.contract import EL_NS
 
 
 class AuthorisationDenied(BusinessError):

@@ -13,9 +13,9 @@ from typing import Any
 
 from lxml import etree
 
+from adapters.contracts.elicense import STATUS_NOTIFICATION_SERVICE_ID, el, validate
 from adapters.core.errors import InvalidResponseError
 from adapters.elicense import xml as X
-from adapters.elicense.contract import STATUS_NOTIFICATION_SERVICE_ID, el, validate
 from adapters.elicense.models import StatusNotice
 
 

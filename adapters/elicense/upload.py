@@ -28,8 +28,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from adapters.contracts.elicense import ATTACHMENTS_MAX_TOTAL_BYTES
 from adapters.core.transport import StreamedBody
-from adapters.elicense.contract import ATTACHMENTS_MAX_TOTAL_BYTES
 from adapters.elicense.errors import AttachmentError, AttachmentsTooLarge
 from adapters.elicense.models import AttachmentRef
 

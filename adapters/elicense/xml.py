@@ -10,8 +10,8 @@ from typing import Any
 
 from lxml import etree
 
+from adapters.contracts.elicense import EL_NS, el, ul
 from adapters.core.errors import InvalidResponseError
-from adapters.elicense.contract import EL_NS, el, ul
 from adapters.elicense.models import (
     Address,
     Appendix,
@@ -282,7 +282,7 @@ def catalogue(node: etree._Element) -> Catalogue:
 
 def universal_license_request(criteria: Any, system_info: SystemInfo) -> etree._Element:
     """``UniversalLicenseRequest`` for :class:`LicenseSearch` criteria."""
-    from adapters.elicense.contract import UL_NS
+    from adapters.contracts.elicense import UL_NS
 
     root = etree.Element(ul("UniversalLicenseRequest"), nsmap={None: UL_NS})
 
@@ -313,7 +313,7 @@ def universal_license_request(criteria: Any, system_info: SystemInfo) -> etree._
 
 
 def universal_license_response(node: etree._Element) -> UniversalLicenseResponse:
-    from adapters.elicense.contract import UL_NS
+    from adapters.contracts.elicense import UL_NS
 
     r = _Reader(node, UL_NS, "search answer")
     si = r.sub("SystemInfo")

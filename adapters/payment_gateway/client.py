@@ -19,7 +19,7 @@ from typing import cast
 
 from lxml import etree
 
-from adapters.contracts import schema_errors
+from adapters.contracts import schema_check, schema_errors
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError, InvalidResponseError, ValidationError
 from adapters.core.resilience import Attempt, CallContext, ResilientCaller, RetryPolicy, poll_until
@@ -60,7 +60,8 @@ class PaymentGatewayClient:
         self._expect_bin = expect_gateway_bin
         self._clock = clock
         self._pipeline = ResponsePipeline(
-            verifier=cast("EnvelopeVerifier | None", verifier), schema=wire.PAY_XSD, fault_mapper=map_fault,
+            verifier=cast("EnvelopeVerifier | None", verifier), schema=schema_check(wire.PAY_XSD),
+            fault_mapper=map_fault,
             verify_kwargs={"expect_bin": expect_gateway_bin} if expect_gateway_bin else {})
 
     # ------------------------------------------------------------------ operations

@@ -8,7 +8,7 @@ from typing import Literal, Protocol
 
 from lxml import etree
 
-from adapters.egov_gateway.codes import CODES, SUCCESS
+from adapters.contracts.gateway_codes import CODES, SUCCESS
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class BackendResponse:
 class GatewayBackend(Protocol):
     """A system behind the gateway. May raise an ``EgovError`` (e.g. ``NotFoundError``,
     ``BusinessError``, ``SignatureRefused`` for the business-data signature): the gateway maps it to
-    a status code (``adapters.egov_gateway.codes.code_for_backend_error``)."""
+    a status code (``adapters.contracts.gateway_codes.code_for_backend_error``)."""
 
     def handle(self, request: BackendRequest) -> BackendResponse: ...
 

@@ -27,11 +27,11 @@ from typing import Any
 from lxml import etree
 
 from adapters.contracts import ASYNC_INTERFACES_XSD, SYNC_INTERFACES_XSD, schema_errors
+from adapters.contracts.gateway_codes import CODES, SUCCESS, code_for_backend_error, lookup, transport_refusal_code
 from adapters.core.clock import Clock
 from adapters.core.errors import EgovError, SignatureRefused, UnsafeXmlError, XmlError
 from adapters.core.soap import body_of, payload_of, verifier_input
 from adapters.core.xmlparse import HUGE_MAX_BYTES, parse_xml
-from adapters.egov_gateway.codes import CODES, SUCCESS, code_for_backend_error, lookup, transport_refusal_code
 from simulators.common.faults import ANSWER_KINDS, TRANSPORT_KINDS, FaultInjector, FaultSpec, perform
 from simulators.common.fifo_gate import FifoGate
 from simulators.common.httpserver import Request, Response

@@ -41,6 +41,7 @@ from lxml import etree
 from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 
+from adapters.contracts.elicense import ATTACHMENTS_MAX_TOTAL_BYTES, STATUS_NOTIFICATION_SERVICE_ID, validate
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import EgovError, SignatureRefused, XmlError
 from adapters.core.identifiers import parse_identifier
@@ -48,7 +49,6 @@ from adapters.core.trust.keystore import KeyMaterial
 from adapters.core.trust.subject import signer_info
 from adapters.core.xmlparse import parse_xml
 from adapters.core.xmlsig import SigningService, VerificationService
-from adapters.elicense.contract import ATTACHMENTS_MAX_TOTAL_BYTES, STATUS_NOTIFICATION_SERVICE_ID, validate
 from simulators.elicense import catalogue as cat
 from simulators.elicense import documents as docs
 from simulators.elicense import errors as E

@@ -9,7 +9,7 @@ from typing import Any
 
 from lxml import etree
 
-from adapters.elicense.contract import EL_NS, el
+from adapters.contracts.elicense import EL_NS, el
 from simulators.elicense.catalogue import ACTIVITY_CODE, ACTIVITY_NAMES, Licensor, SubType, Territory
 
 NSMAP = {None: EL_NS}

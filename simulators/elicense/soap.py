@@ -18,11 +18,11 @@ from typing import Any
 
 from lxml import etree
 
+from adapters.contracts.elicense import EL_NS, SOAP_NS, UL_NS, el, ul, validate
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import XmlError
 from adapters.core.soap import build_envelope, build_fault, serialize
 from adapters.core.xmlparse import parse_xml
-from adapters.elicense.contract import EL_NS, SOAP_NS, UL_NS, el, ul, validate
 from simulators.common.faults import TRANSPORT_KINDS, FaultInjector, FaultSpec, perform
 from simulators.common.httpserver import Request, Response
 from simulators.common.request_journal import RequestJournal

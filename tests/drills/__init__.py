@@ -1,6 +1,6 @@
 """Hostile-input drills: generators of documents and envelopes, a python-xmlsec reference, mutations.
 
-The drills (``tests/test_drill_differential.py``, ``tests/test_drill_fuzz.py``) run bounded in the
+The drills (``tests/drills/test_differential.py``, ``tests/drills/test_fuzz.py``) run bounded in the
 default test run; ``EGOV_DRILL_SCALE`` multiplies their case counts for long runs (docs/drills.md).
 """
 

@@ -3,7 +3,7 @@ the checks of the simulators' state after a killed flow was resumed.
 
 A crash point is ``<step id>:before`` (SIGKILL just before the step's implementation runs) or
 ``<step id>:after`` (just after it returned, before the step is recorded as finished), the test
-hook ``EGOV_FLOW_CRASH_AT`` of :mod:`adapters.procedure.wiring`. The points are computed from
+hook ``EGOV_FLOW_CRASH_AT`` of :mod:`procedure.wiring`. The points are computed from
 ``DIAGRAM_PORTAL`` / ``DIAGRAM_PROVIDER``: a step added to a diagram is drilled automatically.
 """
 
@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adapters.procedure.diagrams import DIAGRAM_PORTAL, DIAGRAM_PROVIDER, Actor, Diagram, StepKind
-from adapters.procedure.wiring import CRASH_ENV
+from procedure.diagrams import DIAGRAM_PORTAL, DIAGRAM_PROVIDER, Actor, Diagram, StepKind
+from procedure.wiring import CRASH_ENV
 
-EGOV = [sys.executable, "-c", "import sys; from adapters.cli.main import main; sys.exit(main())"]
+EGOV = [sys.executable, "-c", "import sys; from cli.main import main; sys.exit(main())"]
 
 DIAGRAMS: dict[str, Diagram] = {"1": DIAGRAM_PORTAL, "2": DIAGRAM_PROVIDER}
 """The ``--diagram`` argument of ``egov flow run`` → the diagram it runs."""

@@ -26,13 +26,9 @@ def _preload() -> None:
     """Import what ``egov flow run/resume`` imports lazily, so that children start warm."""
     import holidays
 
-    import adapters.cli.demo
-    import adapters.cli.flow
-    import adapters.cli.main
-    import adapters.core.settings
-    import adapters.procedure.clients
-    import adapters.procedure.wiring  # noqa: F401
-    import simulators.landscape  # noqa: F401
+    import harness.landscape  # noqa: F401
+    import procedure.clients
+    import procedure.wiring  # noqa: F401
 
     holidays.country_holidays("KZ")  # loads the country module (the review deadline's calendar)
 
@@ -42,7 +38,7 @@ def _fresh_payment_reference() -> None:
     attempt, as a wiring that ignored ``ctx.idempotency_key`` would (a resumed flow pays twice)."""
     import dataclasses
 
-    from adapters.procedure.wiring import ProcedureWiring
+    from procedure.wiring import ProcedureWiring
 
     honest = ProcedureWiring._d1_pay
 
@@ -69,7 +65,7 @@ def _child(req: dict[str, Any]) -> int:
         out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(out, fd)
         os.close(out)
-    from adapters.cli.main import main
+    from cli.main import main
 
     code: Any = 0
     try:

@@ -1,4 +1,4 @@
-"""Hostile snippets and byte-level mutations for the fuzz drill (tests/test_drill_fuzz.py)."""
+"""Hostile snippets and byte-level mutations for the fuzz drill (tests/drills/test_fuzz.py)."""
 
 from __future__ import annotations
 

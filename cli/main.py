@@ -1,0 +1,68 @@
+"""The ``egov`` command. Sub-commands are imported only when used, so ``egov --help`` starts fast."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+# name -> "module:attribute" of a click command or group
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "id": ("cli.ids:id_group", "IIN and BIN: check a number and show what it encodes"),
+    "pki": ("cli.pki:pki_group", "test PKI modelled on the NCA: init, issue, revoke, serve"),
+    "sign": ("cli.signing:sign_cmd", "sign an envelope (WS-Security) or a document (enveloped)"),
+    "verify": ("cli.signing:verify_cmd", "verify a signed envelope or document, print the signer"),
+    "sim": ("cli.sim:sim_group", "run the simulators"),
+    "call": ("cli.sim:call_group", "send one message through an adapter"),
+    "journal": ("cli.journal:journal_group", "the exchange journal: tail, stats"),
+    "demo": ("cli.demo:demo_cmd", "run the licensing procedure end to end against the simulators"),
+    "flow": ("cli.demo:flow_group", "run one licensing flow"),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = SUBCOMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target[0].split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                return _unavailable(cmd_name, target[1])
+            raise
+        command: click.Command = getattr(module, attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, SUBCOMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _unavailable(name: str, help_text: str) -> click.Command:
+    @click.command(name=name, help=f"{help_text} (not built yet)")
+    def cmd() -> None:
+        raise click.ClickException(f"'egov {name}' is not available in this build yet")
+    return cmd
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--log-level", default="WARNING", show_default=True, help="logging level (logs go to stderr)")
+@click.option("--log-json/--log-text", default=True, show_default=True, help="structured JSON logs or plain text")
+@click.pass_context
+def cli(ctx: click.Context, log_level: str, log_json: bool) -> None:
+    """Adapters and simulators for Kazakhstan's e-government systems (Order No. 467 licensing)."""
+    from adapters.core.logs import configure_logging
+
+    configure_logging(log_level.upper(), json=log_json)
+    ctx.ensure_object(dict)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    return cli.main(args=argv, prog_name="egov")

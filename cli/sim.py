@@ -1,0 +1,215 @@
+"""``egov sim`` (run the simulators, drive their fault injection) and ``egov call`` (one message)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli.serving import wait_until_stopped
+
+
+@click.group("sim")
+def sim_group() -> None:
+    """Run the local simulators and drive their control API."""
+
+
+@sim_group.command("up")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML: one section per simulator (port, scenario, senders, fixtures, ...; docs/simulators.md)")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
+              help="state directory (PKI, keys, manifest); a temporary one by default")
+@click.option("--only", multiple=True, help="start only these simulators (and pki, gateway)")
+def sim_up(config_file: Path | None, workdir: Path | None, only: tuple[str, ...]) -> None:
+    """Start every registered simulator on 127.0.0.1, print their URLs, stop on Ctrl-C."""
+    import yaml
+
+    from adapters.core.errors import ConfigurationError
+    from harness.manifest import manifest
+    from simulators.registry import MANIFEST_NAME, SimContext, default_registry, settings_ports, stop_all
+
+    config: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            loaded = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise click.ClickException(f"{config_file}: not YAML: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise click.ClickException(f"{config_file}: expected a mapping of simulator sections")
+        config = loaded
+    tmp = None
+    if workdir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="egov-sim-")
+        workdir = Path(tmp.name)
+    workdir.mkdir(parents=True, exist_ok=True)
+    ctx = SimContext(workdir=workdir, config=config, ports=settings_ports(),
+                     base_dir=config_file.resolve().parent if config_file is not None else None)
+    try:
+        running = default_registry().start_all(ctx, set(only) or None)
+    except ConfigurationError as exc:
+        if tmp is not None:
+            tmp.cleanup()
+        raise click.ClickException(str(exc)) from exc
+    for sim in running:
+        for label, url in sim.urls.items():
+            click.echo(f"{sim.name:<16} {label:<10} {url}")
+    endpoints = manifest(ctx)
+    if endpoints is not None:
+        path = endpoints.write(workdir / MANIFEST_NAME)
+        click.echo(f"\n# for `egov flow run --manifest`: {path}")
+    click.echo("\n# for `egov call gateway`:")
+    for key, value in ctx.env.items():
+        click.echo(f"export {key}='{value}'")
+    click.echo("\nrunning; Ctrl-C to stop", err=True)
+    try:
+        wait_until_stopped()
+    finally:
+        stop_all(running)
+        if tmp is not None:
+            tmp.cleanup()
+        click.echo("stopped", err=True)
+
+
+def _control(url: str, method: str, path: str, body: Any = None, raw: bytes | None = None) -> Any:
+    from urllib.parse import urlsplit
+
+    from adapters.core.transport import SoapTransport
+
+    parts = urlsplit(url)  # any URL of the simulator: its base, its SOAP endpoint, its control URL
+    base = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else url.rstrip("/")
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    with SoapTransport() as transport:
+        result = transport.request(method, f"{base}/_control/{path}", body=data,
+                                   headers={"Content-Type": "application/json"}, timeout=10)
+    if result.status >= 400:
+        raise click.ClickException(f"{method} {path}: HTTP {result.status}: {result.body.decode(errors='replace')}")
+    return json.loads(result.body or b"null")
+
+
+_URL = click.option("--url", envvar="EGOV_GATEWAY_URL", default="http://127.0.0.1:8780",
+                    show_default=True, help="any URL of the simulator (base, SOAP endpoint or control URL)")
+
+
+@sim_group.group("fault")
+def fault_group() -> None:
+    """Inject faults into a running simulator (see docs/gateway.md)."""
+
+
+@fault_group.command("add")
+@_URL
+@click.option("--kind", required=True)
+@click.option("--service")
+@click.option("--operation")
+@click.option("--times", type=int)
+@click.option("--when", type=click.Choice(["before", "after"]), default="before")
+@click.option("--code", help="error/status code of soap_fault and status_code")
+@click.option("--http-status", type=int)
+@click.option("--latency-ms", type=int)
+@click.option("--jitter-ms", type=int)
+@click.option("--probability", type=float)
+def fault_add(url: str, **fields: Any) -> None:
+    spec = {k: v for k, v in fields.items() if v is not None}
+    click.echo(json.dumps(_control(url, "POST", "faults", spec), indent=2))
+
+
+@fault_group.command("list")
+@_URL
+def fault_list(url: str) -> None:
+    click.echo(json.dumps(_control(url, "GET", "faults"), indent=2))
+
+
+@fault_group.command("clear")
+@_URL
+def fault_clear(url: str) -> None:
+    click.echo(json.dumps(_control(url, "DELETE", "faults"), indent=2))
+
+
+@fault_group.command("scenario")
+@_URL
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def fault_scenario(url: str, file: Path) -> None:
+    click.echo(json.dumps(_control(url, "POST", "faults/scenario", raw=file.read_bytes()), indent=2))
+
+
+@sim_group.command("maintenance")
+@_URL
+@click.argument("state", type=click.Choice(["on", "off"]))
+def maintenance(url: str, state: str) -> None:
+    click.echo(json.dumps(_control(url, "PUT", "faults/maintenance", {"enabled": state == "on"}), indent=2))
+
+
+@sim_group.command("journal")
+@_URL
+@click.option("--message-id")
+@click.option("--service")
+@click.option("--reset", is_flag=True, help="empty the journal")
+def journal(url: str, message_id: str | None, service: str | None, reset: bool) -> None:
+    if reset:
+        click.echo(json.dumps(_control(url, "DELETE", "journal")))
+        return
+    query = "&".join(f"{k}={v}" for k, v in (("message_id", message_id), ("service", service)) if v)
+    click.echo(json.dumps(_control(url, "GET", f"journal?{query}" if query else "journal"), indent=2))
+
+
+# --------------------------------------------------------------------------- egov call
+
+
+@click.group("call")
+def call_group() -> None:
+    """Send one message through an adapter."""
+
+
+@call_group.command("gateway")
+@click.option("--service", "service_id", required=True, help="serviceId in the gateway's registry")
+@click.option("--data", "data_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="XML file: the business payload (requestData/data)")
+@click.option("--url", help="gateway endpoint (default: EGOV_GATEWAY_URL)")
+@click.option("--correlation-id")
+@click.option("--message-id")
+@click.option("--timeout", type=float)
+def call_gateway(service_id: str, data_file: Path, url: str | None, correlation_id: str | None,
+                 message_id: str | None, timeout: float | None) -> None:
+    """Sign and send DATA to SERVICE on the sync channel; print the verified answer."""
+    from lxml import etree
+
+    from adapters.core.errors import EgovError
+    from adapters.core.settings import get_settings
+    from adapters.core.xmlparse import parse_xml
+    from adapters.egov_gateway import GatewayClient
+
+    settings = get_settings()
+    try:
+        signing, verification = _crypto(settings)
+        data = parse_xml(data_file.read_bytes(), what=str(data_file))
+        password = settings.gateway_sender_password.get_secret_value() if settings.gateway_sender_password else None
+        with GatewayClient(url or settings.gateway_url, signing=signing, verification=verification,
+                           sender_id=settings.gateway_sender_id, sender_password=password) as client:
+            resp = client.send_message(service_id, data, correlation_id=correlation_id, message_id=message_id,
+                                       timeout=timeout)
+    except EgovError as exc:
+        raise click.ClickException(f"{type(exc).__name__} [{exc.code}] "
+                                   f"({'retryable' if exc.retryable else 'final'}): {exc}") from exc
+    click.echo(f"messageId: {resp.message_id}")
+    click.echo(f"status:    {resp.status.code} {resp.status.message}")
+    if resp.signer is not None:
+        click.echo(f"signed by: {getattr(resp.signer, 'common_name', '')} BIN {getattr(resp.signer, 'bin', '')}")
+    if resp.data is not None:
+        click.echo(etree.tostring(resp.data, pretty_print=True, encoding="unicode"))
+
+
+def _crypto(settings: Any) -> tuple[Any, Any]:
+    from adapters.core.errors import ConfigurationError
+    from adapters.core.trust.keystore import KeyMaterial
+    from adapters.core.trust.validator import CertificateValidator
+    from adapters.core.xmlsig import SigningService, VerificationService
+
+    if settings.keystore_path is None or not settings.trust_anchors:
+        raise ConfigurationError("set EGOV_KEYSTORE_PATH, EGOV_KEYSTORE_PASSWORD and EGOV_TRUST_ANCHORS "
+                                 "(`egov sim up` prints them)", setting="keystore_path")
+    password = settings.keystore_password.get_secret_value() if settings.keystore_password else None
+    key = KeyMaterial.from_pkcs12(settings.keystore_path, password)
+    validator = CertificateValidator.from_files(settings.trust_anchors, settings.intermediates)
+    return SigningService(key), VerificationService(validator)

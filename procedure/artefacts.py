@@ -1,0 +1,128 @@
+"""What a flow leaves for people: the signed licence (XML, exactly as signed) and its PDF, the
+signed refusal letter and its PDF, and the run's summary (JSON).
+
+The PDFs are rendered in the calling thread, or, with ``EGOV_PDF_WORKERS`` > 0, in a pool of
+worker processes (:mod:`procedure.pdf_worker`); either way the file is written before
+``write_licence`` / ``write_refusal`` return, with the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from adapters.core.errors import ConfigurationError, EgovError
+from adapters.elicense.models import Licence, RefusalLetter, SignedLicence, SignedRefusal
+from procedure import documents, pdf_worker
+from procedure.models import (
+    AppendixView,
+    LicenceView,
+    MissingDocument,
+    RefusalLetterView,
+    SubType,
+)
+
+
+def licence_view(licence: Licence) -> LicenceView:
+    """The licence's fields as the PDF shows them (Kazakh and Russian)."""
+    return LicenceView(
+        number=licence.number, licensee_name=licence.licensee.name, licensee_bin=licence.licensee.iin_bin,
+        special_conditions_ru=licence.special_conditions if licence.special_conditions != "none" else "",
+        issuing_body_kk=licence.issuing_body.name_kz, issuing_body_ru=licence.issuing_body.name_ru,
+        head_name=licence.head.full_name, issue_date=licence.issue_date, issue_place=licence.territory.name_ru,
+        appendices=[AppendixView(number=str(a.number),
+                                 subtypes=[SubType(code=st.code, name_kk=st.name_kz, name_ru=st.name_ru)
+                                           for st in a.sub_types])
+                    for a in licence.appendices])
+
+
+def _workers(workers: int | None) -> int:
+    return pdf_worker.configured_workers() if workers is None else workers
+
+
+def _in_thread(render: Callable[[], bytes], document: str) -> bytes:
+    """Render in this thread; a failure that is not already typed (fpdf2's, a font file's) is
+    reported as the worker pool reports it."""
+    try:
+        return render()
+    except EgovError:
+        raise
+    except Exception as exc:
+        raise ConfigurationError(f"rendering the PDF of {document} failed: {type(exc).__name__}: {exc}",
+                                 document=document, reason=type(exc).__name__) from exc
+
+
+def render_licence_pdf(view: LicenceView, *, font_dir: Path | None = None, workers: int | None = None) -> bytes:
+    """The licence's PDF, in this thread or in the worker pool (``workers``: default the setting)."""
+    n = _workers(workers)
+    document = f"licence {view.number}"
+    if n == 0:
+        return _in_thread(lambda: documents.render_licence_pdf(view, font_dir=font_dir), document)
+    return pdf_worker.render("licence", view.model_dump(), workers=n, document=document, font_dir=font_dir)
+
+
+def render_refusal_letter_pdf(view: RefusalLetterView, *, font_dir: Path | None = None,
+                              workers: int | None = None) -> bytes:
+    """The refusal letter's PDF, in this thread or in the worker pool (``workers``: default the setting)."""
+    n = _workers(workers)
+    document = f"refusal letter of application {view.application_number}"
+    if n == 0:
+        return _in_thread(lambda: documents.render_refusal_letter_pdf(view, font_dir=font_dir), document)
+    return pdf_worker.render("refusal", view.model_dump(), workers=n, document=document, font_dir=font_dir)
+
+
+def write_licence(out_dir: Path, signed: SignedLicence, *, suffix: str = "",
+                  pdf_workers: int | None = None) -> tuple[Path, Path]:
+    """``licence-<number><suffix>.xml`` (the signed bytes, untouched) and ``.pdf``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"licence-{signed.licence.number}{suffix}"
+    xml_path = out_dir / f"{stem}.xml"
+    xml_path.write_bytes(signed.xml)
+    pdf_path = out_dir / f"{stem}.pdf"
+    pdf_path.write_bytes(render_licence_pdf(licence_view(signed.licence), workers=pdf_workers))
+    return xml_path, pdf_path
+
+
+def _rows(letter: RefusalLetter, qualification_rows: Sequence[Mapping[str, Any]]) -> list[MissingDocument]:
+    """The letter's table: the qualification check's rows (Kazakh and Russian) when they are the
+    ones E-licensing recorded, otherwise the letter's own rows."""
+    rows = [MissingDocument.model_validate(r) for r in qualification_rows]
+    if [r.name_ru for r in rows] == [m.document for m in letter.missing_documents]:
+        return rows
+    return [MissingDocument(name_kk=m.document, name_ru=m.document, name_en=m.document, comment=m.comment,
+                            comment_ru=m.comment) for m in letter.missing_documents]
+
+
+def refusal_view(letter: RefusalLetter, qualification_rows: Sequence[Mapping[str, Any]], *,
+                 recipient: str | None = None) -> RefusalLetterView:
+    to = recipient or letter.to.removeprefix("Dear ").strip()
+    return RefusalLetterView(
+        letter_date=letter.date, state_body_kk=letter.state_body.name_kz, state_body_ru=letter.state_body.name_ru,
+        state_body_address=letter.state_body_address, recipient_name=to,
+        application_number=letter.application_number, sent_date=letter.sent_on.date(),
+        missing=_rows(letter, qualification_rows), signer_name=letter.head.full_name)
+
+
+def write_refusal(out_dir: Path, signed: SignedRefusal, qualification_rows: Sequence[Mapping[str, Any]], *,
+                  recipient: str | None = None, pdf_workers: int | None = None) -> tuple[Path, Path]:
+    """``refusal-<application number>.xml`` (signed letter) and ``.pdf``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"refusal-{signed.letter.application_number}"
+    xml_path = out_dir / f"{stem}.xml"
+    xml_path.write_bytes(signed.xml)
+    pdf_path = out_dir / f"{stem}.pdf"
+    pdf_path.write_bytes(render_refusal_letter_pdf(refusal_view(signed.letter, qualification_rows,
+                                                                recipient=recipient), workers=pdf_workers))
+    return xml_path, pdf_path
+
+
+def write_summary(out_dir: Path, runs: Sequence[Mapping[str, Any]]) -> Path:
+    """``summary.json``: one entry per run (what the demo's table shows, and more)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "summary.json"
+    ok = all(r.get("as_expected", True) for r in runs)
+    path.write_text(json.dumps({"runs": list(runs), "all_as_expected": ok}, ensure_ascii=False, indent=2),
+                    encoding="utf-8")
+    return path

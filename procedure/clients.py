@@ -1,0 +1,223 @@
+"""Every adapter the licensing procedure talks through, built ONCE from a manifest or the settings.
+
+:class:`Endpoints` says where the external systems are and which keys and trust anchors to use; it
+is what a running simulator landscape writes to its manifest (``harness.landscape``) and what
+the settings describe for a real deployment. :class:`ProcedureClients` builds from it, once:
+
+- one signing service with the ministry system's key (gateway transport, GBD UL and payment
+  requests);
+- one certificate validator with the trust anchors and the revocation policy (Condition 3 of
+  Diagram 1 uses it directly) and the verification services on top of it;
+- one :class:`ResilientCaller` (retry policy, circuit breakers, exchange journal, metrics) shared by
+  every adapter, so that the journal and the metrics see the whole procedure;
+- the gateway, payment gateway, Legal Entities and E-licensing clients and the status-notice consumer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from adapters.core.clock import SYSTEM_CLOCK, Clock
+from adapters.core.errors import ConfigurationError
+from adapters.core.journal import ExchangeJournal
+from adapters.core.metrics import Metrics
+from adapters.core.resilience import CircuitBreakerRegistry, ResilientCaller, RetryPolicy
+from adapters.core.transport import Timeouts
+from adapters.core.trust.keystore import KeyMaterial
+from adapters.core.trust.revocation import RevocationChecker, RevocationPolicy
+from adapters.core.trust.validator import CertificateValidator
+from adapters.core.xmlsig import SigningService, VerificationService
+from adapters.egov_gateway import GatewayClient
+from adapters.elicense import ElicenseClient, StatusNotificationConsumer
+from adapters.legal_entities import LegalEntitiesClient
+from adapters.payment_gateway import PaymentGatewayClient
+
+MANIFEST_VERSION = 1
+
+
+class Endpoints(BaseModel):
+    """Where the systems are and which keys to use (the landscape manifest's JSON).
+
+    Control URLs (``*_control_url``) exist only for simulators; a real deployment leaves them empty.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int = MANIFEST_VERSION
+    gateway_url: str
+    """Sync channel of the e-Government gateway."""
+    gateway_async_url: str | None = None
+    payment_gateway_url: str
+    elicense_url: str
+    pki_url: str | None = None
+    """CRL/OCSP server of the (test) PKI."""
+    pki_dir: str | None = None
+    """Directory of the test PKI (issuance of test keys by other processes); simulators only."""
+    trust_anchors: list[str]
+    """PEM files of the trusted roots."""
+    intermediates: list[str] = Field(default_factory=list)
+    revocation_policy: str = "ocsp-then-crl"
+    keystore_path: str
+    """PKCS#12 of the ministry system's key."""
+    keystore_password: str
+    sender_id: str
+    sender_password: str | None = None
+    requestor_bin: str
+    gateway_bin: str | None = None
+    """BIN the gateway's transport signatures must carry."""
+    payment_gateway_bin: str | None = None
+    register_bin: str | None = None
+    elicense_bin: str | None = None
+    """BIN of E-licensing's system certificate (signs status notices)."""
+    employee_password: str = "employee-pass"
+    """Password of the licensors' officers in the E-licensing simulator (``<code>.officer``)."""
+    gateway_control_url: str | None = None
+    payment_control_url: str | None = None
+    elicense_control_url: str | None = None
+    pki_control_url: str | None = None
+
+    # ------------------------------------------------------------------ files
+
+    def write(self, path: str | Path) -> Path:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(self.model_dump_json(indent=2), encoding="utf-8")
+        return target
+
+    @classmethod
+    def read(cls, path: str | Path) -> Endpoints:
+        source = Path(path)
+        try:
+            raw = json.loads(source.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(f"landscape manifest {source}: cannot read: {exc}",
+                                     setting="manifest") from exc
+        if raw.get("version") != MANIFEST_VERSION:
+            raise ConfigurationError(f"landscape manifest {source}: version {raw.get('version')!r}, "
+                                     f"expected {MANIFEST_VERSION}", setting="manifest")
+        return cls.model_validate(raw)
+
+    @classmethod
+    def from_settings(cls, settings: Any | None = None) -> Endpoints:
+        """The endpoints of a deployment, from ``EGOV_*`` settings."""
+        from adapters.core.settings import get_settings
+
+        s = settings or get_settings()
+        if s.keystore_path is None or not s.trust_anchors:
+            raise ConfigurationError("set EGOV_KEYSTORE_PATH, EGOV_KEYSTORE_PASSWORD and EGOV_TRUST_ANCHORS, "
+                                     "or pass a landscape manifest", setting="keystore_path")
+        return cls(gateway_url=s.gateway_url, payment_gateway_url=s.payment_gateway_url,
+                   elicense_url=s.elicense_url, pki_url=s.pki_url,
+                   trust_anchors=[str(p) for p in s.trust_anchors],
+                   intermediates=[str(p) for p in s.intermediates], revocation_policy=s.revocation_policy,
+                   keystore_path=str(s.keystore_path),
+                   keystore_password=s.keystore_password.get_secret_value() if s.keystore_password else "",
+                   sender_id=s.gateway_sender_id,
+                   sender_password=(s.gateway_sender_password.get_secret_value()
+                                    if s.gateway_sender_password else None),
+                   requestor_bin=s.requestor_bin)
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """How patient the clients are. The defaults suit simulators on 127.0.0.1."""
+
+    retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(
+        max_attempts=3, max_total_seconds=10.0, initial_backoff=0.05, max_backoff=0.5, jitter=0.02))
+    """One retry policy for every exchange of the procedure."""
+    timeouts: Timeouts = field(default_factory=lambda: Timeouts(5.0, 30.0))
+    """Connect and read timeouts of the HTTP transport."""
+    revocation_timeout: float = 5.0
+    """Timeout of one OCSP or CRL request."""
+    ocsp_cache_seconds: float | None = None
+    """How long an OCSP answer is reused (never past its nextUpdate); None: ``EGOV_OCSP_CACHE_SECONDS``."""
+    circuit_failure_threshold: int = 5
+    circuit_reset_seconds: float = 30.0
+
+
+class ProcedureClients:
+    """The adapters of the procedure, built once and shared by every flow. Close when done."""
+
+    def __init__(self, endpoints: Endpoints, *, database_url: str | None = None, clock: Clock = SYSTEM_CLOCK,
+                 options: ClientOptions | None = None, metrics: Metrics | None = None,
+                 metrics_port: int | None = None) -> None:
+        opts = options or ClientOptions()
+        self.endpoints = endpoints
+        self.clock = clock
+        self.key = KeyMaterial.from_pkcs12(endpoints.keystore_path, endpoints.keystore_password)
+        self.signing = SigningService(self.key, clock=clock)
+        from adapters.core.settings import get_settings
+
+        ocsp_cache = opts.ocsp_cache_seconds
+        self.revocation = RevocationChecker(
+            RevocationPolicy(endpoints.revocation_policy), timeout=opts.revocation_timeout, clock=clock,
+            ocsp_cache_seconds=get_settings().ocsp_cache_seconds if ocsp_cache is None else ocsp_cache)
+        self.validator = CertificateValidator.from_files(endpoints.trust_anchors, endpoints.intermediates,
+                                                         revocation=self.revocation, clock=clock)
+        """Chain, validity, revocation: Condition 3, signed licences and refusal letters."""
+        self.verification = VerificationService(self.validator)
+        # Transport signatures are checked for chain and validity; revocation of the systems'
+        # own certificates is asked for documents only (one OCSP round trip per message is not
+        # what the gateway's profile asks of its members).
+        self.transport_verification = VerificationService(
+            CertificateValidator(self.validator.trust_anchors, self.validator.intermediates, clock=clock))
+        self.journal = ExchangeJournal.open(database_url) if database_url else None
+        self.metrics = metrics or Metrics()
+        self.metrics_server: Any = None
+        """Serves ``/metrics`` on 127.0.0.1:``metrics_port`` for Prometheus while the clients live."""
+        if metrics_port is not None:
+            self.metrics_server, self.metrics_port = self.metrics.serve(metrics_port)
+        self.caller = ResilientCaller(
+            opts.retry, CircuitBreakerRegistry(opts.circuit_failure_threshold, opts.circuit_reset_seconds, clock),
+            journal=self.journal, metrics=self.metrics, clock=clock)
+        self.gateway = GatewayClient(endpoints.gateway_url, signing=self.signing,
+                                     verification=self.transport_verification, sender_id=endpoints.sender_id,
+                                     sender_password=endpoints.sender_password, caller=self.caller,
+                                     async_endpoint_url=endpoints.gateway_async_url, timeouts=opts.timeouts,
+                                     clock=clock, expect_bin=endpoints.gateway_bin)
+        self.payment = PaymentGatewayClient(endpoints.payment_gateway_url, signer=self.signing,
+                                            verifier=self.transport_verification,
+                                            receipt_verifier=self.verification, caller=self.caller,
+                                            sender_id=endpoints.sender_id,
+                                            expect_gateway_bin=endpoints.payment_gateway_bin, clock=clock)
+        self.legal_entities = LegalEntitiesClient(self.gateway, signer=self.signing,
+                                                  verifier=self.transport_verification,
+                                                  requestor_bin=endpoints.requestor_bin,
+                                                  expect_register_bin=endpoints.register_bin)
+        self.elicense = ElicenseClient(endpoints.elicense_url, verification=self.verification, caller=self.caller,
+                                       timeouts=opts.timeouts, sender_id=endpoints.sender_id, clock=clock)
+        self.notifications = StatusNotificationConsumer(self.gateway, self.verification,
+                                                        expect_bin=endpoints.elicense_bin)
+
+    @classmethod
+    def from_manifest(cls, path: str | Path, **kwargs: Any) -> ProcedureClients:
+        return cls(Endpoints.read(path), **kwargs)
+
+    @classmethod
+    def from_settings(cls, settings: Any | None = None, **kwargs: Any) -> ProcedureClients:
+        from adapters.core.settings import get_settings
+
+        s = settings or get_settings()
+        kwargs.setdefault("database_url", s.database_url)
+        return cls(Endpoints.from_settings(s), **kwargs)
+
+    def close(self) -> None:
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
+            self.metrics_server.server_close()
+        self.elicense.close()
+        self.payment.close()
+        self.gateway.close()
+        if self.journal is not None:
+            self.journal.close()
+
+    def __enter__(self) -> ProcedureClients:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,74 @@
+"""``egov demo`` (behind ``make demo``): exits 0 and leaves a licence that ``egov verify`` and
+``xmlsec1 --verify`` accept, its PDF and a refusal letter PDF, with Kazakh text that extracts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pypdf
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+
+KAZAKH_LETTERS = "әғқңөұүһі"
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "out"
+    result = CliRunner().invoke(cli, ["demo", "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "50/50 runs as expected" in result.output
+    return out
+
+
+def _text(pdf: Path) -> str:
+    return "".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+
+
+def test_demo_runs_every_service_operation_and_refusal(demo_out: Path) -> None:
+    summary = json.loads((demo_out / "summary.json").read_text(encoding="utf-8"))
+    runs = summary["runs"]
+    assert summary["all_as_expected"] is True
+    done = {(r["service"], r["operation"], r["diagram"]) for r in runs if r["status"] == "completed"}
+    assert len(done) == 5 * 4 * 2
+    refused = {(r["diagram"], r["step"]) for r in runs if r["status"] == "refused"}
+    assert refused == {(1, "2"), (1, "5"), (1, "7"), (1, "10"), (2, "2"), (2, "5"), (2, "8")}
+    assert {r["fault"] for r in runs} >= {"cert-expired", "cert-revoked", "cert-other-bin", "liquidated",
+                                          "absent-from-le", "not-paid", "not-authorised", "qualification-not-met"}
+    assert all(not r["over_norm"] for r in runs)
+    assert all(r["deadline"] for r in runs if r["status"] == "completed")
+
+
+def test_demo_licence_verifies_with_egov_verify_and_xmlsec1(demo_out: Path) -> None:
+    licence = sorted(demo_out.glob("licence-*[0-9].xml"))[0]
+    pki = demo_out / "pki"
+    result = CliRunner().invoke(cli, ["verify", str(licence), "--ca", str(pki / "ca.pem"), "--intermediate",
+                                      str(pki / "issuing.pem"), "--crl", str(pki / "issuing.crl"),
+                                      "--revocation", "crl"])
+    assert result.exit_code == 0, result.output
+    assert "first-head" in result.output
+    xmlsec1 = shutil.which("xmlsec1")
+    if xmlsec1 is None:
+        pytest.skip("xmlsec1 is not installed")
+    done = subprocess.run([xmlsec1, "--verify", "--trusted-pem", str(pki / "ca.pem"), "--untrusted-pem",
+                           str(pki / "issuing.pem"), str(licence)], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert "SignedInfo References (ok/all): 1/1" in done.stdout + done.stderr
+
+
+def test_demo_pdfs_carry_kazakh_text(demo_out: Path) -> None:
+    licence_pdf = sorted(demo_out.glob("licence-*[0-9].pdf"))[0]
+    refusals = sorted(demo_out.glob("refusal-*.pdf"))
+    assert refusals, "no refusal letter written"
+    for pdf in (licence_pdf, refusals[0]):
+        text = _text(pdf)
+        missing = [c for c in KAZAKH_LETTERS if c not in text]
+        assert not missing, f"{pdf.name} lacks {missing}"
+    assert "ЛИЦЕНЗИЯ" in _text(licence_pdf)
+    assert "ҚАНАҒАТТАНДЫРУҒА БАС ТАРТЫЛДЫ" in _text(refusals[0])

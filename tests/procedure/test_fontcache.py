@@ -1,0 +1,95 @@
+"""Fonts cut to the documents' characters: same PDF bytes as the full fonts, fallback outside the cut."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from procedure import documents, fontcache
+from procedure.documents import render_licence_pdf, render_refusal_letter_pdf
+from procedure.fontcache import cut_fonts, subset_font_dir
+from procedure.models import AppendixView, LicenceView, MissingDocument, RefusalLetterView, SubType
+
+FONTS = [documents.DEFAULT_FONT_DIR / name for name in documents._FONT_FILES.values()]
+
+
+def licence(name: str = "«Мәшһүр Жүсіп атындағы университет» ЖШС") -> LicenceView:
+    return LicenceView(
+        number="KZ12LAA00001234", licensee_name=name, licensee_bin="120240012345",
+        special_conditions_kk="Шектеусіз", special_conditions_ru="Без ограничений — №1",
+        issuing_body_kk="Білім және ғылым саласындағы бақылау комитеті",
+        issuing_body_ru="Комитет по контролю в сфере образования и науки", head_name="САЛЫКОВ ҚАЙДАР",
+        issue_date=dt.date(2012, 11, 9), issue_place="Астана қ.",
+        appendices=[AppendixView(number="001", premises_address="Гастелло көш. 1", subtypes=[
+            SubType(code="SB100100", name_kk="Өрт қауіпсіздігі", name_ru="Пожарная безопасность")])])
+
+
+def letter() -> RefusalLetterView:
+    return RefusalLetterView(
+        letter_date=dt.date(2012, 2, 17), state_body_kk="Комитеті", state_body_ru="Комитет",
+        state_body_address="Астана қ.", recipient_name="ДАУКЕЕВ ГУМАРБЕК", application_number="128",
+        sent_date=dt.date(2011, 12, 27), signer_name="Иманғали Нұрлан Өмірұлы",
+        missing=[MissingDocument(name_kk="Жарғы", name_ru="Устав", name_en="Charter", comment_kk="жоқ",
+                                 comment_ru="нет")])
+
+
+def test_cut_fonts_render_the_same_bytes_as_the_full_fonts(monkeypatch: pytest.MonkeyPatch) -> None:
+    cut_lic, cut_letter = render_licence_pdf(licence()), render_refusal_letter_pdf(letter())
+    monkeypatch.setattr(documents, "subset_font_dir", lambda paths, text: None)
+    assert cut_lic == render_licence_pdf(licence())
+    assert cut_letter == render_refusal_letter_pdf(letter())
+
+
+def test_cut_is_used_and_is_much_smaller() -> None:
+    directory = subset_font_dir(FONTS, "Қазақстан")
+    assert directory is not None and directory != documents.DEFAULT_FONT_DIR
+    for font in FONTS:
+        assert (directory / font.name).stat().st_size < font.stat().st_size / 3
+
+
+def test_text_outside_the_cut_falls_back_to_the_full_fonts() -> None:
+    assert subset_font_dir(FONTS, "Ελλάδα") is None          # Greek: in DejaVu, not in the cut
+    assert subset_font_dir(FONTS, "漢字") is not None         # in neither font: the cut renders it alike
+
+
+def test_fallback_document_is_rendered_from_the_full_fonts(monkeypatch: pytest.MonkeyPatch) -> None:
+    greek = licence("Ελληνική εταιρεία")
+    cut = render_licence_pdf(greek)
+    monkeypatch.setattr(documents, "subset_font_dir", lambda paths, text: None)
+    assert cut == render_licence_pdf(greek)
+    assert b"DejaVuSans" in cut
+
+
+def test_every_label_of_the_documents_is_in_the_cut() -> None:
+    source = Path(documents.__file__).read_text(encoding="utf-8")
+    literals = "".join(node.value for node in ast.walk(ast.parse(source))
+                       if isinstance(node, ast.Constant) and isinstance(node.value, str))
+    kept = {chr(cp) for low, high in fontcache.UNICODE_RANGES for cp in range(low, high + 1)}
+    assert set(literals) - kept <= {"\n"}
+
+
+def test_cut_is_reused_and_keyed_by_the_font_bytes(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    sources.mkdir()
+    copy = sources / FONTS[0].name
+    copy.write_bytes(FONTS[0].read_bytes())
+    first = cut_fonts([copy], root=tmp_path / "cache")
+    cut_file = first.directory / copy.name
+    stamp = cut_file.stat().st_mtime_ns
+    again = cut_fonts([copy], root=tmp_path / "cache")
+    assert again.directory == first.directory and cut_file.stat().st_mtime_ns == stamp
+    assert "Ω" in first.lacking and "қ" not in first.lacking
+    copy.write_bytes(FONTS[1].read_bytes())  # another font under the same name: another cut
+    assert cut_fonts([copy], root=tmp_path / "cache").directory != first.directory
+    assert not list((tmp_path / "cache").rglob("*.tmp"))
+
+
+def test_unwritable_cache_falls_back_to_a_private_directory(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    cut = cut_fonts(FONTS[:1], root=blocker / "fonts")
+    assert (cut.directory / FONTS[0].name).is_file()
+    assert not str(cut.directory).startswith(str(blocker))

@@ -1,0 +1,64 @@
+"""The layer contract (``[tool.importlinter]`` in pyproject.toml) holds, and a wrong-way import breaks it.
+
+The second test copies the packages into a temporary folder, adds one module in ``adapters.core``
+that imports the procedure (a layer above it), and runs ``lint-imports`` on the copy: it must fail
+and name that import.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.paths import ROOT
+
+PACKAGES = ("adapters", "simulators", "procedure", "harness", "cli")
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def _lint(root: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run([str(LINT_IMPORTS), "--config", str(root / "pyproject.toml"), "--no-cache"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def copy_of_the_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("layers")
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, target / package,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.ttf", "*.yaml", "*.json"))
+    shutil.copy(ROOT / "pyproject.toml", target / "pyproject.toml")
+    return target
+
+
+def test_the_tree_keeps_every_layer_contract(copy_of_the_tree: Path) -> None:
+    result = _lint(copy_of_the_tree)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(("module", "imports", "contract"), [
+    ("adapters/core/_wrong_way.py", "from procedure.machine import FlowRunner", "Layers"),
+    ("simulators/_wrong_way.py", "from adapters.elicense import ElicenseClient", "Adapters and simulators"),
+    ("adapters/elicense/_wrong_way.py", "from simulators.pki import TestPKI", "never import a simulator"),
+    ("procedure/_wrong_way.py", "from harness.landscape import Landscape", "Layers"),
+])
+def test_a_wrong_way_import_breaks_the_contract(copy_of_the_tree: Path, module: str, imports: str,
+                                                contract: str) -> None:
+    path = copy_of_the_tree / module
+    path.write_text(f'"""A wrong-way import, for the test."""\n{imports}  # noqa: F401\n', encoding="utf-8")
+    try:
+        result = _lint(copy_of_the_tree)
+    finally:
+        path.unlink()
+    assert result.returncode != 0
+    dotted = module.removesuffix(".py").replace("/", ".")
+    assert dotted in result.stdout, result.stdout
+    assert contract in result.stdout
+    assert "BROKEN" in result.stdout
