@@ -1,0 +1,40 @@
+"""A transport that calls a function instead of the network (unit tests of the client side).
+
+The function (an :data:`InProcessApp`) gets the :class:`OutgoingRequest` and returns the answer as an
+:class:`~adapters.core.transport.HttpResult`, or raises a :class:`~adapters.core.errors.TransportError`
+for what a socket would do (reset, timeout). ``simulators.common.inprocess.router_app`` turns a
+simulator's router into one, so a client can be tested against a real simulator without a socket.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+from adapters.core.http.request import OutgoingRequest
+from adapters.core.transport import HttpResult, StreamedBody, Timeouts
+
+InProcessApp = Callable[[OutgoingRequest], HttpResult]
+"""Answers one request, in the calling thread."""
+
+
+class InProcessTransport:
+    """Sends every request to ``app``; records nothing, shares nothing between calls."""
+
+    def __init__(self, app: InProcessApp, *, timeouts: Timeouts | None = None) -> None:
+        self.app = app
+        self.timeouts = timeouts or Timeouts()
+
+    def request(self, method: str, url: str, *, body: bytes | StreamedBody | None = None,
+                headers: Mapping[str, str] | None = None, timeout: Timeouts | float | None = None,
+                raise_for_status: bool = False) -> HttpResult:
+        data = b"".join(body) if isinstance(body, StreamedBody) else (body or b"")
+        start = time.perf_counter()
+        result = self.app(OutgoingRequest(method.upper(), url, dict(headers or {}), data))
+        if not result.elapsed:
+            result = HttpResult(result.status, result.headers, result.body, result.url or url,
+                                time.perf_counter() - start)
+        return result.raise_for_status() if raise_for_status else result
+
+    def close(self) -> None:
+        """Nothing to release."""
