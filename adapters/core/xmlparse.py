@@ -5,6 +5,12 @@ network, no XInclude, comments and processing instructions kept out of the tree,
 and libxml2's text-node limit (10 MB) lifted only where attachments are expected
 (``allow_huge=True``). Anything refused raises :class:`UnsafeXmlError`; anything broken raises
 :class:`MalformedXmlError`; both name the reason.
+
+No inbound document, of any size, shape or encoding, makes the parser open a file or a URL: the
+DOCTYPE is looked for in the whole document (not only its head), and every parser carries a
+resolver that refuses every external resource libxml2 asks for (a DOCTYPE in UTF-16, say, that no
+byte scan sees). A refusal never names the resource, so an attacker learns nothing about the file
+system.
 """
 
 from __future__ import annotations
@@ -30,12 +36,26 @@ DEFAULT_MAX_BYTES = 4 * 1024 * 1024
 HUGE_MAX_BYTES = 48 * 1024 * 1024
 """Messages carrying attachments: 30 MB of files in base64 (40 MB) plus the envelope."""
 
-_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
-_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_DOCTYPE = re.compile(rb"<!(?i:doctype)")
+_ENTITY = re.compile(rb"<!(?i:entity)")
+
+
+class ExternalResourceRefused(Exception):
+    """Raised by :class:`_RefuseExternal` inside libxml2's loader; never leaves this module."""
+
+
+class _RefuseExternal(etree.Resolver):
+    """Refuses every external resource (DTD, entity, XInclude) before libxml2 opens it."""
+
+    def resolve(self, system_url: str | None, public_id: str | None, context: object) -> None:
+        raise ExternalResourceRefused("external resource refused")
+
+
+_REFUSE_EXTERNAL = _RefuseExternal()
 
 
 def _parser(allow_huge: bool) -> etree.XMLParser:
-    return etree.XMLParser(
+    parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         dtd_validation=False,
@@ -45,6 +65,8 @@ def _parser(allow_huge: bool) -> etree.XMLParser:
         remove_pis=True,
         collect_ids=False,
     )
+    parser.resolvers.add(_REFUSE_EXTERNAL)
+    return parser
 
 
 # Parsers are not thread-safe to share across threads while parsing, but lxml keeps a
@@ -68,11 +90,12 @@ def parse_xml(data: bytes | str, *, allow_huge: bool = False, max_bytes: int | N
                              reason="size-limit", size=len(raw), limit=limit)
     if not raw.strip():
         raise MalformedXmlError(f"{what}: empty document", reason="empty")
-    head = raw[:4096] if not allow_huge else raw[:65536]
-    if _DOCTYPE.search(head) or _ENTITY.search(raw):
+    if _DOCTYPE.search(raw) or _ENTITY.search(raw):
         raise UnsafeXmlError(f"{what}: DTDs and entity declarations are not accepted", reason="dtd")
     try:
         root = etree.fromstring(raw, parser=_parser(allow_huge))
+    except ExternalResourceRefused:
+        raise UnsafeXmlError(f"{what}: DTDs and external resources are not accepted", reason="dtd") from None
     except etree.XMLSyntaxError as exc:
         msg = str(exc)
         if "huge" in msg.lower() or "too large" in msg.lower():
