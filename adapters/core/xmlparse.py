@@ -44,7 +44,7 @@ class ExternalResourceRefused(Exception):
     """Raised by :class:`_RefuseExternal` inside libxml2's loader; never leaves this module."""
 
 
-class _RefuseExternal(etree.Resolver):
+class _RefuseExternal(etree.Resolver):  # type: ignore[misc]  # lxml ships no stubs here
     """Refuses every external resource (DTD, entity, XInclude) before libxml2 opens it."""
 
     def resolve(self, system_url: str | None, public_id: str | None, context: object) -> None:
