@@ -43,6 +43,7 @@ __all__ = [
     "JournalError",
     "Outcome",
     "ServiceStats",
+    "UnjournalledExchangeError",
     "digest",
     "exchange_attempts",
     "percentile",
@@ -57,6 +58,19 @@ class JournalError(EgovError):
     """The journal database cannot be written or read."""
 
     code = "EGOV120"
+
+
+class UnjournalledExchangeError(JournalError):
+    """An exchange took place (or failed) but its journal row could not be written.
+
+    The journal is the audit trail: a call whose attempts are not all journalled does not return
+    its result. Retryable: once the database is writable again (space freed, file repaired), the
+    same call, with the same messageId or idempotency key, is made again and journalled; the
+    external systems' deduplication keeps its effect single.
+    """
+
+    code = "EGOV121"
+    retryable = True
 
 
 def digest(data: bytes | None) -> str | None:

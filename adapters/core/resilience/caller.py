@@ -31,7 +31,14 @@ from adapters.core.errors import (
     RetriesExhaustedError,
     ValidationError,
 )
-from adapters.core.journal import AttemptRecord, ExchangeJournal, JournalError, Outcome, digest
+from adapters.core.journal import (
+    AttemptRecord,
+    ExchangeJournal,
+    JournalError,
+    Outcome,
+    UnjournalledExchangeError,
+    digest,
+)
 from adapters.core.logs import bind_ids, log_fields
 from adapters.core.metrics import Metrics
 from adapters.core.resilience.circuit import CircuitBreaker, CircuitBreakerRegistry, counts_as_failure
@@ -160,6 +167,7 @@ class ResilientCaller:
             ctx = dataclasses.replace(ctx, timeout=ctx.effective_timeout)
         breaker = self.breakers.get(ctx.target) if self.breakers is not None else None
         pending: list[_Pending] = []
+        unjournalled: list[JournalError] = []
 
         def one_attempt() -> T:
             attempt = Attempt(len(pending) + 1, context=ctx)
@@ -201,11 +209,13 @@ class ResilientCaller:
                 result = one_attempt()
             except BaseException as exc:
                 if not may_retry(exc, ctx):
-                    self._finish(pending[-1], _outcome_of(exc))
+                    unjournalled.extend(self._finish(pending[-1], _outcome_of(exc)))
+                    self._raise_if_unjournalled(ctx, unjournalled, exc)
                     raise
                 first: list[BaseException] = [exc]
             else:
-                self._finish(pending[-1], "ok")
+                unjournalled.extend(self._finish(pending[-1], "ok"))
+                self._raise_if_unjournalled(ctx, unjournalled, None)
                 return result
 
             def replay_then_attempt() -> T:
@@ -221,15 +231,18 @@ class ResilientCaller:
             except tenacity.RetryError as gave_up:
                 last = gave_up.last_attempt.exception()
                 assert isinstance(last, EgovError)  # only EgovErrors are retried
-                self._finish(pending[-1], "failed", exhausted=True)
+                unjournalled.extend(self._finish(pending[-1], "failed", exhausted=True))
                 if self.metrics is not None:
                     self.metrics.count_exhausted(ctx.system, ctx.service, ctx.operation)
+                self._raise_if_unjournalled(ctx, unjournalled, last)
                 raise RetriesExhaustedError(len(pending), last, target=ctx.target,
                                             message_id=ctx.message_id) from last
             except BaseException as exc:
-                self._finish(pending[-1], _outcome_of(exc))
+                unjournalled.extend(self._finish(pending[-1], _outcome_of(exc)))
+                self._raise_if_unjournalled(ctx, unjournalled, exc)
                 raise
-            self._finish(pending[-1], "ok")
+            unjournalled.extend(self._finish(pending[-1], "ok"))
+            self._raise_if_unjournalled(ctx, unjournalled, None)
             return result
 
     # ------------------------------------------------------------------ bookkeeping
@@ -249,14 +262,27 @@ class ResilientCaller:
         if self.metrics is not None:
             self.metrics.track_breaker(breaker)
 
-    def _finish(self, p: _Pending, outcome: Outcome, *, exhausted: bool = False) -> None:
-        """Journal, count and log one finished attempt."""
+    @staticmethod
+    def _raise_if_unjournalled(ctx: CallContext, failures: list[JournalError],
+                               outcome: BaseException | None) -> None:
+        """A call with an attempt missing from the journal fails, whatever its own outcome."""
+        if not failures:
+            return
+        what = "succeeded" if outcome is None else f"ended with {type(outcome).__name__}"
+        raise UnjournalledExchangeError(
+            f"{ctx.system} {ctx.operation} (message {ctx.message_id}) {what}, but {len(failures)} of its "
+            f"attempts could not be journalled: {failures[0].message}", message_id=ctx.message_id,
+            target=ctx.target) from failures[0]
+
+    def _finish(self, p: _Pending, outcome: Outcome, *, exhausted: bool = False) -> list[JournalError]:
+        """Journal, count and log one finished attempt; return the journal's failure, if any."""
         ctx, exc = p.attempt.context, p.error
         error_code = error_message = None
         if exc is not None:
             error_code = exc.code if isinstance(exc, EgovError) else type(exc).__name__
             error_message = str(exc) or type(exc).__name__
         latency_ms = round((p.latency_s or 0.0) * 1000, 3)
+        failed: list[JournalError] = []
         if self.journal is not None:
             row = AttemptRecord(
                 at=p.started, system=ctx.system, service=ctx.service, operation=ctx.operation,
@@ -267,9 +293,9 @@ class ResilientCaller:
             try:
                 self.journal.record(row)
             except JournalError as jexc:
-                # the exchange itself happened; losing its journal row must not change its result
                 self._log.error("exchange journal write failed: %s", jexc,
                                 extra=log_fields(message_id=ctx.message_id, error_code=jexc.code))
+                failed.append(jexc)
         if self.metrics is not None:
             self.metrics.observe_attempt(ctx.system, ctx.service, ctx.operation, outcome, p.latency_s)
         level = {"ok": logging.INFO, "retry": logging.WARNING}.get(outcome, logging.ERROR)
@@ -281,3 +307,4 @@ class ResilientCaller:
                           service=ctx.service, operation=ctx.operation, attempt=p.attempt.number,
                           outcome=outcome, latency_ms=latency_ms, error_code=error_code,
                           exhausted=exhausted or None, error=error_message))
+        return failed
