@@ -21,6 +21,8 @@ from simulators.egov_gateway.backend import GatewayBackend
 from simulators.egov_gateway.control import install_control
 from simulators.egov_gateway.front import GatewayFront
 from simulators.egov_gateway.state import (
+    DEDUP_MAX_BYTES,
+    DEDUP_RETENTION_SECONDS,
     AsyncRecord,
     AsyncStore,
     DedupStore,
@@ -54,7 +56,9 @@ class GatewaySimulator:
     def __init__(self, *, key: KeyMaterial, verification: Any | None, clock: Clock = SYSTEM_CLOCK,
                  signature_config: Any | None = None, senders: Iterable[SenderAccount] = (),
                  injector: FaultInjector | None = None, journal: RequestJournal | None = None,
-                 async_workers: int = 2, name: str = "gateway") -> None:
+                 async_workers: int = 2, name: str = "gateway",
+                 dedup_retention_seconds: float = DEDUP_RETENTION_SECONDS,
+                 dedup_max_bytes: int = DEDUP_MAX_BYTES) -> None:
         from adapters.core.xmlsig import SignatureConfig, SigningService
 
         config = signature_config or SignatureConfig()
@@ -68,7 +72,7 @@ class GatewaySimulator:
         for account in senders:
             self.senders.add(account)
         self.routes = RoutingTable()
-        self.dedup = DedupStore()
+        self.dedup = DedupStore(retention_seconds=dedup_retention_seconds, max_bytes=dedup_max_bytes)
         self.async_store = AsyncStore()
         self.injector = injector or FaultInjector()
         self.journal = journal or RequestJournal(clock=clock)

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from adapters.core.errors import ConfigurationError
 from simulators.egov_gateway.backend import GatewayBackend
@@ -95,45 +98,96 @@ class StoredAnswer:
     replays: int = 0
 
 
-class DedupStore:
-    """messageId → the original answer. ``claim`` serializes concurrent calls with one messageId,
-    so the backend runs at most once per messageId even when a retry overtakes the first try."""
+DEDUP_RETENTION_SECONDS = 24 * 3600.0
+"""How long an answer is kept for a repeated messageId (assumption: the gateway's documents name no
+window; a day covers every retry schedule of the regulation's step norms)."""
+DEDUP_MAX_BYTES = 64 * 1024 * 1024
+"""Most bytes of stored answers; past it the oldest answers are dropped first."""
 
-    def __init__(self) -> None:
+
+class DedupStore:
+    """messageId → the original answer, for a retention window and within a byte cap.
+
+    ``claim`` serializes concurrent calls with one messageId, so the backend runs at most once per
+    messageId even when a retry overtakes the first try. An answer older than ``retention_seconds``
+    is gone (a messageId repeated after the window is a new message), and when the stored answers
+    would exceed ``max_bytes`` the oldest are dropped. ``now`` is a monotonic clock (injectable).
+    """
+
+    def __init__(self, *, retention_seconds: float = DEDUP_RETENTION_SECONDS, max_bytes: int = DEDUP_MAX_BYTES,
+                 now: Callable[[], float] = time.monotonic) -> None:
+        if retention_seconds <= 0 or max_bytes <= 0:
+            raise ConfigurationError(f"dedup retention and size cap must be positive, got {retention_seconds} s "
+                                     f"and {max_bytes} bytes", setting="dedup")
+        self.retention_seconds = retention_seconds
+        self.max_bytes = max_bytes
+        self._now = now
         self._lock = threading.Lock()
-        self._answers: dict[str, StoredAnswer] = {}
-        self._inflight: dict[str, threading.Lock] = {}
+        self._answers: OrderedDict[str, tuple[float, StoredAnswer]] = OrderedDict()
+        self._bytes = 0
+        self._inflight: dict[str, list[Any]] = {}  # messageId -> [lock, holders]
 
     @contextmanager
     def claim(self, message_id: str) -> Iterator[None]:
         with self._lock:
-            lock = self._inflight.setdefault(message_id, threading.Lock())
-        with lock:
-            yield
+            entry = self._inflight.setdefault(message_id, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._lock:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._inflight[message_id]
+
+    def _expire(self) -> None:
+        oldest = self._now() - self.retention_seconds
+        while self._answers:
+            key, (stored_at, answer) = next(iter(self._answers.items()))
+            if stored_at > oldest and self._bytes <= self.max_bytes:
+                break
+            del self._answers[key]
+            self._bytes -= len(answer.envelope)
 
     def get(self, message_id: str) -> StoredAnswer | None:
         with self._lock:
-            return self._answers.get(message_id)
+            self._expire()
+            found = self._answers.get(message_id)
+            return found[1] if found is not None else None
 
     def replay(self, message_id: str) -> StoredAnswer | None:
         with self._lock:
+            self._expire()
             found = self._answers.get(message_id)
             if found is not None:
-                found.replays += 1
-                return replace(found)
+                found[1].replays += 1
+                return replace(found[1])
             return None
 
     def put(self, answer: StoredAnswer) -> None:
         with self._lock:
-            self._answers[answer.message_id] = answer
+            previous = self._answers.pop(answer.message_id, None)
+            if previous is not None:
+                self._bytes -= len(previous[1].envelope)
+            self._answers[answer.message_id] = (self._now(), answer)
+            self._bytes += len(answer.envelope)
+            self._expire()
+
+    @property
+    def stored_bytes(self) -> int:
+        with self._lock:
+            return self._bytes
 
     def __len__(self) -> int:
         with self._lock:
+            self._expire()
             return len(self._answers)
 
     def reset(self) -> None:
         with self._lock:
             self._answers.clear()
+            self._bytes = 0
             self._inflight.clear()
 
 
