@@ -326,14 +326,8 @@ class ElicenseBackend:
         return Application.from_row(row, hist), row
 
     def list_applications(self, session: Session | None, status: str | None = None) -> list[Application]:
-        if session is None:
-            query = Q.application_numbers(status=status)
-        elif session.kind == "applicant":
-            query = Q.application_numbers(applicant=session.subject, status=status)
-        else:
-            query = Q.application_numbers(licensor_code=session.licensor_code, status=status)
         with self._tx() as conn:
-            numbers = [r[0] for r in conn.execute(query)]
+            numbers = [r[0] for r in conn.execute(Q.application_numbers(session, status))]
         return [self.application(n) for n in numbers]
 
     # ------------------------------------------------------------------ processing and decisions

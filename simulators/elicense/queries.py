@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, func, select
 
 from simulators.elicense import tables as T
-from simulators.elicense.models import SearchCriteria
+from simulators.elicense.models import SearchCriteria, Session
 
 # --------------------------------------------------------------------------- accounts and sessions
 
@@ -84,16 +84,15 @@ INSERT_SURVEY_ANSWERS = T.survey_answers.insert()
 # --------------------------------------------------------------------------- built per request
 
 
-def application_numbers(*, applicant: str | None = None, licensor_code: str | None = None,
-                        status: str | None = None) -> Select[Any]:
-    """Numbers of the applications of ``applicant`` (IIN/BIN) or addressed to ``licensor_code``
-    (neither: all), with ``status`` when given, in number order."""
+def application_numbers(session: Session | None, status: str | None = None) -> Select[Any]:
+    """Numbers of the applications ``session`` lists, in number order: an applicant's own, an
+    employee's licensor's (no session: all); only those in ``status`` when given."""
     c = T.applications.c
     query = select(c.number).order_by(c.number)
-    if applicant is not None:
-        query = query.where(c.applicant_iinbin == applicant)
-    elif licensor_code is not None:
-        query = query.where(c.licensor_code == licensor_code)
+    if session is not None and session.kind == "applicant":
+        query = query.where(c.applicant_iinbin == session.subject)
+    elif session is not None:
+        query = query.where(c.licensor_code == session.licensor_code)
     if status:
         query = query.where(c.status == status)
     return query
