@@ -41,6 +41,7 @@ from procedure.clients import Endpoints
 from procedure.wiring import Applicant, Fault, KeyRef, Officer
 from simulators.common.httpserver import SimServer
 from simulators.elicense import catalogue as cat
+from simulators.elicense.head_keys import HeadKeys
 from simulators.pki import IssuedKey, TestPKI
 from simulators.registry import (
     ALL_SIMULATORS,
@@ -56,7 +57,6 @@ from simulators.registry import (
     REGISTER_BIN,
     SENDER_ID,
     SYSTEM_IIN,
-    HeadKeys,
     Ministry,
     SimContext,
     default_registry,

@@ -20,8 +20,9 @@ from simulators.common.faults import FaultInjector, install_fault_control
 from simulators.common.httpserver import Request, Response, Router
 from simulators.common.request_journal import RequestJournal, install_journal_control
 from simulators.elicense import catalogue as cat
-from simulators.elicense.backend import Application, ElicenseBackend
+from simulators.elicense.backend import ElicenseBackend
 from simulators.elicense.errors import ElicenseFault
+from simulators.elicense.models import Application, SearchCriteria
 
 
 def application_json(app: Application) -> dict[str, Any]:
@@ -63,8 +64,6 @@ def install_control(router: Router, backend: ElicenseBackend, injector: FaultInj
         return Response.json({"count": len(items), "applications": [application_json(a) for a in items]})
 
     def licences(req: Request) -> Response:
-        from simulators.elicense.backend import SearchCriteria
-
         total, found = backend.search(SearchCriteria(page_size=10_000))
         return Response.json({"count": total, "licences": [
             {"number": lic.number, "iin_bin": lic.iin_bin, "licensee": lic.licensee_name,

@@ -13,9 +13,11 @@ from simulators.common.faults import FaultInjector
 from simulators.common.httpserver import Request, Response, Router, SimServer
 from simulators.common.request_journal import RequestJournal
 from simulators.elicense import catalogue as cat
-from simulators.elicense.backend import BackendConfig, DocumentVerifier, ElicenseBackend, Publisher
+from simulators.elicense.backend import DocumentVerifier, ElicenseBackend
 from simulators.elicense.control import install_control
 from simulators.elicense.errors import ElicenseFault
+from simulators.elicense.models import BackendConfig
+from simulators.elicense.notices import Publisher
 from simulators.elicense.soap import ElicenseSoapFront
 
 SOAP_PATH = "/elicense/"

@@ -225,7 +225,7 @@ def test_sim_up_prints_urls_and_a_manifest_that_flow_run_uses(tmp_path: Path) ->
 
 
 def test_a_reused_workdir_keeps_the_pki_port(tmp_path: Path) -> None:
-    from simulators.registry import start_pki
+    from simulators.pki.factory import start_pki
 
     first = start_pki(SimContext(workdir=tmp_path))
     first.stop()

@@ -18,7 +18,8 @@ from adapters.core.db import make_engine
 from adapters.core.trust.validator import CertificateValidator
 from adapters.core.xmlsig import VerificationService
 from simulators.elicense import errors as E
-from simulators.elicense.backend import BackendConfig, ElicenseBackend
+from simulators.elicense.backend import ElicenseBackend
+from simulators.elicense.models import BackendConfig
 from tests.fixtures.elicense import ElicenseKeys
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

@@ -1,4 +1,4 @@
-"""Licensors' head keys issued ahead of the first Decide (``simulators.registry.HeadKeys``).
+"""Licensors' head keys issued ahead of the first Decide (``simulators.elicense.head_keys.HeadKeys``).
 
 The pre-issuing thread must give every licensor exactly one key, never make a caller wait for
 another licensor's key, stop with the landscape, and leave a failed pre-issue to the caller.
@@ -17,8 +17,8 @@ from cryptography.x509.oid import NameOID
 from adapters.core.errors import ConfigurationError
 from adapters.core.trust import roles as nca
 from simulators.elicense import catalogue as cat
+from simulators.elicense.head_keys import HeadKeys
 from simulators.pki import TestPKI
-from simulators.registry import HeadKeys
 
 WAIT = 30.0
 """Generous bound on waits for the other thread (a hang fails instead of blocking the suite)."""
