@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from simulators.context import RunningSimulator, SimContext
 from simulators.egov_gateway.backend import EchoBackend
 from simulators.egov_gateway.simulator import GatewaySimulator
+from simulators.egov_gateway.state import DEDUP_MAX_BYTES, DEDUP_RETENTION_SECONDS
 from simulators.identities import GATEWAY_BIN, GATEWAY_IIN, MINISTRY_IIN
 from simulators.pki.trust import system_key, verification
 from simulators.sections import FaultsConfig
@@ -29,6 +30,10 @@ class GatewayConfig(FaultsConfig):
     """Password of our own sender (``EGOV_GATEWAY_SENDER_PASSWORD`` wins when set)."""
     senders: list[SenderConfig] = Field(default_factory=list)
     """Further sender accounts."""
+    dedup_retention_seconds: float = Field(DEDUP_RETENTION_SECONDS, gt=0)
+    """How long the answer to a messageId is kept for a repeated request."""
+    dedup_max_bytes: int = Field(DEDUP_MAX_BYTES, gt=0)
+    """Most bytes of stored answers; the oldest are dropped first."""
 
 
 def start_gateway(ctx: SimContext) -> RunningSimulator:
@@ -38,7 +43,9 @@ def start_gateway(ctx: SimContext) -> RunningSimulator:
     options = ctx.options("gateway", GatewayConfig)
     me = ctx.identity()
     sim = GatewaySimulator(key=system_key(pki, GATEWAY_IIN, GATEWAY_BIN, "E-GOVERNMENT GATEWAY (SIMULATOR)"),
-                           verification=verification(pki, ctx.clock), clock=ctx.clock)
+                           verification=verification(pki, ctx.clock), clock=ctx.clock,
+                           dedup_retention_seconds=options.dedup_retention_seconds,
+                           dedup_max_bytes=options.dedup_max_bytes)
     sim.add_sender(me.sender_id, me.sender_password, bin=me.bin)
     for extra in options.senders:
         sim.add_sender(extra.sender_id, extra.password, bin=extra.bin, services=extra.services)

@@ -78,7 +78,8 @@ def test_landscape_applies_the_config_file(tmp_path: Path) -> None:
     db = tmp_path / "elicense.db"
     config: dict[str, Any] = {
         "gateway": {"port": ignored_port, "scenario": "faults.yaml",
-                    "senders": [{"sender_id": "OTHER_SYSTEM", "password": "pw", "services": ["ECHO"]}]},
+                    "senders": [{"sender_id": "OTHER_SYSTEM", "password": "pw", "services": ["ECHO"]}],
+                    "dedup_retention_seconds": 120, "dedup_max_bytes": 1_000_000},
         "legal_entities": {"fixtures": "orgs.json"},
         "payment_gateway": {"port": payment_port, "auto_pay_delay_seconds": 0},
         "elicense": {"database_url": f"sqlite:///{db}"},
@@ -95,6 +96,8 @@ def test_landscape_applies_the_config_file(tmp_path: Path) -> None:
         senders = requests.get(f"{e.gateway_control_url}senders", timeout=10).json()["senders"]
         assert {"sender_id": "OTHER_SYSTEM", "has_password": True, "bin": None, "services": ["ECHO"]} in senders
         assert any(s["sender_id"] == e.sender_id and s["bin"] == e.requestor_bin for s in senders)
+        # the dedup store's bounds
+        assert (land.gateway.dedup.retention_seconds, land.gateway.dedup.max_bytes) == (120, 1_000_000)
         # QA's fixtures replace the packaged ones
         assert land.organisation(qa_bin)["full_name_ru"] == "ТОО «QA»"  # type: ignore[index]
         assert land.organisation(MINISTRY_BIN) is None
