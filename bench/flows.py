@@ -38,9 +38,9 @@ subtracted from the outer one): signing = ``SigningService`` (c14n, digests, RSA
 ``VerificationService`` and ``CertificateValidator`` (chain, revocation decisions), XML = the
 hardened parser, schema checks, SOAP envelopes, lxml serialisation, the message builders and
 readers (``*/wire.py``, ``elicense/xml.py``, ``elicense/contract.py``, gateway fast path), HTTP =
-the transport's request preparation (``SoapTransport._send_planned``) and the mounted adapter's
-``send`` (``requests.adapters.HTTPAdapter.send``: ours, which no longer goes through
-``Session.send``) plus ``requests.Session.send`` (OCSP/CRL, the bank's control call), PDF = licence rendering,
+the network transport's ``request`` (``adapters.core.http.NetworkTransport``: every SOAP call, the
+OCSP/CRL fetches, the bank's payments) plus ``requests.Session.send`` (the landscape's control
+calls), PDF = licence rendering,
 state = the flow store and exchange journal (SQLite); other = the rest of the worker threads' CPU
 (flow machine, pydantic models, adapters' own logic, garbage collection).
 """
@@ -193,13 +193,12 @@ def instrumented(timers: CategoryTimers) -> Iterator[None]:
     """Wrap the categories' entry points (this process only; undone on exit)."""
     import lxml.etree
     import requests
-    import requests.adapters
 
     from adapters import contracts
     from adapters.contracts import elicense as el_contract
     from adapters.core import soap, xmlparse
+    from adapters.core.http import NetworkTransport
     from adapters.core.journal import ExchangeJournal
-    from adapters.core.transport import SoapTransport
     from adapters.core.trust.validator import CertificateValidator
     from adapters.core.xmlsig import SigningService, VerificationService
     from adapters.egov_gateway import fastpath
@@ -215,8 +214,7 @@ def instrumented(timers: CategoryTimers) -> Iterator[None]:
         ("verification", VerificationService, "verify_envelope"),
         ("verification", VerificationService, "verify_document"),
         ("verification", CertificateValidator, "validate"),
-        ("HTTP", requests.Session, "send"), ("HTTP", requests.adapters.HTTPAdapter, "send"),
-        ("HTTP", SoapTransport, "_send_planned"),
+        ("HTTP", NetworkTransport, "request"), ("HTTP", requests.Session, "send"),
     ]
     methods += [("state (SQLite)", FlowStore, n) for n, v in vars(FlowStore).items()
                 if isinstance(v, types.FunctionType) and not n.startswith("__")]

@@ -81,7 +81,7 @@ class CannedTransport:
     """Stands in for ``SoapTransport``: every POST is answered with the same bytes, no network."""
 
     def __init__(self, body: bytes) -> None:
-        from adapters.core.transport import HttpResult
+        from adapters.core.http import HttpResult
 
         self._make = lambda url: HttpResult(200, {"Content-Type": "text/xml; charset=utf-8"}, body, url)
         self.requests = 0

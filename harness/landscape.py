@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import random
 import secrets
 import threading
@@ -34,8 +35,8 @@ import requests
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError, IdentifierError
+from adapters.core.http import NetworkTransport
 from adapters.core.identifiers import make_bin
-from adapters.core.transport import new_session
 from harness.manifest import manifest
 from procedure.clients import Endpoints
 from procedure.wiring import Applicant, Fault, KeyRef, Officer
@@ -89,15 +90,16 @@ class HttpBank:
     def __init__(self, control_url: str, *, timeout: float = 10.0) -> None:
         self.control_url = control_url.rstrip("/")
         self.timeout = timeout
-        # one pooled session for every payment (not a new connection per call); requests' Session
-        # is safe for concurrent calls that do not change its settings
-        self._session = new_session()
+        # one pooled transport for every payment (not a new connection per call), safe for concurrent calls
+        self._http = NetworkTransport()
 
     def _post(self, order_id: str, action: str, body: dict[str, Any]) -> None:
-        answer = self._session.post(f"{self.control_url}/payments/{order_id}/{action}", json=body,
+        answer = self._http.request("POST", f"{self.control_url}/payments/{order_id}/{action}",
+                                    body=json.dumps(body).encode(), headers={"Content-Type": "application/json"},
                                     timeout=self.timeout)
-        if answer.status_code >= 400:
-            raise ConfigurationError(f"bank: {action} order {order_id}: HTTP {answer.status_code} {answer.text}",
+        if answer.status >= 400:
+            raise ConfigurationError(f"bank: {action} order {order_id}: HTTP {answer.status} "
+                                     f"{answer.body.decode(errors='replace')}",
                                      setting="payment_control_url")
 
     def pay(self, order_id: str) -> None:

@@ -24,10 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError
+from adapters.core.http import Timeouts
 from adapters.core.journal import ExchangeJournal
 from adapters.core.metrics import Metrics
 from adapters.core.resilience import CircuitBreakerRegistry, ResilientCaller, RetryPolicy
-from adapters.core.transport import Timeouts
 from adapters.core.trust.keystore import KeyMaterial
 from adapters.core.trust.revocation import RevocationChecker, RevocationPolicy
 from adapters.core.trust.validator import CertificateValidator

@@ -32,7 +32,7 @@ from adapters.core.errors import (
     TransportError,
     XmlError,
 )
-from adapters.core.transport import HttpResult
+from adapters.core.http import HttpResult
 from adapters.core.xmlparse import DEFAULT_MAX_BYTES, NS, parse_xml
 from adapters.core.xmlsig.wsse import format_time
 

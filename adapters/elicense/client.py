@@ -44,8 +44,9 @@ from adapters.contracts.elicense import (
 )
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError, InvalidResponseError, RefusalReason, SignatureRefused
+from adapters.core.http import StreamedBody, StreamedBodyError, Timeouts
 from adapters.core.soap import ResponsePipeline, build_envelope, serialize
-from adapters.core.transport import SoapTransport, StreamedBody, StreamedBodyError, Timeouts
+from adapters.core.transport import SoapTransport
 from adapters.elicense import xml as X
 from adapters.elicense.errors import AttachmentDigestMismatch, AttachmentError, map_fault
 from adapters.elicense.models import (

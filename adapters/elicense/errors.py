@@ -30,8 +30,8 @@ from adapters.core.errors import (
     SoapFaultError,
     ValidationError,
 )
+from adapters.core.http import HttpResult
 from adapters.core.soap import SoapFault
-from adapters.core.transport import HttpResult
 
 
 class AuthorisationDenied(BusinessError):

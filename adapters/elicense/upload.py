@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from adapters.contracts.elicense import ATTACHMENTS_MAX_TOTAL_BYTES
-from adapters.core.transport import StreamedBody
+from adapters.core.http import StreamedBody
 from adapters.elicense.errors import AttachmentError, AttachmentsTooLarge
 from adapters.elicense.models import AttachmentRef
 

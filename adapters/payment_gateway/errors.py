@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.core.errors import ConflictError, EgovError, NotFoundError, SoapFaultError, ValidationError
+from adapters.core.http import HttpResult
 from adapters.core.soap import SoapFault
-from adapters.core.transport import HttpResult
 
 
 class PaymentNotFoundError(NotFoundError):

@@ -180,11 +180,13 @@ class RawConnection:
         self._h.wfile.flush()
 
     def reset(self) -> None:
-        """Close with RST instead of FIN (SO_LINGER 0): the client sees 'connection reset'."""
+        """Close with RST instead of FIN (SO_LINGER 0, no shutdown first, which would send a FIN):
+        the client sees 'connection reset'."""
         self.taken = True
+        self._h.close_connection = True
         sock: socket.socket = self._h.connection
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.close()
+        sock.close()
 
     def close(self) -> None:
         self.taken = True

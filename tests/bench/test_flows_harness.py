@@ -1,5 +1,5 @@
 """Bench b's harness: threads split between client processes, the workers' figures added up, and
-the HTTP category charged at the adapter's ``send`` (the transport no longer calls ``Session.send``).
+the HTTP category charged at the network transport's ``request``.
 
 No figure is asserted (timings depend on the machine); the end-to-end run with two client
 processes is ``test_make_bench_quick_writes_one_table_and_results`` (``bench --quick``).
@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests.adapters
 
+from adapters.core.http import NetworkTransport
 from adapters.core.transport import SoapTransport
 from bench.flows import CATEGORIES, CategoryTimers, FlowBenchConfig, _aggregate, describe, instrumented
 from simulators.common.httpserver import Request, Response, Router, SimServer
@@ -69,13 +69,11 @@ def echo_server() -> Iterator[SimServer]:
         yield sim
 
 
-def test_http_is_charged_at_the_adapters_send_and_restored(echo_server: SimServer) -> None:
-    send_before = requests.adapters.HTTPAdapter.__dict__["send"]
-    planned_before = SoapTransport.__dict__["_send_planned"]
+def test_http_is_charged_at_the_network_transport_and_restored(echo_server: SimServer) -> None:
+    request_before = NetworkTransport.__dict__["request"]
     timers = CategoryTimers()
     with SoapTransport() as transport, instrumented(timers):
-        assert requests.adapters.HTTPAdapter.__dict__["send"] is not send_before
-        assert isinstance(SoapTransport.__dict__["_send_planned"], staticmethod)
+        assert NetworkTransport.__dict__["request"] is not request_before
         timers.enabled = True
         for _ in range(20):
             result = transport.post(f"{echo_server.url}/echo", b"<ping/>")
@@ -83,5 +81,4 @@ def test_http_is_charged_at_the_adapters_send_and_restored(echo_server: SimServe
         timers.enabled = False
     assert timers.totals["HTTP"] > 0.0
     assert {k for k, v in timers.totals.items() if v > 0} == {"HTTP"}
-    assert requests.adapters.HTTPAdapter.__dict__["send"] is send_before
-    assert SoapTransport.__dict__["_send_planned"] is planned_before
+    assert NetworkTransport.__dict__["request"] is request_before

@@ -45,10 +45,11 @@ from adapters.core.errors import (
     SignatureRefused,
     TransportError,
 )
+from adapters.core.http import HttpResult, Timeouts
 from adapters.core.journal import AttemptRecord, ExchangeJournal
 from adapters.core.resilience import CallContext, ResilientCaller, RetryPolicy
 from adapters.core.soap import ResponseRefusedError
-from adapters.core.transport import HttpResult, SoapTransport, Timeouts
+from adapters.core.transport import SoapTransport
 from adapters.core.xmlsig import SigningService, VerificationService
 from adapters.egov_gateway import GatewayClient
 from adapters.elicense import ElicenseClient, LicenseSearch, MissingDocument, Session

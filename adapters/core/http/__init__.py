@@ -1,13 +1,23 @@
-"""The HTTP seam of every adapter: what a transport is given and what it returns.
+"""The HTTP seam of every adapter: one transport protocol, what it is given and what it returns.
 
-One production transport sends over the network; :class:`InProcessTransport` hands each request to a
-function in the same process (a simulator's router, for unit tests), as httpx's ``MockTransport``
-does. Both return a :class:`~adapters.core.transport.HttpResult` and raise the one error hierarchy.
+:class:`HttpTransport` is the seam: ``request(...) -> HttpResult`` and ``close()``. The production
+implementation, :class:`NetworkTransport`, sends over pooled connections (urllib3) with the proxies
+and CA bundle of the environment; :class:`InProcessTransport` hands each request to a function in
+the same process (a simulator's router, for unit tests), as httpx's ``MockTransport`` does. Both
+return an :class:`HttpResult` and raise the one error hierarchy. ``adapters.core.transport``'s
+``SoapTransport`` (the adapters' entry point) sends through one of them.
 """
 
 from __future__ import annotations
 
+from adapters.core.http.body import StreamedBody, StreamedBodyError
+from adapters.core.http.environment import NetworkEnvironment
 from adapters.core.http.inprocess import InProcessApp, InProcessTransport
+from adapters.core.http.network import NetworkTransport
+from adapters.core.http.protocol import HttpTransport
 from adapters.core.http.request import OutgoingRequest
+from adapters.core.http.result import HttpResult
+from adapters.core.http.timeouts import Timeouts
 
-__all__ = ["InProcessApp", "InProcessTransport", "OutgoingRequest"]
+__all__ = ["HttpResult", "HttpTransport", "InProcessApp", "InProcessTransport", "NetworkEnvironment",
+           "NetworkTransport", "OutgoingRequest", "StreamedBody", "StreamedBodyError", "Timeouts"]

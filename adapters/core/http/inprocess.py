@@ -1,7 +1,7 @@
 """A transport that calls a function instead of the network (unit tests of the client side).
 
 The function (an :data:`InProcessApp`) gets the :class:`OutgoingRequest` and returns the answer as an
-:class:`~adapters.core.transport.HttpResult`, or raises a :class:`~adapters.core.errors.TransportError`
+:class:`~adapters.core.http.result.HttpResult`, or raises a :class:`~adapters.core.errors.TransportError`
 for what a socket would do (reset, timeout). ``simulators.common.inprocess.router_app`` turns a
 simulator's router into one, so a client can be tested against a real simulator without a socket.
 """
@@ -11,8 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
+from adapters.core.http.body import StreamedBody
 from adapters.core.http.request import OutgoingRequest
-from adapters.core.transport import HttpResult, StreamedBody, Timeouts
+from adapters.core.http.result import HttpResult
+from adapters.core.http.timeouts import Timeouts
 
 InProcessApp = Callable[[OutgoingRequest], HttpResult]
 """Answers one request, in the calling thread."""
@@ -28,6 +30,7 @@ class InProcessTransport:
     def request(self, method: str, url: str, *, body: bytes | StreamedBody | None = None,
                 headers: Mapping[str, str] | None = None, timeout: Timeouts | float | None = None,
                 raise_for_status: bool = False) -> HttpResult:
+        self.timeouts.for_call(timeout)  # refused as the network transport refuses it
         data = b"".join(body) if isinstance(body, StreamedBody) else (body or b"")
         start = time.perf_counter()
         result = self.app(OutgoingRequest(method.upper(), url, dict(headers or {}), data))

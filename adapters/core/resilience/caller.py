@@ -102,7 +102,7 @@ class Attempt:
     """The call's context, with ``timeout`` filled in from the norms when it was None."""
 
 
-#: ``kind`` values of :func:`adapters.core.transport.translate_exception` meaning that no TCP
+#: ``kind`` values of :func:`adapters.core.http.failures.failure_kind` meaning that no TCP
 #: connection was made, so no byte of the request reached the server
 UNDELIVERED_KINDS: frozenset[str] = frozenset({"refused", "connect-timeout"})
 

@@ -27,7 +27,6 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
 from cachetools import LRUCache
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -37,8 +36,8 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
-from adapters.core.errors import ConfigurationError, RefusalReason, SignatureRefused
-from adapters.core.transport import new_session
+from adapters.core.errors import ConfigurationError, RefusalReason, SignatureRefused, TransportError
+from adapters.core.http import HttpTransport, NetworkTransport, Timeouts
 from adapters.core.trust.subject import describe_certificate, describe_name
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -135,11 +134,14 @@ class RevocationChecker:
     ``ocsp_url`` / ``crl_url`` override the URLs in the certificate (AIA / CRL distribution point);
     ``crl_path`` reads the CRL from a local file (offline operation) instead of fetching it.
     ``ocsp_cache_seconds`` bounds how long a verified OCSP answer is reused (0 disables the cache;
-    see the module docstring for what is cached).
+    see the module docstring for what is cached). OCSP and CRL fetches go through ``http`` (default:
+    a pooled :class:`~adapters.core.http.NetworkTransport`), each with ``timeout`` seconds to connect
+    and ``timeout`` seconds between bytes of the answer; a network failure or an HTTP status other
+    than 200 makes that source unavailable.
     """
 
     def __init__(self, policy: RevocationPolicy | str = RevocationPolicy.OCSP_THEN_CRL, *,
-                 session: requests.Session | None = None, timeout: float = 5.0,
+                 http: HttpTransport | None = None, timeout: float = 5.0,
                  ocsp_url: str | None = None, crl_url: str | None = None,
                  crl_path: str | os.PathLike[str] | None = None,
                  crl_cache_ttl: dt.timedelta = dt.timedelta(hours=1),
@@ -152,8 +154,9 @@ class RevocationChecker:
             raise ConfigurationError(f"ocsp_cache_seconds must be 0 or more, got {ocsp_cache_seconds}")
         self.ocsp_cache_ttl = dt.timedelta(seconds=ocsp_cache_seconds)
         self._ocsp_cache = _OcspCache()
-        self._session = session or new_session()
         self.timeout = timeout
+        self._timeouts = Timeouts(timeout, timeout)
+        self._http: HttpTransport = http or NetworkTransport(timeouts=self._timeouts)
         self.ocsp_url = ocsp_url
         self.crl_url = crl_url
         self.crl_path = Path(crl_path) if crl_path is not None else None
@@ -244,15 +247,17 @@ class RevocationChecker:
                    .build())
         body = request.public_bytes(serialization.Encoding.DER)
         try:
-            reply = self._session.post(url, data=body, timeout=self.timeout,
+            reply = self._http.request("POST", url, body=body, timeout=self._timeouts,
                                        headers={"Content-Type": "application/ocsp-request",
                                                 "Accept": "application/ocsp-response"})
-        except requests.RequestException as exc:
-            raise _Unavailable(f"{url} unreachable: {type(exc).__name__}") from exc
-        if reply.status_code != 200:
-            raise _Unavailable(f"{url} answered HTTP {reply.status_code}")
+        except TransportError as exc:
+            raise _Unavailable(f"{url} unreachable: {exc.context.get('kind')}") from exc
+        except ConfigurationError as exc:  # the URL (from the certificate) cannot be sent to
+            raise _Unavailable(str(exc)) from exc
+        if reply.status != 200:
+            raise _Unavailable(f"{url} answered HTTP {reply.status}")
         try:
-            response = ocsp.load_der_ocsp_response(reply.content)
+            response = ocsp.load_der_ocsp_response(reply.body)
         except ValueError as exc:
             raise _Unavailable(f"{url} answered something that is not an OCSP response") from exc
         if response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
@@ -375,12 +380,14 @@ class RevocationChecker:
                 raise _Unavailable(f"cannot read CRL file {source}: {exc.strerror}") from exc
         else:
             try:
-                reply = self._session.get(source, timeout=self.timeout)
-            except requests.RequestException as exc:
-                raise _Unavailable(f"{source} unreachable: {type(exc).__name__}") from exc
-            if reply.status_code != 200:
-                raise _Unavailable(f"{source} answered HTTP {reply.status_code}")
-            data = reply.content
+                reply = self._http.request("GET", source, timeout=self._timeouts)
+            except TransportError as exc:
+                raise _Unavailable(f"{source} unreachable: {exc.context.get('kind')}") from exc
+            except ConfigurationError as exc:  # the URL (from the certificate) cannot be sent to
+                raise _Unavailable(str(exc)) from exc
+            if reply.status != 200:
+                raise _Unavailable(f"{source} answered HTTP {reply.status}")
+            data = reply.body
         try:
             if data.lstrip().startswith(b"-----BEGIN"):
                 return x509.load_pem_x509_crl(data)

@@ -25,8 +25,9 @@ from hypothesis import strategies as st
 
 from adapters.contracts.elicense import ATTACHMENTS_MAX_TOTAL_BYTES, el
 from adapters.core.errors import TransportError
+from adapters.core.http import StreamedBody, StreamedBodyError, Timeouts
 from adapters.core.resilience import ResilientCaller, RetryPolicy
-from adapters.core.transport import SoapTransport, StreamedBody, StreamedBodyError, Timeouts
+from adapters.core.transport import SoapTransport
 from adapters.core.xmlparse import parse_xml
 from adapters.elicense import ElicenseClient
 from adapters.elicense.errors import AttachmentDigestMismatch, AttachmentError, AttachmentsTooLarge

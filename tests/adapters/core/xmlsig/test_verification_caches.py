@@ -19,8 +19,8 @@ from lxml import etree
 from adapters import contracts
 from adapters.core.clock import FrozenClock
 from adapters.core.errors import ConfigurationError, RefusalReason, SignatureRefused
+from adapters.core.http import HttpResult
 from adapters.core.soap import ResponsePipeline, verifier_input
-from adapters.core.transport import HttpResult
 from adapters.core.trust.revocation import RevocationChecker, RevocationPolicy
 from adapters.core.trust.validator import CertificateValidator
 from adapters.core.xmlparse import parse_xml

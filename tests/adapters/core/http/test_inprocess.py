@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.core.errors import HttpStatusError
-from adapters.core.http import InProcessTransport, OutgoingRequest
-from adapters.core.transport import HttpResult, StreamedBody
+from adapters.core.http import HttpResult, InProcessTransport, OutgoingRequest, StreamedBody
 
 
 def test_the_app_gets_the_request_and_its_answer_is_returned() -> None:

@@ -1,0 +1,184 @@
+"""The production transport: HTTP/1.1 over pooled keep-alive connections, on urllib3's public API.
+
+- A ``urllib3.PoolManager`` for direct connections and a ``urllib3.ProxyManager`` per proxy of
+  the environment, each built when first needed; per host at most ``maxsize`` idle connections are
+  kept (concurrent calls beyond that open extra connections, closed after use).
+- For https, one ``ssl.SSLContext`` per transport, built at the first https call (loading a CA
+  store costs tens of milliseconds) from the CA file and directory fixed when the transport was
+  built; certificates and host names are verified.
+- Every call has a connect and a read timeout (``urllib3.Timeout``). urllib3 retries nothing
+  (``retries=False``) and follows no redirect (a 3xx is returned): whether to try again is the
+  resilience layer's decision, which knows if a call is idempotent.
+- A :class:`StreamedBody` is sent with its declared ``Content-Length``, one chunk at a time.
+- The environment (proxies, ``NO_PROXY``, the CA bundle: :mod:`adapters.core.http.environment`) is
+  read once, when the transport is built.
+- ``user:password@`` in a URL is sent as Basic ``Authorization`` (never in the request line).
+- Network failures raise :class:`~adapters.core.errors.TransportError` with a ``kind``
+  (:mod:`adapters.core.http.failures`); a URL that cannot be sent to (no http/https scheme, no host,
+  a proxy scheme urllib3 does not speak) is a :class:`~adapters.core.errors.ConfigurationError`;
+  a :class:`StreamedBodyError` from a body's source passes through, and the half-sent connection is
+  dropped, not reused.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import urllib3
+from urllib3.exceptions import LocationValueError
+from urllib3.util import create_urllib3_context, make_headers, parse_url
+
+from adapters.core.errors import ConfigurationError
+from adapters.core.http.body import StreamedBody
+from adapters.core.http.environment import NetworkEnvironment
+from adapters.core.http.failures import NETWORK_ERRORS, translate_exception
+from adapters.core.http.result import HttpResult
+from adapters.core.http.timeouts import Timeouts
+
+_MAX_ROUTES = 1024
+"""URLs whose route is remembered (beyond that, a route is worked out per call)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """How to send to one URL: the pool manager, the URL without credentials, the credentials."""
+
+    manager: urllib3.PoolManager
+    url: str
+    authorization: str | None
+
+
+def _without_credentials(url: str) -> tuple[str, str | None]:
+    """``url`` without ``user:password@``, and the Basic authorization they make (or ``None``)."""
+    parts = parse_url(url)
+    if parts.auth is None:
+        return url, None
+    user, _, password = parts.auth.partition(":")
+    credentials = f"{urllib.parse.unquote(user)}:{urllib.parse.unquote(password)}"
+    return parts._replace(auth=None).url, make_headers(basic_auth=credentials)["authorization"]
+
+
+class NetworkTransport:
+    """Pooled HTTP over the network (see the module docstring). Safe for concurrent calls.
+
+    ``pools``: hosts whose connections are kept; ``maxsize``: idle connections kept per host;
+    ``environment``: the proxy and CA settings (default: read from the process environment now).
+    """
+
+    def __init__(self, *, timeouts: Timeouts | None = None, pools: int = 10, maxsize: int = 20,
+                 environment: NetworkEnvironment | None = None) -> None:
+        self.timeouts = timeouts or Timeouts()
+        self.environment = environment if environment is not None else NetworkEnvironment.from_environ()
+        self._options: dict[str, Any] = {"num_pools": pools, "maxsize": maxsize, "block": False, "retries": False,
+                                         "timeout": urllib3.Timeout(connect=self.timeouts.connect,
+                                                                    read=self.timeouts.read)}
+        self._lock = threading.Lock()
+        self._managers: dict[tuple[str | None, bool], urllib3.PoolManager] = {}
+        self._tls: ssl.SSLContext | None = None
+        self._routes: dict[str, _Route] = {}
+        self._timeouts: dict[Timeouts, urllib3.Timeout] = {}
+
+    def request(self, method: str, url: str, *, body: bytes | StreamedBody | None = None,
+                headers: Mapping[str, str] | None = None, timeout: Timeouts | float | None = None,
+                raise_for_status: bool = False) -> HttpResult:
+        """Send and read the whole answer (the contract of :class:`~adapters.core.http.HttpTransport`)."""
+        route = self._route(url)
+        sent_headers = dict(headers) if headers else {}
+        if route.authorization is not None:
+            sent_headers["Authorization"] = route.authorization
+        if isinstance(body, StreamedBody):
+            sent_headers["Content-Length"] = str(body.length)
+        start = time.perf_counter()
+        try:
+            response = route.manager.urlopen(method, route.url, body=body, headers=sent_headers,
+                                             timeout=self._timeout(timeout), retries=False, redirect=False,
+                                             preload_content=False)
+        except NETWORK_ERRORS as exc:
+            raise translate_exception(exc, route.url) from exc
+        elapsed = time.perf_counter() - start
+        try:
+            content = response.read()
+        except NETWORK_ERRORS as exc:
+            raise translate_exception(exc, route.url, answer_started=True) from exc
+        finally:
+            response.release_conn()
+        result = HttpResult(response.status, response.headers, content, url, elapsed)
+        return result.raise_for_status() if raise_for_status else result
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        with self._lock:
+            managers = list(self._managers.values())
+        for manager in managers:
+            manager.clear()
+
+    def _timeout(self, timeout: Timeouts | float | None) -> urllib3.Timeout:
+        call = self.timeouts.for_call(timeout)
+        found = self._timeouts.get(call)
+        if found is None:
+            found = urllib3.Timeout(connect=call.connect, read=call.read)
+            if len(self._timeouts) < _MAX_ROUTES:
+                self._timeouts[call] = found
+        return found
+
+    def _route(self, url: str) -> _Route:
+        route = self._routes.get(url)
+        if route is None:
+            route = self._make_route(url)
+            if len(self._routes) < _MAX_ROUTES:
+                self._routes[url] = route
+        return route
+
+    def _make_route(self, url: str) -> _Route:
+        try:
+            parts = parse_url(url)
+        except LocationValueError as exc:
+            raise ConfigurationError(f"not a URL to send to: {url!r} ({exc})", setting="url") from exc
+        scheme = (parts.scheme or "").lower()
+        if scheme not in ("http", "https") or not parts.host:
+            raise ConfigurationError(f"not an http(s) URL with a host: {url!r}", setting="url")
+        target, authorization = _without_credentials(url)
+        proxy = self.environment.proxy_for(scheme, parts.host, parts.port)
+        proxy_scheme = parse_url(proxy).scheme if proxy is not None else None
+        if proxy_scheme not in (None, "http", "https"):
+            source = self.environment.proxy_sources.get(scheme) or self.environment.proxy_sources.get("all", "")
+            raise ConfigurationError(f"proxy {proxy!r} (from {source}) for {target!r}: only http and https "
+                                     "proxies are supported", setting=source)
+        return _Route(self._manager(proxy, "https" in (scheme, proxy_scheme)), target, authorization)
+
+    def _manager(self, proxy: str | None, tls: bool) -> urllib3.PoolManager:
+        """The pool manager for direct connections (``proxy`` ``None``) or through ``proxy``, with the
+        TLS context when a connection of it uses TLS; built once."""
+        key = (proxy, tls)
+        with self._lock:
+            manager = self._managers.get(key)
+            if manager is None:
+                options = dict(self._options)
+                if tls:
+                    options["ssl_context"] = self._tls_context()
+                if proxy is None:
+                    manager = urllib3.PoolManager(**options)
+                else:
+                    proxy_url, authorization = _without_credentials(proxy)
+                    headers = {"Proxy-Authorization": authorization} if authorization else None
+                    manager = urllib3.ProxyManager(proxy_url, proxy_headers=headers,
+                                                   proxy_ssl_context=options.get("ssl_context"), **options)
+                self._managers[key] = manager
+            return manager
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """The transport's one TLS context: certificates required, the environment's CA store (under
+        ``self._lock``)."""
+        if self._tls is None:
+            context = create_urllib3_context()
+            env = self.environment
+            if env.ca_file or env.ca_dir:
+                context.load_verify_locations(cafile=env.ca_file, capath=env.ca_dir)
+            self._tls = context
+        return self._tls
