@@ -96,6 +96,7 @@ class AttachmentFile(BaseModel):
     name: str
     """File name as E-licensing receives it."""
     path: str
+    """Where the file is: readable by any worker that may resume the flow."""
 
 
 class Application(BaseModel):
