@@ -3,7 +3,7 @@
 The simulator landscape (test PKI with OCSP/CRL, gateway + Legal Entities, payment gateway,
 E-licensing) runs in a **subprocess** (``python -m bench.flows --serve DIR``: ``Landscape.start`` +
 ``write_manifest``); this process attaches to it (``procedure_env(manifest=...)``) and runs complete
-Diagram-1 issue flows through :class:`~procedure.wiring.ProcedureWiring` from N client
+Diagram-1 issue flows through :class:`~procedure.steps.ProcedureSteps` from N client
 threads, closed loop, for a bounded time. The simulators stand for other organisations'
 systems and get their own process (their own GIL), as they would in production.
 ``--in-process`` runs the landscape in this process instead (one GIL for both sides), for
@@ -17,8 +17,9 @@ concurrency. The workers are fresh interpreters (``python -m bench.flows --worke
 with ``subprocess``, never forked from this threaded process); they attach to the SAME landscape
 (manifest) and use the SAME flow-state/journal database (one SQLite file, WAL, busy timeout).
 Each worker gets its own copy of the manifest in its own directory, because ``Landscape.attach``
-writes the PKCS#12 files of the applicants' and officers' keys next to the manifest and two
-workers would otherwise overwrite each other's officer key files (same name, other password).
+writes the PKCS#12 files of the applicants' and officers' keys, their password files and the
+scans next to the manifest, and two workers would otherwise overwrite each other's officer key
+files (same name, other password).
 The workers attach one after another (the tables are created by the first), then prepare their
 applicants and warm up concurrently; the timed window is a barrier: each worker prints
 ``ready`` and waits, the parent writes ``go`` to every worker's stdin at once, and each worker
@@ -28,9 +29,10 @@ The parent adds them up: flows/s = all flows / the longest worker's window, clie
 
 Setup, outside the timed window: the landscape, the applicants (fresh BIN, Legal Entities record,
 two NCA keys issued by the test PKI and loaded from their PKCS#12, as the applicant's own signing
-tool would hold them), one warm-up flow per client thread. Each applicant applies for every
-service it has a licensor for (one issue flow per service), so one prepared applicant serves
-several flows.
+tool would hold them, a portal account: every flow logs in, none registers, so that two flows of
+one applicant never race to register it), their requests (scans and password files written), one
+warm-up flow per client thread. Each applicant applies for every service it has a licensor for
+(one issue flow per service), so one prepared applicant serves several flows.
 
 Shares of client CPU time are measured with per-thread CPU timers (``time.thread_time``) around
 the entry points of each category, the innermost category winning (time in a nested category is
@@ -300,24 +302,27 @@ def landscape_process(workdir: Path) -> Iterator[LandscapeProcess]:
         _stop(process)
 
 
-# --------------------------------------------------------------------------- scenarios
+# --------------------------------------------------------------------------- the flows' requests
 
 @dataclass
 class Pool:
-    """Prepared scenarios, handed out in order (service-major, so concurrent flows rarely share an
-    applicant)."""
+    """Prepared requests (the flows' applications), handed out in order (service-major, so
+    concurrent flows rarely share an applicant)."""
 
     env: Any
-    wiring: Any
-    scenarios: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
+    steps: Any
+    applications: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
     prepared: int = 0
 
     def add_applicants(self, count: int) -> None:
+        from harness.scenario import Fault, Scenario
+        from procedure.application import SERVICE_CODES
         from procedure.models import Operation, Service
-        from procedure.wiring import SERVICE_CODES, Fault, Scenario
 
         land = self.env.landscape
         applicants = [land.new_applicant(fault=Fault.NONE) for _ in range(count)]
+        for applicant in applicants:
+            land.register_on_portal(applicant)
         for service in SERVICES:
             for applicant in applicants:
                 try:
@@ -325,27 +330,25 @@ class Pool:
                 except Exception:  # no licensor for that region and service: not a flow of this applicant
                     continue
                 officer = land.officer(licensor.code)
-                scenario = Scenario(service=Service(service), operation=Operation.ISSUE, diagram=1,
-                                    applicant=applicant, officer=officer)
+                application = self.env.application(Scenario(service=Service(service), operation=Operation.ISSUE,
+                                                            diagram=1, applicant=applicant, officer=officer))
                 # The applicant's keys, loaded as its signing tool holds them (setup, not the flow).
                 for ref in (applicant.auth_key, applicant.sign_key, officer.key):
-                    self.wiring._key(ref)
-                self.scenarios.put(scenario)
+                    self.steps.logins.key(ref)
+                self.applications.put(application)
                 self.prepared += 1
 
     def take(self) -> Any | None:
         try:
-            return self.scenarios.get_nowait()
+            return self.applications.get_nowait()
         except queue.Empty:
             return None
 
 
-def _run_one(env: Any, wiring: Any, scenario: Any) -> tuple[bool, str]:
+def _run_one(env: Any, steps: Any, application: Any) -> tuple[bool, str]:
     from procedure.models import FlowStatus
 
-    runner = wiring.runner(scenario.diagram_id, env.store)
-    result = runner.start(service=scenario.service.value, operation=scenario.operation.value,
-                          data={"scenario": scenario.model_dump(mode="json")})
+    result = steps.start(application, env.store)
     if result.status is FlowStatus.COMPLETED and result.step == "11":
         return True, ""
     return False, f"{result.status.value} at step {result.step}: {result.detail}"
@@ -356,7 +359,7 @@ def _process_cpu() -> float:
     return t.user + t.system
 
 
-def measure(env: Any, wiring: Any, pool: Pool, config: FlowBenchConfig, timers: CategoryTimers,
+def measure(env: Any, steps: Any, pool: Pool, config: FlowBenchConfig, timers: CategoryTimers,
             server_cpu: Callable[[], float | None]) -> Measurement:
     """Closed loop: ``config.threads`` threads run flows until the window ends or the pool is empty."""
     latencies: list[float] = []
@@ -371,13 +374,13 @@ def measure(env: Any, wiring: Any, pool: Pool, config: FlowBenchConfig, timers: 
         start_gate.wait()
         cpu0 = time.thread_time()
         while time.perf_counter() < deadline[0]:
-            scenario = pool.take()
-            if scenario is None:
+            application = pool.take()
+            if application is None:
                 exhausted.set()
                 break
             began = time.perf_counter()
             try:
-                ok, why = _run_one(env, wiring, scenario)
+                ok, why = _run_one(env, steps, application)
             except Exception as exc:  # counted, and the first one is shown
                 ok, why = False, f"{type(exc).__name__}: {exc}"
             took = time.perf_counter() - began
@@ -413,7 +416,7 @@ def measure(env: Any, wiring: Any, pool: Pool, config: FlowBenchConfig, timers: 
 
 @contextlib.contextmanager
 def environment(workdir: Path, in_process: bool) -> Iterator[tuple[Any, Callable[[], float | None]]]:
-    from cli.flow import procedure_env
+    from harness.env import procedure_env
 
     db = f"sqlite:///{workdir / 'egov.db'}"
     if in_process:
@@ -427,24 +430,24 @@ def environment(workdir: Path, in_process: bool) -> Iterator[tuple[Any, Callable
 
 def _top_up(pool: Pool, guess: Measurement, config: FlowBenchConfig, threads: int,
             log: Callable[[str], None]) -> None:
-    """Enough prepared scenarios for ``config``'s window (setup, outside the window)."""
+    """Enough prepared requests for ``config``'s window (setup, outside the window)."""
     # the warm-up's rate underestimates a warm run (first logins, imports): ask for 3×
     wanted = int(max(guess.rate, 1.0) * config.duration * 3) + 2 * threads
-    missing = wanted - pool.scenarios.qsize()
+    missing = wanted - pool.applications.qsize()
     if missing > 0:
         started = time.perf_counter()
         pool.add_applicants(-(-missing // len(SERVICES)) + 1)
-        log(f"prepared scenarios: {pool.scenarios.qsize()} in the pool ({time.perf_counter() - started:.1f} s)")
+        log(f"prepared requests: {pool.applications.qsize()} in the pool ({time.perf_counter() - started:.1f} s)")
 
 
-def _warm_up(env: Any, wiring: Any, pool: Pool, threads: int, in_process: bool, timers: CategoryTimers,
+def _warm_up(env: Any, steps: Any, pool: Pool, threads: int, in_process: bool, timers: CategoryTimers,
              server_cpu: Callable[[], float | None], log: Callable[[str], None]) -> Measurement:
     """Prepare the first applicants and run one second of flows (imports, zeep/WSDL, sessions, officers'
     first logins); the rate is the guess the pool is sized by."""
     started = time.perf_counter()
     pool.add_applicants(max(2, threads // 2))
-    log(f"prepared {pool.prepared} scenarios in {time.perf_counter() - started:.1f} s")
-    guess = measure(env, wiring, pool, FlowBenchConfig(threads=threads, duration=1.0, in_process=in_process),
+    log(f"prepared {pool.prepared} requests in {time.perf_counter() - started:.1f} s")
+    guess = measure(env, steps, pool, FlowBenchConfig(threads=threads, duration=1.0, in_process=in_process),
                     timers, server_cpu)
     log(f"warm-up: {guess.flows} flows, {guess.errors} errors, {guess.rate:.1f}/s {guess.first_error}")
     return guess
@@ -458,16 +461,16 @@ def bench(configs: list[FlowBenchConfig], *, log: Callable[[str], None] = lambda
     results: list[Measurement] = []
     with tempfile.TemporaryDirectory(prefix="egov-bench-flows-") as tmp, \
             environment(Path(tmp), in_process) as (env, server_cpu):
-        wiring = env.wiring(crash_at="")
-        pool = Pool(env, wiring)
+        steps = env.steps
+        pool = Pool(env, steps)
         threads = max(c.threads for c in configs)
         timers = CategoryTimers()
         with instrumented(timers):
-            guess = _warm_up(env, wiring, pool, threads, in_process, timers, server_cpu, log)
+            guess = _warm_up(env, steps, pool, threads, in_process, timers, server_cpu, log)
             for config in configs:
                 _top_up(pool, guess, config, config.threads, log)
                 with without_licence_pdf() if not config.render_pdf else contextlib.nullcontext():
-                    m = measure(env, wiring, pool, config, timers, server_cpu)
+                    m = measure(env, steps, pool, config, timers, server_cpu)
                 log(f"{describe(m)}")
                 results.append(m)
     return results
@@ -491,26 +494,26 @@ def worker(stdin: Any, out: Any) -> None:
     def log(text: str) -> None:
         print(f"    [worker {job['index']}] {text}", file=sys.stderr, flush=True)
 
-    from cli.flow import procedure_env
+    from harness.env import procedure_env
 
     job = json.loads(stdin.readline())
     threads = int(job["threads"])
     configs = [FlowBenchConfig(threads=threads, duration=float(c["duration"]), render_pdf=bool(c["render_pdf"]))
                for c in job["configs"]]
     with procedure_env(manifest=Path(job["manifest"]), db=job["db"], out_dir=Path(job["out_dir"])) as env:
-        wiring = env.wiring(crash_at="")
+        steps = env.steps
         send("attached")
-        pool = Pool(env, wiring)
+        pool = Pool(env, steps)
         timers = CategoryTimers()
         with instrumented(timers):
-            guess = _warm_up(env, wiring, pool, threads, False, timers, lambda: None, log)
+            guess = _warm_up(env, steps, pool, threads, False, timers, lambda: None, log)
             for config in configs:
                 _top_up(pool, guess, config, threads, log)
                 send("ready")
                 if stdin.readline().strip() != "go":
                     return  # the parent gave up
                 with without_licence_pdf() if not config.render_pdf else contextlib.nullcontext():
-                    m = measure(env, wiring, pool, config, timers, lambda: None)
+                    m = measure(env, steps, pool, config, timers, lambda: None)
                 send("result", **{name: getattr(m, name) for name in _RESULT_FIELDS})
 
 

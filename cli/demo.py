@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.flow import SERVICES, flow_group, procedure_env
+from cli.flow import SERVICES, flow_group
 
 if TYPE_CHECKING:
-    from cli.flow import ProcedureEnv
+    from harness.env import ProcedureEnv
+    from harness.scenario import Scenario
     from procedure.machine import FlowResult
-    from procedure.wiring import Scenario
 
 __all__ = ["demo_cmd", "flow_group"]
 
@@ -87,8 +87,9 @@ def _run(env: ProcedureEnv, scenario: Scenario, rows: list[dict[str, Any]], tota
 
 def run_procedure(out_dir: Path) -> list[dict[str, Any]]:
     """Chapter 2: every service × operation × diagram, then each refusal. Returns the table's rows."""
-    from procedure.models import FlowStatus, Operation
-    from procedure.wiring import Fault, Scenario
+    from harness.env import procedure_env
+    from harness.scenario import Fault, Scenario
+    from procedure.models import FlowStatus, Operation, Service
 
     rows: list[dict[str, Any]] = []
     total = 2 * len(SERVICES) * len(CHAIN) + len(REFUSALS)
@@ -103,7 +104,7 @@ def run_procedure(out_dir: Path) -> list[dict[str, Any]]:
                 officer = land.officer(land.licensor_for(env_service_code(service), applicant.city_kato).code)
                 number: str | None = None
                 for op in CHAIN:
-                    scenario = Scenario(service=service, operation=Operation(op),  # type: ignore[arg-type]
+                    scenario = Scenario(service=Service(service), operation=Operation(op),
                                         diagram=diagram, applicant=applicant,
                                         officer=officer, licence_number=number)
                     result = _run(env, scenario, rows, total)
@@ -118,8 +119,8 @@ def run_procedure(out_dir: Path) -> list[dict[str, Any]]:
 
 
 def env_service_code(service: str) -> str:
+    from procedure.application import SERVICE_CODES
     from procedure.models import Service
-    from procedure.wiring import SERVICE_CODES
 
     return SERVICE_CODES[Service(service)]
 

@@ -2,126 +2,41 @@
 
 ``egov flow run --service S --operation O --diagram 1|2 [--scenario FAULT]`` runs one flow against
 a landscape: the one named by ``--manifest`` (started elsewhere, e.g. by ``egov sim up``), or a
-landscape started in this process for the run. Flow state goes to ``--db`` (default: the settings'
-database), so ``egov flow resume FLOW_ID`` continues a flow interrupted at any step.
+landscape started in this process for the run (:mod:`harness.env`). Flow state goes to ``--db``
+(default: the settings' database), so ``egov flow resume FLOW_ID`` continues a flow interrupted at
+any step, in any process attached to the same landscape: the stored request and the manifest are
+all it needs.
 
-Test hook: ``EGOV_FLOW_CRASH_AT=<step id>[:before|:after]`` kills the process (SIGKILL) at that
-point of the flow — see :mod:`procedure.wiring`. Only for crash drills.
+Crash drills: ``EGOV_FLOW_CRASH_AT=<step id>[:before|:after]`` makes ``run`` and ``resume`` kill
+themselves (SIGKILL) at that point of the flow (:mod:`harness.crash`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import tempfile
+import json
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 if TYPE_CHECKING:
-    from harness.landscape import Landscape
-    from procedure.clients import ProcedureClients
-    from procedure.machine import FlowContext, FlowResult
-    from procedure.store import FlowStore
-    from procedure.wiring import Fault, ProcedureWiring, Scenario, StepObserver
+    from procedure.machine import FlowContext, FlowResult, StepObserver, StepPhase
 
 SERVICES = ("higher-postgraduate", "religious", "technical-vocational", "school", "republican-budget")
 OPERATIONS = ("issue", "reissue", "duplicate", "appendix")
 FAULTS = ("none", "not-authorised", "not-paid", "cert-expired", "cert-revoked", "cert-other-bin",
           "absent-from-le", "liquidated", "qualification-not-met")
-
-
-@dataclass
-class ProcedureEnv:
-    """A landscape (started here or attached), the clients, the flow store, and a wiring factory."""
-
-    landscape: Landscape
-    clients: ProcedureClients
-    store: FlowStore
-    out_dir: Path
-    observer: StepObserver | None = None
-
-    def wiring(self, *, crash_at: str | None = None) -> ProcedureWiring:
-        from adapters.core.settings import get_settings
-        from procedure.wiring import ProcedureWiring
-
-        s = get_settings()
-        return ProcedureWiring(self.clients, bank=self.landscape.bank, out_dir=self.out_dir, observer=self.observer,
-                               mci=s.mci_kzt, licence_fee_mci=s.licence_fee_mci, crash_at=crash_at,
-                               notice_deadline=2.0)
-
-    def run(self, scenario: Scenario, *, flow_id: str | None = None, crash_at: str | None = None) -> FlowResult:
-        runner = self.wiring(crash_at=crash_at).runner(scenario.diagram_id, self.store)
-        return runner.start(service=scenario.service.value, operation=scenario.operation.value,
-                            data={"scenario": scenario.model_dump(mode="json")}, flow_id=flow_id)
-
-    def scenario(self, service: str, operation: str, diagram: int, fault: Fault, *,
-                 prepare: Callable[[FlowResult], None] | None = None) -> Scenario:
-        """A scenario with a new applicant; for a re-issue, duplicate or appendix the applicant's
-        licence is issued first (a flow of its own, reported to ``prepare``), then the fault's world
-        is set up."""
-        from procedure.models import FlowStatus, Operation
-        from procedure.wiring import Fault as F
-        from procedure.wiring import Scenario
-
-        land = self.landscape
-        op = Operation(operation)
-        applicant = land.new_applicant(fault=fault if op is Operation.ISSUE else F.NONE)
-        officer = land.officer(land.licensor_for(_service_code(service), applicant.city_kato).code)
-        licence_number = None
-        if op is not Operation.ISSUE:
-            base = Scenario(service=service, operation=Operation.ISSUE, diagram=diagram,  # type: ignore[arg-type]
-                            applicant=applicant, officer=officer)
-            issued = self.run(base, crash_at="")
-            if prepare is not None:
-                prepare(issued)
-            if issued.status is not FlowStatus.COMPLETED:
-                raise click.ClickException(f"the licence to {operation} could not be issued: {issued.detail}")
-            licence_number = str(issued.data["licence_number"])
-            applicant = land.apply_fault(applicant, fault)
-        return Scenario(service=service, operation=op, diagram=diagram, fault=fault,  # type: ignore[arg-type]
-                        applicant=applicant, officer=officer, licence_number=licence_number)
-
-
-def _service_code(service: str) -> str:
-    from procedure.models import Service
-    from procedure.wiring import SERVICE_CODES
-
-    return SERVICE_CODES[Service(service)]
-
-
-@contextlib.contextmanager
-def procedure_env(*, manifest: Path | None, db: str | None, out_dir: Path,
-                  observer: StepObserver | None = None, metrics_port: int | None = None) -> Iterator[ProcedureEnv]:
-    """Attach to ``manifest``'s landscape, or start one in a temporary directory for the run."""
-    from adapters.core.settings import get_settings
-    from harness.landscape import Landscape
-    from procedure.clients import ProcedureClients
-    from procedure.store import FlowStore
-
-    with contextlib.ExitStack() as stack:
-        if manifest is not None:
-            land = Landscape.attach(manifest)
-            url = db or get_settings().database_url
-        else:
-            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="egov-flow-")))
-            land = stack.enter_context(Landscape.start(workdir / "landscape"))
-            url = db or f"sqlite:///{workdir / 'egov.db'}"
-        port = metrics_port if metrics_port is not None else get_settings().metrics_port
-        clients = stack.enter_context(ProcedureClients(land.endpoints, database_url=url, metrics_port=port))
-        store = FlowStore.from_url(url)
-        stack.callback(store.engine.dispose)
-        yield ProcedureEnv(land, clients, store, out_dir, observer)
+"""The values of :class:`harness.scenario.Fault` (written out: ``egov --help`` imports no harness)."""
 
 
 # --------------------------------------------------------------------------- printing
 
 def progress_printer(echo: Callable[[str], None]) -> StepObserver:
-    def observe(ctx: FlowContext, phase: str) -> None:
-        if phase == "start":
+    """A step observer printing a line as each step starts."""
+    def observe(ctx: FlowContext, phase: StepPhase) -> None:
+        if phase == "before":
             attempt = f" (attempt {ctx.attempt})" if ctx.attempt > 1 else ""
             echo(f"   · {ctx.diagram.id:<8} step {ctx.step.id:<3} {ctx.step.description.en[:70]}{attempt}")
     return observe
@@ -156,16 +71,6 @@ def echo_result(result: FlowResult, diagram_id: str) -> None:
         click.echo("  " + line)
 
 
-def _expected(result: FlowResult) -> tuple[Any, str] | None:
-    from procedure.wiring import Scenario
-
-    raw = result.data.get("scenario")
-    if raw is None:
-        return None
-    exp = Scenario.model_validate(raw).expected()
-    return exp.status, exp.step
-
-
 # --------------------------------------------------------------------------- commands
 
 _MANIFEST = click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -195,25 +100,29 @@ def flow_run(service: str, operation: str, diagram: str, fault: str, flow_id: st
              db: str | None, out_dir: Path) -> None:
     """Run one flow end to end and print its history against the regulation's norms."""
     from adapters.core.errors import EgovError
-    from procedure.wiring import Fault
+    from harness.crash import crash_observer
+    from harness.env import procedure_env
+    from harness.scenario import Fault
 
     f = Fault(fault)
     if not f.applies_to(int(diagram)):
         raise click.BadParameter(f"{fault} does not exist in Diagram {diagram}", param_hint="--scenario")
     try:
-        with procedure_env(manifest=manifest, db=db, out_dir=out_dir, observer=progress_printer(click.echo)) as env:
+        crash = crash_observer()
+        with procedure_env(manifest=manifest, db=db, out_dir=out_dir,
+                           observers=[progress_printer(click.echo)]) as env:
             scenario = env.scenario(service, operation, int(diagram), f,
                                     prepare=lambda r: click.echo(f"(prepared: licence {r.data.get('licence_number')} "
                                                                  f"issued by flow {r.flow_id})"))
             flow_id = flow_id or uuid.uuid4().hex
             click.echo(f"flow {flow_id} started: {service} / {operation} / Diagram {diagram} / scenario {fault}")
-            result = env.run(scenario, flow_id=flow_id)
+            result = env.run(scenario, flow_id=flow_id, observers=[crash] if crash is not None else [])
     except EgovError as exc:
         raise click.ClickException(f"{type(exc).__name__} [{exc.code}]: {exc}") from exc
-    echo_result(result, {"1": "portal", "2": "provider"}[diagram])
-    expected = _expected(result)
-    if expected is not None and (result.status, result.step) != expected:
-        raise click.ClickException(f"expected {expected[0].value} at step {expected[1]}, "
+    echo_result(result, scenario.diagram_id)
+    expected = scenario.expected()
+    if (result.status, result.step) != (expected.status, expected.step):
+        raise click.ClickException(f"expected {expected.status.value} at step {expected.step}, "
                                    f"got {result.status.value} at step {result.step}")
 
 
@@ -225,14 +134,18 @@ def flow_run(service: str, operation: str, diagram: str, fault: str, flow_id: st
 def flow_resume(flow_id: str, manifest: Path | None, db: str | None, out_dir: Path) -> None:
     """Continue a flow from the step it stopped at (after a crash or a failed step)."""
     from adapters.core.errors import EgovError
+    from harness.crash import crash_observer
+    from harness.env import procedure_env
 
     if manifest is None:
         raise click.UsageError("resume needs --manifest: the landscape the flow started against")
     try:
-        with procedure_env(manifest=manifest, db=db, out_dir=out_dir, observer=progress_printer(click.echo)) as env:
+        crash = crash_observer()
+        with procedure_env(manifest=manifest, db=db, out_dir=out_dir,
+                           observers=[progress_printer(click.echo)]) as env:
             flow = env.store.get_flow(flow_id)
             click.echo(f"flow {flow_id}: resuming at step {flow.current_step} ({flow.status.value})")
-            result = env.wiring().runner(flow.diagram, env.store).resume(flow_id)
+            result = env.resume(flow_id, observers=[crash] if crash is not None else [])
     except EgovError as exc:
         raise click.ClickException(f"{type(exc).__name__} [{exc.code}]: {exc}") from exc
     echo_result(result, flow.diagram)
@@ -241,7 +154,8 @@ def flow_resume(flow_id: str, manifest: Path | None, db: str | None, out_dir: Pa
 @flow_group.command("show")
 @click.argument("flow_id")
 @_DB
-def flow_show(flow_id: str, db: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="the flow as JSON: its record, data and history")
+def flow_show(flow_id: str, db: str | None, as_json: bool) -> None:
     """A flow's state and history, each step's time against its norm."""
     from adapters.core.errors import EgovError
     from procedure.diagrams import get_diagram
@@ -251,14 +165,18 @@ def flow_show(flow_id: str, db: str | None) -> None:
     try:
         store = FlowStore.from_url(db)
         flow = store.get_flow(flow_id)
+        history = tuple(store.history(flow_id))
         diagram = get_diagram(flow.diagram)
         step = diagram.step(flow.current_step)
         result = FlowResult(flow_id=flow.flow_id, status=flow.status, step=flow.current_step, data=flow.data,
-                            history=tuple(store.history(flow_id)),
-                            refusal=step.message if flow.status.value == "refused" else None,
+                            history=history, refusal=step.message if flow.status.value == "refused" else None,
                             detail=flow.error or "")
     except EgovError as exc:
         raise click.ClickException(f"{type(exc).__name__} [{exc.code}]: {exc}") from exc
+    if as_json:
+        record = {**flow.model_dump(mode="json"), "history": [r.model_dump(mode="json") for r in history]}
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
     click.echo(f"{flow.service} / {flow.operation} / {diagram.title.en}")
     echo_result(result, flow.diagram)
 

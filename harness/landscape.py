@@ -3,14 +3,17 @@
 - the test PKI (root + issuing CA) and its CRL/OCSP server;
 - the e-Government gateway simulator, with the Legal Entities register behind it
   (``GbdulInfoByBin_v2`` / ``GbdulInfoByIin_v2``) and our sender registered;
-- the payment gateway simulator (orders are paid or declined by "the bank": :class:`HttpBank`);
+- the payment gateway simulator (orders are paid or declined by the applicants' bank:
+  :class:`~harness.bank.ApplicantsBank` over :class:`HttpBank`);
 - the E-licensing simulator, publishing its status notices through the gateway.
 
 The simulators are built by :mod:`simulators.registry`, the same factories ``egov sim up`` runs
 (which keys, validators, backends and sender accounts: written once, there). This module adds what
-a scenario needs on top: applicants' and officers' keys (:meth:`Landscape.new_applicant`,
-:meth:`Landscape.officer`), the world changed for a fault (:meth:`Landscape.apply_fault`), and the
-simulators' control APIs over HTTP.
+a scenario needs on top: the seeded actors, applicants and officers with their keys
+(:meth:`Landscape.new_applicant`, :meth:`Landscape.officer`), portal accounts
+(:meth:`Landscape.register_on_portal`), the world changed for a fault (:meth:`Landscape.apply_fault`),
+and the simulators' control APIs over HTTP. The actors' passwords and key passwords are written as
+secret files (0600) under ``<workdir>/secrets``.
 
 ``Landscape.start(workdir)`` runs it; ``write_manifest(path)`` writes the
 :class:`~procedure.clients.Endpoints` JSON (URLs, PKI directory, keystore and password of
@@ -21,6 +24,7 @@ writes the same manifest.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import itertools
 import json
@@ -31,15 +35,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError, IdentifierError
 from adapters.core.http import NetworkTransport
 from adapters.core.identifiers import make_bin
+from harness.actors import ApplicantActor, OfficerActor
+from harness.bank import ApplicantsBank
 from harness.manifest import manifest
+from harness.scenario import Fault
+from procedure.application import ApplicantIdentity
 from procedure.clients import Endpoints
-from procedure.wiring import Applicant, Fault, KeyRef, Officer
+from procedure.credentials import KeyRef, write_secret
 from simulators.common.httpserver import SimServer
 from simulators.elicense import catalogue as cat
 from simulators.elicense.head_keys import HeadKeys
@@ -117,10 +125,14 @@ class Landscape:
         self.pki = pki
         self.workdir = workdir
         self.clock = clock
-        self.bank = HttpBank(endpoints.payment_control_url or "")
+        self._http = NetworkTransport()
+        """Calls the simulators' control APIs."""
+        self.bank = ApplicantsBank(HttpBank(endpoints.payment_control_url or ""), self.state_dir / "bank")
+        """The applicants' bank (:class:`procedure.ports.ApplicantBank`)."""
         self._stops: list[Any] = []
         self._serial = itertools.count(1)
-        self._officers: dict[str, Officer] = {}
+        self._officers: dict[str, OfficerActor] = {}
+        self._portal_accounts: set[str] = set()
         self._lock = threading.Lock()
         # simulator objects, when started in this process
         self.pki_server: SimServer | None = None
@@ -176,6 +188,17 @@ class Landscape:
         return self.endpoints.write(Path(path) if path is not None else self.workdir / MANIFEST_NAME)
 
     @property
+    def state_dir(self) -> Path:
+        """The directory of the simulated world's shared state (the PKI's parent: the same for the
+        process that started the landscape and every process attached to it)."""
+        return Path(self.endpoints.pki_dir).resolve().parent if self.endpoints.pki_dir else self.workdir
+
+    @property
+    def secrets_dir(self) -> Path:
+        """Where this process writes its actors' secret files."""
+        return self.workdir / "secrets"
+
+    @property
     def urls(self) -> dict[str, str]:
         e = self.endpoints
         return {"pki": e.pki_url or "", "gateway": e.gateway_url, "gateway-async": e.gateway_async_url or "",
@@ -203,7 +226,8 @@ class Landscape:
         directory.mkdir(parents=True, exist_ok=True)
         password = secrets.token_urlsafe(9)
         path = key.write_pkcs12(directory / f"{name}.p12", password)
-        return KeyRef(path=str(path.resolve()), password=password)
+        return KeyRef(path=str(path.resolve()),
+                      password=write_secret(self.secrets_dir / f"{folder}-{name}.p12.password", password))
 
     def _fresh_bin(self) -> str:
         rng = random.SystemRandom()
@@ -222,7 +246,7 @@ class Landscape:
             raise ConfigurationError(f"no licensor for service {service_code} and KATO {kato}", setting="service")
         return found
 
-    def officer(self, licensor_code: str) -> Officer:
+    def officer(self, licensor_code: str) -> OfficerActor:
         """The licensor's officer in E-licensing (seeded login) with an EDS carrying the licensor's BIN."""
         with self._lock:
             known = self._officers.get(licensor_code)
@@ -233,12 +257,13 @@ class Landscape:
             raise ConfigurationError(f"unknown licensor {licensor_code}", setting="licensor")
         key = self.pki.issue(iin=_officer_iin(lic), bin=lic.bin, org=lic.name_ru, surname="OFFICER",
                              roles=["legal-entity", "employee"])
-        made = Officer(login=f"{lic.code.lower()}.officer", password=self.endpoints.employee_password,
-                       licensor_code=lic.code, key=self._p12(key, "officers", lic.code.lower()))
+        made = OfficerActor(login=f"{lic.code.lower()}.officer", password=self.endpoints.employee_password,
+                            licensor_code=lic.code, key=self._p12(key, "officers", lic.code.lower()),
+                            secrets_dir=str(self.secrets_dir))
         with self._lock:
             return self._officers.setdefault(licensor_code, made)
 
-    def new_applicant(self, *, fault: Fault = Fault.NONE, template_index: int | None = None) -> Applicant:
+    def new_applicant(self, *, fault: Fault = Fault.NONE, template_index: int | None = None) -> ApplicantActor:
         """A new legal entity: fresh BIN, a record in the Legal Entities register copied from one of its
         fixtures, its director's two NCA keys; then the world changed for ``fault`` (:meth:`apply_fault`)."""
         from simulators.legal_entities import LegalEntitiesState
@@ -261,12 +286,15 @@ class Landscape:
                               common_name=f"{leader.surname} {leader.name}".upper(), usage="auth")
         sign = self._signing_key(record.short_name_ru, leader.iin, leader.surname, leader.name, bin_)
         a = record.address
-        applicant = Applicant(bin=bin_, name=name, name_ru=record.full_name_ru, leader_iin=leader.iin,
-                              leader_name=f"{leader.surname} {leader.name}", postal_index=a.zip_code,
-                              city_kato=a.kato, city_name=a.city_ru, street_ru=a.street_ru, street_kz=a.street_kz,
-                              house=a.building, portal_password=secrets.token_urlsafe(9),
-                              auth_key=self._p12(auth, "applicants", f"{bin_}-auth"),
-                              sign_key=self._p12(sign, "applicants", f"{bin_}-sign"))
+        identity = ApplicantIdentity(bin=bin_, name=name, name_ru=record.full_name_ru, postal_index=a.zip_code,
+                                     city_kato=a.kato, city_name=a.city_ru, street_ru=a.street_ru,
+                                     street_kz=a.street_kz, house=a.building)
+        applicant = ApplicantActor(identity=identity, leader_iin=leader.iin,
+                                   leader_name=f"{leader.surname} {leader.name}",
+                                   portal_password=secrets.token_urlsafe(9),
+                                   auth_key=self._p12(auth, "applicants", f"{bin_}-auth"),
+                                   sign_key=self._p12(sign, "applicants", f"{bin_}-sign"),
+                                   secrets_dir=str(self.secrets_dir))
         return self.apply_fault(applicant, fault)
 
     def _signing_key(self, org: str, iin: str, surname: str, name: str, bin_: str, *,
@@ -274,11 +302,11 @@ class Landscape:
         return self.pki.issue(iin=iin, bin=bin_, org=org, surname=surname.upper(),
                               common_name=f"{surname} {name}".upper(), expired=expired)
 
-    def apply_fault(self, applicant: Applicant, fault: Fault) -> Applicant:
+    def apply_fault(self, applicant: ApplicantActor, fault: Fault) -> ApplicantActor:
         """Change the world of ``applicant`` for ``fault``: a new signing key that has expired, is
         revoked, or carries another BIN; the register record removed (``absent-from-le``) or
-        liquidated. Other faults are played by the flow itself (wrong password, declined payment,
-        incomplete documents) and change nothing here."""
+        liquidated. Other faults are played by the actors and the bank when the application is
+        made (:mod:`harness.play`) and change nothing here."""
         from simulators.legal_entities.records import LiquidationRecord, OrganisationRecord, RefName
 
         surname, _, name = applicant.leader_name.partition(" ")
@@ -306,18 +334,37 @@ class Landscape:
             self.put_organisation(record.model_dump(mode="json"))
         return applicant
 
+    def register_on_portal(self, applicant: ApplicantActor) -> None:
+        """Give ``applicant`` a portal account with its password (E-licensing's seed), as if it had
+        registered before."""
+        cert = applicant.auth_key.load().certificate.public_bytes(Encoding.DER)
+        self._control(self.endpoints.elicense_control_url, "POST", "seed", {"applicants": [
+            {"certificate": base64.b64encode(cert).decode(), "password": applicant.portal_password}]})
+        with self._lock:
+            self._portal_accounts.add(applicant.bin)
+
+    def first_time_on_portal(self, applicant: ApplicantActor) -> bool:
+        """True the first time ``applicant`` applies through the portal in this process (its flow
+        registers it at step 1); False from then on."""
+        with self._lock:
+            first = applicant.bin not in self._portal_accounts
+            self._portal_accounts.add(applicant.bin)
+        return first
+
     # ------------------------------------------------------------------ control APIs (over HTTP)
 
     def _control(self, base: str | None, method: str, path: str, body: Any = None) -> Any:
         if not base:
             raise ConfigurationError("this landscape has no control URL for that simulator", setting="manifest")
-        answer = requests.request(method, base.rstrip("/") + "/" + path.lstrip("/"), json=body, timeout=10)
-        if answer.status_code == 404:
+        data = None if body is None else json.dumps(body).encode()
+        answer = self._http.request(method, base.rstrip("/") + "/" + path.lstrip("/"), body=data, timeout=10,
+                                    headers={"Content-Type": "application/json", "Accept": "application/json"})
+        if answer.status == 404:
             return None
-        if answer.status_code >= 400:
-            raise ConfigurationError(f"{method} {path}: HTTP {answer.status_code}: {answer.text}",
-                                     setting="control")
-        return answer.json()
+        if answer.status >= 400:
+            raise ConfigurationError(f"{method} {path}: HTTP {answer.status}: "
+                                     f"{answer.body.decode(errors='replace')}", setting="control")
+        return json.loads(answer.body) if answer.body else None
 
     def organisation(self, bin_value: str) -> dict[str, Any] | None:
         found: dict[str, Any] | None = self._control(self.endpoints.gateway_control_url, "GET",

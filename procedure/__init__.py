@@ -1,9 +1,12 @@
-"""The licensing procedure's engine, independent of the network.
+"""The licensing procedure: the regulation's two diagrams run over the external systems.
 
 The regulation's two diagrams as data (:mod:`.diagrams`), a persisted, crash-safe runner
 (:mod:`.machine`, :mod:`.store`), the 30-working-day deadline (:mod:`.calendar`), the
 qualification rules (:mod:`.qualification`) and the PDF documents (:mod:`.documents`).
-Adapters are wired in by giving the runner one callable per step.
+The steps (:mod:`.steps`: :mod:`.portal`, :mod:`.provider`, :mod:`.decision`) talk to the systems
+through ports (:mod:`.ports`, provided by :mod:`.clients`) and read only the flow's request
+(:mod:`.application`, whose secrets are references: :mod:`.credentials`) and what earlier steps
+stored. Those modules are imported by name, not re-exported here.
 """
 
 from __future__ import annotations

@@ -118,6 +118,23 @@ def write_refusal(out_dir: Path, signed: SignedRefusal, qualification_rows: Sequ
     return xml_path, pdf_path
 
 
+class ArtefactDirectory:
+    """The :class:`~procedure.ports.Artefacts` port over a directory: licences and refusal letters
+    written by :func:`write_licence` and :func:`write_refusal`."""
+
+    def __init__(self, out_dir: Path, *, pdf_workers: int | None = None) -> None:
+        self.out_dir = Path(out_dir)
+        self.pdf_workers = pdf_workers
+
+    def write_licence(self, signed: SignedLicence, *, suffix: str = "") -> tuple[Path, Path]:
+        return write_licence(self.out_dir, signed, suffix=suffix, pdf_workers=self.pdf_workers)
+
+    def write_refusal(self, signed: SignedRefusal, qualification_rows: Sequence[Mapping[str, Any]], *,
+                      recipient: str | None = None) -> tuple[Path, Path]:
+        return write_refusal(self.out_dir, signed, qualification_rows, recipient=recipient,
+                             pdf_workers=self.pdf_workers)
+
+
 def write_summary(out_dir: Path, runs: Sequence[Mapping[str, Any]]) -> Path:
     """``summary.json``: one entry per run (what the demo's table shows, and more)."""
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,9 @@ the settings describe for a real deployment. :class:`ProcedureClients` builds fr
 - one :class:`ResilientCaller` (retry policy, circuit breakers, exchange journal, metrics) shared by
   every adapter, so that the journal and the metrics see the whole procedure;
 - the gateway, payment gateway, Legal Entities and E-licensing clients and the status-notice consumer.
+
+:meth:`ProcedureClients.ports` gives the steps these adapters as the procedure's ports
+(:mod:`procedure.ports`), with the applicant's bank and the place artefacts go that the caller gives.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from adapters.egov_gateway import GatewayClient
 from adapters.elicense import ElicenseClient, StatusNotificationConsumer
 from adapters.legal_entities import LegalEntitiesClient
 from adapters.payment_gateway import PaymentGatewayClient
+from procedure.ports import ApplicantBank, Artefacts, ProcedurePorts
 
 MANIFEST_VERSION = 1
 
@@ -193,6 +197,13 @@ class ProcedureClients:
                                        timeouts=opts.timeouts, sender_id=endpoints.sender_id, clock=clock)
         self.notifications = StatusNotificationConsumer(self.gateway, self.verification,
                                                         expect_bin=endpoints.elicense_bin)
+
+    def ports(self, *, bank: ApplicantBank, artefacts: Artefacts) -> ProcedurePorts:
+        """The procedure's ports: E-licensing, the payment gateway, Legal Entities, certificate
+        validation and the status notices from these adapters; ``bank`` and ``artefacts`` as given."""
+        return ProcedurePorts(elicense=self.elicense, payment=self.payment, legal_entities=self.legal_entities,
+                              certificates=self.validator, notices=self.notifications, bank=bank,
+                              artefacts=artefacts, clock=self.clock)
 
     @classmethod
     def from_manifest(cls, path: str | Path, **kwargs: Any) -> ProcedureClients:

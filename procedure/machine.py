@@ -13,15 +13,19 @@ persisted through :class:`~procedure.store.FlowStore` before and after it runs; 
 module for the crash-safety contract. Implementations MUST pass ``ctx.idempotency_key`` to any
 external system they change (payment, registration): after a crash the same step is re-run with
 the same key.
+
+Observers (:data:`StepObserver`) are called around each step: ``"before"`` once the step's start
+is committed, ``"after"`` once its implementation returned and before its end is recorded (progress
+lines, drills).
 """
 
 from __future__ import annotations
 
 import types
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError
@@ -57,6 +61,23 @@ class FlowContext:
 StepResult = Outcome | bool | None
 StepFn = Callable[[FlowContext], StepResult]
 
+StepPhase = Literal["before", "after"]
+StepObserver = Callable[[FlowContext, StepPhase], None]
+"""Called with ``"before"`` once a step's start is committed and before its implementation runs,
+and with ``"after"`` once the implementation returned, before the step's end is recorded; for
+every step run, implemented or not. An observer that raises fails the step as its implementation
+would."""
+
+
+def passed(detail: str = "", **data: Any) -> Outcome:
+    """A step done, or a condition met; ``data`` is kept in the flow."""
+    return Outcome(ok=True, detail=detail, data=data)
+
+
+def failed(detail: str, **data: Any) -> Outcome:
+    """A condition not met: the flow takes the refusal branch; ``detail`` says why."""
+    return Outcome(ok=False, detail=detail, data=data)
+
 
 @dataclass(frozen=True)
 class FlowResult:
@@ -82,7 +103,8 @@ class FlowRunner:
     """Runs flows of one diagram with given step implementations, persisting every step."""
 
     def __init__(self, diagram: Diagram, steps: Mapping[str, StepFn], store: FlowStore, *,
-                 clock: Clock = SYSTEM_CLOCK, new_id: Callable[[], str] | None = None) -> None:
+                 clock: Clock = SYSTEM_CLOCK, new_id: Callable[[], str] | None = None,
+                 observers: Sequence[StepObserver] = ()) -> None:
         unknown = set(steps) - {s.id for s in diagram}
         if unknown:
             raise ConfigurationError(f"diagram {diagram.id}: implementations for unknown steps "
@@ -96,6 +118,7 @@ class FlowRunner:
         self.steps = dict(steps)
         self.store = store
         self.clock = clock
+        self.observers = tuple(observers)
         self._new_id = new_id or (lambda: uuid.uuid4().hex)
 
     # ------------------------------------------------------------------ public
@@ -153,7 +176,12 @@ class FlowRunner:
             attempt=record.attempts, data=types.MappingProxyType(dict(flow.data)), clock=self.clock)
         impl = self.steps.get(step.id)
         try:
-            outcome = self._outcome(step, impl(ctx) if impl is not None else None)
+            for observe in self.observers:
+                observe(ctx, "before")
+            value = impl(ctx) if impl is not None else None
+            for observe in self.observers:
+                observe(ctx, "after")
+            outcome = self._outcome(step, value)
         except Exception as exc:
             self.store.step_failed(flow_id=flow.flow_id, step_id=step.id,
                                    error=f"{type(exc).__name__}: {exc}", now=self.clock.now())

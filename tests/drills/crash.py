@@ -3,7 +3,8 @@ the checks of the simulators' state after a killed flow was resumed.
 
 A crash point is ``<step id>:before`` (SIGKILL just before the step's implementation runs) or
 ``<step id>:after`` (just after it returned, before the step is recorded as finished), the test
-hook ``EGOV_FLOW_CRASH_AT`` of :mod:`procedure.wiring`. The points are computed from
+hook ``EGOV_FLOW_CRASH_AT``, a step observer of :mod:`harness.crash` that ``egov flow run`` and
+``egov flow resume`` add to their runners. The points are computed from
 ``DIAGRAM_PORTAL`` / ``DIAGRAM_PROVIDER``: a step added to a diagram is drilled automatically.
 """
 
@@ -19,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.crash import CRASH_ENV
 from procedure.diagrams import DIAGRAM_PORTAL, DIAGRAM_PROVIDER, Actor, Diagram, StepKind
-from procedure.wiring import CRASH_ENV
+from tests.paths import ROOT
 
 EGOV = [sys.executable, "-c", "import sys; from cli.main import main; sys.exit(main())"]
 
@@ -169,7 +171,10 @@ class ForkServer:
 
 
 def _clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("EGOV_")}
+    """The test's environment without EGOV_* settings, importing this checkout's packages first."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EGOV_")}
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
 
 
 def describe(proc: subprocess.CompletedProcess[str]) -> str:

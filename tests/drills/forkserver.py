@@ -26,26 +26,25 @@ def _preload() -> None:
     """Import what ``egov flow run/resume`` imports lazily, so that children start warm."""
     import holidays
 
-    import harness.landscape  # noqa: F401
-    import procedure.clients
-    import procedure.wiring  # noqa: F401
+    import harness.crash
+    import harness.env  # noqa: F401  (the landscape, the clients, the steps)
 
     holidays.country_holidays("KZ")  # loads the country module (the review deadline's calendar)
 
 
 def _fresh_payment_reference() -> None:
     """Sabotage for the drill's own test: Diagram 1 step 4 pays under a new clientReference at each
-    attempt, as a wiring that ignored ``ctx.idempotency_key`` would (a resumed flow pays twice)."""
+    attempt, as a step that ignored ``ctx.idempotency_key`` would (a resumed flow pays twice)."""
     import dataclasses
 
-    from procedure.wiring import ProcedureWiring
+    from procedure.portal import PortalSteps
 
-    honest = ProcedureWiring._d1_pay
+    honest = PortalSteps.pay
 
-    def pay(self: ProcedureWiring, ctx: Any) -> Any:
+    def pay(self: PortalSteps, ctx: Any) -> Any:
         return honest(self, dataclasses.replace(ctx, idempotency_key=f"{ctx.idempotency_key}.{ctx.attempt}"))
 
-    ProcedureWiring._d1_pay = pay  # type: ignore[method-assign]
+    PortalSteps.pay = pay  # type: ignore[method-assign]
 
 
 SABOTAGE = {"fresh-payment-reference": _fresh_payment_reference}

@@ -9,7 +9,9 @@ killed step ran twice under the same idempotency key, and nothing was registered
 issued or notified twice.
 
 The default run drills a bounded subset (see ``default_subset``); ``EGOV_DRILL_SCALE`` > 1 or
-``-m drill`` runs the full matrix (docs/drills.md, "Crash drill").
+``-m drill`` runs the full matrix (docs/drills.md, "Crash drill"). A few cells also run with each
+``egov`` in a fresh interpreter (not forked from the warm server): a worker that shares nothing with
+the killed process but the flow store and the landscape's manifest resumes the flow.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from tests.drills.crash import (
     of_applicant,
     success_path,
 )
+from tests.drills.crash import egov as fresh_egov
 
 pytestmark = pytest.mark.drill
 
@@ -142,7 +145,7 @@ def _crash_and_resume(egov: ForkServer, manifest: Path, tmp_path: Path, case: Cr
         open_step = store.step(flow_id, case.step)
         assert open_step.finished_at is None and open_step.attempts == 1
         assert open_step.idempotency_key == idempotency_key(flow_id, case.step)
-        applicant = str(stopped.data["scenario"]["applicant"]["bin"])
+        applicant = str(stopped.data["application"]["applicant"]["bin"])
         kills = [case.spec]
 
         # 2. the resume is killed once more, at the next step (just after it did its work)
@@ -221,3 +224,54 @@ def _assert_no_duplicates(land: Landscape, case: CrashCase, run: DrillRun) -> No
         assert len({o["document_number"] for o in payer_orders}) == len(payer_orders)
     else:
         assert payer_orders == []
+
+
+# --------------------------------------------------------------------------- a fresh interpreter each time
+
+@pytest.mark.parametrize(("diagram", "crash_at", "repeated"), [
+    ("1", "4:after", "4"),     # paid, the process died before the step was recorded
+    ("1", "9:after", "9"),     # registered (and taken into work), not recorded
+    ("1", "11:before", "11"),  # about to decide and fetch the licence
+    ("2", "7:after", "7"),     # Diagram 2: registered, not recorded
+])
+def test_killed_flow_resumes_in_a_fresh_interpreter(landscape: tuple[Landscape, Path], tmp_path: Path,
+                                                    diagram: str, crash_at: str, repeated: str) -> None:
+    """``egov flow run`` killed, ``egov flow resume`` in a new interpreter: one application, one
+    payment, one licence."""
+    land, manifest = landscape
+    db = f"sqlite:///{tmp_path / 'flows.db'}"
+    flow_id = uuid.uuid4().hex
+    common = ["--manifest", str(manifest), "--db", db, "--out", str(tmp_path / "out")]
+
+    killed = fresh_egov("flow", "run", "--service", "higher-postgraduate", "--operation", "issue",
+                        "--diagram", diagram, "--flow-id", flow_id, *common, crash_at=crash_at, cwd=tmp_path)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert f"flow {flow_id} started" in killed.stdout
+
+    store = FlowStore.from_url(db)
+    stopped = store.get_flow(flow_id)
+    assert stopped.status is FlowStatus.RUNNING and stopped.current_step == repeated
+    open_step = store.step(flow_id, repeated)
+    assert not open_step.finished and open_step.attempts == 1
+    applicant = stopped.data["application"]["applicant"]["bin"]
+
+    resumed = fresh_egov("flow", "resume", flow_id, *common, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr + resumed.stdout
+    done = store.get_flow(flow_id)
+    assert done.status is FlowStatus.COMPLETED
+    again = store.step(flow_id, repeated)
+    assert again.finished and again.attempts == 2  # the same step, with the same idempotency key
+    assert [r.step for r in store.history(flow_id)][-1] == ("11" if diagram == "1" else "9")
+    store.engine.dispose()
+
+    apps = [a for a in land.applications() if a["applicant"] == applicant]
+    assert len(apps) == 1 and apps[0]["status"] == "ISSUED"
+    licences = [lic for lic in land.licences() if lic["iin_bin"] == applicant]
+    assert [lic["number"] for lic in licences] == [apps[0]["licence_number"]] == [done.data["licence_number"]]
+    if diagram == "1":
+        orders = land.payments(f"{flow_id}/4")
+        assert len(orders) == 1 and orders[0]["status"] == "PAID"  # one order, one charge
+        assert len([o for o in land.payments() if o["payer_iin_bin"] == applicant]) == 1
+        # dying right after paying, the resumed step asked again with the same clientReference
+        assert orders[0]["create_requests"] == (2 if repeated == "4" else 1)
+    assert Path(str(done.data["licence_xml"])).is_file()

@@ -1,25 +1,30 @@
 """The licensing procedure end to end over real HTTP: every branch of both diagrams, every operation.
 
 One simulator landscape (test PKI with OCSP/CRL, gateway + Legal Entities, payment gateway,
-E-licensing) runs for the module; each test drives flows through :class:`ProcedureWiring` and checks
-the outcome, the path, the norms recorded, the review deadline, the simulators' state and the
-artefacts (the signed licence verifies again from its file).
+E-licensing) runs for the module; each test plays a scenario into the flow's request
+(:mod:`harness.play`), runs it through :class:`~procedure.steps.ProcedureSteps` and checks the
+outcome, the path, the norms recorded, the review deadline, the simulators' state and the
+artefacts (the signed licence verifies again from its file), and that the flow store keeps no secret.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from cli.flow import ProcedureEnv, procedure_env
+from cli.main import cli
+from harness.env import ProcedureEnv, procedure_env
+from harness.scenario import Fault, Scenario
+from procedure.application import Application
 from procedure.calendar import review_deadline, working_days_between
 from procedure.diagrams import DIAGRAM_PORTAL, DIAGRAM_PROVIDER, StepKind, get_diagram
 from procedure.machine import FlowResult
-from procedure.models import FlowStatus, NormVerdict, Operation
-from procedure.wiring import Fault, Scenario
+from procedure.models import FlowStatus, NormVerdict, Operation, Service
 
 SUCCESS_PATH = {1: ("1", "C1", "3", "4", "C2", "6", "C3", "8", "9", "C4", "11"),
                 2: ("1", "C1", "3", "4", "C2", "6", "7", "C3", "9")}
@@ -94,7 +99,7 @@ def test_issue_appendix_duplicate_reissue(env: ProcedureEnv, diagram: int) -> No
     number: str | None = None
     results: dict[str, FlowResult] = {}
     for op in ("issue", "appendix", "duplicate", "reissue"):
-        scenario = Scenario(service="technical-vocational", operation=Operation(op),  # type: ignore[arg-type]
+        scenario = Scenario(service=Service.TECHNICAL_VOCATIONAL, operation=Operation(op),
                             diagram=diagram, applicant=applicant, officer=officer,  # type: ignore[arg-type]
                             licence_number=number)
         result = env.run(scenario)
@@ -138,8 +143,27 @@ def test_portal_refusals_before_registration(env: ProcedureEnv, fault: Fault, co
     _check_norms(result, 1)
     assert _applications(env, scenario.applicant.bin) == []  # nothing registered, nothing to review
     assert "deadline" not in result.data
-    if fault is Fault.NOT_PAID:
-        assert [o["status"] for o in env.landscape.payments(f"{result.flow_id}/4")] == ["REJECTED"]
+    if fault is Fault.NOT_PAID:  # the bank declined: the applicant's card is short of funds
+        orders = env.landscape.payments(f"{result.flow_id}/4")
+        assert [(o["status"], o["status_reason"]) for o in orders] == [("REJECTED", "insufficient funds on the card")]
+
+
+@pytest.mark.parametrize("diagram", [1, 2])
+def test_not_authorised_is_a_mistyped_password(env: ProcedureEnv, diagram: int) -> None:
+    """The actor typed its password wrong; the account itself holds the right one."""
+    scenario, result = _run(env, "school", diagram, Fault.NOT_AUTHORISED)
+    assert (result.status, result.step) == (FlowStatus.REFUSED, "2")
+    request = Application.of_flow(result.data)
+    if diagram == 1:
+        portal = request.on_portal()
+        assert portal.password.resolve() == scenario.applicant.portal_password + "-mistyped"
+        assert not portal.first_time  # the applicant has an account, registered before with the right password
+        cert = portal.auth_key.load().certificate
+        assert env.clients.elicense.authorize_applicant(cert, scenario.applicant.portal_password).subject == \
+            scenario.applicant.bin
+    else:
+        assert request.officer.password.resolve() == scenario.officer.password + "-mistyped"
+        assert env.clients.elicense.authorize_employee(request.officer.login, scenario.officer.password).subject
 
 
 def test_portal_refusal_for_qualification_writes_the_letter(env: ProcedureEnv) -> None:
@@ -194,6 +218,41 @@ def test_provider_refuses_an_inactive_entity(env: ProcedureEnv) -> None:
     assert "INACTIVE" in result.detail
 
 
+def test_the_flow_store_keeps_no_secret(env: ProcedureEnv) -> None:
+    """Complete flows of both diagrams (and mistyped passwords) leave no password in the flow
+    database's bytes nor in ``egov flow show --json``: the request names its secrets by reference."""
+    runs = [_run(env, "school", 1), _run(env, "school", 2), _run(env, "religious", 1, Fault.NOT_AUTHORISED),
+            _run(env, "religious", 2, Fault.NOT_AUTHORISED)]
+    assert [r.status for _, r in runs[:2]] == [FlowStatus.COMPLETED, FlowStatus.COMPLETED]
+    secrets: set[str] = set()
+    for scenario, result in runs:
+        secrets |= scenario.applicant.secrets() | scenario.officer.secrets()
+        request = Application.of_flow(env.store.get_flow(result.flow_id).data)
+        refs = [request.officer.password, request.officer.key.password]
+        if request.portal is not None:
+            refs += [request.portal.password, request.portal.auth_key.password, request.portal.sign_key.password]
+        assert all(ref.file is not None and Path(ref.file).stat().st_mode & 0o777 == 0o600 for ref in refs)
+    manifest = env.landscape.endpoints
+    secrets |= {manifest.keystore_password, manifest.sender_password or manifest.keystore_password}
+    assert all(len(secret) >= 8 for secret in secrets)
+
+    database = Path(str(env.store.engine.url.database))
+    stored = b"".join(path.read_bytes() for path in database.parent.glob(database.name + "*"))
+    assert all(scenario.applicant.bin.encode() in stored for scenario, _ in runs)  # the flows are in there
+    leaked = sorted(secret for secret in secrets if secret.encode() in stored)
+    assert leaked == []
+
+    url = env.store.engine.url.render_as_string(hide_password=False)
+    for _, result in runs:
+        shown = CliRunner().invoke(cli, ["flow", "show", result.flow_id, "--db", url, "--json"])
+        assert shown.exit_code == 0, shown.output
+        flow = json.loads(shown.output)
+        assert flow["flow_id"] == result.flow_id and [h["step"] for h in flow["history"]] == list(result.path)
+        reference = Application.of_flow(result.data).officer.password
+        assert flow["data"]["application"]["officer"]["password"] == reference.model_dump(mode="json")
+        assert [secret for secret in secrets if secret in shown.output] == []
+
+
 def test_every_branch_of_both_diagrams_is_covered() -> None:
     """The tests above walk every path of both diagrams (kept honest against the diagrams)."""
     walked = {("portal", SUCCESS_PATH[1][-1]), ("provider", SUCCESS_PATH[2][-1]),
@@ -205,10 +264,6 @@ def test_every_branch_of_both_diagrams_is_covered() -> None:
 
 
 def test_flow_show_and_describe_from_the_cli(env: ProcedureEnv) -> None:
-    from click.testing import CliRunner
-
-    from cli.main import cli
-
     _, result = _run(env, "school", 2)
     url = env.store.engine.url.render_as_string(hide_password=False)
     shown = CliRunner().invoke(cli, ["flow", "show", result.flow_id, "--db", url])

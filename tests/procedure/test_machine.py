@@ -25,7 +25,7 @@ from procedure.diagrams import (
     StepKind,
     get_diagram,
 )
-from procedure.machine import FlowContext, FlowRunner, Outcome, StepFn, describe, to_mermaid
+from procedure.machine import FlowContext, FlowRunner, Outcome, StepFn, StepPhase, describe, to_mermaid
 from procedure.models import FlowStatus, NormVerdict, Text
 from procedure.store import FlowStore
 
@@ -339,3 +339,47 @@ def test_describe_and_mermaid_render_the_diagram(clock: FrozenClock, store: Flow
     assert "[----]" in line_11                                    # result step left to the default
     line_c4 = next(line for line in runner_text.splitlines() if line.strip().startswith("C4 "))
     assert "[impl]" in line_c4
+
+
+# --------------------------------------------------------------------------- observers
+
+def test_observers_are_called_around_every_step(clock: FrozenClock, store: FlowStore) -> None:
+    seen: list[tuple[str, StepPhase, bool]] = []
+
+    def observe(ctx: FlowContext, phase: StepPhase) -> None:
+        # before: the step's start is committed; after: its end is not recorded yet
+        seen.append((ctx.step.id, phase, store.step(ctx.flow_id, ctx.step.id).finished))
+
+    calls: list[FlowContext] = []
+    runner = FlowRunner(DIAGRAM_PORTAL, fake_steps(DIAGRAM_PORTAL, clock, fail=frozenset({"C2"}), calls=calls),
+                        store, clock=clock, observers=[observe])
+    result = runner.start(service="school", operation="issue", flow_id="watched")
+    assert result.path == ("1", "C1", "3", "4", "C2", "5")
+    # every step, the refusal without an implementation too; never a finished one
+    assert seen == [(step, phase, False) for step in result.path for phase in ("before", "after")]
+    assert [c.step.id for c in calls] == list(result.path[:-1])
+
+
+def test_an_observer_that_raises_fails_the_step(clock: FrozenClock, store: FlowStore) -> None:
+    class Stop(Exception):
+        pass
+
+    def stop_after_4(ctx: FlowContext, phase: StepPhase) -> None:
+        if (ctx.step.id, phase) == ("4", "after"):
+            raise Stop("after step 4")
+
+    calls: list[FlowContext] = []
+    runner = FlowRunner(DIAGRAM_PORTAL, fake_steps(DIAGRAM_PORTAL, clock, calls=calls), store, clock=clock,
+                        observers=[stop_after_4])
+    with pytest.raises(Stop):
+        runner.start(service="school", operation="issue", flow_id="stopped")
+    flow = store.get_flow("stopped")
+    assert (flow.status, flow.current_step) == (FlowStatus.FAILED, "4")
+    step = store.step("stopped", "4")
+    assert not step.finished and step.error is not None and "after step 4" in step.error
+    assert "did_4" not in flow.data  # the step's data is not kept: it runs again on resume
+    resumed = FlowRunner(DIAGRAM_PORTAL, fake_steps(DIAGRAM_PORTAL, clock, calls=calls), store,
+                         clock=clock).resume("stopped")
+    assert resumed.status is FlowStatus.COMPLETED
+    assert [c.step.id for c in calls].count("4") == 2
+    assert store.step("stopped", "4").attempts == 2
