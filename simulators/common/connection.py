@@ -40,7 +40,7 @@ from simulators.common.wire_fault import WireFault
 
 log = logging.getLogger(__name__)
 
-RECV_BYTES = 256 * 1024
+RECV_BYTES = 64 * 1024
 """Most bytes taken from the socket per read."""
 _COALESCE_BYTES = 256 * 1024
 """Bodies up to this size are sent in the same write as the head (larger ones are not copied)."""
@@ -88,6 +88,8 @@ class HttpConnection:
         self._server = server
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
         self._eof = False
+        # reused by every read: recv(RECV_BYTES) would allocate (and page in) that much per read
+        self._view = memoryview(bytearray(RECV_BYTES))
 
     def serve(self) -> None:
         try:
@@ -127,9 +129,9 @@ class HttpConnection:
                 raise self._refusal_for(exc) from exc
             if event is not h11.NEED_DATA:
                 return event
-            data = self._sock.recv(RECV_BYTES)
-            self._eof = not data
-            conn.receive_data(data)
+            received = self._sock.recv_into(self._view)
+            self._eof = not received
+            conn.receive_data(bytes(self._view[:received]))
 
     def _refusal_for(self, exc: h11.RemoteProtocolError) -> _Refusal:
         status = exc.error_status_hint
