@@ -62,16 +62,16 @@ class _PeerGone(Exception):
     """The client closed in the middle of a request: nobody to answer."""
 
 
-_date_cache: tuple[int, str] = (0, "")
+_date_cache: tuple[int, bytes] = (0, b"")
 
 
-def _http_date() -> str:
+def _http_date() -> bytes:
     """The ``Date`` header value, formatted once per second rather than once per response."""
     global _date_cache
     second = int(time.time())
     cached = _date_cache
     if cached[0] != second:
-        cached = _date_cache = (second, formatdate(second, usegmt=True))
+        cached = _date_cache = (second, formatdate(second, usegmt=True).encode("ascii"))
     return cached[1]
 
 
@@ -86,6 +86,7 @@ class HttpConnection:
         self._client = client
         self._router = router
         self._server = server
+        self._server_bytes = server.encode("latin-1")
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
         self._eof = False
         # reused by every read: recv(RECV_BYTES) would allocate (and page in) that much per read
@@ -202,8 +203,10 @@ class HttpConnection:
         status = resp.status
         if log.isEnabledFor(logging.DEBUG):
             log.debug('%s "%s %s" %s %s', self._server, method, target, status, len(resp.body))
-        headers = [("Server", self._server), ("Date", _http_date()), *resp.headers.items(),
-                   ("Content-Length", str(len(resp.body)))]
+        # bytes, not str: h11 would encode every str name and value on every answer
+        headers = [(b"Server", self._server_bytes), (b"Date", _http_date()),
+                   *[(name.encode("latin-1"), value.encode("latin-1")) for name, value in resp.headers.items()],
+                   (b"Content-Length", b"%d" % len(resp.body))]
         conn = self._h11
         try:
             reason = _REASONS.get(status, "")
@@ -225,7 +228,7 @@ class HttpConnection:
         """Send the refusal, then close without losing it (see :func:`_linger`)."""
         message = refusal.message.encode("utf-8", "replace")
         head = (f"HTTP/1.1 {refusal.status} {_REASONS.get(refusal.status, '')}\r\nServer: {self._server}\r\n"
-                f"Date: {_http_date()}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                f"Date: {_http_date().decode()}\r\nContent-Type: text/plain; charset=utf-8\r\n"
                 f"Content-Length: {len(message)}\r\nConnection: close\r\n\r\n")
         with contextlib.suppress(OSError):
             self._sock.sendall(head.encode("latin-1") + message)
