@@ -5,8 +5,9 @@ server) instead of :class:`~simulators.common.httpserver.SimServer`.
 
 - ``http``: the body is read whole (``Content-Length`` over ``MAX_BODY_BYTES`` → 413 before the
   server's ``100 Continue``; a body that grows past it → 413; a method not in ``METHODS`` → 501),
-  the handler runs in a worker thread (handlers block: CPU-bound work, fault delays), and its
-  :class:`Response` is sent with a ``Content-Length``. ``Server`` and ``Date`` are the server's.
+  the handler runs in the event loop's default executor (handlers block: CPU-bound work, fault
+  delays; the executor's size bounds how many run at once), and its :class:`Response` is sent
+  with a ``Content-Length``. ``Server`` and ``Date`` are the server's.
   A client that disconnects before its body is read gets no answer.
 - ``lifespan``: startup and shutdown are acknowledged; there is nothing to set up.
 - ``websocket``: refused (closed before the handshake is accepted); no simulator speaks it yet.

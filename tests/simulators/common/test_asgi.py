@@ -4,6 +4,7 @@ docstring maps it, seen through the adapters' transport; refusals as on the sock
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import threading
@@ -120,3 +121,42 @@ def test_requests_are_routed_and_refused_as_on_the_socket_server(monkeypatch: py
         assert transport.get(f"{url}/nowhere", raise_for_status=False).status == 404
         assert transport.request("PATCH", f"{url}/echo").status == 501
         assert transport.post(f"{url}/echo", b"x" * 11).status == 413
+
+
+def _call(app: ASGIApp, scope: dict[str, object], incoming: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The messages ``app`` sends for one scope, given what it receives (no server)."""
+    sent: list[dict[str, object]] = []
+    queue = list(incoming)
+
+    async def receive() -> dict[str, object]:
+        return queue.pop(0)
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(dict(message))
+
+    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    return sent
+
+
+def test_lifespan_is_acknowledged_and_websockets_refused() -> None:
+    app = asgi_app(Router())
+    assert _call(app, {"type": "lifespan"}, [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]) == [
+        {"type": "lifespan.startup.complete"}, {"type": "lifespan.shutdown.complete"}]
+    assert _call(app, {"type": "websocket", "path": "/"}, [{"type": "websocket.connect"}]) == [
+        {"type": "websocket.close", "code": 1000}]
+    with pytest.raises(ValueError, match="unsupported ASGI scope type 'telepathy'"):
+        _call(app, {"type": "telepathy"}, [])
+
+
+def test_a_client_gone_before_its_body_gets_no_answer_and_the_handler_is_not_called() -> None:
+    called: list[Request] = []
+    router = Router()
+    router.add("POST", "/", lambda req: called.append(req) or Response())  # type: ignore[func-returns-value]
+    scope = {"type": "http", "method": "POST", "path": "/", "raw_path": b"/", "query_string": b"",
+             "headers": [(b"content-length", b"10")], "client": ("127.0.0.1", 1)}
+    sent = _call(asgi_app(router), scope, [{"type": "http.request", "body": b"12345", "more_body": True},
+                                           {"type": "http.disconnect"}])
+    assert sent == [] and called == []
+    sent = _call(asgi_app(router), scope, [{"type": "http.request", "body": b"1234567890", "more_body": False}])
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert called[0].body == b"1234567890"
