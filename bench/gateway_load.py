@@ -412,7 +412,7 @@ def profile(requests: int = 600, top: int = 30) -> str:
     import pstats
 
     from adapters.core.xmlsig import VerificationService
-    from simulators.common.httpserver import Request
+    from simulators.common.httpserver import Request, Response
     from simulators.egov_gateway import EchoBackend, GatewaySimulator
 
     keys = make_keys()
@@ -422,11 +422,10 @@ def profile(requests: int = 600, top: int = 30) -> str:
     bodies = signed_requests(keys, requests + 20)
 
     def handle(body: bytes) -> None:
-        req = Request("POST", GatewaySimulator.SYNC_PATH, {}, {"Content-Type": "text/xml"}, body,
-                      None, "127.0.0.1")  # type: ignore[arg-type]
+        req = Request("POST", GatewaySimulator.SYNC_PATH, {}, {"Content-Type": "text/xml"}, body, "127.0.0.1")
         resp = sim.front.handle_post(req)
-        if resp is None or resp.status != 200:
-            raise RuntimeError(f"simulator answered {resp and resp.status}")
+        if not isinstance(resp, Response) or resp.status != 200:
+            raise RuntimeError(f"simulator answered {resp}")
 
     for body in bodies[:20]:
         handle(body)

@@ -7,9 +7,10 @@ reaches it) or ``after`` (the backend has processed the message and its answer i
 deduplication, then the answer is lost on the way back).
 
 A :class:`FaultInjector` holds the active specs and the maintenance flag; simulators ask it
-:meth:`~FaultInjector.pick` per request. Transport-level kinds are *performed* here on the
-:class:`Request`'s socket (:func:`perform`); protocol kinds (SOAP Fault, a gateway status code,
-signature faults) need the simulator's wire format and are applied by the simulator itself.
+:meth:`~FaultInjector.pick` per request. Transport-level kinds become an answer here
+(:func:`perform`): a :class:`Response`, or a :class:`WireFault` that the runner plays on the wire;
+protocol kinds (SOAP Fault, a gateway status code, signature faults) need the simulator's wire
+format and are applied by the simulator itself.
 
 Set faults through :func:`install_fault_control` (JSON over HTTP), a scenario file (YAML, see
 ``docs/gateway.md``), the ``egov sim`` CLI, or the pytest fixture.
@@ -17,7 +18,6 @@ Set faults through :func:`install_fault_control` (JSON over HTTP), a scenario fi
 
 from __future__ import annotations
 
-import contextlib
 import random
 import threading
 import time
@@ -30,7 +30,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from adapters.core.errors import ConfigurationError
-from simulators.common.httpserver import Request, Response, Router
+from simulators.common.messages import Request, Response
+from simulators.common.router import Router
+from simulators.common.wire_fault import WireFault
 
 FaultKind = Literal[
     "latency",            # fixed latency_ms plus random 0..jitter_ms, then the normal answer
@@ -52,7 +54,7 @@ FaultKind = Literal[
 TRANSPORT_KINDS: frozenset[str] = frozenset({
     "latency", "drip", "http_status", "reset", "empty", "empty_body", "garbage", "truncated", "malformed_xml",
 })
-"""Kinds :func:`perform` carries out on the socket, whatever the protocol."""
+"""Kinds :func:`perform` turns into an answer or a wire fault, whatever the protocol."""
 
 SIGNATURE_KINDS: frozenset[str] = frozenset({"invalid_signature", "missing_signature", "expired_timestamp"})
 """Kinds that spoil the answer's signature: always applied to a processed answer ("after")."""
@@ -227,21 +229,17 @@ def parse_scenario(source: str | Path | dict[str, Any]) -> Scenario:
 
 # --------------------------------------------------------------------------- performing
 
-def _http_head(status: int, content_type: str, length: int) -> bytes:
-    reason = {200: "OK", 500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Status")
-    return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n"
-            f"Content-Length: {length}\r\nConnection: close\r\n\r\n").encode()
+def perform(spec: FaultSpec, body: bytes, *,
+            content_type: str = "text/xml; charset=utf-8") -> Response | WireFault:
+    """The answer a transport-level fault gives instead of the good answer ``body``.
 
-
-def perform(spec: FaultSpec, request: Request, body: bytes, *, injector: FaultInjector,
-            content_type: str = "text/xml; charset=utf-8") -> Response | None:
-    """Carry out a transport-level fault given the good answer ``body``.
-
-    Returns the :class:`Response` to send, or ``None`` when the socket was taken over (reset,
-    closed, garbage, truncated, drip). Latency is *not* slept here (call ``injector.delay``).
+    A :class:`Response` for the kinds HTTP can carry (latency, http_status, empty_body,
+    malformed_xml); a :class:`WireFault` for the kinds that break the wire (reset, empty, garbage,
+    truncated, drip), which the runner plays. Touches no socket and does not sleep: the latency is
+    the caller's (``injector.delay``), outside any CPU gate. A protocol kind is refused
+    (:class:`ConfigurationError`): the simulator applies it in its own wire format.
     """
     kind = spec.kind
-    raw = request.raw
     if kind == "latency":
         return Response(200, body, {"Content-Type": content_type})
     if kind == "http_status":
@@ -252,32 +250,16 @@ def perform(spec: FaultSpec, request: Request, body: bytes, *, injector: FaultIn
         cut = body[: max(len(body) // 2, 1)] if body else b"<soap:Envelope"
         return Response(200, cut + b"<<not-xml", {"Content-Type": content_type})
     if kind == "reset":
-        raw.reset()
-        return None
+        return WireFault.reset()
     if kind == "empty":
-        raw.close()
-        return None
+        return WireFault.empty()
     if kind == "garbage":
-        with contextlib.suppress(OSError):
-            raw.write(b"\x00\x17\xffTHIS IS NOT HTTP\r\n\x00\x00garbage")
-        raw.close()
-        return None
+        return WireFault.garbage()
     if kind == "truncated":
-        with contextlib.suppress(OSError):
-            raw.write(_http_head(200, content_type, len(body)) + body[: len(body) // 2])
-        raw.close()
-        return None
+        return WireFault.truncated(body, content_type=content_type)
     if kind == "drip":
-        try:
-            raw.write(_http_head(200, content_type, len(body)))
-            for i in range(0, len(body), spec.drip_chunk):
-                raw.write(body[i:i + spec.drip_chunk])
-                if spec.drip_interval_ms:
-                    injector.sleep(spec.drip_interval_ms / 1000.0)
-        except OSError:
-            pass
-        raw.close()
-        return None
+        return WireFault.drip(body, chunk=spec.drip_chunk, interval=spec.drip_interval_ms / 1000.0,
+                              content_type=content_type)
     raise ConfigurationError(f"fault kind {kind!r} is protocol-specific; the simulator applies it",
                              setting="kind")
 

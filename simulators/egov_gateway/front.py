@@ -36,6 +36,7 @@ from simulators.common.faults import ANSWER_KINDS, TRANSPORT_KINDS, FaultInjecto
 from simulators.common.fifo_gate import FifoGate
 from simulators.common.httpserver import Request, Response
 from simulators.common.request_journal import RequestJournal
+from simulators.common.wire_fault import WireFault
 from simulators.egov_gateway import wire
 from simulators.egov_gateway.backend import BackendRequest, BackendResponse
 from simulators.egov_gateway.state import (
@@ -117,7 +118,7 @@ class GatewayFront:
         # without ?xsd= answers the WSDL, as many SOAP stacks do
         return Response.xml(wire.served_wsdl(channel, base, req.path))
 
-    def handle_post(self, req: Request) -> Response | None:
+    def handle_post(self, req: Request) -> Response | WireFault:
         started = time.perf_counter()
         ex = Exchange()
         try:
@@ -126,7 +127,7 @@ class GatewayFront:
             log.exception("gateway simulator failed on %s", ex.operation)
             ex.outcome = "fault:SCE909"
             response = self._fault(ex, "SCE909", f"internal error: {exc}")
-        ex.http_status = response.status if response is not None else None
+        ex.http_status = response.status if isinstance(response, Response) else None
         self.journal.record(method=req.method, path=req.path, service=ex.service, operation=ex.operation,
                             message_id=ex.message_id, correlation_id=ex.correlation_id, sender_id=ex.sender_id,
                             outcome=ex.outcome, fault=ex.fault.kind if ex.fault else None,
@@ -144,7 +145,7 @@ class GatewayFront:
         body = wire.fault_response(ex.operation or "SendMessage", code, message, now=self._now(), error_data=data)
         return Response.xml(body, 500)
 
-    def _process(self, req: Request, ex: Exchange) -> Response | None:
+    def _process(self, req: Request, ex: Exchange) -> Response | WireFault:
         if self.injector.maintenance:
             ex.outcome = "maintenance"
             return Response(503, b"gateway in maintenance", {"Content-Type": "text/plain", "Retry-After": "1"})
@@ -178,7 +179,7 @@ class GatewayFront:
             ex.fault = spec
             self.injector.delay(spec)
             if spec.when == "before" and spec.kind != "latency":
-                return self._before_fault(req, ex, spec)
+                return self._before_fault(ex, spec)
 
         try:
             with self._gate.hold():  # CPU-bound: signature, chain (revocation answers are cached)
@@ -193,12 +194,12 @@ class GatewayFront:
         except GatewayRefusal as refusal:
             ex.outcome = f"fault:{refusal.code}"
             if spec is not None and spec.when == "after" and spec.kind in TRANSPORT_KINDS:
-                return self._after_fault(req, ex, spec, self._fault(ex, refusal.code, refusal.message).body)
+                return self._after_fault(ex, spec, self._fault(ex, refusal.code, refusal.message).body)
             return self._fault(ex, refusal.code, refusal.message, refusal.data)
         if ex.outcome == "ok" and status != SUCCESS:
             ex.outcome = f"status:{status}"
         if spec is not None and (spec.when == "after" or spec.kind in ANSWER_KINDS) and spec.kind != "latency":
-            return self._after_fault(req, ex, spec, answer)
+            return self._after_fault(ex, spec, answer)
         with self._gate.hold():
             return Response.xml(self._sign(answer))
 
@@ -240,12 +241,12 @@ class GatewayFront:
 
     # ------------------------------------------------------------------ faults
 
-    def _before_fault(self, req: Request, ex: Exchange, spec: FaultSpec) -> Response | None:
+    def _before_fault(self, ex: Exchange, spec: FaultSpec) -> Response | WireFault:
         ex.outcome = f"injected:{spec.kind}"
         if spec.kind in TRANSPORT_KINDS:
             placeholder = wire.fault_response(ex.operation or "SendMessage", "SCE909", "injected fault",
                                               now=self._now())
-            return perform(spec, req, placeholder, injector=self.injector, content_type=XML)
+            return perform(spec, placeholder, content_type=XML)
         if spec.kind == "soap_fault":
             code = spec.code or "SCE909"
             return self._fault(ex, code, spec.message or lookup(code).meaning)
@@ -259,7 +260,7 @@ class GatewayFront:
         code = spec.code or "SCE909"
         return self._fault(ex, code, spec.message or lookup(code).meaning)
 
-    def _after_fault(self, req: Request, ex: Exchange, spec: FaultSpec, answer: bytes) -> Response | None:
+    def _after_fault(self, ex: Exchange, spec: FaultSpec, answer: bytes) -> Response | WireFault:
         ex.outcome = f"injected:{spec.kind}"
         if spec.kind == "missing_signature":
             return Response.xml(answer)
@@ -278,7 +279,7 @@ class GatewayFront:
                                          now=self._now())
             return Response.xml(self._sign(changed))
         if spec.kind in TRANSPORT_KINDS:
-            return perform(spec, req, self._sign(answer), injector=self.injector, content_type=XML)
+            return perform(spec, self._sign(answer), content_type=XML)
         code = spec.code or "SCE909"
         return self._fault(ex, code, spec.message or lookup(code).meaning)
 

@@ -26,6 +26,7 @@ from adapters.core.xmlparse import parse_xml
 from simulators.common.faults import TRANSPORT_KINDS, FaultInjector, FaultSpec, perform
 from simulators.common.httpserver import Request, Response
 from simulators.common.request_journal import RequestJournal
+from simulators.common.wire_fault import WireFault
 from simulators.elicense import catalogue as cat
 from simulators.elicense import documents as docs
 from simulators.elicense import errors as E
@@ -96,7 +97,7 @@ class ElicenseSoapFront:
 
     # ------------------------------------------------------------------ HTTP entry point
 
-    def handle(self, req: Request) -> Response | None:
+    def handle(self, req: Request) -> Response | WireFault:
         started = time.monotonic()
         operation = self._operation(req)
         record: dict[str, Any] = {"method": req.method, "path": req.path, "service": SERVICE,
@@ -110,7 +111,7 @@ class ElicenseSoapFront:
             self.injector.delay(spec)
         try:
             if spec is not None and spec.when == "before" and spec.kind != "latency":
-                resp = self._inject(spec, req, b"")
+                resp = self._inject(spec, b"")
                 self.journal.record(**record, outcome=f"injected:{spec.kind}",
                                     duration_ms=(time.monotonic() - started) * 1000)
                 return resp
@@ -119,19 +120,19 @@ class ElicenseSoapFront:
             if spec is not None and spec.when == "after" and spec.kind != "latency" \
                     and (spec.kind in TRANSPORT_KINDS or spec.kind == "soap_fault"):
                 record["outcome"] = f"injected:{spec.kind}"
-                return self._inject(spec, req, body)
+                return self._inject(spec, body)
             return Response(status, body, {"Content-Type": "text/xml; charset=utf-8"})
         finally:
             if "outcome" in record:
                 self.journal.record(**record, duration_ms=(time.monotonic() - started) * 1000)
 
-    def _inject(self, spec: FaultSpec, req: Request, body: bytes) -> Response | None:
+    def _inject(self, spec: FaultSpec, body: bytes) -> Response | WireFault:
         if spec.kind == "soap_fault":
             return Response(500, fault_body(spec.code or E.INTERNAL, spec.message or "injected fault", None,
                                             client=False, at=self.clock.now()),
                             {"Content-Type": "text/xml; charset=utf-8"})
         if spec.kind in TRANSPORT_KINDS:
-            return perform(spec, req, body, injector=self.injector)
+            return perform(spec, body)
         # protocol kinds without meaning here (no transport signature): a plain internal error
         return Response(500, fault_body(E.INTERNAL, f"injected {spec.kind}", None, client=False,
                                         at=self.clock.now()), {"Content-Type": "text/xml; charset=utf-8"})

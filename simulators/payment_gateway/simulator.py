@@ -31,6 +31,7 @@ from adapters.core.xmlsig import SigningService, VerificationService
 from simulators.common.faults import TRANSPORT_KINDS, FaultInjector, FaultSpec, install_fault_control, perform
 from simulators.common.httpserver import Request, Response, Router, SimServer
 from simulators.common.request_journal import RequestJournal, install_journal_control
+from simulators.common.wire_fault import WireFault
 from simulators.payment_gateway import wire
 from simulators.payment_gateway.control import install_payment_control
 from simulators.payment_gateway.errors import PaymentRefusal
@@ -99,7 +100,7 @@ class PaymentGatewaySimulator:
 
     # ------------------------------------------------------------------ SOAP endpoint
 
-    def handle_soap(self, req: Request) -> Response | None:
+    def handle_soap(self, req: Request) -> Response | WireFault:
         started = time.monotonic()
         record: dict[str, Any] = {"method": req.method, "path": req.path, "service": SERVICE}
         if self.faults.maintenance:
@@ -114,14 +115,14 @@ class PaymentGatewaySimulator:
         if spec is not None and spec.when == "before" and spec.kind != "latency":
             record["outcome"] = f"injected:{spec.kind}"
             self._journal(record, started)
-            return self._inject_before(spec, req)
+            return self._inject_before(spec)
 
         envelope, backend_called = self._process(req.body)
         record["backend_called"] = backend_called
         if spec is not None and spec.when == "after" and spec.kind != "latency":
             record["outcome"] = f"injected:{spec.kind}"
             self._journal(record, started)
-            return self._inject_after(spec, req, envelope)
+            return self._inject_after(spec, envelope)
         record["outcome"] = "ok" if envelope[1] is None else f"fault:{envelope[1]}"
         self._journal(record, started)
         return Response.xml(self._finish(envelope[0], fault=envelope[1] is not None),
@@ -192,7 +193,7 @@ class PaymentGatewaySimulator:
 
     # ------------------------------------------------------------------ faults
 
-    def _inject_before(self, spec: FaultSpec, req: Request) -> Response | None:
+    def _inject_before(self, spec: FaultSpec) -> Response | WireFault:
         now = self.clock.now()
         if spec.kind in ("soap_fault", "status_code"):
             code = spec.code or "PSE909"
@@ -200,12 +201,12 @@ class PaymentGatewaySimulator:
             return Response.xml(serialize(wire.fault_envelope(refusal, now)), status=500)
         if spec.kind in TRANSPORT_KINDS:
             placeholder = serialize(wire.fault_envelope(PaymentRefusal("PSE909", "injected", server=True), now))
-            return perform(spec, req, placeholder, injector=self.faults)
+            return perform(spec, placeholder)
         # a signature kind is always "after" (FaultSpec forces it)
         return Response.text(f"fault kind {spec.kind} cannot be applied before processing", 500)
 
-    def _inject_after(self, spec: FaultSpec, req: Request,
-                      answer: tuple[etree._Element, str | None]) -> Response | None:
+    def _inject_after(self, spec: FaultSpec,
+                      answer: tuple[etree._Element, str | None]) -> Response | WireFault:
         envelope, fault = answer
         if spec.kind == "missing_signature":
             return Response.xml(serialize(envelope), status=500 if fault else 200)
@@ -217,8 +218,8 @@ class PaymentGatewaySimulator:
             _tamper(signed)
             return Response.xml(etree.tostring(signed, xml_declaration=True, encoding="UTF-8"))
         if spec.kind in ("soap_fault", "status_code"):
-            return self._inject_before(spec, req)
-        return perform(spec, req, self._finish(envelope, fault=fault is not None), injector=self.faults)
+            return self._inject_before(spec)
+        return perform(spec, self._finish(envelope, fault=fault is not None))
 
     def _journal(self, record: dict[str, Any], started: float) -> None:
         self.journal.record(**record, duration_ms=(time.monotonic() - started) * 1000.0)

@@ -40,7 +40,7 @@ from adapters.elicense.upload import (
     split_envelope,
     streamed_envelope,
 )
-from simulators.common.httpserver import Request, Response, Router, SimServer
+from simulators.common.httpserver import Request, Response, Router, SimServer, WireFault
 from tests.fixtures.elicense import ElicenseEnv
 
 if TYPE_CHECKING:  # imported by name, pytest would try to collect it as a test class
@@ -310,8 +310,8 @@ def test_transport_errors_during_streamed_post_are_typed() -> None:
     release = threading.Event()
     router = Router()
 
-    def reset(req: Request) -> None:
-        req.raw.reset()
+    def reset(req: Request) -> WireFault:
+        return WireFault.reset()
 
     def hang(req: Request) -> Response:
         release.wait(10)
