@@ -202,7 +202,8 @@ def instrumented(timers: CategoryTimers) -> Iterator[None]:
     from adapters.core.transport import SoapTransport
     from adapters.core.trust.validator import CertificateValidator
     from adapters.core.xmlsig import SigningService, VerificationService
-    from adapters.egov_gateway import fastpath
+    from adapters.egov_gateway import answers as gw_answers
+    from adapters.egov_gateway import messages as gw_messages
     from adapters.elicense import xml as el_xml
     from adapters.legal_entities import wire as le_wire
     from adapters.payment_gateway import wire as pg_wire
@@ -233,7 +234,7 @@ def instrumented(timers: CategoryTimers) -> Iterator[None]:
         ("XML", soap, "serialize"), ("XML", soap, "build_envelope"), ("XML", lxml.etree, "tostring"),
         ("PDF", documents, "render_licence_pdf"), ("PDF", documents, "render_refusal_letter_pdf"),
     ]
-    for module in (el_xml, el_contract, le_wire, pg_wire, fastpath):
+    for module in (el_xml, el_contract, le_wire, pg_wire, gw_messages, gw_answers):
         functions += [("XML", module, n) for n in _functions_of(module)]
     for category, module, name in functions:
         original = getattr(module, name)
