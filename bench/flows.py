@@ -205,7 +205,8 @@ def instrumented(timers: CategoryTimers) -> Iterator[None]:
     from adapters.egov_gateway import answers as gw_answers
     from adapters.egov_gateway import messages as gw_messages
     from adapters.elicense import xml as el_xml
-    from adapters.legal_entities import wire as le_wire
+    from adapters.legal_entities import answers as le_answers
+    from adapters.legal_entities import messages as le_messages
     from adapters.payment_gateway import answers as pg_answers
     from adapters.payment_gateway import messages as pg_messages
     from procedure import documents
@@ -235,7 +236,7 @@ def instrumented(timers: CategoryTimers) -> Iterator[None]:
         ("XML", soap, "serialize"), ("XML", soap, "build_envelope"), ("XML", lxml.etree, "tostring"),
         ("PDF", documents, "render_licence_pdf"), ("PDF", documents, "render_refusal_letter_pdf"),
     ]
-    for module in (el_xml, el_contract, le_wire, pg_messages, pg_answers, gw_messages, gw_answers):
+    for module in (el_xml, el_contract, le_messages, le_answers, pg_messages, pg_answers, gw_messages, gw_answers):
         functions += [("XML", module, n) for n in _functions_of(module)]
     for category, module, name in functions:
         original = getattr(module, name)

@@ -2,6 +2,7 @@
 
 from adapters.legal_entities.client import LegalEntitiesClient
 from adapters.legal_entities.errors import RegisterError, RequestorRefusedError
+from adapters.legal_entities.messages import SERVICE_ID_BY_BIN, SERVICE_ID_BY_IIN
 from adapters.legal_entities.models import (
     Activity,
     Address,
@@ -15,7 +16,6 @@ from adapters.legal_entities.models import (
     Organisation,
     RegistrationStatus,
 )
-from adapters.legal_entities.wire import SERVICE_ID_BY_BIN, SERVICE_ID_BY_IIN
 
 __all__ = [
     "SERVICE_ID_BY_BIN",
