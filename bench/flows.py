@@ -204,7 +204,8 @@ def instrumented(timers: CategoryTimers) -> Iterator[None]:
     from adapters.core.xmlsig import SigningService, VerificationService
     from adapters.egov_gateway import answers as gw_answers
     from adapters.egov_gateway import messages as gw_messages
-    from adapters.elicense import xml as el_xml
+    from adapters.elicense import answers as el_answers
+    from adapters.elicense import messages as el_messages
     from adapters.legal_entities import answers as le_answers
     from adapters.legal_entities import messages as le_messages
     from adapters.payment_gateway import answers as pg_answers
@@ -236,7 +237,8 @@ def instrumented(timers: CategoryTimers) -> Iterator[None]:
         ("XML", soap, "serialize"), ("XML", soap, "build_envelope"), ("XML", lxml.etree, "tostring"),
         ("PDF", documents, "render_licence_pdf"), ("PDF", documents, "render_refusal_letter_pdf"),
     ]
-    for module in (el_xml, el_contract, le_messages, le_answers, pg_messages, pg_answers, gw_messages, gw_answers):
+    for module in (el_messages, el_answers, el_contract, le_messages, le_answers, pg_messages, pg_answers,
+                   gw_messages, gw_answers):
         functions += [("XML", module, n) for n in _functions_of(module)]
     for category, module, name in functions:
         original = getattr(module, name)
