@@ -1,19 +1,11 @@
 """The e-Government gateway (ShEP) adapter: sync ``SendMessage`` and the async channel.
 
-One way to build and one way to read, the same as in every adapter of this project:
-
-- **requests** are built with lxml from typed values (:mod:`adapters.egov_gateway.messages`),
-  in the WSDL's names, order and namespaces;
-- **answers** are read with lxml (:mod:`adapters.egov_gateway.answers`) from the payload that
-  :class:`adapters.core.soap.ResponsePipeline` hands over (HTTP status → Fault → signature →
-  schema), never through zeep's reply handling (which checks signatures before Faults).
-
-zeep is the WSDL's interpreter where it serves: the tests check every request against its
-``create_message`` and every reader against its ``deserialize``. It is not imported at run time
-and never sends anything. HTTP goes through :class:`adapters.core.transport.SoapTransport`.
-
-Every request is signed (WS-Security, Timestamp, Body) on every attempt; every attempt of a call
-carries the same messageId, so the gateway's deduplication makes retries safe.
+Each call builds its request with :mod:`adapters.egov_gateway.messages`, signs it
+(WS-Security: Timestamp and Body) on every attempt, posts it through
+:class:`adapters.core.transport.SoapTransport`, runs the answer through
+:class:`adapters.core.soap.ResponsePipeline` (HTTP status → Fault → signature → schema) and reads
+it with :mod:`adapters.egov_gateway.answers` (why this way: :mod:`adapters.egov_gateway`). Every
+attempt of a call carries the same messageId, so the gateway's deduplication makes retries safe.
 """
 
 from __future__ import annotations

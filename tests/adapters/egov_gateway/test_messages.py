@@ -306,3 +306,38 @@ def test_signed_async_request_is_what_is_signed_from_zeeps_rendering(call: str, 
     if call == "get_messages":  # get_messages takes a uuid for its journal messageId before signing
         uuid.uuid4()
     assert recorder.bodies == [signing.sign_envelope(etree.tostring(envelope))]
+
+
+class _ActionRecorder:
+    """A transport that notes each request's SOAPAction and stops the call."""
+
+    def __init__(self) -> None:
+        self.actions: list[str | None] = []
+
+    def post(self, url: str, body: bytes, *, soap_action: str | None = None, **kwargs: Any) -> Any:
+        self.actions.append(soap_action)
+        raise StopCall
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_client_sends_each_operation_with_the_wsdls_soap_action(pki: Any) -> None:
+    from adapters.core.xmlsig import SigningService
+
+    recorder = _ActionRecorder()
+    client = GatewayClient("http://127.0.0.1:9/bip-sync-wss-gost/", verification=object(), sender_id="ministry",
+                           signing=SigningService(pki.issue(iin="871008401427").key_material),
+                           transport=recorder)  # type: ignore[arg-type]
+    calls: list[tuple[str, Callable[[], Any]]] = [
+        ("SendMessage", lambda: client.send_message("svc", None)),
+        ("sendMessage", lambda: client.send_async("svc", None)),
+        ("getMessages", lambda: client.get_messages()),
+        ("getMessageStatus", lambda: client.get_message_status(MESSAGE_ID)),
+        ("sendDeliveryNotification", lambda: client.send_delivery_notification(MESSAGE_ID)),
+    ]
+    for _, call in calls:
+        with pytest.raises(StopCall):
+            call()
+    wsdl_actions = {**zeep_oracle.operations(SYNC_WSDL), **zeep_oracle.operations(ASYNC_WSDL)}
+    assert recorder.actions == [wsdl_actions[operation] for operation, _ in calls]
