@@ -10,12 +10,13 @@ Contract, for every builder:
   string gives an empty element); ``xsd:dateTime`` as ``isoformat()`` with ``Z`` for UTC;
   ``xsd:int`` in decimal digits (a ``bool`` or a value outside ``xsd:int`` is a
   :class:`ValidationError`, as is text XML cannot hold, naming the field);
-- the prefixes are the ones zeep writes (``soap-env``, ``ns0``), so the request is, byte for
-  byte, what ``zeep.Client.create_message`` renders for the same values: the tests
-  (``tests/adapters/egov_gateway/test_messages.py``) compare every builder with zeep, the
-  WSDL's interpreter, canonically (C14N) and byte for byte;
 - the envelope declares ``wsu`` and holds an empty ``wsse:Security`` header, which the signer
   fills in place (it re-serialises an envelope that lacks them);
+- the prefixes are the ones zeep writes (``soap-env``, ``ns0``): the request is what
+  ``zeep.Client.create_message`` renders for the same values, byte for byte once the ``wsu``
+  declaration and the header are added to zeep's rendering. The tests
+  (``tests/adapters/egov_gateway/test_messages.py``) compare every builder with zeep, the WSDL's
+  interpreter, that way and canonically (C14N);
 - business data is appended as a copy. Data that holds comments, processing instructions or
   CDATA sections, or is over :data:`PLAIN_DATA_MAX_BYTES`, is appended as the hardened parser
   reads its serialisation (no comments, CDATA as text, the parser's limits), so that what is
