@@ -39,10 +39,9 @@ the entry points of each category, the innermost category winning (time in a nes
 subtracted from the outer one): signing = ``SigningService`` (c14n, digests, RSA), verification =
 ``VerificationService`` and ``CertificateValidator`` (chain, revocation decisions), XML = the
 hardened parser, schema checks, SOAP envelopes, lxml serialisation, the message builders and
-readers (``*/wire.py``, ``elicense/xml.py``, ``elicense/contract.py``, gateway fast path), HTTP =
+readers (each adapter's ``messages.py`` and ``answers.py``, ``adapters/contracts/elicense.py``), HTTP =
 the network transport's ``request`` (``adapters.core.http.NetworkTransport``: every SOAP call, the
-OCSP/CRL fetches, the bank's payments) plus ``requests.Session.send`` (the landscape's control
-calls), PDF = licence rendering,
+OCSP/CRL fetches, the bank's payments and the landscape's control calls), PDF = licence rendering,
 state = the flow store and exchange journal (SQLite); other = the rest of the worker threads' CPU
 (flow machine, pydantic models, adapters' own logic, garbage collection).
 """
@@ -194,7 +193,6 @@ def _functions_of(module: Any) -> list[str]:
 def instrumented(timers: CategoryTimers) -> Iterator[None]:
     """Wrap the categories' entry points (this process only; undone on exit)."""
     import lxml.etree
-    import requests
 
     from adapters import contracts
     from adapters.contracts import elicense as el_contract
@@ -203,10 +201,14 @@ def instrumented(timers: CategoryTimers) -> Iterator[None]:
     from adapters.core.journal import ExchangeJournal
     from adapters.core.trust.validator import CertificateValidator
     from adapters.core.xmlsig import SigningService, VerificationService
-    from adapters.egov_gateway import fastpath
-    from adapters.elicense import xml as el_xml
-    from adapters.legal_entities import wire as le_wire
-    from adapters.payment_gateway import wire as pg_wire
+    from adapters.egov_gateway import answers as gw_answers
+    from adapters.egov_gateway import messages as gw_messages
+    from adapters.elicense import answers as el_answers
+    from adapters.elicense import messages as el_messages
+    from adapters.legal_entities import answers as le_answers
+    from adapters.legal_entities import messages as le_messages
+    from adapters.payment_gateway import answers as pg_answers
+    from adapters.payment_gateway import messages as pg_messages
     from procedure import documents
     from procedure.store import FlowStore
 
@@ -216,7 +218,7 @@ def instrumented(timers: CategoryTimers) -> Iterator[None]:
         ("verification", VerificationService, "verify_envelope"),
         ("verification", VerificationService, "verify_document"),
         ("verification", CertificateValidator, "validate"),
-        ("HTTP", NetworkTransport, "request"), ("HTTP", requests.Session, "send"),
+        ("HTTP", NetworkTransport, "request"),
     ]
     methods += [("state (SQLite)", FlowStore, n) for n, v in vars(FlowStore).items()
                 if isinstance(v, types.FunctionType) and not n.startswith("__")]
@@ -233,7 +235,8 @@ def instrumented(timers: CategoryTimers) -> Iterator[None]:
         ("XML", soap, "serialize"), ("XML", soap, "build_envelope"), ("XML", lxml.etree, "tostring"),
         ("PDF", documents, "render_licence_pdf"), ("PDF", documents, "render_refusal_letter_pdf"),
     ]
-    for module in (el_xml, el_contract, le_wire, pg_wire, fastpath):
+    for module in (el_messages, el_answers, el_contract, le_messages, le_answers, pg_messages, pg_answers,
+                   gw_messages, gw_answers):
         functions += [("XML", module, n) for n in _functions_of(module)]
     for category, module, name in functions:
         original = getattr(module, name)

@@ -2,13 +2,14 @@
 
 **Our way** is :meth:`GatewayClient.send_message` itself, with its HTTP transport replaced by a
 canned one that hands back a reply signed beforehand by the simulator's signing service. So one
-call is exactly the client's work: build the SendMessage request (a copy of the template zeep
-rendered once from the packaged WSDL, values filled in), sign it (``SigningService.sign_envelope``:
+call is exactly the client's work: build the SendMessage request (with lxml,
+``adapters.egov_gateway.messages``), sign it (``SigningService.sign_envelope``:
 Timestamp + Body, RSA-SHA256, exclusive c14n), run the reply through the response pipeline
 (hardened parse, Fault check, ``VerificationService.verify_envelope`` with the certificate chain
-checked and revocation policy "none", schema validation) and read it into a ``SyncResponse``.
-Nothing is cached between calls that the real client would not cache: the WSDL, the template
-and the keys are loaded once, and the counterpart's certificate (parsed, its chain path) is
+checked and revocation policy "none", schema validation) and read it into a ``SyncResponse``
+(with lxml, ``adapters.egov_gateway.answers``).
+Nothing is cached between calls that the real client would not cache: the schemas and the keys
+are loaded once, and the counterpart's certificate (parsed, its chain path) is
 remembered as in production, its validity and the expectations checked on every call.
 
 **The zeep way** is the same call made the common way: a ``zeep.Client`` on the same WSDL with

@@ -24,14 +24,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from adapters.core.http import HttpResult, HttpTransport, NetworkTransport, StreamedBody, StreamedBodyError, Timeouts
+from adapters.core.http import HttpResult, HttpTransport, NetworkTransport, StreamedBody, Timeouts
 
 SOAP11_CONTENT_TYPE = "text/xml; charset=utf-8"
 
-# HttpResult, StreamedBody, StreamedBodyError and Timeouts live in adapters.core.http; they are
-# named here too because they are the types of SoapTransport's signature.
-__all__ = ["SOAP11_CONTENT_TYPE", "HttpResult", "PoolConfig", "SoapTransport", "StreamedBody", "StreamedBodyError",
-           "Timeouts"]
+__all__ = ["SOAP11_CONTENT_TYPE", "PoolConfig", "SoapTransport"]
 
 
 @dataclass(frozen=True)

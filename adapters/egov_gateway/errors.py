@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from adapters.contracts.gateway_codes import lookup
 from adapters.core.errors import EgovError, GatewayStatusError, SoapFaultError
+from adapters.core.http import HttpResult
 from adapters.core.soap import SoapFault
-from adapters.core.transport import HttpResult
 
 
 class GatewayFaultError(SoapFaultError):

@@ -1,6 +1,12 @@
 """Adapter of the E-licensing system: authorisation, catalogue, signed applications with attachments
 by digest, statuses (and their notifications through the gateway), decisions, signed licences,
-search (UniversalLicense) and the quality survey."""
+search (UniversalLicense) and the quality survey.
+
+Requests are built with lxml in ``messages.py``, answers read with lxml in ``answers.py`` after the
+response pipeline's schema check (signed documents: after their signature): the one way to build
+and the one way to read of every adapter, chosen and explained in :mod:`adapters.egov_gateway`. The
+tests check them against zeep's reading of ``wsdl/elicense/elicense.wsdl``.
+"""
 
 from __future__ import annotations
 

@@ -1,11 +1,13 @@
 """Client of the E-licensing system (``wsdl/elicense/elicense.wsdl``).
 
-Every call: build the request element, validate it against the schema (a bad request fails here,
-not at the other end), POST it through the shared :class:`SoapTransport`, run the shared
-:class:`ResponsePipeline` (HTTP status → SOAP Fault → schema → payload; this service has no
-transport signature, its business documents are signed), then build the model. Signed documents
-(licence, refusal letter) are verified with the :class:`VerificationService` before they are
-returned, on their exact bytes.
+Every call: build the request with lxml (:mod:`adapters.elicense.messages`), validate it against
+the schema (a bad request fails here, not at the other end), POST it through the shared
+:class:`SoapTransport`, run the shared :class:`ResponsePipeline` (HTTP status → SOAP Fault → schema
+→ payload; this service has no transport signature, its business documents are signed), then read
+the model with lxml (:mod:`adapters.elicense.answers`): one way to build and one way to read, as in
+every adapter; zeep reads the WSDL in the tests only. Signed documents (licence, refusal letter)
+are verified with the :class:`VerificationService` before they are read and returned, on their
+exact bytes.
 
 Attachments are streamed (:mod:`adapters.elicense.upload`): given as bytes, a path or a binary
 file object, digested in chunks and posted as ``prefix + base64 chunks + suffix`` of the
@@ -21,20 +23,17 @@ it is sent, so an attempt lost in transport is journalled with it.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from adapters.contracts import schema_check
 from adapters.contracts.elicense import (
     ATTACHMENTS_MAX_TOTAL_BYTES,
-    EL_NS,
     ELICENSE_XSD,
     SEARCH_SERVICE_ID,
     UNIVERSAL_LICENSE_XSD,
@@ -47,7 +46,7 @@ from adapters.core.errors import ConfigurationError, InvalidResponseError, Refus
 from adapters.core.http import StreamedBody, StreamedBodyError, Timeouts
 from adapters.core.soap import ResponsePipeline, build_envelope, serialize
 from adapters.core.transport import SoapTransport
-from adapters.elicense import xml as X
+from adapters.elicense import answers, messages
 from adapters.elicense.errors import AttachmentDigestMismatch, AttachmentError, map_fault
 from adapters.elicense.models import (
     ApplicationDetails,
@@ -78,15 +77,6 @@ from adapters.elicense.upload import (
 
 T = TypeVar("T")
 SYSTEM = "elicense"
-
-
-def _request(name: str) -> etree._Element:
-    return etree.Element(el(name), nsmap={None: EL_NS})
-
-
-def _der(certificate: x509.Certificate | bytes) -> str:
-    der = certificate if isinstance(certificate, bytes) else certificate.public_bytes(serialization.Encoding.DER)
-    return base64.b64encode(der).decode()
 
 
 class ElicenseClient:
@@ -142,39 +132,21 @@ class ElicenseClient:
 
     def register_applicant(self, certificate: x509.Certificate | bytes, password: str) -> RegisteredApplicant:
         """First-time portal registration with the EDS certificate (its IIN/BIN becomes the login)."""
-        req = _request("RegisterApplicantRequest")
-        X.add_child(req, "Certificate", _der(certificate))
-        X.add_child(req, "Password", password)
-        p = self._call("RegisterApplicant", req)
-        return RegisteredApplicant(iin_bin=p.findtext(el("IinBin")) or "", name=p.findtext(el("Name")) or "")
+        return answers.registered_applicant(
+            self._call("RegisterApplicant", messages.register_applicant_request(certificate, password)))
 
     def authorize_applicant(self, certificate: x509.Certificate | bytes, password: str) -> Session:
-        req = _request("AuthorizeRequest")
-        a = X.add_child(req, "Applicant")
-        X.add_child(a, "Certificate", _der(certificate))
-        X.add_child(a, "Password", password)
-        return self._session(self._call("Authorize", req))
+        return answers.session(self._call("Authorize", messages.authorize_applicant_request(certificate, password)))
 
     def authorize_employee(self, login: str, password: str) -> Session:
-        req = _request("AuthorizeRequest")
-        e = X.add_child(req, "Employee")
-        X.add_child(e, "Login", login)
-        X.add_child(e, "Password", password)
-        return self._session(self._call("Authorize", req))
-
-    @staticmethod
-    def _session(p: etree._Element) -> Session:
-        expires = dt.datetime.fromisoformat((p.findtext(el("ExpiresAt")) or "").replace("Z", "+00:00"))
-        return Session(token=p.findtext(el("SessionToken")) or "", role=p.findtext(el("Role")),
-                       subject=p.findtext(el("Subject")) or "", licensor_code=p.findtext(el("LicensorCode")),
-                       expires_at=expires)
+        return answers.session(self._call("Authorize", messages.authorize_employee_request(login, password)))
 
     # ------------------------------------------------------------------ catalogue
 
     def get_catalogue(self, *, refresh: bool = False) -> Catalogue:
         """Services, licensors, activity type and territories (cached after the first call)."""
         if self._catalogue is None or refresh:
-            self._catalogue = X.catalogue(self._call("GetCatalogue", _request("GetCatalogueRequest")))
+            self._catalogue = answers.catalogue(self._call("GetCatalogue", messages.catalogue_request()))
         return self._catalogue
 
     # ------------------------------------------------------------------ attachments and registration
@@ -186,7 +158,7 @@ class ElicenseClient:
         att = content if isinstance(content, Attachment) else Attachment(file_name, content)
         local = att.sha256  # before sending: a retry re-reads the file, the server must see these bytes
         marker = placeholder()
-        req = self._upload_request(session, file_name, marker)
+        req = messages.upload_attachment_request(session, file_name, marker)
         validate(req, what="UploadAttachment request")
         prefix, suffix = split_envelope(serialize(build_envelope(req)), marker)
         body = streamed_envelope(prefix, att, suffix)
@@ -198,22 +170,12 @@ class ElicenseClient:
             cause = exc.__cause__
             reason = cause.reason if isinstance(cause, AttachmentError) else f"could not be sent: {exc.reason}"
             raise AttachmentError(file_name, reason) from exc
-        uploaded = UploadedAttachment(id=p.findtext(el("AttachmentId")) or "", file_name=file_name,
-                                      sha256=p.findtext(el("Sha256")) or "", size=int(p.findtext(el("Size")) or 0))
+        uploaded = answers.uploaded_attachment(p, file_name)
         if uploaded.sha256 != local or uploaded.size != att.size:
             raise AttachmentDigestMismatch(file_name, f"the system stored SHA-256 {uploaded.sha256} "
                                                       f"({uploaded.size} bytes), the file has {local} "
                                                       f"({att.size} bytes)")
         return uploaded
-
-    @staticmethod
-    def _upload_request(session: Session, file_name: str, content_base64: str) -> etree._Element:
-        """The ``UploadAttachmentRequest`` (built once here; streamed uploads fill ``Content`` in)."""
-        req = _request("UploadAttachmentRequest")
-        X.add_child(req, "SessionToken", session.token)
-        X.add_child(req, "FileName", file_name)
-        X.add_child(req, "Content", content_base64)
-        return req
 
     @staticmethod
     def attachment_refs(files: Mapping[str, AttachmentSource]) -> tuple[AttachmentRef, ...]:
@@ -224,7 +186,7 @@ class ElicenseClient:
     @staticmethod
     def application_document(form: ApplicationForm) -> etree._Element:
         """The unsigned ``Application`` document (validated against the schema)."""
-        doc = X.application_document(form)
+        doc = messages.application_document(form)
         validate(doc, what="application")
         return doc
 
@@ -236,12 +198,8 @@ class ElicenseClient:
     def register_application(self, session: Session, signed_application: bytes, *,
                              idempotency_key: str) -> ApplicationInfo:
         """Register a signed application. The same key always answers the same application number."""
-        req = _request("RegisterApplicationRequest")
-        X.add_child(req, "SessionToken", session.token)
-        X.add_child(req, "IdempotencyKey", idempotency_key)
-        X.add_child(req, "SignedApplication", base64.b64encode(signed_application).decode())
-        p = self._call("RegisterApplication", req, message_id=idempotency_key)
-        return X.application_info(self._one(p, "Application"))
+        req = messages.register_application_request(session, signed_application, idempotency_key=idempotency_key)
+        return answers.application(self._call("RegisterApplication", req, message_id=idempotency_key))
 
     def submit_application(self, session: Session, form: ApplicationForm, signing: Any, *,
                            files: Mapping[str, AttachmentSource] | None = None,
@@ -258,78 +216,50 @@ class ElicenseClient:
     # ------------------------------------------------------------------ reading applications
 
     def get_application(self, session: Session, number: str) -> ApplicationDetails:
-        req = _request("GetApplicationRequest")
-        X.add_child(req, "SessionToken", session.token)
-        X.add_child(req, "ApplicationNumber", number)
-        return self._details(self._call("GetApplication", req))
+        return self._details(self._call("GetApplication", messages.get_application_request(session, number)))
 
     def list_applications(self, session: Session, status: str | None = None) -> list[ApplicationInfo]:
-        req = _request("ListApplicationsRequest")
-        X.add_child(req, "SessionToken", session.token)
-        if status:
-            X.add_child(req, "Status", status)
-        p = self._call("ListApplications", req)
-        return [X.application_info(a) for a in p.findall(el("Application"))]
+        return answers.applications(self._call("ListApplications", messages.list_applications_request(session, status)))
 
     # ------------------------------------------------------------------ provider
 
     def start_processing(self, session: Session, number: str) -> ApplicationInfo:
-        req = _request("StartProcessingRequest")
-        X.add_child(req, "SessionToken", session.token)
-        X.add_child(req, "ApplicationNumber", number)
-        return X.application_info(self._one(self._call("StartProcessing", req), "Application"))
+        return answers.application(self._call("StartProcessing", messages.start_processing_request(session, number)))
 
     def issue(self, session: Session, number: str, *, idempotency_key: str, special_conditions: str | None = None,
               validity_end: dt.date | None = None) -> ApplicationDetails:
         """Decision to issue: the answer carries the signed licence (verified here)."""
-        req = self._decide_request(session, number, idempotency_key)
-        issue = X.add_child(req, "Issue")
-        if special_conditions:
-            X.add_child(issue, "SpecialConditions", special_conditions)
-        if validity_end:
-            X.add_child(issue, "ValidityEndDate", validity_end.isoformat())
+        req = messages.issue_request(session, number, idempotency_key=idempotency_key,
+                                     special_conditions=special_conditions, validity_end=validity_end)
         return self._details(self._call("Decide", req, message_id=idempotency_key))
 
     def refuse(self, session: Session, number: str, missing: Sequence[MissingDocument], *,
                idempotency_key: str) -> ApplicationDetails:
         """Decision to refuse, with the missing documents and a comment for each."""
-        req = self._decide_request(session, number, idempotency_key)
-        refuse = X.add_child(req, "Refuse")
-        for m in missing:
-            node = X.add_child(refuse, "MissingDocument")
-            X.add_child(node, "Document", m.document)
-            X.add_child(node, "Comment", m.comment)
+        req = messages.refuse_request(session, number, missing, idempotency_key=idempotency_key)
         return self._details(self._call("Decide", req, message_id=idempotency_key))
-
-    @staticmethod
-    def _decide_request(session: Session, number: str, key: str) -> etree._Element:
-        req = _request("DecideRequest")
-        X.add_child(req, "SessionToken", session.token)
-        X.add_child(req, "ApplicationNumber", number)
-        X.add_child(req, "IdempotencyKey", key)
-        return req
 
     # ------------------------------------------------------------------ licences
 
     def get_licence(self, number: str) -> SignedLicence:
-        req = _request("GetLicenceRequest")
-        X.add_child(req, "LicenceNumber", number)
-        p = self._call("GetLicence", req)
-        signed = self._b64(p, "SignedLicence")
-        assert signed is not None
-        return self.verify_licence(signed, status=p.findtext(el("Status")))
+        p = self._call("GetLicence", messages.licence_request(number))
+        signed = answers.signed_document(p, "SignedLicence")
+        if signed is None:
+            raise InvalidResponseError(f"GetLicence answer for {number} carries no signed licence",
+                                       field="SignedLicence")
+        return self.verify_licence(signed, status=answers.licence_status(p))
 
     def verify_licence(self, data: bytes, *, status: str | None = None) -> SignedLicence:
         """Verify a signed licence: signature, certificate (trust, validity, revocation), role
         first-head, and the signer's BIN equal to the issuing body's."""
         root, signer = self._verify(data, "Licence")
-        model = X.licence(root)
+        model = answers.licence(root)
         self._check_issuer(signer, model.issuing_body.bin, f"licence {model.number}")
         return SignedLicence(xml=data, signer=signer, licence=model, status=status)
 
     def verify_refusal(self, data: bytes) -> SignedRefusal:
         root, signer = self._verify(data, "RefusalLetter")
-        letter = X.refusal_letter(root)
+        letter = answers.refusal_letter(root)
         self._check_issuer(signer, letter.state_body.bin, f"refusal of application {letter.application_number}")
         return SignedRefusal(xml=data, signer=signer, letter=letter)
 
@@ -359,66 +289,29 @@ class ElicenseClient:
         message_id = str(uuid.uuid4())
         info = SystemInfo(message_id=message_id, message_date=self._clock.now(), message_type="Request",
                           service_id=SEARCH_SERVICE_ID, sender_id=self.sender_id, signature_type="None")
-        req = X.universal_license_request(crit, info)
+        req = messages.universal_license_request(crit, info)
         p = self._call("GetUniversalLicenses", req, url=self.search_url, pipeline=self._search_pipeline,
                        message_id=message_id)
-        return X.universal_license_response(p)
+        return answers.universal_license_response(p)
 
     # ------------------------------------------------------------------ survey
 
     def submit_survey(self, session: Session, number: str, service_quality: SurveyAnswer | str,
                       information_quality: SurveyAnswer | str) -> None:
-        req = _request("SubmitSurveyRequest")
-        X.add_child(req, "SessionToken", session.token)
-        X.add_child(req, "ApplicationNumber", number)
-        X.add_child(req, "ServiceQuality", SurveyAnswer(service_quality).value)
-        X.add_child(req, "InformationQuality", SurveyAnswer(information_quality).value)
-        self._call("SubmitSurvey", req)
+        self._call("SubmitSurvey", messages.survey_request(session, number, service_quality, information_quality))
 
     def survey_indicators(self, service_code: str | None = None) -> list[SurveyIndicator]:
-        from decimal import Decimal
-
-        req = _request("GetSurveyIndicatorsRequest")
-        if service_code:
-            X.add_child(req, "ServiceCode", service_code)
-        p = self._call("GetSurveyIndicators", req)
-        out = []
-        for ind in p.findall(el("Indicator")):
-            def t(name: str, node: etree._Element = ind) -> str:
-                return node.findtext(el(name)) or ""
-            out.append(SurveyIndicator(
-                service_code=t("ServiceCode"), question=t("Question"),  # type: ignore[arg-type]
-                answers=int(t("Answers")), satisfied=int(t("Satisfied")), partly_satisfied=int(t("PartlySatisfied")),
-                not_satisfied=int(t("NotSatisfied")), satisfied_share=Decimal(t("SatisfiedShare")),
-                partly_satisfied_share=Decimal(t("PartlySatisfiedShare")),
-                satisfied_or_partly_share=Decimal(t("SatisfiedOrPartlyShare"))))
-        return out
+        return answers.survey_indicators(
+            self._call("GetSurveyIndicators", messages.survey_indicators_request(service_code)))
 
     # ------------------------------------------------------------------ plumbing
 
     def _details(self, p: etree._Element) -> ApplicationDetails:
-        info = X.application_info(self._one(p, "Application"))
-        lic = self._b64(p, "SignedLicence")
-        ref = self._b64(p, "SignedRefusal")
+        info = answers.application(p)
+        lic = answers.signed_document(p, "SignedLicence")
+        ref = answers.signed_document(p, "SignedRefusal")
         return ApplicationDetails(application=info, licence=self.verify_licence(lic) if lic else None,
                                   refusal=self.verify_refusal(ref) if ref else None)
-
-    @staticmethod
-    def _one(p: etree._Element, name: str) -> etree._Element:
-        node = p.find(el(name))
-        if node is None:
-            raise InvalidResponseError(f"answer has no <{name}>", field=name)
-        return node
-
-    @staticmethod
-    def _b64(p: etree._Element, name: str) -> bytes | None:
-        text = p.findtext(el(name))
-        if not text:
-            return None
-        try:
-            return base64.b64decode(text, validate=True)
-        except ValueError as exc:
-            raise InvalidResponseError(f"<{name}> is not base64: {exc}", field=name) from exc
 
     def _call(self, operation: str, payload: etree._Element, *, url: str | None = None,
               pipeline: ResponsePipeline | None = None, message_id: str | None = None) -> etree._Element:

@@ -15,7 +15,7 @@ from lxml import etree
 
 from adapters.contracts.elicense import STATUS_NOTIFICATION_SERVICE_ID, el, validate
 from adapters.core.errors import InvalidResponseError
-from adapters.elicense import xml as X
+from adapters.elicense import answers
 from adapters.elicense.models import StatusNotice
 
 
@@ -63,5 +63,4 @@ class StatusNotificationConsumer:
                                        f"<{etree.QName(verified.root).localname}>, not <StatusNotice>",
                                        field="messageData")
         validate(verified.signed_root, what="status notice")
-        return StatusNotice(message_id=message.message_id, signer=verified.signer,
-                            **X.status_notice_fields(verified.root))
+        return answers.status_notice(verified.root, message_id=message.message_id, signer=verified.signer)

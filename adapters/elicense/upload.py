@@ -6,9 +6,10 @@ lxml tree holds the file four times (bytes, base64 ``str``, text node, serialise
 - :class:`Attachment` wraps bytes, a path or a binary file object; its size is known at once (a
   ``stat``, a ``seek``), its SHA-256 is computed on first use by reading in chunks, and
   :meth:`Attachment.chunks` reads it again, chunk by chunk, as often as needed (one send per retry);
-- :func:`split_envelope` cuts the serialised request envelope, built by the client as today with a
-  placeholder in ``<Content>`` and validated against the schema, into the bytes before and after
-  the placeholder: the wire format stays defined once, by the schema and the client's builder;
+- :func:`split_envelope` cuts the serialised request envelope, built by
+  :func:`adapters.elicense.messages.upload_attachment_request` with a placeholder in ``<Content>``
+  and validated against the schema, into the bytes before and after the placeholder: the wire
+  format stays defined once, by the schema and that builder;
 - :func:`base64_chunks` encodes the chunks in groups of a multiple of 3 bytes, so the pieces
   concatenate to exactly ``base64(file)``; :func:`encoded_length` is the length of that.
 

@@ -4,7 +4,10 @@ One look-up = one sync ``SendMessage`` under serviceId ``GbdulInfoByBin_v2`` (or
 ``GbdulInfoByIin_v2``). The request document is signed by us (enveloped XML-DSig, the
 business-data signature) and the answer's signature is verified before anything is read from
 it; the transport signature, retries, circuit breaker and journal are the gateway client's.
-The answer becomes a typed :data:`LookupOutcome`.
+
+The request document is built with lxml (:mod:`adapters.legal_entities.messages`), the verified,
+schema-checked answer read with lxml (:mod:`adapters.legal_entities.answers`) into a typed
+:data:`LookupOutcome`: one way to build and one way to read, as in every adapter.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from adapters.core.identifiers import parse_bin, parse_identifier, parse_iin
 from adapters.core.trust.subject import SignerInfo
 from adapters.core.xmlparse import parse_xml
 from adapters.core.xmlsig import SigningService, VerificationService
-from adapters.legal_entities import wire
+from adapters.legal_entities import answers, messages
 from adapters.legal_entities.errors import RegisterError, RequestorRefusedError
 from adapters.legal_entities.models import (
     Found,
@@ -59,7 +62,7 @@ class LegalEntitiesClient:
                 parse_identifier(bin_value, "BIN")
             except IdentifierError as exc:
                 return InvalidBin(number=str(bin_value), reason=exc.reason)
-        return self._lookup(wire.SERVICE_ID_BY_BIN, "BIN", bin_value, correlation_id)
+        return self._lookup(messages.SERVICE_ID_BY_BIN, "BIN", bin_value, correlation_id)
 
     def lookup_iin(self, iin: str, *, correlation_id: str | None = None) -> LookupOutcome:
         """The sole proprietor registered by the individual ``iin``."""
@@ -68,25 +71,25 @@ class LegalEntitiesClient:
                 parse_iin(iin, "IIN")
             except IdentifierError as exc:
                 return InvalidBin(number=str(iin), reason=exc.reason)
-        return self._lookup(wire.SERVICE_ID_BY_IIN, "IIN", iin, correlation_id)
+        return self._lookup(messages.SERVICE_ID_BY_IIN, "IIN", iin, correlation_id)
 
     # ------------------------------------------------------------------ one exchange
 
     def _lookup(self, service_id: str, by: str, number: str, correlation_id: str | None) -> LookupOutcome:
-        request = wire.lookup_request(self.requestor_bin, number, by=by)
+        request = messages.lookup_request(self.requestor_bin, number, by=by)
         signed = parse_xml(self._signer.sign_document(request), what="signed GBD UL request")
         answer = self._gateway.send_message(service_id, signed, correlation_id=correlation_id, idempotent=True)
         if answer.data is None:
             raise InvalidResponseError(f"{service_id}: the gateway answer carries no data", field="responseData")
         verified = self._verifier.verify_document(etree.tostring(answer.data), expect_bin=self._expect_bin)
-        errors = schema_errors(wire.GBDUL_XSD, verified.root)
+        errors = schema_errors(answers.GBDUL_XSD, verified.root)
         if errors:
             raise InvalidResponseError(f"GBD UL response does not match gbdul.xsd: {errors[0]}", field="Response",
                                        service=service_id)
         return self._outcome(verified.root, number, verified.signer)
 
     def _outcome(self, root: etree._Element, number: str, signer: SignerInfo) -> LookupOutcome:
-        code, name_ru, _ = wire.read_status(root)
+        code, name_ru, _ = answers.read_status(root)
         if code == "01":
             return NotFound(number=number, signer=signer, message=name_ru)
         if code == "02":
@@ -96,7 +99,7 @@ class LegalEntitiesClient:
                                         setting="requestor_bin")
         if code != "00":
             raise RegisterError(f"Legal Entities register error {code}: {name_ru}", status=code)
-        organisation = wire.read_organisation(root)
+        organisation = answers.read_organisation(root)
         if organisation is None:
             raise InvalidResponseError("GBD UL status 00 without an Organization", field="Organization")
         if organisation.status is RegistrationStatus.LIQUIDATED:

@@ -2,8 +2,10 @@
 
 Every call goes through the shared pieces, in the project's one order: ``SoapTransport`` (pooled
 HTTP with timeouts) inside ``ResilientCaller`` (retry policy, circuit breaker, journal, metrics),
-the request signed by ``SigningService`` (WS-Security), the answer through ``ResponsePipeline``
-(HTTP status → Fault → signature → schema → model).
+the request built with lxml (:mod:`adapters.payment_gateway.messages`) and signed by
+``SigningService`` (WS-Security), the answer through ``ResponsePipeline`` (HTTP status → Fault →
+signature → schema) and read with lxml (:mod:`adapters.payment_gateway.answers`): one way to build
+and one way to read, as in every adapter; zeep reads the WSDL in the tests only.
 
 Creating an order is made safe to retry by the contract, not by luck: the order carries our
 ``client_reference`` and the gateway answers a repeated create with the order it already has
@@ -26,7 +28,7 @@ from adapters.core.resilience import Attempt, CallContext, ResilientCaller, Retr
 from adapters.core.soap import EnvelopeVerifier, ProcessedResponse, ResponsePipeline, build_envelope, serialize
 from adapters.core.transport import SoapTransport
 from adapters.core.xmlsig import SigningService, VerificationService
-from adapters.payment_gateway import wire
+from adapters.payment_gateway import answers, messages
 from adapters.payment_gateway.errors import map_fault
 from adapters.payment_gateway.models import CreateOutcome, PaymentOrder, PaymentOrderRequest, Receipt
 
@@ -60,7 +62,7 @@ class PaymentGatewayClient:
         self._expect_bin = expect_gateway_bin
         self._clock = clock
         self._pipeline = ResponsePipeline(
-            verifier=cast("EnvelopeVerifier | None", verifier), schema=schema_check(wire.PAY_XSD),
+            verifier=cast("EnvelopeVerifier | None", verifier), schema=schema_check(answers.PAY_XSD),
             fault_mapper=map_fault,
             verify_kwargs={"expect_bin": expect_gateway_bin} if expect_gateway_bin else {})
 
@@ -69,9 +71,9 @@ class PaymentGatewayClient:
     def create_order(self, order: PaymentOrderRequest, *, message_id: str | None = None) -> CreateOutcome:
         """Create the order, or get the existing one for ``order.client_reference`` (never charged twice)."""
         mid = message_id or str(uuid.uuid4())
-        payload = wire.create_request(order, message_id=mid, sender_id=self._sender_id, now=self._clock.now())
+        payload = messages.create_request(order, message_id=mid, sender_id=self._sender_id, now=self._clock.now())
         answer = self._exchange("CreatePaymentOrder", "payment", payload, mid)
-        result = CreateOutcome(order=wire.read_order(answer.payload), created=wire.read_created(answer.payload))
+        result = CreateOutcome(order=answers.read_order(answer.payload), created=answers.read_created(answer.payload))
         if result.order.client_reference != order.client_reference:
             raise InvalidResponseError(f"CreatePaymentOrder answered order {result.order.order_id} for "
                                        f"clientReference {result.order.client_reference}, "
@@ -83,22 +85,22 @@ class PaymentGatewayClient:
         if (order_id is None) == (client_reference is None):
             raise ValidationError("order_id", "give exactly one of order_id and client_reference")
         mid = str(uuid.uuid4())
-        payload = wire.status_request(order_id=order_id, client_reference=client_reference, message_id=mid,
+        payload = messages.status_request(order_id=order_id, client_reference=client_reference, message_id=mid,
                                       sender_id=self._sender_id, now=self._clock.now())
-        return wire.read_order(self._exchange("GetPaymentStatus", "check_payment", payload, mid).payload)
+        return answers.read_order(self._exchange("GetPaymentStatus", "check_payment", payload, mid).payload)
 
     def cancel_order(self, order_id: str, reason: str | None = None) -> PaymentOrder:
         mid = str(uuid.uuid4())
-        payload = wire.cancel_request(order_id, reason, message_id=mid, sender_id=self._sender_id,
+        payload = messages.cancel_request(order_id, reason, message_id=mid, sender_id=self._sender_id,
                                       now=self._clock.now())
-        return wire.read_order(self._exchange("CancelPaymentOrder", "payment", payload, mid).payload)
+        return answers.read_order(self._exchange("CancelPaymentOrder", "payment", payload, mid).payload)
 
     def get_receipt(self, order_id: str) -> Receipt:
         """The gateway-signed receipt of a paid order, verified (a tampered one raises ``SignatureRefused``)."""
         mid = str(uuid.uuid4())
-        payload = wire.receipt_request(order_id, message_id=mid, sender_id=self._sender_id, now=self._clock.now())
+        payload = messages.receipt_request(order_id, message_id=mid, sender_id=self._sender_id, now=self._clock.now())
         answer = self._exchange("GetReceipt", "check_payment", payload, mid)
-        signed = etree.tostring(wire.receipt_element(answer.payload), encoding="UTF-8")
+        signed = etree.tostring(answers.receipt_element(answer.payload), encoding="UTF-8")
         receipt = self.verify_receipt(signed)
         if receipt.order_id != order_id:
             raise InvalidResponseError(f"GetReceipt for order {order_id} returned the receipt of order "
@@ -115,11 +117,11 @@ class PaymentGatewayClient:
             raise ConfigurationError("no receipt verifier configured: receipts cannot be trusted",
                                      setting="receipt_verifier")
         verified = self._receipt_verifier.verify_document(signed_xml, expect_bin=self._expect_bin)
-        errors = schema_errors(wire.PAY_XSD, verified.root)
+        errors = schema_errors(answers.PAY_XSD, verified.root)
         if errors:
             raise InvalidResponseError(f"PaymentReceipt does not match its schema: {errors[0]}",
                                        field="PaymentReceipt")
-        return wire.read_receipt(verified.root, signer=verified.signer, signed_xml=signed_xml)
+        return answers.read_receipt(verified.root, signer=verified.signer, signed_xml=signed_xml)
 
     def wait_until_final(self, order_id: str, *, deadline: float, initial: float = 0.5,
                          sleep: Callable[[float], None] | None = None) -> PaymentOrder:
@@ -143,7 +145,7 @@ class PaymentGatewayClient:
             envelope = build_envelope(payload)
             body = self._signer.sign_envelope(envelope) if self._signer is not None else serialize(envelope)
             a.request_bytes = body
-            result = self._transport.post(self.url, body, soap_action=wire.SOAP_ACTION.format(operation=operation),
+            result = self._transport.post(self.url, body, soap_action=messages.SOAP_ACTION.format(operation=operation),
                                           timeout=a.context.timeout)
             a.response_bytes = result.body
             return self._pipeline.process(result, what=f"{operation} answer")

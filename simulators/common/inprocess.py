@@ -21,8 +21,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from adapters.core.errors import TransportError
-from adapters.core.http import InProcessApp, OutgoingRequest
-from adapters.core.transport import HttpResult
+from adapters.core.http import HttpResult, InProcessApp, OutgoingRequest
 from simulators.common.headers import Headers
 from simulators.common.limits import MAX_BODY_BYTES, METHODS
 from simulators.common.messages import Request, Response

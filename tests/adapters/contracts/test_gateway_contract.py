@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 import uuid
 
+import pytest
 import requests
 from lxml import etree
 
-from adapters.contracts import ASYNC_WSDL, SYNC_WSDL, contract_path
+from adapters.contracts import ASYNC_WSDL, SYNC_WSDL
 from adapters.contracts.gateway_codes import CODES
+from tests.adapters.contracts import zeep_oracle
 from tests.fixtures.gateway import ECHO_SERVICE, SENDER_ID, SENDER_PASSWORD, GatewayEnv
 from tests.paths import ROOT
 
@@ -39,14 +41,22 @@ def test_served_wsdl_points_at_the_simulator_and_imports_resolve(gateway_env: Ga
 
 
 def test_packaged_wsdls_load_in_zeep_without_network() -> None:
-    import zeep
-
+    """The WSDL interpreter of the tests (``zeep_oracle``) reads local files only; its SOAPActions
+    are the operation names, which is what the gateway client sends."""
     for wsdl, ops in ((SYNC_WSDL, {"SendMessage"}),
                       (ASYNC_WSDL, {"sendMessage", "getMessageStatus", "getMessages", "sendDeliveryNotification"})):
-        client = zeep.Client(str(contract_path(wsdl)))
-        service = next(iter(client.wsdl.services.values()))
-        port = next(iter(service.ports.values()))
-        assert set(port.binding._operations) == ops
+        assert zeep_oracle.operations(wsdl) == {op: op for op in ops}
+
+
+def test_the_wsdl_interpreter_never_reaches_the_network() -> None:
+    client = zeep_oracle.wsdl(SYNC_WSDL)
+    with pytest.raises(AssertionError, match="does not fetch"):
+        client.transport.load("http://127.0.0.1:9/SyncChannel.wsdl")
+    with pytest.raises(AssertionError, match="does not send"):
+        client.service.SendMessage(request={
+            "requestInfo": {"messageId": str(uuid.uuid4()), "serviceId": "ECHO", "messageDate": "2024-05-01T10:00:00Z",
+                            "sender": {"senderId": SENDER_ID}},
+            "requestData": {"data": ""}})
 
 
 def test_suds_client_from_served_wsdl_calls_the_simulator(gateway_env: GatewayEnv) -> None:

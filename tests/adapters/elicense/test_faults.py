@@ -6,12 +6,11 @@ from typing import Any
 
 import pytest
 import requests
-import zeep
 
-from adapters.contracts import contract_path
 from adapters.contracts.elicense import ELICENSE_WSDL
 from adapters.core.errors import RefusalReason, RetriesExhaustedError, SignatureRefused, SoapFaultError
 from adapters.core.resilience import ResilientCaller, RetryPolicy
+from tests.adapters.contracts import zeep_oracle
 from tests.fixtures.elicense import ElicenseEnv
 
 FAST = RetryPolicy(max_attempts=3, initial_backoff=0.0, max_backoff=0.0, jitter=0.0)
@@ -108,7 +107,7 @@ def test_malformed_request_is_refused_by_the_simulator(elicense_env: ElicenseEnv
 
 
 def test_wsdl_describes_both_services() -> None:
-    client = zeep.Client(str(contract_path(ELICENSE_WSDL)))
+    client = zeep_oracle.wsdl(ELICENSE_WSDL)  # local files only
     services = client.wsdl.services
     assert set(services) == {"ElicenseService", "UniversalLicenseService"}
     ops = set(services["ElicenseService"].ports["ElicensePort"].binding._operations)

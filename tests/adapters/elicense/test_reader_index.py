@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from adapters.elicense.xml import EL_NS, _Reader
+from adapters.elicense.answers import EL_NS, _Reader
 
 
 def _node() -> etree._Element:

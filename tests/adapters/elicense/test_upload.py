@@ -29,7 +29,7 @@ from adapters.core.http import StreamedBody, StreamedBodyError, Timeouts
 from adapters.core.resilience import ResilientCaller, RetryPolicy
 from adapters.core.transport import SoapTransport
 from adapters.core.xmlparse import parse_xml
-from adapters.elicense import ElicenseClient
+from adapters.elicense import ElicenseClient, messages
 from adapters.elicense.errors import AttachmentDigestMismatch, AttachmentError, AttachmentsTooLarge
 from adapters.elicense.models import Session
 from adapters.elicense.upload import (
@@ -344,7 +344,7 @@ def test_transport_errors_during_streamed_post_are_typed() -> None:
 
 def test_content_element_of_the_request_is_the_schema_one(elicense_env: ElicenseEnv) -> None:
     """The split envelope is the client's schema-valid UploadAttachmentRequest."""
-    client, session, _ = _session(elicense_env)
+    _, session, _ = _session(elicense_env)
     marker = placeholder()
-    req = client._upload_request(session, "a.pdf", marker)
+    req = messages.upload_attachment_request(session, "a.pdf", marker)
     assert req.findtext(el("Content")) == marker and req.findtext(el("FileName")) == "a.pdf"

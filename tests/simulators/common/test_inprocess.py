@@ -14,9 +14,8 @@ import pytest
 
 from adapters.contracts import schema_check
 from adapters.core.errors import TransportError
-from adapters.core.http import InProcessTransport
+from adapters.core.http import HttpResult, InProcessTransport
 from adapters.core.soap import ResponsePipeline, build_envelope
-from adapters.core.transport import HttpResult
 from adapters.core.xmlsig import SigningService, VerificationService
 from adapters.payment_gateway import Payer, PaymentOrderRequest, PaymentStatus, wire
 from adapters.payment_gateway.errors import map_fault

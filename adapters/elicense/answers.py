@@ -1,22 +1,33 @@
-"""XML of the E-licensing contract <-> models: the application the applicant signs, and every
-answer and document read back (application information, licence, refusal letter, status notice,
-catalogue, search results)."""
+"""The E-licensing answers and signed documents, read with lxml into the adapter's models.
+
+Each reader takes what has passed the schema check (``schemas/elicense/``): the payload
+:class:`adapters.core.soap.ResponsePipeline` hands over, or a signed document (licence, refusal
+letter, status notice) whose signature was verified and whose signed content matches the schema.
+Contract, for every reader: texts are stripped, an empty element is no value; a required value
+missing, a value that does not convert (a date, a number, base64) and a value the model refuses
+are an :class:`InvalidResponseError` naming the field.
+``tests/adapters/elicense/test_answers.py`` checks the readers against zeep's ``deserialize``.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
-from decimal import Decimal
-from typing import Any
+import functools
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any, ParamSpec, TypeVar
 
+import pydantic
 from lxml import etree
 
-from adapters.contracts.elicense import EL_NS, el, ul
+from adapters.contracts.elicense import EL_NS, UL_NS
 from adapters.core.errors import InvalidResponseError
 from adapters.elicense.models import (
     Address,
     Appendix,
     Applicant,
-    ApplicationForm,
     ApplicationInfo,
     AttachmentRef,
     Catalogue,
@@ -29,88 +40,38 @@ from adapters.elicense.models import (
     Payment,
     Person,
     RefusalLetter,
+    RegisteredApplicant,
     ServiceInfo,
+    Session,
     Signer,
     StatusEntry,
+    StatusNotice,
+    SurveyIndicator,
     SystemInfo,
     TerritoryInfo,
     UniversalLicense,
     UniversalLicenseResponse,
+    UploadedAttachment,
 )
 
-
-def add_child(parent: etree._Element, name: str, text: object | None = None) -> etree._Element:
-    """A new ``<el:name>`` under ``parent``, with ``text`` (``str()`` of it) when given."""
-    child = etree.SubElement(parent, el(name))
-    if text is not None:
-        child.text = text if isinstance(text, str) else str(text)
-    return child
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
-def _opt(parent: etree._Element, name: str, value: object | None) -> None:
-    if value is not None:
-        add_child(parent, name, value)
+def _answer(what: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """A reader whose model refusals are :class:`InvalidResponseError` naming the field."""
+    def decorate(read: Callable[P, T]) -> Callable[P, T]:
+        @functools.wraps(read)
+        def reading(*args: P.args, **kwargs: P.kwargs) -> T:
+            try:
+                return read(*args, **kwargs)
+            except pydantic.ValidationError as exc:
+                first = exc.errors()[0]
+                field = ".".join(str(part) for part in first["loc"]) or None
+                raise InvalidResponseError(f"{what}: {field}: {first['msg']}", field=field) from exc
+        return reading
+    return decorate
 
-
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
-
-
-def _money(value: Decimal) -> str:
-    return f"{value:.2f}"
-
-
-def application_document(form: ApplicationForm) -> etree._Element:
-    """The ``Application`` document (unsigned) for a form, in schema order."""
-    root = etree.Element(el("Application"), nsmap={None: EL_NS})
-    add_child(root, "ApplicationType", form.app_type)
-    add_child(root, "ServiceCode", form.service_code)
-    _opt(root, "LicenceNumber", form.licence_number)
-    a = form.applicant
-    ap = add_child(root, "Applicant")
-    add_child(ap, "IinBin", a.iin_bin)
-    add_child(ap, "Name", a.name)
-    add_child(ap, "IsSmallBusiness", _bool(a.is_small_business))
-    add_child(ap, "IsSoleProprietor", _bool(a.is_sole_proprietor))
-    addr = add_child(ap, "Address")
-    add_child(addr, "PostalIndex", a.address.postal_index)
-    add_child(addr, "CityKato", a.address.city_kato)
-    add_child(addr, "CityName", a.address.city_name)
-    add_child(addr, "StreetRu", a.address.street_ru)
-    _opt(addr, "StreetKz", a.address.street_kz)
-    add_child(addr, "House", a.address.house)
-    _opt(addr, "Flat", a.address.flat)
-    add_child(ap, "Phone", a.phone)
-    _opt(ap, "Fax", a.fax)
-    add_child(root, "TerritoryCode", form.territory_code)
-    add_child(root, "ActivityTypeCode", form.activity_code)
-    if form.sub_types:
-        st = add_child(root, "SubTypes")
-        for code in form.sub_types:
-            add_child(st, "SubTypeCode", code)
-    if form.payment is not None:
-        p = form.payment
-        pay = add_child(root, "Payment")
-        add_child(pay, "AmountPaid", _money(p.amount_paid))
-        add_child(pay, "Currency", p.currency)
-        add_child(pay, "DocumentNumber", p.document_number)
-        add_child(pay, "DocumentDate", p.document_date.isoformat())
-        add_child(pay, "AmountDue", _money(p.amount_due))
-        _opt(pay, "ReceiptId", p.receipt_id)
-    if form.attachments:
-        atts = add_child(root, "Attachments")
-        for ref in form.attachments:
-            node = add_child(atts, "Attachment")
-            add_child(node, "FileName", ref.file_name)
-            add_child(node, "Sha256", ref.sha256)
-            add_child(node, "Size", ref.size)
-    _opt(root, "PaperDocuments", form.paper_documents)
-    submitted = form.submitted_at if form.submitted_at.tzinfo else form.submitted_at.replace(tzinfo=dt.UTC)
-    add_child(root, "SubmittedAt", submitted.isoformat())
-    return root
-
-
-# --------------------------------------------------------------------------- reading
 
 class _Reader:
     """Reads children of one element in one namespace; a missing required child is an invalid answer."""
@@ -152,16 +113,36 @@ class _Reader:
             raise InvalidResponseError(f"{self.what}: <{name}> is missing", field=name)
         return _Reader(c, self.ns, self.what)
 
+    def _converted(self, name: str, text: str, convert: Callable[[str], T]) -> T:
+        try:
+            return convert(text)
+        except (ValueError, InvalidOperation, binascii.Error) as exc:
+            raise InvalidResponseError(f"{self.what}: <{name}> {text[:40]!r} cannot be read", field=name) from exc
+
     def date(self, name: str) -> dt.date:
-        return dt.date.fromisoformat(self.req(name))
+        return self._converted(name, self.req(name), dt.date.fromisoformat)
 
     def opt_date(self, name: str) -> dt.date | None:
         v = self.opt(name)
-        return dt.date.fromisoformat(v) if v else None
+        return self._converted(name, v, dt.date.fromisoformat) if v else None
 
     def datetime(self, name: str) -> dt.datetime:
-        value = dt.datetime.fromisoformat(self.req(name).replace("Z", "+00:00"))
+        value = self._converted(name, self.req(name), dt.datetime.fromisoformat)
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+    def integer(self, name: str) -> int:
+        return self._converted(name, self.req(name), int)
+
+    def decimal(self, name: str) -> Decimal:
+        return self._converted(name, self.req(name), Decimal)
+
+    def boolean(self, name: str) -> bool:
+        return self.req(name) in ("true", "1")
+
+    def base64(self, name: str) -> bytes | None:
+        """The decoded content of an optional ``xsd:base64Binary`` child (None when absent or empty)."""
+        v = self.opt(name)
+        return self._converted(name, v, lambda text: base64.b64decode(text, validate=True)) if v else None
 
 
 def _code_name(r: _Reader) -> CodeName:
@@ -176,8 +157,8 @@ def _cn_fields(r: _Reader) -> dict[str, Any]:
 def _applicant(r: _Reader) -> Applicant:
     a = r.sub("Address")
     return Applicant(
-        iin_bin=r.req("IinBin"), name=r.req("Name"), is_small_business=r.req("IsSmallBusiness") in ("true", "1"),
-        is_sole_proprietor=r.req("IsSoleProprietor") in ("true", "1"),
+        iin_bin=r.req("IinBin"), name=r.req("Name"), is_small_business=r.boolean("IsSmallBusiness"),
+        is_sole_proprietor=r.boolean("IsSoleProprietor"),
         address=Address(postal_index=a.req("PostalIndex"), city_kato=a.req("CityKato"),
                         city_name=a.req("CityName"), street_ru=a.req("StreetRu"), street_kz=a.opt("StreetKz"),
                         house=a.req("House"), flat=a.opt("Flat")),
@@ -185,16 +166,18 @@ def _applicant(r: _Reader) -> Applicant:
 
 
 def _payment(r: _Reader) -> Payment:
-    return Payment(amount_paid=Decimal(r.req("AmountPaid")), document_number=r.req("DocumentNumber"),
-                   document_date=r.date("DocumentDate"), amount_due=Decimal(r.req("AmountDue")),
+    return Payment(amount_paid=r.decimal("AmountPaid"), document_number=r.req("DocumentNumber"),
+                   document_date=r.date("DocumentDate"), amount_due=r.decimal("AmountDue"),
                    receipt_id=r.opt("ReceiptId"))
 
 
 def _attachment(r: _Reader) -> AttachmentRef:
-    return AttachmentRef(file_name=r.req("FileName"), sha256=r.req("Sha256"), size=int(r.req("Size")))
+    return AttachmentRef(file_name=r.req("FileName"), sha256=r.req("Sha256"), size=r.integer("Size"))
 
 
+@_answer("application information")
 def application_info(node: etree._Element) -> ApplicationInfo:
+    """An ``ApplicationInfo`` element (of a registration, decision, look-up or list answer)."""
     r = _Reader(node, what="application information")
     pay = r.child("Payment")
     signer = r.sub("Signer")
@@ -227,7 +210,9 @@ def _issuing_body(r: _Reader) -> IssuingBody:
     return IssuingBody(**_cn_fields(r), bin=r.req("Bin"))
 
 
+@_answer("licence")
 def licence(root: etree._Element) -> Licence:
+    """A verified ``Licence`` document."""
     r = _Reader(root, what="licence")
     ls = r.sub("Licensee")
     return Licence(
@@ -240,12 +225,14 @@ def licence(root: etree._Element) -> Licence:
         issue_date=r.date("IssueDate"), validity_start_date=r.date("ValidityStartDate"),
         validity_end_date=r.opt_date("ValidityEndDate"), territory=_code_name(r.sub("Territory")),
         appendices=tuple(
-            Appendix(number=int(a.req("Number")), issue_date=a.date("IssueDate"),
+            Appendix(number=a.integer("Number"), issue_date=a.date("IssueDate"),
                      sub_types=tuple(_code_name(_Reader(s)) for s in a.children("SubType")))
             for a in (_Reader(c) for c in r.sub("Appendices").children("Appendix"))))
 
 
+@_answer("refusal letter")
 def refusal_letter(root: etree._Element) -> RefusalLetter:
+    """A verified ``RefusalLetter`` document."""
     r = _Reader(root, what="refusal letter")
     return RefusalLetter(
         date=r.date("Date"), state_body=_issuing_body(r.sub("StateBody")),
@@ -257,15 +244,20 @@ def refusal_letter(root: etree._Element) -> RefusalLetter:
         head=_person(r.sub("Head")))
 
 
-def status_notice_fields(root: etree._Element) -> dict[str, Any]:
+@_answer("status notice")
+def status_notice(root: etree._Element, *, message_id: str, signer: Any) -> StatusNotice:
+    """A verified ``StatusNotice`` document, pulled from the gateway as message ``message_id``."""
     r = _Reader(root, what="status notice")
-    return {"application_number": r.req("ApplicationNumber"), "status": r.req("Status"),
-            "status_name": r.req("StatusName"), "changed_at": r.datetime("ChangedAt"),
-            "licensor_code": r.req("LicensorCode"), "applicant_iin_bin": r.req("ApplicantIinBin"),
-            "licence_number": r.opt("LicenceNumber"), "comment": r.opt("Comment")}
+    return StatusNotice(
+        message_id=message_id, signer=signer, application_number=r.req("ApplicationNumber"),
+        status=r.req("Status"), status_name=r.req("StatusName"),  # type: ignore[arg-type]
+        changed_at=r.datetime("ChangedAt"), licensor_code=r.req("LicensorCode"),
+        applicant_iin_bin=r.req("ApplicantIinBin"), licence_number=r.opt("LicenceNumber"), comment=r.opt("Comment"))
 
 
+@_answer("catalogue")
 def catalogue(node: etree._Element) -> Catalogue:
+    """A ``GetCatalogueResponse``."""
     r = _Reader(node, what="catalogue")
     return Catalogue(
         activity_type=_code_name(r.sub("ActivityType")),
@@ -278,43 +270,66 @@ def catalogue(node: etree._Element) -> Catalogue:
                           for s in (_Reader(c) for c in r.children("Territory"))))
 
 
+@_answer("registration answer")
+def registered_applicant(payload: etree._Element) -> RegisteredApplicant:
+    """A ``RegisterApplicantResponse``: the login (IIN/BIN) and the name from the certificate."""
+    r = _Reader(payload, what="registration answer")
+    return RegisteredApplicant(iin_bin=r.req("IinBin"), name=r.req("Name"))
+
+
+@_answer("authorisation answer")
+def session(payload: etree._Element) -> Session:
+    """An ``AuthorizeResponse``."""
+    r = _Reader(payload, what="authorisation answer")
+    return Session(token=r.req("SessionToken"), role=r.req("Role"), subject=r.req("Subject"),  # type: ignore[arg-type]
+                   licensor_code=r.opt("LicensorCode"), expires_at=r.datetime("ExpiresAt"))
+
+
+@_answer("upload answer")
+def uploaded_attachment(payload: etree._Element, file_name: str) -> UploadedAttachment:
+    """An ``UploadAttachmentResponse``: the stored file's id, SHA-256 and size (checked by the caller)."""
+    r = _Reader(payload, what="upload answer")
+    return UploadedAttachment(id=r.req("AttachmentId"), file_name=file_name, sha256=r.req("Sha256"),
+                              size=r.integer("Size"))
+
+
+def application(payload: etree._Element) -> ApplicationInfo:
+    """The one ``Application`` of a registration, processing, decision or look-up answer."""
+    return application_info(_Reader(payload).sub("Application").node)
+
+
+def applications(payload: etree._Element) -> list[ApplicationInfo]:
+    """Every ``Application`` of a ``ListApplicationsResponse``."""
+    return [application_info(node) for node in _Reader(payload).children("Application")]
+
+
+def signed_document(payload: etree._Element, name: str) -> bytes | None:
+    """The signed document (``SignedLicence``, ``SignedRefusal``) an answer carries in base64, if any."""
+    return _Reader(payload).base64(name)
+
+
+def licence_status(payload: etree._Element) -> str | None:
+    """The ``Status`` of a ``GetLicenceResponse``."""
+    return _Reader(payload).opt("Status")
+
+
+@_answer("survey indicators")
+def survey_indicators(payload: etree._Element) -> list[SurveyIndicator]:
+    """The ``Indicator`` elements of a ``GetSurveyIndicatorsResponse``."""
+    return [SurveyIndicator(
+        service_code=r.req("ServiceCode"), question=r.req("Question"),  # type: ignore[arg-type]
+        answers=r.integer("Answers"), satisfied=r.integer("Satisfied"), partly_satisfied=r.integer("PartlySatisfied"),
+        not_satisfied=r.integer("NotSatisfied"), satisfied_share=r.decimal("SatisfiedShare"),
+        partly_satisfied_share=r.decimal("PartlySatisfiedShare"),
+        satisfied_or_partly_share=r.decimal("SatisfiedOrPartlyShare"))
+        for r in (_Reader(node, what="survey indicators") for node in _Reader(payload).children("Indicator"))]
+
+
 # --------------------------------------------------------------------------- search
 
-def universal_license_request(criteria: Any, system_info: SystemInfo) -> etree._Element:
-    """``UniversalLicenseRequest`` for :class:`LicenseSearch` criteria."""
-    from adapters.contracts.elicense import UL_NS
-
-    root = etree.Element(ul("UniversalLicenseRequest"), nsmap={None: UL_NS})
-
-    def add(parent: etree._Element, name: str, value: object | None) -> None:
-        if value is not None:
-            etree.SubElement(parent, ul(name)).text = str(value)
-
-    si = etree.SubElement(root, ul("SystemInfo"))
-    for name, value in (("MessageId", system_info.message_id), ("ChainId", system_info.chain_id),
-                        ("MessageDate", system_info.message_date.isoformat()),
-                        ("MessageType", system_info.message_type), ("ServiceId", system_info.service_id),
-                        ("ResponseCode", system_info.response_code), ("AdditionalInfo", system_info.additional_info),
-                        ("SenderId", system_info.sender_id), ("DigitalSignature", system_info.digital_signature),
-                        ("SignatureType", system_info.signature_type)):
-        add(si, name, value)
-    add(root, "PageIndex", criteria.page_index)
-    add(root, "PageSize", criteria.page_size)
-    add(root, "IinBin", criteria.iin_bin)
-    add(root, "NumberNikadUinrd", criteria.number)
-    add(root, "IssueDate", criteria.issue_date.isoformat() if criteria.issue_date else None)
-    if criteria.activity_codes:
-        codes = etree.SubElement(root, ul("ActivityCodes"))
-        for code in criteria.activity_codes:
-            add(codes, "Code", code)
-    add(root, "LicensiarCode", criteria.licensor_code)
-    add(root, "Name", criteria.name)
-    return root
-
-
+@_answer("search answer")
 def universal_license_response(node: etree._Element) -> UniversalLicenseResponse:
-    from adapters.contracts.elicense import UL_NS
-
+    """A ``UniversalLicenseResponse``."""
     r = _Reader(node, UL_NS, "search answer")
     si = r.sub("SystemInfo")
     info = SystemInfo(message_id=si.req("MessageId"), chain_id=si.opt("ChainId"),
@@ -339,4 +354,4 @@ def universal_license_response(node: etree._Element) -> UniversalLicenseResponse
             suspending_end_date=x.opt_date("SuspendingEndDate"), status=x.req("Status"),
             document_url=x.opt("DocumentUrl"), licensee_name=x.opt("LicenseeName"))
         for x in (_Reader(c, UL_NS, "search answer") for c in r.sub("Licenses").children("UniversalLicense")))
-    return UniversalLicenseResponse(system_info=info, total_count=int(r.req("TotalCount")), licenses=licenses)
+    return UniversalLicenseResponse(system_info=info, total_count=r.integer("TotalCount"), licenses=licenses)
