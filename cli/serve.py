@@ -11,6 +11,7 @@ prints its API key once; the callers file keeps only the key's SHA-256 and is wr
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,11 +92,17 @@ def serve_group(ctx: click.Context, host: str | None, port: int | None) -> None:
             runtime.close()
         raise click.ClickException(f"{exc.code}: {exc.message}") from None
     click.echo(f"egov service listening on {server.url} (API {server.url}/api/v1, docs {server.url}/docs, "
-               f"metrics {server.url}/metrics); Ctrl-C stops it", err=False)
+               f"metrics {server.url}/metrics); Ctrl-C stops it")
+    # uvicorn stops gracefully on SIGINT/SIGTERM, then raises the signal again under the handlers
+    # it found: these let the command close the runtime and exit 0 instead of dying of the signal
+    # (SIGINT is set explicitly: a shell starting a background job sets it to "ignored").
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    signal.signal(signal.SIGINT, lambda *_: None)
     try:
         server.run()
     finally:
         runtime.close()
+    click.echo("egov service stopped")
 
 
 @serve_group.command("add-caller")

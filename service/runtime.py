@@ -56,6 +56,7 @@ class ServiceRuntime:
     readiness: ReadinessChecks
     clock: Clock = SYSTEM_CLOCK
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    _closed: bool = field(default=False, init=False, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> ServiceRuntime:
@@ -84,6 +85,10 @@ class ServiceRuntime:
         return self.settings.service_signing_enabled
 
     def close(self) -> None:
+        """Close the clients (journal, HTTP pools) and the readiness probes; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
         self.readiness.close()
         self.clients.close()
         forget_process()

@@ -16,7 +16,8 @@ from service.routes import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/payments", tags=["Payments"])
 
-OrderId = Annotated[str, Path(min_length=1, max_length=64, description="the payment gateway's order id")]
+OrderId = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                              description="the payment gateway's order id (a UUID)")]
 
 
 class CancelRequest(BaseModel):
