@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import Response
 
+from adapters.core.clock import Clock
 from adapters.core.errors import EgovError
 from service.error_responses import ERROR_RESPONSES, install_error_handlers, json_error
-from service.request_context import RequestContextMiddleware
+from service.request_context import ErrorRenderer, RequestContextMiddleware
 from service.routes import legal_entities, licensing, ops, payments, shep, trust
 from service.runtime import ServiceRuntime
 
@@ -30,13 +31,15 @@ operation. Errors are `{"error": {"code", "message", "field"?, "retryable", "req
 """
 
 
-def render_error(path: str, error: EgovError, request_id: str) -> Response:
-    """JSON for the API, a SOAP Fault for the ShEP proxy (used by the request-context middleware)."""
-    if path.startswith(shep.router.prefix + "/"):
-        from adapters.core.clock import SYSTEM_CLOCK
+def error_renderer(clock: Clock) -> ErrorRenderer:
+    """JSON for the API, a SOAP Fault for the ShEP proxy (for the request-context middleware)."""
 
-        return shep.fault_response(path, error, request_id, SYSTEM_CLOCK)
-    return json_error(error, request_id)
+    def render(path: str, error: EgovError, request_id: str) -> Response:
+        if path.startswith(shep.router.prefix + "/"):
+            return shep.fault_response(path, error, request_id, clock)
+        return json_error(error, request_id)
+
+    return render
 
 
 def create_app(runtime: ServiceRuntime, *, close_runtime: bool = False) -> FastAPI:
@@ -60,5 +63,6 @@ def create_app(runtime: ServiceRuntime, *, close_runtime: bool = False) -> FastA
     app.include_router(shep.router)
     app.include_router(ops.router)
     app.add_middleware(RequestContextMiddleware, metrics=runtime.http_metrics,
-                       max_body_bytes=runtime.settings.service_max_request_bytes, render_error=render_error)
+                       max_body_bytes=runtime.settings.service_max_request_bytes,
+                       render_error=error_renderer(runtime.clock))
     return app

@@ -28,8 +28,10 @@ def bind(host: str, port: int) -> socket.socket:
     except socket.gaierror as exc:
         raise ConfigurationError(f"cannot listen on {host}:{port}: unknown address ({exc.strerror})",
                                  setting="service_host") from exc
-    family, _, _, _, address = infos[0]
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    family, kind, proto, _, address = infos[0]
+    # the protocol must be IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on such sockets, and
+    # without it every answer (headers, then body) waits ~40 ms for the client's delayed ACK
+    sock = socket.socket(family, kind, proto or socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)

@@ -28,9 +28,11 @@ from dataclasses import dataclass, field
 from adapters.core.clock import Clock
 from adapters.core.errors import EgovError, RetriesExhaustedError
 from adapters.core.logs import bind_ids
+from adapters.core.trust.subject import SignerInfo
 from adapters.egov_gateway import GatewayClient, GatewayFaultError, StatusCodeError
 from service.auth import authorise
 from service.callers import Caller
+from service.headers import ATTEMPTS, MESSAGE_ID, SIGNER, header_value
 from service.shep_wire import (
     Channel,
     ProxyRequest,
@@ -93,7 +95,7 @@ class ShepProxy:
                 return self._send(request)
             except RetriesExhaustedError as exc:
                 error = _gateway_error(exc)
-                headers = {"X-Egov-Attempts": str(exc.attempts)}
+                headers = {ATTEMPTS: str(exc.attempts)}
                 if isinstance(error, StatusCodeError) and request.operation == "SendMessage":
                     return ProxyAnswer(self._status(request, error), 200, headers)
                 raise error from exc
@@ -112,10 +114,9 @@ class ShepProxy:
             answer = self.gateway.send_message(
                 request.service_id, request.data, correlation_id=request.correlation_id,
                 properties=request.properties, message_id=request.message_id, route_id=request.route_id)
-            headers = {"X-Egov-Message-ID": answer.message_id, "X-Egov-Attempts": str(answer.attempts)}
-            signer = getattr(answer.signer, "describe", None)
-            if callable(signer):
-                headers["X-Egov-Signer"] = _header_safe(str(signer()))
+            headers = {MESSAGE_ID: answer.message_id, ATTEMPTS: str(answer.attempts)}
+            if isinstance(answer.signer, SignerInfo):
+                headers[SIGNER] = header_value(answer.signer.describe())
             return ProxyAnswer(verified_answer(answer), 200, headers)
         if request.operation == "sendMessage":
             assert request.service_id is not None
@@ -123,12 +124,7 @@ class ShepProxy:
                 request.service_id, request.data, message_type=request.message_type,  # type: ignore[arg-type]
                 correlation_id=request.correlation_id, properties=request.properties,
                 message_id=request.message_id, route_id=request.route_id)
-            return ProxyAnswer(send_receipt_answer(receipt), 200, {"X-Egov-Message-ID": receipt.message_id})
+            return ProxyAnswer(send_receipt_answer(receipt), 200, {MESSAGE_ID: receipt.message_id})
         assert request.message_id is not None
         status = self.gateway.get_message_status(request.message_id)
-        return ProxyAnswer(message_status_answer(status), 200, {"X-Egov-Message-ID": status.message_id})
-
-
-def _header_safe(text: str) -> str:
-    """HTTP header values are Latin-1: anything else is escaped as \\uXXXX."""
-    return text.encode("latin-1", "backslashreplace").decode("latin-1")
+        return ProxyAnswer(message_status_answer(status), 200, {MESSAGE_ID: status.message_id})

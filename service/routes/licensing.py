@@ -20,6 +20,7 @@ from adapters.core.trust.subject import SignerInfo
 from adapters.elicense import ApplicationInfo, LicenseSearch, SignedLicence
 from adapters.elicense.models import Licence, RefusalLetter, UniversalLicense
 from service.auth import require, runtime_of
+from service.headers import SIGNER, header_value
 from service.licence_pdf import licence_pdf
 from service.routes import API_PREFIX
 
@@ -63,8 +64,7 @@ def _licence_answer(signed: SignedLicence) -> LicenceAnswer:
 
 
 def _signer_header(signed: SignedLicence) -> dict[str, str]:
-    who = signed.signer.describe() if isinstance(signed.signer, SignerInfo) else ""
-    return {"X-Egov-Signer": who.encode("latin-1", "backslashreplace").decode("latin-1")}
+    return {SIGNER: header_value(signed.signer.describe())} if isinstance(signed.signer, SignerInfo) else {}
 
 
 @router.get("/licences", response_model=LicenceSearchAnswer, summary="Search licences",
