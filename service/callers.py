@@ -34,7 +34,8 @@ from pydantic import ValidationError as PydanticValidationError
 
 from adapters.core.errors import ConfigurationError, ValidationError
 
-__all__ = ["PERMISSIONS", "Caller", "CallersFile", "CallersRegistry", "add_caller", "key_digest", "remove_caller"]
+__all__ = ["PERMISSIONS", "Caller", "CallersFile", "CallersRegistry", "add_caller", "key_digest", "read_callers",
+           "remove_caller", "write_callers"]
 
 FILE_VERSION = 1
 KEY_PREFIX = "egk_"

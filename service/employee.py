@@ -3,7 +3,8 @@
 E-licensing shows an application's status and decision only to an authorised employee of its
 licensor. The service logs in once with ``EGOV_ELICENSE_EMPLOYEE_LOGIN`` /
 ``EGOV_ELICENSE_EMPLOYEE_PASSWORD``, keeps the session until shortly before it expires, and logs in
-again once when E-licensing says the session has expired (ELC102).
+again once when E-licensing says the session has expired (ELC102). A login E-licensing refuses is a
+:class:`~adapters.core.errors.ConfigurationError` (the service's account, not the caller's request).
 """
 
 from __future__ import annotations
@@ -47,7 +48,11 @@ class EmployeeSession:
         with self._lock:
             current = self._session
             if renew or current is None or current.expires_at - self._clock.now() < RENEW_BEFORE:
-                current = self._session = self._client.authorize_employee(self._login, self._password)
+                try:
+                    current = self._session = self._client.authorize_employee(self._login, self._password)
+                except AuthorisationDenied as exc:  # the service's own account: a setting, not the caller's fault
+                    raise ConfigurationError(f"E-licensing refuses the employee {self._login!r}: {exc.message}",
+                                             setting="elicense_employee_login") from exc
             return current
 
     def run(self, call: Callable[[Session], T]) -> T:

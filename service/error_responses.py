@@ -155,8 +155,10 @@ def http_exception_error(exc: StarletteHTTPException) -> EgovError:
         return E.RouteNotFound(f"no route here: {detail}")
     if exc.status_code == 405:
         return E.MethodNotAllowed(f"method not allowed: {detail}")
+    if isinstance(exc.__cause__, EgovError):  # e.g. the body limit hit while FastAPI read a JSON body
+        return exc.__cause__
     if exc.status_code == 413:
-        return E.RequestTooLarge(0)
+        return E.RequestTooLarge()
     if exc.status_code == 400:
         return E.BadRequest(f"the request cannot be read: {detail}")
     return E.ServiceError(f"HTTP {exc.status_code}: {detail}", code=f"EGOV6{exc.status_code % 100:02d}")

@@ -50,9 +50,9 @@ class RequestTooLarge(ServiceError):
 
     code = "EGOV605"
 
-    def __init__(self, limit: int, **context: Any) -> None:
-        super().__init__(f"request body over {limit} bytes (EGOV_SERVICE_MAX_REQUEST_BYTES)", limit=limit,
-                         **context)
+    def __init__(self, limit: int | None = None, **context: Any) -> None:
+        over = f"over {limit} bytes" if limit is not None else "too large"
+        super().__init__(f"request body {over} (EGOV_SERVICE_MAX_REQUEST_BYTES)", limit=limit, **context)
 
 
 class SigningDisabled(ServiceError):

@@ -62,6 +62,9 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(service: Running) ->
             yield b"x" * 65536
 
     error_of(service.post("/api/v1/trust/verify", data=chunks()), 413, "EGOV605")
+    json_chunks = (b'{"client_reference": "' + b"x" * 65536 for _ in range(20))  # FastAPI reads this body itself
+    error_of(service.post("/api/v1/payments", data=json_chunks, headers={"Content-Type": "application/json"}),
+             413, "EGOV605")
     soap = service.post("/shep/sync", data=big, headers={"Content-Type": "text/xml"})
     assert soap.status_code == 413 and b"<errorCode>EGOV605</errorCode>" in soap.content
 

@@ -96,3 +96,16 @@ def test_applications_need_a_configured_employee(no_employee: tuple[str, str], i
                           timeout=30)
     error = error_of(answer, 503, "EGOV110")
     assert "EGOV_ELICENSE_EMPLOYEE_LOGIN" in error["message"]
+
+
+def test_an_employee_login_refused_by_elicense_is_a_setting_problem(service: Running, issued: Issued) -> None:
+    from adapters.core.errors import ConfigurationError
+    from service.employee import EmployeeSession
+
+    refused = EmployeeSession(service.runtime.clients.elicense, f"{issued.licensor.lower()}.officer", "wrong")
+    with pytest.raises(ConfigurationError, match="E-licensing refuses the employee") as caught:
+        refused.run(lambda session: session)
+    assert caught.value.context["setting"] == "elicense_employee_login"
+    working = service.runtime.employee
+    first = working.run(lambda session: session.token)
+    assert working.run(lambda session: session.token) == first  # one login, kept while it is valid
