@@ -23,6 +23,7 @@ other than the organisation's is refused with ``SCE002``.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from adapters.core.clock import Clock
@@ -32,11 +33,14 @@ from adapters.core.trust.subject import SignerInfo
 from adapters.egov_gateway import GatewayClient, GatewayFaultError, StatusCodeError
 from service.auth import authorise
 from service.callers import Caller
+from service.error_responses import http_status
+from service.errors import ServiceError
 from service.headers import ATTEMPTS, MESSAGE_ID, SIGNER, header_value
 from service.shep_wire import (
     Channel,
     ProxyRequest,
     SenderRefused,
+    fault,
     message_status_answer,
     read_request,
     send_receipt_answer,
@@ -61,6 +65,16 @@ def permission_for(request: ProxyRequest) -> str:
     return f"shep:{request.service_id}"
 
 
+def fault_status(error: EgovError) -> int:
+    """HTTP status of a Fault: the service's own refusals keep theirs (401, 403, 413...), the rest 500."""
+    return http_status(error) if isinstance(error, ServiceError) else 500
+
+
+def fault_answer(operation: str, error: EgovError, *, now: dt.datetime, request_id: str | None) -> ProxyAnswer:
+    """``error`` as a SOAP Fault of ``operation``."""
+    return ProxyAnswer(fault(operation, error, now=now, request_id=request_id), fault_status(error))
+
+
 def _gateway_error(exc: EgovError) -> EgovError:
     """The error whose code the system sees: the gateway's own code when the retries ended on it."""
     if isinstance(exc, RetriesExhaustedError) and isinstance(exc.last, GatewayFaultError | StatusCodeError):
@@ -75,34 +89,38 @@ class ShepProxy:
         self.gateway = gateway
         self.clock = clock
 
-    def handle(self, body: bytes, channel: Channel, caller: Caller) -> ProxyAnswer:
-        """Read, authorise, send and answer one request.
+    def handle(self, body: bytes, channel: Channel, caller: Caller, *, request_id: str | None = None
+               ) -> ProxyAnswer:
+        """Read, authorise, send and answer one request (see the module docstring for what comes back).
 
-        A gateway status other than SCSS001 is an answer (HTTP 200). Every other failure is raised
-        as an :class:`EgovError` (a refused envelope ``SCE001``, another sender ``SCE002``, a caller
-        not allowed the serviceId, a gateway fault, retries used up...) for the route to answer as
-        a SOAP Fault (:func:`service.shep_wire.fault`); a retries-exhausted error whose last attempt
-        met a gateway fault is raised as that fault.
+        Raises only when the request cannot be read (:class:`~service.shep_wire.EnvelopeRefused`,
+        ``SCE001``): the route answers that Fault. Every later failure is answered here, as a SOAP
+        Fault of the request's operation (:func:`fault_answer`).
         """
         request = read_request(body, channel)
-        authorise(caller, permission_for(request))
-        if request.sender_id != self.gateway.sender_id:
-            raise SenderRefused(f"senderId {request.sender_id!r} is not this organisation's "
-                                f"({self.gateway.sender_id!r})", sender=request.sender_id)
-        with bind_ids(message_id=request.message_id, correlation_id=request.correlation_id,
-                      service=request.service_id):
-            try:
-                return self._send(request)
-            except RetriesExhaustedError as exc:
-                error = _gateway_error(exc)
-                headers = {ATTEMPTS: str(exc.attempts)}
-                if isinstance(error, StatusCodeError) and request.operation == "SendMessage":
-                    return ProxyAnswer(self._status(request, error), 200, headers)
-                raise error from exc
-            except StatusCodeError as exc:
-                if request.operation == "SendMessage":
-                    return ProxyAnswer(self._status(request, exc), 200)
-                raise
+        try:
+            authorise(caller, permission_for(request))
+            if request.sender_id != self.gateway.sender_id:
+                raise SenderRefused(f"senderId {request.sender_id!r} is not this organisation's "
+                                    f"({self.gateway.sender_id!r})", sender=request.sender_id)
+            with bind_ids(message_id=request.message_id, correlation_id=request.correlation_id,
+                          service=request.service_id):
+                return self._exchange(request)
+        except EgovError as exc:
+            return fault_answer(request.operation, exc, now=self.clock.now(), request_id=request_id)
+
+    def _exchange(self, request: ProxyRequest) -> ProxyAnswer:
+        try:
+            return self._send(request)
+        except RetriesExhaustedError as exc:
+            error = _gateway_error(exc)
+            if isinstance(error, StatusCodeError) and request.operation == "SendMessage":
+                return ProxyAnswer(self._status(request, error), 200, {ATTEMPTS: str(exc.attempts)})
+            raise error from exc
+        except StatusCodeError as exc:
+            if request.operation == "SendMessage":
+                return ProxyAnswer(self._status(request, exc), 200)
+            raise
 
     def _status(self, request: ProxyRequest, error: StatusCodeError) -> bytes:
         return status_answer(error, message_id=request.message_id or "", correlation_id=request.correlation_id,

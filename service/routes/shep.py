@@ -7,6 +7,7 @@ own refusals and 500 for every other Fault, as SOAP 1.1 and the gateway do.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Security
@@ -16,10 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from adapters.core.clock import Clock
 from adapters.core.errors import EgovError
 from service.auth import api_key_header, identify, runtime_of
-from service.error_responses import http_status, request_id_of
-from service.errors import ServiceError
-from service.shep_proxy import ProxyAnswer, ShepProxy
-from service.shep_wire import Channel, fault
+from service.error_responses import request_id_of
+from service.shep_proxy import ProxyAnswer, ShepProxy, fault_answer
+from service.shep_wire import Channel
 
 # the security dependency documents X-API-Key in the OpenAPI schema; the routes check it themselves,
 # so that a refusal is a SOAP Fault
@@ -36,12 +36,14 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _soap(answer: ProxyAnswer) -> Response:
+    return Response(answer.body, status_code=answer.status, media_type=SOAP_MEDIA_TYPE, headers=answer.headers)
+
+
 def fault_response(path: str, error: EgovError, request_id: str | None, clock: Clock) -> Response:
-    """A SOAP Fault for ``error``: the service's own refusals keep their status, the rest are 500."""
+    """A SOAP Fault for ``error`` raised before the request's operation was known (the path's main one)."""
     operation = "SendMessage" if path.rstrip("/").endswith("/sync") else "sendMessage"
-    status = http_status(error) if isinstance(error, ServiceError) else 500
-    return Response(fault(operation, error, now=clock.now(), request_id=request_id), status_code=status,
-                    media_type=SOAP_MEDIA_TYPE)
+    return _soap(fault_answer(operation, error, now=clock.now(), request_id=request_id))
 
 
 async def _proxy(request: Request, channel: Channel) -> Response:
@@ -51,10 +53,10 @@ async def _proxy(request: Request, channel: Channel) -> Response:
         caller = identify(request, await api_key_header(request))
         body = await request.body()
         proxy = ShepProxy(runtime.clients.gateway, runtime.clock)
-        answer: ProxyAnswer = await run_in_threadpool(proxy.handle, body, channel, caller)
+        answer: ProxyAnswer = await run_in_threadpool(partial(proxy.handle, body, channel, caller, request_id=rid))
     except EgovError as exc:
         return fault_response(request.url.path, exc, rid, runtime.clock)
-    return Response(answer.body, status_code=answer.status, media_type=SOAP_MEDIA_TYPE, headers=answer.headers)
+    return _soap(answer)
 
 
 @router.post("/sync", summary="Send a message on the gateway's sync channel", response_class=Response,

@@ -143,8 +143,9 @@ def test_the_async_channel_send_and_status(service: Running) -> None:
 
 
 def test_the_async_channel_refusals(service: Running) -> None:
-    _fault(service.post("/shep/async", data=status_request(str(uuid.uuid4())), headers=SOAP), 500, "SCE020",
-           "gateway")
+    fault = _fault(service.post("/shep/async", data=status_request(str(uuid.uuid4())), headers=SOAP), 500,
+                   "SCE020", "gateway")
+    assert fault.find("detail/*").tag == f"{{{ASYNC}}}getMessageStatusFault"  # the operation's own ErrorInfo
     _fault(service.post("/shep/async", data=status_request(str(uuid.uuid4())), headers=SOAP, caller="echo"),
            403, "EGOV602", "egov-service")
     _fault(service.post("/shep/async", data=send_message(str(uuid.uuid4())), headers=SOAP), 500, "SCE001",
