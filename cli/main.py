@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "journal": ("cli.journal:journal_group", "the exchange journal: tail, stats"),
     "demo": ("cli.demo:demo_cmd", "run the licensing procedure end to end against the simulators"),
     "flow": ("cli.demo:flow_group", "run one licensing flow"),
+    "serve": ("cli.serve:serve_group", "run the long-running service (JSON API, ShEP proxy); manage its callers"),
 }
 
 

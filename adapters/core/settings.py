@@ -69,6 +69,23 @@ class Settings(BaseSettings):
     pdf_workers: int = Field(0, ge=0, description="worker processes rendering the licence and refusal PDFs "
                              "(0: in the calling thread)")
 
+    # --- the long-running service (``egov serve``, docs/service.md)
+    service_host: str = Field("127.0.0.1", description="address the service listens on")
+    service_port: int = Field(8800, ge=0, le=65535, description="TCP port of the service (0: a free port)")
+    service_callers_file: Path = Field(Path("callers.json"), description="the service's callers: name, SHA-256 "
+                                       "of the API key, allowed operations (`egov serve add-caller` writes it, 0600)")
+    service_signing_enabled: bool = Field(False, description="offer signing with the organisation's key "
+                                          "(POST /api/v1/trust/sign); off by default")
+    service_max_request_bytes: int = Field(16 * 1024 * 1024, gt=0,
+                                           description="largest request body the service accepts, in bytes")
+    service_readiness_timeout_seconds: float = Field(2.0, gt=0, description="timeout of each /readyz check")
+    landscape_manifest: Path | None = Field(None, description="landscape manifest of running simulators "
+                                            "(`egov sim up` writes it): when set, its endpoints, keys and trust "
+                                            "anchors replace the endpoint, key and trust settings")
+    elicense_employee_login: str | None = Field(None, description="E-licensing employee login the service uses "
+                                                "to read applications and decisions")
+    elicense_employee_password: SecretStr | None = Field(None, description="password of that employee")
+
 
 def _config_file() -> Path | None:
     name = os.environ.get("EGOV_CONFIG_FILE", "egov.env")

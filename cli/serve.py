@@ -1,0 +1,157 @@
+"""``egov serve``: run the long-running service; manage its callers.
+
+``egov serve [--host H] [--port P]`` starts the service (``docs/service.md``) with the ``EGOV_*``
+settings, prints its URL and serves until Ctrl-C or SIGTERM. A bad setting, an unreadable
+keystore or manifest, or a taken port is one line on stderr and exit status 1, never a traceback.
+
+``egov serve add-caller NAME --allow PERMISSION...`` adds a caller (or gives it a new key) and
+prints its API key once; the callers file keeps only the key's SHA-256 and is written 0600.
+``egov serve callers`` lists them, ``egov serve remove-caller NAME`` removes one.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from adapters.core.settings import Settings
+
+
+def _settings() -> Settings:
+    """The settings, or one clear line naming the bad one."""
+    import pydantic
+
+    from adapters.core.settings import load_settings
+
+    try:
+        return load_settings()
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first.get("loc", ())) or "?"
+        raise click.ClickException(f"setting EGOV_{name.upper()}: {first.get('msg')} "
+                                   f"(got {first.get('input')!r})") from None
+
+
+def _logging(ctx: click.Context, settings: Settings) -> None:
+    """The settings' level and format, unless given on the command line (``egov --log-level``)."""
+    from click.core import ParameterSource
+
+    from adapters.core.logs import configure_logging
+
+    root = ctx.find_root()
+    level = settings.log_level
+    json_logs = settings.log_json
+    if root.get_parameter_source("log_level") not in (ParameterSource.DEFAULT, None):
+        level = str(root.params["log_level"])
+    if root.get_parameter_source("log_json") not in (ParameterSource.DEFAULT, None):
+        json_logs = bool(root.params["log_json"])
+    configure_logging(level.upper(), json=json_logs)
+
+
+def _callers_file(given: Path | None) -> Path:
+    return given if given is not None else _settings().service_callers_file
+
+
+_CALLERS_FILE = click.option("--callers-file", type=click.Path(dir_okay=False, path_type=Path),
+                             help="callers file (default: EGOV_SERVICE_CALLERS_FILE)")
+
+
+@click.group("serve", invoke_without_command=True)
+@click.option("--host", help="address to listen on (default: EGOV_SERVICE_HOST, 127.0.0.1)")
+@click.option("--port", type=click.IntRange(0, 65535),
+              help="TCP port (default: EGOV_SERVICE_PORT, 8800; 0: a free one)")
+@click.pass_context
+def serve_group(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Run the service: JSON API, ShEP proxy, /metrics, /healthz, /readyz (docs/service.md)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from adapters.core.errors import EgovError
+    from service.app import create_app
+    from service.runtime import ServiceRuntime
+    from service.server import ServiceServer, bind
+
+    settings = _settings()
+    _logging(ctx, settings)
+    host = host or settings.service_host
+    port = settings.service_port if port is None else port
+    runtime = None
+    try:
+        listening = bind(host, port)
+        try:
+            runtime = ServiceRuntime.from_settings(settings)
+            server = ServiceServer(create_app(runtime), host, port, listening=listening)
+        except BaseException:
+            listening.close()
+            raise
+    except EgovError as exc:
+        if runtime is not None:
+            runtime.close()
+        raise click.ClickException(f"{exc.code}: {exc.message}") from None
+    click.echo(f"egov service listening on {server.url} (API {server.url}/api/v1, docs {server.url}/docs, "
+               f"metrics {server.url}/metrics); Ctrl-C stops it")
+    # uvicorn stops gracefully on SIGINT/SIGTERM, then raises the signal again under the handlers
+    # it found: these let the command close the runtime and exit 0 instead of dying of the signal
+    # (SIGINT is set explicitly: a shell starting a background job sets it to "ignored").
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    signal.signal(signal.SIGINT, lambda *_: None)
+    try:
+        server.run()
+    finally:
+        runtime.close()
+    click.echo("egov service stopped")
+
+
+@serve_group.command("add-caller")
+@click.argument("name")
+@click.option("--allow", "allow", multiple=True, required=True,
+              help="a permission '<service>:<operation>', wildcards allowed (repeat the option)")
+@_CALLERS_FILE
+def add_caller_cmd(name: str, allow: tuple[str, ...], callers_file: Path | None) -> None:
+    """Add caller NAME (or give it a new key); print its API key once."""
+    from adapters.core.errors import EgovError
+    from service.callers import add_caller
+
+    path = _callers_file(callers_file)
+    try:
+        key = add_caller(path, name, allow)
+    except EgovError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from None
+    click.echo(f"caller {name} may: {', '.join(allow)}")
+    click.echo(f"API key (shown once, only its SHA-256 is kept in {path}):")
+    click.echo(key)
+
+
+@serve_group.command("remove-caller")
+@click.argument("name")
+@_CALLERS_FILE
+def remove_caller_cmd(name: str, callers_file: Path | None) -> None:
+    """Remove caller NAME (its key stops working at once)."""
+    from adapters.core.errors import EgovError
+    from service.callers import remove_caller
+
+    try:
+        removed = remove_caller(_callers_file(callers_file), name)
+    except EgovError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from None
+    if not removed:
+        raise click.ClickException(f"no caller named {name}")
+    click.echo(f"caller {name} removed")
+
+
+@serve_group.command("callers")
+@_CALLERS_FILE
+def callers_cmd(callers_file: Path | None) -> None:
+    """List the callers and what each may do."""
+    from adapters.core.errors import EgovError
+    from service.callers import read_callers
+
+    try:
+        content = read_callers(_callers_file(callers_file))
+    except EgovError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from None
+    for caller in content.callers:
+        click.echo(f"{caller.name:<24} {', '.join(caller.allow)}")

@@ -1,0 +1,130 @@
+"""``/api/v1/licences`` and ``/api/v1/applications``: E-licensing.
+
+Licences are public records (search, the signed licence, its PDF). An application's status and
+decision are read through the service's E-licensing employee (``EGOV_ELICENSE_EMPLOYEE_LOGIN``),
+who sees the applications of their licensor. Every signed document returned was verified first:
+signature, certificate chain, validity and revocation, the first head's role and the issuing body's BIN.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from adapters.core.errors import ValidationError
+from adapters.core.trust.subject import SignerInfo
+from adapters.elicense import ApplicationInfo, LicenseSearch, SignedLicence
+from adapters.elicense.models import Licence, RefusalLetter, UniversalLicense
+from service.auth import require, runtime_of
+from service.headers import SIGNER, header_value
+from service.licence_pdf import licence_pdf
+from service.routes import API_PREFIX
+
+router = APIRouter(prefix=API_PREFIX, tags=["E-licensing"])
+
+LicenceNumber = Annotated[str, Path(min_length=1, max_length=64, description="the licence number")]
+
+
+class LicenceSearchAnswer(BaseModel):
+    total_count: int = Field(description="licences matching, over every page")
+    page: int
+    page_size: int
+    licences: list[UniversalLicense]
+
+
+class LicenceAnswer(BaseModel):
+    """A licence whose signature and signer were verified."""
+
+    number: str
+    status: str | None = Field(default=None, description="registry status: ACTIVE, REISSUED...")
+    licence: Licence
+    signer: SignerInfo
+
+
+class RefusalAnswer(BaseModel):
+    letter: RefusalLetter
+    signer: SignerInfo
+
+
+class ApplicationAnswer(BaseModel):
+    """An application, its status history, and its decision once there is one (verified)."""
+
+    application: ApplicationInfo
+    licence: LicenceAnswer | None = None
+    refusal: RefusalAnswer | None = None
+
+
+def _licence_answer(signed: SignedLicence) -> LicenceAnswer:
+    return LicenceAnswer(number=signed.licence.number, status=signed.status, licence=signed.licence,
+                         signer=signed.signer)
+
+
+def _signer_header(signed: SignedLicence) -> dict[str, str]:
+    return {SIGNER: header_value(signed.signer.describe())} if isinstance(signed.signer, SignerInfo) else {}
+
+
+@router.get("/licences", response_model=LicenceSearchAnswer, summary="Search licences",
+            dependencies=[Depends(require("elicense:search"))])
+def search_licences(
+        request: Request,
+        number: Annotated[str | None, Query(max_length=64, description="licence number")] = None,
+        licensor: Annotated[str | None, Query(max_length=32, description="licensor code")] = None,
+        name: Annotated[str | None, Query(max_length=500, description="licensee name (part of it)")] = None,
+        iin_bin: Annotated[str | None, Query(pattern=r"^\d{12}$", description="licensee BIN or IIN")] = None,
+        issue_date: Annotated[dt.date | None, Query(description="issue date")] = None,
+        page: Annotated[int, Query(ge=0, description="page index, from 0")] = 0,
+        page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> LicenceSearchAnswer:
+    """At least one of number, licensor, name, iin_bin, issue_date."""
+    if not any((number, licensor, name, iin_bin, issue_date)):
+        raise ValidationError("query", "give at least one of number, licensor, name, iin_bin, issue_date")
+    found = runtime_of(request).clients.elicense.search(LicenseSearch(
+        number=number, licensor_code=licensor, name=name, iin_bin=iin_bin, issue_date=issue_date,
+        page_index=page, page_size=page_size))
+    return LicenceSearchAnswer(total_count=found.total_count, page=page, page_size=page_size,
+                               licences=list(found.licenses))
+
+
+@router.get("/licences/{number}", response_model=LicenceAnswer, summary="A licence, verified",
+            dependencies=[Depends(require("elicense:licence"))])
+def licence(request: Request, number: LicenceNumber) -> LicenceAnswer:
+    return _licence_answer(runtime_of(request).clients.elicense.get_licence(number))
+
+
+@router.get("/licences/{number}/xml", summary="The signed licence (XML, as signed)", response_class=Response,
+            dependencies=[Depends(require("elicense:licence"))],
+            responses={200: {"content": {"application/xml": {}}, "description": "the signed licence, verified"}})
+def licence_xml(request: Request, number: LicenceNumber) -> Response:
+    """The exact bytes E-licensing signed (verify them again with ``egov verify`` or ``xmlsec1``)."""
+    signed = runtime_of(request).clients.elicense.get_licence(number)
+    return Response(signed.xml, media_type="application/xml", headers=_signer_header(signed))
+
+
+@router.get("/licences/{number}/pdf", summary="The licence as PDF", response_class=Response,
+            dependencies=[Depends(require("elicense:licence"))],
+            responses={200: {"content": {"application/pdf": {}}, "description": "the licence for people"}})
+def licence_as_pdf(request: Request, number: LicenceNumber) -> Response:
+    """Rendered from the verified licence, in Kazakh and Russian."""
+    signed = runtime_of(request).clients.elicense.get_licence(number)
+    headers = {"Content-Disposition": f'attachment; filename="licence-{signed.licence.number}.pdf"',
+               **_signer_header(signed)}
+    return Response(licence_pdf(signed.licence), media_type="application/pdf", headers=headers)
+
+
+@router.get("/applications/{number}", response_model=ApplicationAnswer, summary="An application's status and decision",
+            dependencies=[Depends(require("elicense:application"))])
+def application(request: Request, number: Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,32}$",
+                                                                description="the application number")]
+                ) -> ApplicationAnswer:
+    """Read as the service's E-licensing employee (503 EGOV110 when none is configured; 403 ELC103
+    for an application of another licensor)."""
+    runtime = runtime_of(request)
+    details = runtime.employee.run(lambda session: runtime.clients.elicense.get_application(session, number))
+    refusal = details.refusal
+    return ApplicationAnswer(
+        application=details.application,
+        licence=_licence_answer(details.licence) if details.licence is not None else None,
+        refusal=RefusalAnswer(letter=refusal.letter, signer=refusal.signer) if refusal is not None else None)

@@ -1,0 +1,80 @@
+"""``egov serve``: prints its URL and serves until SIGTERM; a bad setting, a manifest that cannot be
+read or a taken port is one line and exit status 1, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from cli.main import cli
+from harness.landscape import MINISTRY_BIN
+from service.callers import add_caller
+from tests.paths import ROOT
+
+
+def _one_line_error(output: str) -> str:
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1, output
+    assert "Traceback" not in output
+    return lines[0]
+
+
+def test_a_bad_setting_is_one_line() -> None:
+    result = CliRunner().invoke(cli, ["serve"], env={"EGOV_SERVICE_PORT": "eighty"})
+    assert result.exit_code == 1
+    line = _one_line_error(result.output)
+    assert "EGOV_SERVICE_PORT" in line and "'eighty'" in line
+
+
+def test_a_manifest_that_cannot_be_read_is_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["serve", "--port", "0"], env={
+        "EGOV_LANDSCAPE_MANIFEST": str(tmp_path / "missing.json"),
+        "EGOV_SERVICE_CALLERS_FILE": str(tmp_path / "callers.json")})
+    assert result.exit_code == 1
+    assert "EGOV110" in _one_line_error(result.output) and "missing.json" in result.output
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        yield int(sock.getsockname()[1])
+
+
+def test_a_taken_port_is_one_line(taken_port: int) -> None:
+    result = CliRunner().invoke(cli, ["serve", "--host", "127.0.0.1", "--port", str(taken_port)])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{taken_port}: the port is taken" in _one_line_error(result.output)
+
+
+def test_serve_prints_its_url_serves_and_stops_on_sigterm(manifest: Path, tmp_path: Path) -> None:
+    callers = tmp_path / "callers.json"
+    key = add_caller(callers, "crm", ["legal_entities:lookup"])
+    env = {**os.environ, "EGOV_LANDSCAPE_MANIFEST": str(manifest), "EGOV_SERVICE_CALLERS_FILE": str(callers),
+           "EGOV_DATABASE_URL": f"sqlite:///{tmp_path / 'service.db'}", "EGOV_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen([sys.executable, "-c", "from cli.main import main; main()", "serve", "--port", "0"],
+                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("egov service listening on http://127.0.0.1:"), first
+        url = first.split()[4]
+        answer = requests.get(f"{url}/api/v1/legal-entities/{MINISTRY_BIN}", headers={"X-API-Key": key}, timeout=30)
+        assert answer.status_code == 200 and answer.json()["outcome"]["kind"] == "found"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    assert "Traceback" not in (process.stderr.read() if process.stderr else "")
