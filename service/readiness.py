@@ -16,13 +16,12 @@ import concurrent.futures
 import time
 from collections.abc import Callable
 
-import requests
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.core.errors import SignatureRefused
-from adapters.core.transport import new_session
+from adapters.core.errors import EgovError, SignatureRefused
+from adapters.core.http import NetworkTransport, Timeouts
 from adapters.core.trust.revocation import RevocationPolicy
 from procedure.clients import ProcedureClients
 
@@ -39,24 +38,24 @@ class Readiness(BaseModel):
 
 
 class ReadinessChecks:
-    """The checks over the runtime's clients; one HTTP session for the probes. Close when done."""
+    """The checks over the runtime's clients; one pooled transport for the probes. Close when done."""
 
     def __init__(self, clients: ProcedureClients, *, timeout: float) -> None:
         self.clients = clients
         self.timeout = timeout
-        self._session = new_session()
+        self._transport = NetworkTransport(timeouts=Timeouts(timeout, timeout))
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=3, thread_name_prefix="readyz")
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._session.close()
+        self._transport.close()
 
     def _http(self, url: str) -> tuple[bool, str]:
         try:
-            answer = self._session.get(url, timeout=(self.timeout, self.timeout))
-        except requests.RequestException as exc:
-            return False, f"{url}: {type(exc).__name__}: {exc}"
-        return answer.status_code < 500, f"{url}: HTTP {answer.status_code}"
+            answer = self._transport.request("GET", url, timeout=self.timeout)
+        except EgovError as exc:
+            return False, f"{url}: {exc.code}: {exc}"
+        return answer.status < 500, f"{url}: HTTP {answer.status}"
 
     def database(self) -> tuple[bool, str]:
         journal = self.clients.journal

@@ -14,10 +14,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
+from adapters.core.http import Timeouts
 from adapters.core.metrics import Metrics
 from adapters.core.resilience import RetryPolicy
 from adapters.core.settings import Settings
-from adapters.core.transport import Timeouts
 from adapters.core.trust.validator import CertificateValidator
 from procedure.clients import ClientOptions, Endpoints, ProcedureClients
 from service.callers import CallersRegistry
