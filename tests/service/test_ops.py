@@ -53,7 +53,7 @@ def test_readyz_says_which_dependency_is_down(manifest: Path, tmp_path: Path) ->
     assert answer.status_code == 503, answer.text
     checks = answer.json()["checks"]
     assert (checks["database"]["ok"], checks["pki"]["ok"], checks["gateway"]["ok"]) == (True, True, False)
-    assert "ConnectionError" in checks["gateway"]["detail"]
+    assert "refused" in checks["gateway"]["detail"]
 
 
 def test_metrics_show_exchanges_and_requests_by_route(service: Running) -> None:

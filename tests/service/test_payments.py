@@ -63,7 +63,7 @@ def test_status_by_id_and_by_reference(service: Running) -> None:
 def test_receipt_of_a_paid_order_is_verified_and_signed(service: Running, landscape: Landscape) -> None:
     order_id = _create(service, f"svc-{uuid.uuid4().hex[:12]}")["order"]["order_id"]
     error_of(service.get(f"/api/v1/payments/{order_id}/receipt"), 409, "PSE007")  # not paid yet
-    landscape.bank.pay(order_id)
+    landscape.bank.desk.pay(order_id)
     answer = service.get(f"/api/v1/payments/{order_id}/receipt")
     assert answer.status_code == 200, answer.text
     receipt = answer.json()
@@ -82,5 +82,5 @@ def test_cancel_an_unpaid_order_but_not_a_paid_one(service: Running, landscape: 
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "CANCELLED"
     paid = _create(service, f"svc-{uuid.uuid4().hex[:12]}")["order"]["order_id"]
-    landscape.bank.pay(paid)
+    landscape.bank.desk.pay(paid)
     error_of(service.post(f"/api/v1/payments/{paid}/cancel"), 409, "PSE006")

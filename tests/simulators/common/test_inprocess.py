@@ -17,7 +17,7 @@ from adapters.core.errors import TransportError
 from adapters.core.http import HttpResult, InProcessTransport
 from adapters.core.soap import ResponsePipeline, build_envelope
 from adapters.core.xmlsig import SigningService, VerificationService
-from adapters.payment_gateway import Payer, PaymentOrderRequest, PaymentStatus, wire
+from adapters.payment_gateway import Payer, PaymentOrderRequest, PaymentStatus, answers, messages
 from adapters.payment_gateway.errors import map_fault
 from simulators.common import inprocess
 from simulators.common.httpserver import Request, Response, Router
@@ -39,7 +39,7 @@ def pshep(backend_keys: BackendKeys, backend_verifier: VerificationService) -> I
 
 
 def _create(backend_keys: BackendKeys, transport: InProcessTransport, url: str) -> HttpResult:
-    payload = wire.create_request(ORDER, message_id=str(uuid.uuid4()), sender_id=SENDER_ID,
+    payload = messages.create_request(ORDER, message_id=str(uuid.uuid4()), sender_id=SENDER_ID,
                                   now=dt.datetime.now(dt.UTC))
     body = SigningService(backend_keys.ministry).sign_envelope(build_envelope(payload))
     return transport.request("POST", url, body=body, headers={
@@ -47,7 +47,7 @@ def _create(backend_keys: BackendKeys, transport: InProcessTransport, url: str) 
 
 
 def _pipeline(verifier: VerificationService) -> ResponsePipeline:
-    return ResponsePipeline(verifier=verifier, schema=schema_check(wire.PAY_XSD), fault_mapper=map_fault,
+    return ResponsePipeline(verifier=verifier, schema=schema_check(answers.PAY_XSD), fault_mapper=map_fault,
                             verify_kwargs={"expect_bin": PSHEP_BIN})
 
 
@@ -60,9 +60,9 @@ def test_a_signed_call_gets_its_signed_answer_without_a_socket(pshep: PaymentGat
     assert result.headers["Content-Length"] == str(len(result.body))
     answer = _pipeline(backend_verifier).process(result, what="CreatePaymentOrder answer")
     assert answer.verified is not None  # the simulator's signature, checked against its BIN
-    order = wire.read_order(answer.payload)
+    order = answers.read_order(answer.payload)
     assert order.client_reference == ORDER.client_reference and order.status is PaymentStatus.CREATED
-    assert wire.read_created(answer.payload) is True
+    assert answers.read_created(answer.payload) is True
     entry = pshep.journal.entries()[-1]
     assert (entry.operation, entry.outcome, entry.backend_called) == ("CreatePaymentOrder", "ok", True)
 
@@ -86,7 +86,7 @@ def test_drip_delivers_the_whole_signed_answer(pshep: PaymentGatewaySimulator, b
     result = _create(backend_keys, InProcessTransport(router_app(pshep.router)), "http://pshep.test/pshep/")
     assert result.status == 200 and result.content_type == "text/xml; charset=utf-8"
     answer = _pipeline(backend_verifier).process(result)
-    assert wire.read_order(answer.payload).client_reference == ORDER.client_reference
+    assert answers.read_order(answer.payload).client_reference == ORDER.client_reference
 
 
 def _echo(req: Request) -> Response:

@@ -14,6 +14,7 @@ import pytest
 from adapters.core.errors import ConfigurationError, HttpStatusError, TransportError
 from adapters.core.http import NetworkEnvironment, NetworkTransport, StreamedBody, StreamedBodyError, Timeouts
 from simulators.common.httpserver import Request, Response, Router, SimServer
+from simulators.common.wire_fault import WireFault
 from tests.fixtures.loopback import ANSWER, SLOW_BODY_SECONDS, RecordingServer
 
 DIRECT = NetworkEnvironment()
@@ -141,14 +142,12 @@ def test_timeouts_are_positive(transport: NetworkTransport) -> None:
 
 # --------------------------------------------------------------------------- failures and their kinds
 
-def _garbage(req: Request) -> None:
-    req.raw.write(b"\x00\x17\xffTHIS IS NOT HTTP\r\n\x00\x00garbage")
-    req.raw.close()
+def _garbage(req: Request) -> WireFault:
+    return WireFault.garbage(b"\x00\x17\xffTHIS IS NOT HTTP\r\n\x00\x00garbage")
 
 
-def _truncated(req: Request) -> None:
-    req.raw.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 50)
-    req.raw.close()
+def _truncated(req: Request) -> WireFault:
+    return WireFault.truncated(b"x" * 100)  # announces 100 bytes, sends 50
 
 
 @pytest.fixture
@@ -162,13 +161,13 @@ def faulty() -> Iterator[tuple[str, list[str], threading.Event]]:
         release.wait(10)
         return Response.text("late")
 
-    def record(fault: Callable[[Request], Response | None]) -> Callable[[Request], Response | None]:
-        def handler(req: Request) -> Response | None:
+    def record(fault: Callable[[Request], Response | WireFault]) -> Callable[[Request], Response | WireFault]:
+        def handler(req: Request) -> Response | WireFault:
             served.append(req.path)
             return fault(req)
         return handler
 
-    for path, fault in [("/reset", lambda r: r.raw.reset()), ("/empty", lambda r: r.raw.close()),
+    for path, fault in [("/reset", lambda r: WireFault.reset()), ("/empty", lambda r: WireFault.empty()),
                         ("/garbage", _garbage), ("/truncated", _truncated), ("/hang", hang)]:
         router.add("POST", path, record(fault))
     with SimServer(router, name="faulty") as sim:
