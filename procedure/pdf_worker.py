@@ -1,6 +1,6 @@
 """The licence and refusal-letter PDFs rendered in a pool of worker processes.
 
-Why: fpdf2's layout is pure Python (≈ 90 ms of CPU per licence), and flows run on threads, so in
+Why: fpdf2's layout is pure Python, and flows run on threads, so in
 one client process every PDF holds the GIL that the other flows' signing, verification and XML
 need. With ``EGOV_PDF_WORKERS=N`` (N > 0) the rendering runs in a
 :class:`~concurrent.futures.ProcessPoolExecutor` of N *spawned* processes (never forked from a

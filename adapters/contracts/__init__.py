@@ -55,8 +55,7 @@ def _compile(path: str) -> etree.XMLSchema:
 _loaded: dict[tuple[str | None, str], tuple[etree.XMLSchema, threading.Lock]] = {}
 """Compiled schemas by (``EGOV_CONTRACTS_DIR``, relative path), each with its validation lock.
 
-Looked up without touching the file system: resolving the root and stat-ing the file on every
-call cost more than the validation itself (bench a). The override is part of the key, so
+Looked up without touching the file system (no root resolution or stat per call). The override is part of the key, so
 pointing ``EGOV_CONTRACTS_DIR`` elsewhere still loads (and checks) the other copy.
 """
 

@@ -1,8 +1,7 @@
 """Password hashing of the E-licensing simulator's accounts, with a cache of proven passwords.
 
 Accounts store ``pbkdf2-sha256$<iterations>$<salt hex>$<digest hex>``. Proving a password costs the
-full PBKDF2 (20,000 iterations, ~6 ms of CPU): once per login, which was the largest single cost of
-the simulator per Diagram-1 flow. :class:`ProvenPasswords` remembers, per stored hash, a keyed tag of
+full PBKDF2 (20,000 iterations) once per login. :class:`ProvenPasswords` remembers, per stored hash, a keyed tag of
 the password that matched it, so the next login with the same password is checked in microseconds:
 
 - the key is the stored hash string itself (it carries a random salt): a new password or a
