@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import socket
 import struct
 import time
@@ -45,6 +46,8 @@ RECV_BYTES = 64 * 1024
 _COALESCE_BYTES = 256 * 1024
 """Bodies up to this size are sent in the same write as the head (larger ones are not copied)."""
 _REASONS = {int(status): status.phrase for status in HTTPStatus}
+_UNSAFE = re.compile(r"[\r\n\x00]")
+"""What no header name or value may hold (response splitting)."""
 _LINGER_SECONDS = 1.0
 _LINGER_BYTES = 1024 * 1024
 
@@ -95,7 +98,7 @@ class HttpConnection:
     def serve(self) -> None:
         try:
             while self._serve_one():
-                self._h11.start_next_cycle()
+                self._next_cycle()
         except _Refusal as refusal:
             self._refuse(refusal)
         except _PeerGone:
@@ -116,8 +119,17 @@ class HttpConnection:
         if isinstance(outcome, WireFault):
             play(self._sock, outcome)
             return False
-        self._answer(outcome, method, target)
-        return self._h11.our_state is h11.DONE
+        return self._answer(outcome, method, target, keep_alive=_keeps_alive(event, headers))
+
+    def _next_cycle(self) -> None:
+        """A fresh parser for the next request on this connection, fed what the client already sent
+        (pipelined requests): the answer was framed here, not by h11, so h11 cannot cycle itself."""
+        trailing, closed = self._h11.trailing_data
+        self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
+        if trailing:
+            self._h11.receive_data(bytes(trailing))
+        if closed:
+            self._h11.receive_data(b"")
 
     def _next_event(self) -> Any:
         conn = self._h11
@@ -198,31 +210,35 @@ class HttpConnection:
 
     # ------------------------------------------------------------------ answers
 
-    def _answer(self, resp: Response, method: str, target: str) -> None:
-        """Head and (small) body in one write: one syscall, one TCP segment."""
+    def _answer(self, resp: Response, method: str, target: str, *, keep_alive: bool) -> bool:
+        """Head and (small) body in one write: one syscall, one TCP segment. Framed here (status
+        line, headers, ``Content-Length``), which costs a fraction of h11's validating writer; a
+        header that HTTP cannot carry (a CR, LF or NUL in it) is refused as h11 would. Returns
+        whether the connection stays open for the next request."""
         status = resp.status
         if log.isEnabledFor(logging.DEBUG):
             log.debug('%s "%s %s" %s %s', self._server, method, target, status, len(resp.body))
-        # bytes, not str: h11 would encode every str name and value on every answer
-        headers = [(b"Server", self._server_bytes), (b"Date", _http_date()),
-                   *[(name.encode("latin-1"), value.encode("latin-1")) for name, value in resp.headers.items()],
-                   (b"Content-Length", b"%d" % len(resp.body))]
-        conn = self._h11
-        try:
-            reason = _REASONS.get(status, "")
-            out: list[Any] = [conn.send(h11.Response(status_code=status, headers=headers, reason=reason))]
-            if method != "HEAD":
-                out += conn.send_with_data_passthrough(h11.Data(data=resp.body)) or ()
-            out.append(conn.send(h11.EndOfMessage()))
-        except h11.LocalProtocolError as exc:  # a handler's answer HTTP cannot carry (a bad header)
-            log.exception("%s: answer to %s %s cannot be sent", self._server, method, target)
-            raise _Refusal(500, f"internal simulator error: {exc}") from exc
-        pieces = [piece for piece in out if piece]
-        if len(resp.body) <= _COALESCE_BYTES:
-            self._sock.sendall(b"".join(pieces))
+        lines = [b"HTTP/1.1 %d %s\r\nServer: %s\r\nDate: %s\r\n" % (
+            status, _REASONS.get(status, "").encode("ascii"), self._server_bytes, _http_date())]
+        for name, value in resp.headers.items():
+            if _UNSAFE.search(name) or _UNSAFE.search(value) or not name:
+                log.error("%s: answer to %s %s has a header HTTP cannot carry: %r", self._server, method,
+                          target, name)
+                raise _Refusal(500, f"internal simulator error: illegal header {name!r}")
+            if name.lower() == "connection" and "close" in value.lower():
+                keep_alive = False
+            lines.append(b"%s: %s\r\n" % (name.encode("latin-1"), value.encode("latin-1")))
+        if not keep_alive and "connection" not in resp.headers:
+            lines.append(b"Connection: close\r\n")
+        lines.append(b"Content-Length: %d\r\n\r\n" % len(resp.body))
+        head = b"".join(lines)
+        body = resp.body if method != "HEAD" else b""
+        if len(body) <= _COALESCE_BYTES:
+            self._sock.sendall(head + body)
         else:  # not copied into one buffer
-            for piece in pieces:
-                self._sock.sendall(piece)
+            self._sock.sendall(head)
+            self._sock.sendall(body)
+        return keep_alive
 
     def _refuse(self, refusal: _Refusal) -> None:
         """Send the refusal, then close without losing it (see :func:`_linger`)."""
@@ -233,6 +249,15 @@ class HttpConnection:
         with contextlib.suppress(OSError):
             self._sock.sendall(head.encode("latin-1") + message)
             _linger(self._sock)
+
+
+def _keeps_alive(event: h11.Request, headers: Headers) -> bool:
+    """Whether the client lets the connection live past this exchange: HTTP/1.1 without
+    ``Connection: close`` (HTTP/1.0 connections close after each answer, as h11 would have it)."""
+    if event.http_version != b"1.1":
+        return False
+    connection = headers.get("Connection")
+    return connection is None or "close" not in connection.lower()
 
 
 def _linger(sock: socket.socket) -> None:
