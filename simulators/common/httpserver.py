@@ -166,11 +166,7 @@ class SimServer:
         self._stopping = threading.Event()
         server_class = _Server6 if ":" in host else _Server
         if listen_socket is None:
-            try:
-                self._httpd = server_class((host, port), handler, max_connections=limits.max_connections)
-            except OSError as exc:
-                raise ConfigurationError(f"simulator {name}: cannot listen on {host}:{port}: {exc.strerror or exc}",
-                                         setting="host") from exc
+            self._httpd = server_class((host, port), handler, max_connections=limits.max_connections)
         else:
             server_class = _Server6 if listen_socket.family == socket.AF_INET6 else _Server
             self._httpd = server_class(listen_socket.getsockname()[:2], handler,
