@@ -24,7 +24,8 @@ def sim_group() -> None:
               help="state directory (PKI, keys, manifest); a temporary one by default")
 @click.option("--only", multiple=True, help="start only these simulators (and pki, gateway)")
 def sim_up(config_file: Path | None, workdir: Path | None, only: tuple[str, ...]) -> None:
-    """Start every registered simulator on 127.0.0.1, print their URLs, stop on Ctrl-C."""
+    """Start every registered simulator on 127.0.0.1, print their URLs and where the control APIs'
+    token is, stop on Ctrl-C."""
     import yaml
 
     from adapters.core.errors import ConfigurationError
@@ -60,7 +61,8 @@ def sim_up(config_file: Path | None, workdir: Path | None, only: tuple[str, ...]
     if endpoints is not None:
         path = endpoints.write(workdir / MANIFEST_NAME)
         click.echo(f"\n# for `egov flow run --manifest`: {path}")
-    click.echo("\n# for `egov call gateway`:")
+    click.echo(f"\n# the control APIs' token (Authorization: Bearer ...): {ctx.env['EGOV_SIM_CONTROL_TOKEN_FILE']}")
+    click.echo("\n# for `egov call gateway` and `egov sim fault|maintenance|journal`:")
     for key, value in ctx.env.items():
         click.echo(f"export {key}='{value}'")
     click.echo("\nrunning; Ctrl-C to stop", err=True)
@@ -73,17 +75,32 @@ def sim_up(config_file: Path | None, workdir: Path | None, only: tuple[str, ...]
         click.echo("stopped", err=True)
 
 
-def _control(url: str, method: str, path: str, body: Any = None, raw: bytes | None = None) -> Any:
+def _token(token_file: Path | None) -> str:
+    """The control APIs' token, from ``--token-file`` or ``EGOV_SIM_CONTROL_TOKEN_FILE``."""
+    from adapters.core.settings import get_settings
+
+    path = token_file or get_settings().sim_control_token_file
+    if path is None:
+        raise click.ClickException("the control API needs the landscape's token: pass --token-file or set "
+                                   "EGOV_SIM_CONTROL_TOKEN_FILE (`egov sim up` prints it)")
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"control token file {path}: cannot read: {exc.__class__.__name__}") from exc
+
+
+def _control(url: str, token_file: Path | None, method: str, path: str, body: Any = None) -> Any:
     from urllib.parse import urlsplit
 
     from adapters.core.transport import SoapTransport
+    from simulators.common.control_guard import control_headers
 
     parts = urlsplit(url)  # any URL of the simulator: its base, its SOAP endpoint, its control URL
     base = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else url.rstrip("/")
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json", **control_headers(_token(token_file))}
     with SoapTransport() as transport:
-        result = transport.request(method, f"{base}/_control/{path}", body=data,
-                                   headers={"Content-Type": "application/json"}, timeout=10)
+        result = transport.request(method, f"{base}/_control/{path}", body=data, headers=headers, timeout=10)
     if result.status >= 400:
         raise click.ClickException(f"{method} {path}: HTTP {result.status}: {result.body.decode(errors='replace')}")
     return json.loads(result.body or b"null")
@@ -91,6 +108,9 @@ def _control(url: str, method: str, path: str, body: Any = None, raw: bytes | No
 
 _URL = click.option("--url", envvar="EGOV_GATEWAY_URL", default="http://127.0.0.1:8780",
                     show_default=True, help="any URL of the simulator (base, SOAP endpoint or control URL)")
+_TOKEN_FILE = click.option("--token-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                           help="file holding the control APIs' token (default: EGOV_SIM_CONTROL_TOKEN_FILE, "
+                                "printed by `egov sim up`)")
 
 
 @sim_group.group("fault")
@@ -110,48 +130,62 @@ def fault_group() -> None:
 @click.option("--latency-ms", type=int)
 @click.option("--jitter-ms", type=int)
 @click.option("--probability", type=float)
-def fault_add(url: str, **fields: Any) -> None:
+@_TOKEN_FILE
+def fault_add(url: str, token_file: Path | None, **fields: Any) -> None:
     spec = {k: v for k, v in fields.items() if v is not None}
-    click.echo(json.dumps(_control(url, "POST", "faults", spec), indent=2))
+    click.echo(json.dumps(_control(url, token_file, "POST", "faults", spec), indent=2))
 
 
 @fault_group.command("list")
 @_URL
-def fault_list(url: str) -> None:
-    click.echo(json.dumps(_control(url, "GET", "faults"), indent=2))
+@_TOKEN_FILE
+def fault_list(url: str, token_file: Path | None) -> None:
+    click.echo(json.dumps(_control(url, token_file, "GET", "faults"), indent=2))
 
 
 @fault_group.command("clear")
 @_URL
-def fault_clear(url: str) -> None:
-    click.echo(json.dumps(_control(url, "DELETE", "faults"), indent=2))
+@_TOKEN_FILE
+def fault_clear(url: str, token_file: Path | None) -> None:
+    click.echo(json.dumps(_control(url, token_file, "DELETE", "faults"), indent=2))
 
 
 @fault_group.command("scenario")
 @_URL
+@_TOKEN_FILE
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def fault_scenario(url: str, file: Path) -> None:
-    click.echo(json.dumps(_control(url, "POST", "faults/scenario", raw=file.read_bytes()), indent=2))
+def fault_scenario(url: str, token_file: Path | None, file: Path) -> None:
+    """Replace the simulator's faults with the scenario FILE (YAML; sent as JSON)."""
+    import yaml
+
+    try:
+        scenario = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{file}: not YAML: {exc}") from exc
+    click.echo(json.dumps(_control(url, token_file, "POST", "faults/scenario", scenario or {}), indent=2))
 
 
 @sim_group.command("maintenance")
 @_URL
+@_TOKEN_FILE
 @click.argument("state", type=click.Choice(["on", "off"]))
-def maintenance(url: str, state: str) -> None:
-    click.echo(json.dumps(_control(url, "PUT", "faults/maintenance", {"enabled": state == "on"}), indent=2))
+def maintenance(url: str, token_file: Path | None, state: str) -> None:
+    click.echo(json.dumps(_control(url, token_file, "PUT", "faults/maintenance", {"enabled": state == "on"}),
+                          indent=2))
 
 
 @sim_group.command("journal")
 @_URL
+@_TOKEN_FILE
 @click.option("--message-id")
 @click.option("--service")
 @click.option("--reset", is_flag=True, help="empty the journal")
-def journal(url: str, message_id: str | None, service: str | None, reset: bool) -> None:
+def journal(url: str, token_file: Path | None, message_id: str | None, service: str | None, reset: bool) -> None:
     if reset:
-        click.echo(json.dumps(_control(url, "DELETE", "journal")))
+        click.echo(json.dumps(_control(url, token_file, "DELETE", "journal")))
         return
     query = "&".join(f"{k}={v}" for k, v in (("message_id", message_id), ("service", service)) if v)
-    click.echo(json.dumps(_control(url, "GET", f"journal?{query}" if query else "journal"), indent=2))
+    click.echo(json.dumps(_control(url, token_file, "GET", f"journal?{query}" if query else "journal"), indent=2))
 
 
 # --------------------------------------------------------------------------- egov call

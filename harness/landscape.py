@@ -17,8 +17,8 @@ secret files (0600) under ``<workdir>/secrets``.
 
 ``Landscape.start(workdir)`` runs it; ``write_manifest(path)`` writes the
 :class:`~procedure.clients.Endpoints` JSON (URLs, PKI directory, keystore and password of
-the ministry key, sender id and password) so that another process can ``Landscape.attach(path)``
-and build clients, prepare applicants and query the simulators' control APIs. ``egov sim up``
+the ministry key, sender id and password, the control APIs' token) so that another process can
+``Landscape.attach(path)`` and build clients, prepare applicants and query the simulators' control APIs. ``egov sim up``
 writes the same manifest.
 """
 
@@ -48,6 +48,7 @@ from harness.scenario import Fault
 from procedure.application import ApplicantIdentity
 from procedure.clients import Endpoints
 from procedure.credentials import KeyRef, write_secret
+from simulators.common.control_guard import control_headers
 from simulators.common.httpserver import SimServer
 from simulators.elicense import catalogue as cat
 from simulators.elicense.head_keys import HeadKeys
@@ -93,18 +94,19 @@ class LandscapePorts:
 
 
 class HttpBank:
-    """The applicant's bank: pays or declines an order through the payment simulator's control API."""
+    """The applicant's bank: pays or declines an order through the payment simulator's control API,
+    with the landscape's control ``token``."""
 
-    def __init__(self, control_url: str, *, timeout: float = 10.0) -> None:
+    def __init__(self, control_url: str, *, token: str | None, timeout: float = 10.0) -> None:
         self.control_url = control_url.rstrip("/")
         self.timeout = timeout
+        self._headers = {"Content-Type": "application/json", **(control_headers(token) if token else {})}
         # one pooled transport for every payment (not a new connection per call), safe for concurrent calls
         self._http = NetworkTransport()
 
     def _post(self, order_id: str, action: str, body: dict[str, Any]) -> None:
         answer = self._http.request("POST", f"{self.control_url}/payments/{order_id}/{action}",
-                                    body=json.dumps(body).encode(), headers={"Content-Type": "application/json"},
-                                    timeout=self.timeout)
+                                    body=json.dumps(body).encode(), headers=self._headers, timeout=self.timeout)
         if answer.status >= 400:
             raise ConfigurationError(f"bank: {action} order {order_id}: HTTP {answer.status} "
                                      f"{answer.body.decode(errors='replace')}",
@@ -127,7 +129,8 @@ class Landscape:
         self.clock = clock
         self._http = NetworkTransport()
         """Calls the simulators' control APIs."""
-        self.bank = ApplicantsBank(HttpBank(endpoints.payment_control_url or ""), self.state_dir / "bank")
+        self.bank = ApplicantsBank(HttpBank(endpoints.payment_control_url or "", token=endpoints.control_token),
+                                   self.state_dir / "bank")
         """The applicants' bank (:class:`procedure.ports.ApplicantBank`)."""
         self._stops: list[Any] = []
         self._serial = itertools.count(1)
@@ -357,8 +360,10 @@ class Landscape:
         if not base:
             raise ConfigurationError("this landscape has no control URL for that simulator", setting="manifest")
         data = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json", "Accept": "application/json",
+                   **(control_headers(self.endpoints.control_token) if self.endpoints.control_token else {})}
         answer = self._http.request(method, base.rstrip("/") + "/" + path.lstrip("/"), body=data, timeout=10,
-                                    headers={"Content-Type": "application/json", "Accept": "application/json"})
+                                    headers=headers)
         if answer.status == 404:
             return None
         if answer.status >= 400:

@@ -2,7 +2,7 @@
 
 ``egov sim up`` and :class:`harness.landscape.Landscape` write it; ``egov flow run --manifest`` and
 ``Landscape.attach`` read it. It is the procedure's :class:`~procedure.clients.Endpoints` (URLs,
-keys, trust anchors) of the simulators the registry started.
+keys, trust anchors, the control APIs' token) of the simulators the registry started.
 """
 
 from __future__ import annotations
@@ -42,4 +42,4 @@ def manifest(ctx: SimContext) -> Endpoints | None:
         payment_gateway_bin=PAYMENT_GATEWAY_BIN, register_bin=REGISTER_BIN, elicense_bin=ELICENSE_BIN,
         employee_password=EMPLOYEE_PASSWORD, gateway_control_url=f"{gateway.url}/_control/",
         payment_control_url=f"{payment.url}/_control/", elicense_control_url=f"{elicense.url}/_control/",
-        pki_control_url=f"{pki_url}/_control/")
+        pki_control_url=f"{pki_url}/_control/", control_token=ctx.control_token)

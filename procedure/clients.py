@@ -47,7 +47,8 @@ MANIFEST_VERSION = 1
 class Endpoints(BaseModel):
     """Where the systems are and which keys to use (the landscape manifest's JSON).
 
-    Control URLs (``*_control_url``) exist only for simulators; a real deployment leaves them empty.
+    Control URLs (``*_control_url``) and the control token exist only for simulators; a real
+    deployment leaves them empty.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -84,6 +85,8 @@ class Endpoints(BaseModel):
     payment_control_url: str | None = None
     elicense_control_url: str | None = None
     pki_control_url: str | None = None
+    control_token: str | None = None
+    """Token of the simulators' control APIs (``Authorization: Bearer``), one per landscape."""
 
     # ------------------------------------------------------------------ files
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError
+from simulators.common.control_guard import new_control_token
 from simulators.identities import KEYSTORE_NAME, Ministry
 from simulators.sections import SectionConfig
 
@@ -40,8 +41,10 @@ class SimContext:
     ``clock``: every simulator's and validator's clock; ``ports``: default port per simulator when
     its section names none (missing = a free port); ``base_dir``: where relative paths of the config
     file are resolved (the config file's directory); ``ministry``: our own system's identity (None:
-    from the settings, see :meth:`Ministry.from_settings`). Factories fill ``running`` and ``env``
-    (variables a client of the simulators needs, printed by ``egov sim up``).
+    from the settings, see :meth:`Ministry.from_settings`); ``control_token``: the token every
+    simulator's control API asks for (one per landscape, a new random one unless given). Factories
+    fill ``running`` and ``env`` (variables a client of the simulators needs, printed by ``egov sim
+    up``).
     """
 
     workdir: Path
@@ -50,6 +53,7 @@ class SimContext:
     ports: dict[str, int] = field(default_factory=dict)
     base_dir: Path | None = None
     ministry: Ministry | None = None
+    control_token: str = field(default_factory=new_control_token, repr=False)
     running: dict[str, RunningSimulator] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
 

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError as PydanticValidationError
 
 from adapters.core.errors import ConfigurationError
+from simulators.common.control_guard import CONTROL_TOKEN_NAME, write_control_token
 from simulators.context import RunningSimulator, SimContext, SimulatorFactory
 from simulators.egov_gateway.factory import GatewayConfig, start_gateway
 from simulators.elicense.factory import ElicenseConfig, start_elicense
@@ -129,7 +130,10 @@ class SimulatorRegistry:
 
     def start_all(self, ctx: SimContext, only: set[str] | None = None) -> list[RunningSimulator]:
         """Start the simulators in order (all, or ``only`` those and what they need first: pki,
-        gateway); on a failure, stop what was started and re-raise."""
+        gateway); on a failure, stop what was started and re-raise.
+
+        The control APIs' token (``ctx.control_token``) is written first to
+        ``workdir/control-token`` (0600), named by ``EGOV_SIM_CONTROL_TOKEN_FILE`` in ``ctx.env``."""
         if only:
             unknown = sorted(only - set(self._factories))
             if unknown:
@@ -137,6 +141,8 @@ class SimulatorRegistry:
                                          f"{', '.join(self._factories)}", setting="only")
         sections = self.validate(ctx.config)
         ctx.workdir.mkdir(parents=True, exist_ok=True)
+        token_file = write_control_token(ctx.workdir / CONTROL_TOKEN_NAME, ctx.control_token)
+        ctx.env["EGOV_SIM_CONTROL_TOKEN_FILE"] = str(token_file.resolve())
         started: list[RunningSimulator] = []
         try:
             for name, factory in self._factories.items():

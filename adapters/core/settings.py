@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     payment_gateway_url: str = Field("http://127.0.0.1:8781/pshep/", description="payment gateway (PShEP)")
     elicense_url: str = Field("http://127.0.0.1:8782/elicense/", description="E-licensing system")
     pki_url: str = Field("http://127.0.0.1:8790", description="test PKI: CRL and OCSP responder")
+    sim_control_token_file: Path | None = Field(None, description="file holding the token of the simulators' "
+                                                "control APIs (`egov sim up` writes it, 0600, and prints its "
+                                                "path); read by `egov sim fault|maintenance|journal`")
     requestor_bin: str = Field("940140000385", description="our BIN, sent as RequestorBIN to the Legal Entities DB")
 
     # --- timeouts and retries (defaults from the regulation's step norms)

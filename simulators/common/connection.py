@@ -11,6 +11,14 @@ keeps the limits of :mod:`simulators.common.limits` and refuses with a clear sta
 - HTTP/2 or later → 505; a method not in ``METHODS`` → 501;
 - a body over ``MAX_BODY_BYTES`` → 413, announced (before any ``100 Continue``) or received.
 
+Time and memory are bounded by the server's :class:`~simulators.common.limits.ConnectionLimits`:
+a head not whole within ``header_timeout_seconds`` or a body not whole within
+``body_timeout_seconds`` → 408, then close; a kept-alive connection silent for
+``idle_timeout_seconds`` is closed without a word; an answer the client does not take within
+``send_timeout_seconds`` is abandoned. Every byte received for a request is held against the
+server's :class:`~simulators.common.byte_budget.ByteBudget` until the request is answered: bytes
+past ``max_buffered_bytes`` → 503, then close.
+
 A request whose body never arrives whole (the client closed) gets no answer. A small answer (head
 and body up to 256 KB) goes out in one ``sendall``. A handler's :class:`WireFault` is played on the
 socket exactly (see :mod:`simulators.common.wire_fault`), and the connection ends with it.
@@ -33,8 +41,17 @@ from typing import Any
 
 import h11
 
+from simulators.common.byte_budget import ByteBudget
 from simulators.common.headers import Headers
-from simulators.common.limits import MAX_BODY_BYTES, MAX_HEAD_BYTES, MAX_HEADERS, MAX_LINE_BYTES, METHODS
+from simulators.common.limits import (
+    DEFAULT_LIMITS,
+    MAX_BODY_BYTES,
+    MAX_HEAD_BYTES,
+    MAX_HEADERS,
+    MAX_LINE_BYTES,
+    METHODS,
+    ConnectionLimits,
+)
 from simulators.common.messages import Request, Response
 from simulators.common.router import Router
 from simulators.common.wire_fault import WireFault
@@ -65,6 +82,14 @@ class _PeerGone(Exception):
     """The client closed in the middle of a request: nobody to answer."""
 
 
+class _TimedOut(Exception):
+    """The client took longer than its limit: 408 when it had started a request, then close."""
+
+    def __init__(self, answer: bool) -> None:
+        super().__init__("request timeout")
+        self.answer = answer
+
+
 _date_cache: tuple[int, bytes] = (0, b"")
 
 
@@ -81,15 +106,26 @@ def _http_date() -> bytes:
 class HttpConnection:
     """Serves one accepted socket until either side closes it; the caller closes the socket after.
 
-    ``server`` is the ``Server`` header of every answer; ``client`` the peer's address.
+    ``server`` is the ``Server`` header of every answer; ``client`` the peer's address; ``limits``
+    the time bounds (and the cap of ``budget``); ``budget`` the request bytes of the whole server
+    (a connection alone: its own budget of ``limits.max_buffered_bytes``).
     """
 
-    def __init__(self, sock: socket.socket, client: str, router: Router, *, server: str) -> None:
+    def __init__(self, sock: socket.socket, client: str, router: Router, *, server: str,
+                 limits: ConnectionLimits = DEFAULT_LIMITS, budget: ByteBudget | None = None) -> None:
         self._sock = sock
         self._client = client
         self._router = router
         self._server = server
         self._server_bytes = server.encode("latin-1")
+        self._limits = limits
+        self._budget = budget if budget is not None else ByteBudget(limits.max_buffered_bytes)
+        self._held = 0
+        """Bytes of the current request held against the budget."""
+        self._deadline = 0.0
+        """When the head or body being read must be whole (``time.monotonic()``)."""
+        self._idle = False
+        """Waiting for the first byte of a request on a kept-alive connection."""
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
         self._eof = False
         # reused by every read: recv(RECV_BYTES) would allocate (and page in) that much per read
@@ -97,25 +133,46 @@ class HttpConnection:
 
     def serve(self) -> None:
         try:
-            while self._serve_one():
+            first = True
+            while self._serve_one(first):
+                first = False
+                self._release()
                 self._next_cycle()
         except _Refusal as refusal:
             self._refuse(refusal)
+        except _TimedOut as timed_out:
+            if timed_out.answer:
+                self._refuse(_Refusal(408, "Request Timeout"), linger=False)
         except _PeerGone:
             pass
         except (ConnectionError, TimeoutError) as exc:  # the client went away: nobody to answer
             log.debug("connection from %s lost: %r", self._client, exc)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        """Give the bytes of the request just answered (or abandoned) back to the budget."""
+        if self._held:
+            self._budget.give(self._held)
+            self._held = 0
 
     # ------------------------------------------------------------------ one request
 
-    def _serve_one(self) -> bool:
+    def _serve_one(self, first: bool) -> bool:
         """Read, dispatch and answer one request; whether the connection stays open for the next."""
+        now = time.monotonic()
+        if first or self._h11.trailing_data[0]:  # the head's clock runs from the accept, or it has begun
+            self._idle, self._deadline = False, now + self._limits.header_timeout_seconds
+        else:
+            self._idle, self._deadline = True, now + self._limits.idle_timeout_seconds
         event = self._next_event()
         if type(event) is not h11.Request:  # ConnectionClosed: the client is done
             return False
         method, target, headers = self._accept_head(event)
+        self._deadline = time.monotonic() + self._limits.body_timeout_seconds
         body = self._read_body()
         outcome = self._router.dispatch(Request.from_target(method, target, headers, body, self._client))
+        self._sock.settimeout(self._limits.send_timeout_seconds)
         if isinstance(outcome, WireFault):
             play(self._sock, outcome)
             return False
@@ -142,9 +199,27 @@ class HttpConnection:
                 raise self._refusal_for(exc) from exc
             if event is not h11.NEED_DATA:
                 return event
+            conn.receive_data(self._receive())
+
+    def _receive(self) -> bytes:
+        """The next bytes from the client, before the deadline and within the budget."""
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise _TimedOut(answer=not self._idle)
+        self._sock.settimeout(remaining)
+        try:
             received = self._sock.recv_into(self._view)
-            self._eof = not received
-            conn.receive_data(bytes(self._view[:received]))
+        except TimeoutError:
+            raise _TimedOut(answer=not self._idle) from None
+        self._eof = not received
+        if received:
+            if self._idle:  # the next request has begun: its head has header_timeout_seconds
+                self._idle = False
+                self._deadline = time.monotonic() + self._limits.header_timeout_seconds
+            if not self._budget.take(received):
+                raise _Refusal(503, "server busy: too many request bytes held; retry later")
+            self._held += received
+        return bytes(self._view[:received])
 
     def _refusal_for(self, exc: h11.RemoteProtocolError) -> _Refusal:
         status = exc.error_status_hint
@@ -185,6 +260,7 @@ class HttpConnection:
         if length > MAX_BODY_BYTES:
             raise _Refusal(413, "request body too large")
         if self._h11.they_are_waiting_for_100_continue:
+            self._sock.settimeout(self._limits.send_timeout_seconds)
             self._sock.sendall(self._h11.send(h11.InformationalResponse(status_code=100, headers=[],
                                                                         reason=b"Continue")))
         return method, event.target.decode("latin-1"), Headers.from_pairs(pairs)
@@ -240,15 +316,18 @@ class HttpConnection:
             self._sock.sendall(body)
         return keep_alive
 
-    def _refuse(self, refusal: _Refusal) -> None:
-        """Send the refusal, then close without losing it (see :func:`_linger`)."""
+    def _refuse(self, refusal: _Refusal, *, linger: bool = True) -> None:
+        """Send the refusal, then close without losing it (see :func:`_linger`; not for a client
+        out of time, which has had its time)."""
         message = refusal.message.encode("utf-8", "replace")
         head = (f"HTTP/1.1 {refusal.status} {_REASONS.get(refusal.status, '')}\r\nServer: {self._server}\r\n"
                 f"Date: {_http_date().decode()}\r\nContent-Type: text/plain; charset=utf-8\r\n"
                 f"Content-Length: {len(message)}\r\nConnection: close\r\n\r\n")
         with contextlib.suppress(OSError):
+            self._sock.settimeout(self._limits.send_timeout_seconds)
             self._sock.sendall(head.encode("latin-1") + message)
-            _linger(self._sock)
+            if linger:
+                _linger(self._sock)
 
 
 def _keeps_alive(event: h11.Request, headers: Headers) -> bool:

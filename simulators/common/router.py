@@ -1,11 +1,19 @@
 """Which handler answers a request: a (method, path prefix) table, and the one dispatch every
-runner uses."""
+runner uses.
+
+Routes at or under ``/_control`` are a simulator's control API: the router puts its
+:class:`~simulators.common.control_guard.ControlGuard` in front of each of them when they are
+added, so that every runner (socket, ASGI, in-process) guards them the same way. A router built
+without a guard refuses to take a control route.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
 
+from adapters.core.errors import ConfigurationError
+from simulators.common.control_guard import ControlGuard, is_control_path
 from simulators.common.messages import Request, Response
 from simulators.common.wire_fault import WireFault
 
@@ -15,13 +23,30 @@ Handler = Callable[[Request], Response | WireFault]
 """A pure handler: a request in, an answer (or a deliberate wire failure) out; no socket in sight."""
 
 
-class Router:
-    """Maps (method, path prefix) to handlers; the longest matching prefix wins."""
+def _guarded(guard: ControlGuard, handler: Handler) -> Handler:
+    def guarded(request: Request) -> Response | WireFault:
+        refused = guard.refusal(request)
+        return refused if refused is not None else handler(request)
+    return guarded
 
-    def __init__(self) -> None:
+
+class Router:
+    """Maps (method, path prefix) to handlers; the longest matching prefix wins.
+
+    ``control``: the guard of the control routes (``/_control...``); without one, adding a control
+    route raises :class:`ConfigurationError`.
+    """
+
+    def __init__(self, *, control: ControlGuard | None = None) -> None:
         self._routes: list[tuple[str, str, Handler]] = []
+        self._control = control
 
     def add(self, method: str, prefix: str, handler: Handler) -> None:
+        if is_control_path(prefix):
+            if self._control is None:
+                raise ConfigurationError(f"control route {prefix} on a router without a control guard",
+                                         setting="control_token")
+            handler = _guarded(self._control, handler)
         self._routes.append((method.upper(), prefix, handler))
         self._routes.sort(key=lambda r: len(r[1]), reverse=True)
 
@@ -40,10 +65,16 @@ class Router:
         return None
 
     def dispatch(self, request: Request) -> Response | WireFault:
-        """The handler's answer; 404 when no route matches, 500 when the handler raises (a
+        """The handler's answer; 404 when no route matches (after the guard's checks, under
+        ``/_control``), 500 when the handler raises (a
         simulator bug must not take the server down)."""
         handler = self.resolve(request.method, request.path)
         if handler is None:
+            if self._control is not None and is_control_path(request.path):
+                # a stranger learns no more of the control API from a missing route than from another
+                refused = self._control.refusal(request)
+                if refused is not None:
+                    return refused
             return Response.text(f"no route for {request.method} {request.path}", 404)
         try:
             return handler(request)

@@ -45,7 +45,8 @@ def start_gateway(ctx: SimContext) -> RunningSimulator:
     sim = GatewaySimulator(key=system_key(pki, GATEWAY_IIN, GATEWAY_BIN, "E-GOVERNMENT GATEWAY (SIMULATOR)"),
                            verification=verification(pki, ctx.clock), clock=ctx.clock,
                            dedup_retention_seconds=options.dedup_retention_seconds,
-                           dedup_max_bytes=options.dedup_max_bytes)
+                           dedup_max_bytes=options.dedup_max_bytes, control_token=ctx.control_token,
+                           public_url=options.public_url, limits=options.limits)
     sim.add_sender(me.sender_id, me.sender_password, bin=me.bin)
     for extra in options.senders:
         sim.add_sender(extra.sender_id, extra.password, bin=extra.bin, services=extra.services)
@@ -54,7 +55,7 @@ def start_gateway(ctx: SimContext) -> RunningSimulator:
         sim.injector.load_scenario(ctx.path(options.scenario))
     ministry = pki.issue(iin=MINISTRY_IIN, bin=me.bin, org="MINISTRY OF EDUCATION (LICENSING SYSTEM)")
     keystore = ministry.write_pkcs12(ctx.keystore_path, me.keystore_password)
-    sim.start(ctx.port("gateway", options.port))
+    sim.start(ctx.port("gateway", options.port), options.host)
     ctx.env.update({"EGOV_GATEWAY_URL": sim.sync_url, "EGOV_GATEWAY_SENDER_ID": me.sender_id,
                     "EGOV_GATEWAY_SENDER_PASSWORD": me.sender_password,
                     "EGOV_KEYSTORE_PATH": str(Path(keystore).resolve()),

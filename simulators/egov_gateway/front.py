@@ -89,7 +89,11 @@ class GatewayFront:
     def __init__(self, *, signer: Signer, expired_signer: Signer, verifier: Any | None, clock: Clock,
                  senders: SenderRegistry, routes: RoutingTable, dedup: DedupStore, async_store: AsyncStore,
                  injector: FaultInjector, journal: RequestJournal, executor: Callable[[], Executor],
-                 require_signature: bool = True, cpu_gate: FifoGate | None = None) -> None:
+                 require_signature: bool = True, cpu_gate: FifoGate | None = None,
+                 base_url: Callable[[], str] = lambda: "http://127.0.0.1") -> None:
+        """``base_url``: the gateway's public base URL, written into the WSDL and schemas it serves
+        (never a request's ``Host``)."""
+        self._base_url = base_url
         self._sign = signer
         self._sign_expired = expired_signer
         self._verifier = verifier
@@ -107,7 +111,7 @@ class GatewayFront:
     # ------------------------------------------------------------------ HTTP entry points
 
     def handle_get(self, req: Request, channel: str) -> Response:
-        base = f"http://{req.headers.get('Host') or req.headers.get('host') or '127.0.0.1'}"
+        base = self._base_url()
         name = req.param("xsd")
         if name:
             doc = wire.served_xsd(name, base, req.path)

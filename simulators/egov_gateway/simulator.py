@@ -14,8 +14,10 @@ from lxml import etree
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError
 from adapters.core.trust.keystore import KeyMaterial
+from simulators.common.control_guard import ControlGuard, new_control_token
 from simulators.common.faults import FaultInjector
-from simulators.common.httpserver import Request, Response, Router, SimServer
+from simulators.common.httpserver import Request, Response, Router, SimServer, base_url
+from simulators.common.limits import DEFAULT_LIMITS, ConnectionLimits
 from simulators.common.request_journal import RequestJournal
 from simulators.egov_gateway.backend import GatewayBackend
 from simulators.egov_gateway.control import install_control
@@ -48,6 +50,10 @@ class GatewaySimulator:
 
     ``key`` signs the answers (a certificate from the test PKI); ``verification`` checks the
     requests' transport signatures (``None`` accepts unsigned requests: tools only).
+    ``control_token``: the token of the control API (``/_control/``, :mod:`control_guard
+    <simulators.common.control_guard>`); a new random one when absent (:attr:`control_token`).
+    ``public_url``: the base URL clients use, written into the served WSDL; the listening URL when
+    absent. ``limits``: what clients may take of the server (:class:`ConnectionLimits`).
     """
 
     SYNC_PATH = "/bip-sync-wss-gost/"
@@ -58,9 +64,13 @@ class GatewaySimulator:
                  injector: FaultInjector | None = None, journal: RequestJournal | None = None,
                  async_workers: int = 2, name: str = "gateway",
                  dedup_retention_seconds: float = DEDUP_RETENTION_SECONDS,
-                 dedup_max_bytes: int = DEDUP_MAX_BYTES) -> None:
+                 dedup_max_bytes: int = DEDUP_MAX_BYTES, control_token: str | None = None,
+                 public_url: str | None = None, limits: ConnectionLimits = DEFAULT_LIMITS) -> None:
         from adapters.core.xmlsig import SignatureConfig, SigningService
 
+        self.control_token = control_token or new_control_token()
+        self._public_url = base_url(public_url) if public_url else None
+        self._limits = limits
         config = signature_config or SignatureConfig()
         self.name = name
         self.clock = clock
@@ -83,13 +93,19 @@ class GatewaySimulator:
             signer=self._signing.sign_envelope, expired_signer=self._expired_signing.sign_envelope,
             verifier=verification, clock=clock, senders=self.senders, routes=self.routes, dedup=self.dedup,
             async_store=self.async_store, injector=self.injector, journal=self.journal,
-            executor=self._get_executor)
-        self.router = Router()
+            executor=self._get_executor, base_url=self._base_url)
+        self.router = Router(control=ControlGuard(self.control_token))
         for path, channel in ((self.SYNC_PATH, "sync"), (self.ASYNC_PATH, "async")):
             self.router.add("POST", path, self.front.handle_post)
             self.router.add("GET", path, self._getter(channel))
         install_control(self.router, self)
         self._server: SimServer | None = None
+
+    def _base_url(self) -> str:
+        """The public base URL (before start, in process: the configured one or 127.0.0.1)."""
+        if self._server is not None:
+            return self._server.url
+        return self._public_url or "http://127.0.0.1"
 
     def _getter(self, channel: str) -> Any:
         def get(req: Request) -> Response:
@@ -147,8 +163,8 @@ class GatewaySimulator:
         """Listen on ``host:port`` (0: a free port), or on ``listen_socket``, a listening socket
         shared by several simulator processes (load tests only: each process keeps its own dedup
         and async state; see :class:`SimServer`)."""
-        self._server = SimServer(self.router, name=self.name, host=host, port=port,
-                                 listen_socket=listen_socket).start()
+        self._server = SimServer(self.router, name=self.name, host=host, port=port, listen_socket=listen_socket,
+                                 limits=self._limits, public_url=self._public_url).start()
         return self
 
     def stop(self) -> None:
@@ -165,6 +181,11 @@ class GatewaySimulator:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def server(self) -> SimServer | None:
+        """Its HTTP server while started (limits, buffered bytes), else None."""
+        return self._server
 
     @property
     def url(self) -> str:

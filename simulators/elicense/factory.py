@@ -26,7 +26,8 @@ def start_elicense(ctx: SimContext) -> RunningSimulator:
     sim = ElicenseSimulator(verifier=verification(pki, ctx.clock, revocation=True), head_key=head_keys,
                             system_key=system_key(pki, SYSTEM_IIN, ELICENSE_BIN, "E-LICENSING (SIMULATOR)"),
                             gateway=gateway, database_url=options.database_url, clock=ctx.clock,
-                            port=ctx.port("elicense", options.port))
+                            port=ctx.port("elicense", options.port), host=options.host,
+                            control_token=ctx.control_token, public_url=options.public_url, limits=options.limits)
     if options.scenario is not None:
         sim.injector.load_scenario(ctx.path(options.scenario))
     sim.start()

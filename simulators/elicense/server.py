@@ -9,8 +9,10 @@ from sqlalchemy import Engine
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.db import make_engine
 from adapters.core.trust.keystore import KeyMaterial
+from simulators.common.control_guard import ControlGuard, new_control_token
 from simulators.common.faults import FaultInjector
-from simulators.common.httpserver import Request, Response, Router, SimServer
+from simulators.common.httpserver import Request, Response, Router, SimServer, base_url
+from simulators.common.limits import DEFAULT_LIMITS, ConnectionLimits
 from simulators.common.request_journal import RequestJournal
 from simulators.elicense import catalogue as cat
 from simulators.elicense.backend import DocumentVerifier, ElicenseBackend
@@ -32,18 +34,28 @@ class ElicenseSimulator:
     ``verifier`` checks applicants' signatures (a ``VerificationService`` with the trust layer);
     ``head_key`` gives the key of a licensor's first head (signs licences and refusal letters);
     ``system_key`` signs status notices; ``gateway`` (``GatewaySimulator``) receives them.
+    ``control_token``: the control API's token (a new random one when absent: :attr:`control_token`);
+    ``host``, ``port``: where to listen (127.0.0.1, a free port); ``public_url``: the base URL
+    clients use, also in the licences' document URLs (the listening one when absent); ``limits``:
+    what clients may take of the server.
     """
 
     def __init__(self, *, verifier: DocumentVerifier, head_key: Callable[[cat.Licensor], KeyMaterial],
                  system_key: KeyMaterial, gateway: Publisher | None = None, engine: Engine | None = None,
                  database_url: str = "sqlite://", config: BackendConfig | None = None,
-                 clock: Clock = SYSTEM_CLOCK, port: int = 0) -> None:
+                 clock: Clock = SYSTEM_CLOCK, port: int = 0, host: str = "127.0.0.1",
+                 control_token: str | None = None, public_url: str | None = None,
+                 limits: ConnectionLimits = DEFAULT_LIMITS) -> None:
+        self.control_token = control_token or new_control_token()
+        self._host = host
+        self._public_url = base_url(public_url) if public_url else None
+        self._limits = limits
         self.injector = FaultInjector()
         self.journal = RequestJournal(clock=clock)
         self.backend = ElicenseBackend(engine or make_engine(database_url), verifier=verifier, head_key=head_key,
                                        system_key=system_key, publisher=gateway, config=config or BackendConfig(),
                                        clock=clock)
-        self.router = Router()
+        self.router = Router(control=ControlGuard(self.control_token))
         self._server: SimServer | None = None
         self._port = port
         self.front = ElicenseSoapFront(self.backend, injector=self.injector, journal=self.journal, clock=clock,
@@ -62,7 +74,7 @@ class ElicenseSimulator:
 
     @property
     def url(self) -> str:
-        """Base URL (``http://127.0.0.1:<port>``); empty before start."""
+        """Base URL clients use (``public_url``, else ``http://127.0.0.1:<port>``); empty before start."""
         return self._server.url if self._server else ""
 
     @property
@@ -74,7 +86,8 @@ class ElicenseSimulator:
         return f"{self.url}{SEARCH_PATH}"
 
     def start(self) -> ElicenseSimulator:
-        self._server = SimServer(self.router, name="elicense", port=self._port).start()
+        self._server = SimServer(self.router, name="elicense", host=self._host, port=self._port,
+                                 limits=self._limits, public_url=self._public_url).start()
         return self
 
     def stop(self) -> None:

@@ -32,7 +32,9 @@ def start_payment_gateway(ctx: SimContext) -> RunningSimulator:
     db_path = options.db_path if options.db_path == ":memory:" else str(ctx.path(Path(options.db_path)))
     sim = PaymentGatewaySimulator(signer=SigningService(key, clock=ctx.clock), verifier=verification(pki, ctx.clock),
                                   clock=ctx.clock, auto_pay_after=auto_pay, db_path=db_path,
-                                  port=ctx.port("payment_gateway", options.port))
+                                  port=ctx.port("payment_gateway", options.port), host=options.host,
+                                  control_token=ctx.control_token, public_url=options.public_url,
+                                  limits=options.limits)
     if options.scenario is not None:
         sim.faults.load_scenario(ctx.path(options.scenario))
     sim.start()

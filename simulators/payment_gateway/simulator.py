@@ -28,8 +28,10 @@ from adapters.core.identifiers import parse_identifier
 from adapters.core.soap import body_of, payload_of, serialize
 from adapters.core.xmlparse import parse_xml
 from adapters.core.xmlsig import SigningService, VerificationService
+from simulators.common.control_guard import ControlGuard, new_control_token
 from simulators.common.faults import TRANSPORT_KINDS, FaultInjector, FaultSpec, install_fault_control, perform
 from simulators.common.httpserver import Request, Response, Router, SimServer
+from simulators.common.limits import DEFAULT_LIMITS, ConnectionLimits
 from simulators.common.request_journal import RequestJournal, install_journal_control
 from simulators.common.wire_fault import WireFault
 from simulators.payment_gateway import wire
@@ -44,13 +46,20 @@ SERVICE = "pshep"
 
 
 class PaymentGatewaySimulator:
-    """State (:class:`PaymentStore`), wire (:mod:`wire`), control API, faults. Start, use, stop."""
+    """State (:class:`PaymentStore`), wire (:mod:`wire`), control API, faults. Start, use, stop.
+
+    ``control_token``: the control API's token (a new random one when absent: :attr:`control_token`);
+    ``host``, ``port``: where to listen (127.0.0.1, a free port); ``public_url``: the base URL
+    clients use (the listening one when absent); ``limits``: what clients may take of the server.
+    """
 
     def __init__(self, *, signer: SigningService | None = None, receipt_signer: SigningService | None = None,
                  verifier: VerificationService | None = None, clock: Clock = SYSTEM_CLOCK,
                  auto_pay_after: dt.timedelta | None = None, db_path: str = ":memory:", path: str = "/pshep/",
                  injector: FaultInjector | None = None, journal: RequestJournal | None = None,
-                 port: int = 0) -> None:
+                 port: int = 0, host: str = "127.0.0.1", control_token: str | None = None,
+                 public_url: str | None = None, limits: ConnectionLimits = DEFAULT_LIMITS) -> None:
+        self.control_token = control_token or new_control_token()
         self.signer = signer
         self.receipt_signer = receipt_signer or signer
         self.verifier = verifier
@@ -60,12 +69,13 @@ class PaymentGatewaySimulator:
                                   receipt_factory=self._receipt)
         self.faults = injector or FaultInjector()
         self.journal = journal or RequestJournal(clock=clock)
-        self.router = Router()
+        self.router = Router(control=ControlGuard(self.control_token))
         self.router.add("POST", path, self.handle_soap)
         install_payment_control(self.router, self)
         install_fault_control(self.router, self.faults)
         install_journal_control(self.router, self.journal)
-        self._server = SimServer(self.router, name="payment-gateway", port=port)
+        self._server = SimServer(self.router, name="payment-gateway", host=host, port=port, limits=limits,
+                                 public_url=public_url)
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -10,6 +10,7 @@ from urllib.parse import unquote
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from adapters.core.errors import EgovError
+from simulators.common.control_guard import ControlGuard
 from simulators.common.httpserver import Request, Response, Router
 
 if TYPE_CHECKING:
@@ -24,8 +25,9 @@ def _der(body: bytes, content_type: str) -> Response:
     return Response(200, body, {"Content-Type": content_type, "Cache-Control": "no-cache"})
 
 
-def build_router(pki: TestPKI) -> Router:
-    router = Router()
+def build_router(pki: TestPKI, control: ControlGuard) -> Router:
+    """CRL, OCSP and CA certificates for anyone; the control API (revoke, status) behind ``control``."""
+    router = Router(control=control)
 
     def crl(_: Request) -> Response:
         return _der(pki.crl_der(), "application/pkix-crl")

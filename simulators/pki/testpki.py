@@ -30,7 +30,9 @@ from adapters.core.errors import ConfigurationError, ValidationError
 from adapters.core.identifiers import parse_bin, parse_iin
 from adapters.core.trust import roles as nca
 from adapters.core.trust.keystore import KeyMaterial
+from simulators.common.control_guard import ControlGuard, new_control_token
 from simulators.common.httpserver import Router, SimServer
+from simulators.common.limits import DEFAULT_LIMITS, ConnectionLimits
 from simulators.pki.authority import Authority, make_issuing, make_root
 from simulators.pki.crl import build_crl
 from simulators.pki.issuance import (
@@ -67,6 +69,8 @@ class TestPKI:
         self.clock = clock
         self._base_url = base_url
         self.responder = OcspResponder(issuing, index, clock)
+        self.control_token: str | None = None
+        """The token of the control API of the server :meth:`serve` started last."""
 
     # ------------------------------------------------------------------ construction
 
@@ -217,12 +221,19 @@ class TestPKI:
 
     # ------------------------------------------------------------------ HTTP
 
-    def router(self) -> Router:
-        return build_router(self)
+    def router(self, control_token: str) -> Router:
+        return build_router(self, ControlGuard(control_token))
 
-    def serve(self, port: int = 0, *, host: str = "127.0.0.1") -> SimServer:
-        """Start the CRL/OCSP server; a PKI without a base URL takes the server's URL."""
-        server = SimServer(self.router(), name="pki", host=host, port=port).start()
+    def serve(self, port: int = 0, *, host: str = "127.0.0.1", control_token: str | None = None,
+              public_url: str | None = None, limits: ConnectionLimits = DEFAULT_LIMITS) -> SimServer:
+        """Start the CRL/OCSP server; a PKI without a base URL takes the server's (public) URL.
+
+        ``control_token``: the token of its control API (revoke, status); a new random one when
+        absent, kept in :attr:`control_token`. ``public_url``: the base URL clients use (the
+        listening one when absent); ``limits``: what clients may take of the server."""
+        self.control_token = control_token or new_control_token()
+        server = SimServer(self.router(self.control_token), name="pki", host=host, port=port, limits=limits,
+                           public_url=public_url).start()
         self._bind_base_url(server.url)
         return server
 

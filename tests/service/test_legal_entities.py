@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-import requests
-
 from adapters.core.identifiers import make_bin
 from harness.landscape import MINISTRY_BIN, Landscape
 from simulators.legal_entities import LegalEntitiesState
+from tests.fixtures.control import control_session
 from tests.service.conftest import Running, error_of
 
 
@@ -43,16 +42,18 @@ def test_a_number_that_is_too_long_is_bad_input(service: Running) -> None:
 
 def test_a_gateway_fault_reaches_the_caller_with_the_gateway_code(service: Running, landscape: Landscape) -> None:
     control = landscape.endpoints.gateway_control_url
-    requests.post(f"{control}faults", json={"kind": "soap_fault", "code": "SCE003", "times": 1,
-                                            "service": "GbdulInfoByBin_v2"}, timeout=5).raise_for_status()
+    control_session(landscape.endpoints.control_token).post(
+        f"{control}faults", json={"kind": "soap_fault", "code": "SCE003", "times": 1,
+                                  "service": "GbdulInfoByBin_v2"}, timeout=5).raise_for_status()
     error = error_of(service.get(f"/api/v1/legal-entities/{MINISTRY_BIN}"), 502, "SCE003")
     assert error["retryable"] is False
 
 
 def test_retries_used_up_name_the_last_gateway_code(service: Running, landscape: Landscape) -> None:
     control = landscape.endpoints.gateway_control_url
-    requests.post(f"{control}faults", json={"kind": "status_code", "code": "SCE009", "times": 3,
-                                            "service": "GbdulInfoByBin_v2"}, timeout=5).raise_for_status()
+    control_session(landscape.endpoints.control_token).post(
+        f"{control}faults", json={"kind": "status_code", "code": "SCE009", "times": 3,
+                                  "service": "GbdulInfoByBin_v2"}, timeout=5).raise_for_status()
     error = error_of(service.get(f"/api/v1/legal-entities/{MINISTRY_BIN}",
                                  headers={"X-Request-ID": f"le-{uuid.uuid4().hex}"}), 502, "EGOV406")
     assert error["cause"] == {"code": "SCE009", "message": error["cause"]["message"], "retryable": True}

@@ -11,6 +11,7 @@ from lxml import etree
 
 from adapters.core.xmlparse import NS
 from harness.landscape import SENDER_ID, Landscape
+from tests.fixtures.control import control_session
 from tests.service.conftest import Running
 
 SOAP = {"Content-Type": "text/xml; charset=utf-8"}
@@ -63,8 +64,8 @@ def _response_info(answer: requests.Response) -> etree._Element:
 
 
 def _control(landscape: Landscape, method: str, path: str, **kwargs: object) -> requests.Response:
-    answer = requests.request(method, f"{landscape.endpoints.gateway_control_url}{path}", timeout=10,
-                              **kwargs)  # type: ignore[arg-type]
+    answer = control_session(landscape.endpoints.control_token).request(
+        method, f"{landscape.endpoints.gateway_control_url}{path}", timeout=10, **kwargs)  # type: ignore[arg-type]
     answer.raise_for_status()
     return answer
 

@@ -24,7 +24,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import requests
 from click.testing import CliRunner
 
 from adapters.core.errors import ConfigurationError
@@ -32,6 +31,7 @@ from harness.landscape import Landscape, LandscapePorts
 from procedure.clients import Endpoints
 from simulators.legal_entities.state import DEFAULT_FIXTURES
 from simulators.registry import MINISTRY_BIN, SimContext, default_registry
+from tests.fixtures.control import control_session
 from tests.paths import ROOT
 
 EGOV = [sys.executable, "-c", "import sys; from cli.main import main; sys.exit(main())"]
@@ -87,13 +87,14 @@ def test_landscape_applies_the_config_file(tmp_path: Path) -> None:
     with Landscape.start(tmp_path / "land", config=config, config_dir=tmp_path,
                          ports=LandscapePorts(gateway=gateway_port)) as land:
         e = land.endpoints
+        control = control_session(e.control_token)
         # ports: the config's, and Landscape's own ports win over the config's
         assert urlsplit(e.payment_gateway_url).port == payment_port
         assert urlsplit(e.gateway_url).port == gateway_port
         # the scenario file, relative to the config file's directory, is active on the gateway
-        faults = requests.get(f"{e.gateway_control_url}faults", timeout=10).json()["faults"]
+        faults = control.get(f"{e.gateway_control_url}faults", timeout=10).json()["faults"]
         assert [(f["kind"], f["code"], f["service"]) for f in faults] == [("soap_fault", "SCE909", "ECHO")]
-        senders = requests.get(f"{e.gateway_control_url}senders", timeout=10).json()["senders"]
+        senders = control.get(f"{e.gateway_control_url}senders", timeout=10).json()["senders"]
         assert {"sender_id": "OTHER_SYSTEM", "has_password": True, "bin": None, "services": ["ECHO"]} in senders
         assert any(s["sender_id"] == e.sender_id and s["bin"] == e.requestor_bin for s in senders)
         # the dedup store's bounds
@@ -102,7 +103,7 @@ def test_landscape_applies_the_config_file(tmp_path: Path) -> None:
         assert land.organisation(qa_bin)["full_name_ru"] == "ТОО «QA»"  # type: ignore[index]
         assert land.organisation(MINISTRY_BIN) is None
         # auto-pay after 0 s: an order is paid as soon as anyone looks
-        assert requests.get(f"{e.payment_control_url}auto-pay", timeout=10).json() == {"delay_seconds": 0.0}
+        assert control.get(f"{e.payment_control_url}auto-pay", timeout=10).json() == {"delay_seconds": 0.0}
         from simulators.payment_gateway.state import OrderDetails
 
         ref = f"auto-{uuid.uuid4().hex[:8]}"
@@ -114,9 +115,10 @@ def test_landscape_applies_the_config_file(tmp_path: Path) -> None:
         from cli.main import cli
 
         added = CliRunner().invoke(cli, ["sim", "fault", "add", "--url", e.payment_gateway_url, "--kind", "reset",
-                                         "--operation", "GetReceipt", "--times", "1"])
+                                         "--operation", "GetReceipt", "--times", "1",
+                                         "--token-file", str(land.workdir / "control-token")])
         assert added.exit_code == 0, added.output
-        faults = requests.get(f"{e.payment_control_url}faults", timeout=10).json()["faults"]
+        faults = control.get(f"{e.payment_control_url}faults", timeout=10).json()["faults"]
         assert [(f["kind"], f["operation"]) for f in faults] == [("reset", "GetReceipt")]
         # E-licensing keeps its tables in the configured database
         assert land.applications() == []
@@ -127,7 +129,8 @@ def test_landscape_applies_the_config_file(tmp_path: Path) -> None:
 
 def test_default_landscape_has_no_auto_pay_and_free_ports(tmp_path: Path) -> None:
     with Landscape.start(tmp_path / "land") as land:
-        assert requests.get(f"{land.endpoints.payment_control_url}auto-pay", timeout=10).json() == \
+        control = control_session(land.endpoints.control_token)
+        assert control.get(f"{land.endpoints.payment_control_url}auto-pay", timeout=10).json() == \
             {"delay_seconds": None}
         assert all(urlsplit(url).port not in (8780, 8781, 8782, 8790) for url in land.urls.values())
         assert land.organisation(MINISTRY_BIN) is not None  # the packaged fixtures
@@ -208,7 +211,12 @@ def test_sim_up_prints_urls_and_a_manifest_that_flow_run_uses(tmp_path: Path) ->
         assert urls[("elicense", "soap")] == endpoints.elicense_url
         assert urls[("pki", "crl/ocsp")] == endpoints.pki_url
         assert f"export EGOV_KEYSTORE_PATH='{endpoints.keystore_path}'" in lines
-        faults = requests.get(f"{endpoints.gateway_control_url}faults", timeout=10).json()["faults"]
+        token_file = workdir / "control-token"
+        assert f"# the control APIs' token (Authorization: Bearer ...): {token_file.resolve()}" in lines
+        assert f"export EGOV_SIM_CONTROL_TOKEN_FILE='{token_file.resolve()}'" in lines
+        assert token_file.read_text().strip() == endpoints.control_token
+        faults = control_session(endpoints.control_token).get(f"{endpoints.gateway_control_url}faults",
+                                                              timeout=10).json()["faults"]
         assert [f["code"] for f in faults] == ["SCE909"]
 
         run = subprocess.run([*EGOV, "flow", "run", "--service", "school", "--operation", "issue", "--diagram", "1",

@@ -11,6 +11,7 @@ from adapters.contracts.elicense import ELICENSE_WSDL
 from adapters.core.errors import RefusalReason, RetriesExhaustedError, SignatureRefused, SoapFaultError
 from adapters.core.resilience import ResilientCaller, RetryPolicy
 from tests.adapters.contracts import zeep_oracle
+from tests.fixtures.control import control_session
 from tests.fixtures.elicense import ElicenseEnv
 
 FAST = RetryPolicy(max_attempts=3, initial_backoff=0.0, max_backoff=0.0, jitter=0.0)
@@ -79,18 +80,19 @@ def test_control_api_lists_and_resets(elicense_env: ElicenseEnv) -> None:
     session = client.authorize_applicant(person.certificate, person.password)
     info = client.submit_application(session, elicense_env.form(person), person.signing, idempotency_key="c")
     base = elicense_env.sim.url
-    listed = requests.get(f"{base}/_control/applications", timeout=10).json()
+    http = control_session(elicense_env.sim.control_token)
+    listed = http.get(f"{base}/_control/applications", timeout=10).json()
     assert listed["count"] == 1 and listed["applications"][0]["number"] == info.number
-    one = requests.get(f"{base}/_control/applications/{info.number}", timeout=10).json()
+    one = http.get(f"{base}/_control/applications/{info.number}", timeout=10).json()
     assert one["history"][0]["status"] == "SENT"
-    cat = requests.get(f"{base}/_control/catalogue", timeout=10).json()
+    cat = http.get(f"{base}/_control/catalogue", timeout=10).json()
     assert cat["licensors"][0]["employee_login"] == "kkson.officer"
-    added = requests.post(f"{base}/_control/seed", timeout=10, json={
+    added = http.post(f"{base}/_control/seed", timeout=10, json={
         "employees": [{"login": "qa", "password": "qa-pass", "licensor_code": "DKSO71"}]}).json()
     assert added["employees"] == 1
     assert client.authorize_employee("qa", "qa-pass").licensor_code == "DKSO71"
-    assert requests.post(f"{base}/_control/reset", timeout=10).json() == {"reset": True}
-    assert requests.get(f"{base}/_control/applications", timeout=10).json()["count"] == 0
+    assert http.post(f"{base}/_control/reset", timeout=10).json() == {"reset": True}
+    assert http.get(f"{base}/_control/applications", timeout=10).json()["count"] == 0
 
 
 def test_malformed_request_is_refused_by_the_simulator(elicense_env: ElicenseEnv) -> None:

@@ -221,16 +221,17 @@ def test_gateway_fault_injection_is_retried(legal_entities_gateway: object,
 
 def test_register_control_api_changes_what_the_gateway_answers(legal_entities_gateway: object,
                                                                 legal_entities_client: LegalEntitiesClient) -> None:
-    import requests
+    from tests.fixtures.control import control_session
 
+    control = control_session(legal_entities_gateway.control_token)  # type: ignore[attr-defined]
     base = f"{legal_entities_gateway.url}/_control/legal-entities"  # type: ignore[attr-defined]
-    listing = requests.get(base, params={"status": "LIQUIDATED"}, timeout=5).json()
+    listing = control.get(base, params={"status": "LIQUIDATED"}, timeout=5).json()
     assert listing["count"] >= 3 and all(o["status"] == "LIQUIDATED" for o in listing["organisations"])
-    record = requests.get(f"{base}/{MINISTRY_BIN}", timeout=5).json()
+    record = control.get(f"{base}/{MINISTRY_BIN}", timeout=5).json()
     record["reg_status"] = {"code": "INACTIVE", "name_ru": "Бездействующий", "name_kz": "Әрекетсіз"}
-    assert requests.put(f"{base}/{MINISTRY_BIN}", json=record, timeout=5).status_code == 200
+    assert control.put(f"{base}/{MINISTRY_BIN}", json=record, timeout=5).status_code == 200
     assert isinstance(legal_entities_client.lookup_bin(MINISTRY_BIN), Inactive)
-    assert requests.delete(f"{base}/{MINISTRY_BIN}", timeout=5).status_code == 200
+    assert control.delete(f"{base}/{MINISTRY_BIN}", timeout=5).status_code == 200
     assert isinstance(legal_entities_client.lookup_bin(MINISTRY_BIN), NotFound)
-    requests.post(f"{base}/reset", timeout=5)
+    control.post(f"{base}/reset", timeout=5)
     assert isinstance(legal_entities_client.lookup_bin(MINISTRY_BIN), Found)

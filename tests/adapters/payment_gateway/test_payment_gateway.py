@@ -40,6 +40,7 @@ from adapters.payment_gateway import (
 from simulators.payment_gateway import PaymentGatewaySimulator
 from simulators.pki import TestPKI
 from tests.fixtures.backends import MINISTRY_BIN, PSHEP_BIN, BackendKeys
+from tests.fixtures.control import control_session
 
 APPLICANT_BIN = "950341000052"
 
@@ -52,7 +53,8 @@ def fee_order(reference: str = "app-12009269-fee", amount: Decimal | None = None
 
 
 def control(sim: PaymentGatewaySimulator, method: str, path: str, **kwargs: object) -> requests.Response:
-    return requests.request(method, f"{sim.url}{path}", timeout=5, **kwargs)  # type: ignore[arg-type]
+    return control_session(sim.control_token).request(method, f"{sim.url}{path}", timeout=5,
+                                                      **kwargs)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- fee

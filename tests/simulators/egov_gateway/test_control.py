@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
+import yaml
 from click.testing import CliRunner
 from lxml import etree
 
 from adapters.core.errors import ConfigurationError, HttpStatusError
 from adapters.egov_gateway import GatewayFaultError
 from simulators.common.faults import FaultInjector, parse_scenario
+from tests.fixtures.control import control_session
 from tests.fixtures.gateway import ECHO_SERVICE, GatewayEnv
 
 SCENARIO = """
@@ -35,33 +36,34 @@ def payload() -> etree._Element:
 
 def test_faults_and_journal_over_http(gateway_env: GatewayEnv) -> None:
     base = gateway_env.sim.url + "/_control"
-    added = requests.post(f"{base}/faults", json={"kind": "soap_fault", "code": "SCE006", "times": 1},
+    control = control_session(gateway_env.sim.control_token)
+    added = control.post(f"{base}/faults", json={"kind": "soap_fault", "code": "SCE006", "times": 1},
                           timeout=10)
     assert added.status_code == 201 and added.json()["faults"][0]["kind"] == "soap_fault"
-    assert requests.post(f"{base}/faults", json={"kind": "nonsense"}, timeout=10).status_code == 400
+    assert control.post(f"{base}/faults", json={"kind": "nonsense"}, timeout=10).status_code == 400
     client = gateway_env.client()
     with pytest.raises(GatewayFaultError) as info:
         client.send_message(ECHO_SERVICE, payload())
     assert info.value.error_code == "SCE006"
     mid = str(uuid.uuid4())
     client.send_message(ECHO_SERVICE, payload(), message_id=mid)
-    journal = requests.get(f"{base}/journal", params={"message_id": mid}, timeout=10).json()
+    journal = control.get(f"{base}/journal", params={"message_id": mid}, timeout=10).json()
     assert journal["count"] == 1 and journal["entries"][0]["outcome"] == "ok"
-    assert requests.get(f"{base}/journal", timeout=10).json()["count"] == 2
-    assert requests.get(f"{base}/stats", timeout=10).json()["backend_calls"] == 1
-    assert requests.delete(f"{base}/journal", timeout=10).json()["count"] == 0
+    assert control.get(f"{base}/journal", timeout=10).json()["count"] == 2
+    assert control.get(f"{base}/stats", timeout=10).json()["backend_calls"] == 1
+    assert control.delete(f"{base}/journal", timeout=10).json()["count"] == 0
 
-    requests.put(f"{base}/faults/maintenance", json={"enabled": True}, timeout=10)
+    control.put(f"{base}/faults/maintenance", json={"enabled": True}, timeout=10)
     with pytest.raises(HttpStatusError):
         client.send_message(ECHO_SERVICE, payload())
-    requests.put(f"{base}/faults/maintenance", json={"enabled": False}, timeout=10)
-    assert requests.post(f"{base}/faults/scenario", data=SCENARIO.encode(), timeout=10).status_code == 200
-    assert len(requests.get(f"{base}/faults", timeout=10).json()["faults"]) == 2
+    control.put(f"{base}/faults/maintenance", json={"enabled": False}, timeout=10)
+    assert control.post(f"{base}/faults/scenario", json=yaml.safe_load(SCENARIO), timeout=10).status_code == 200
+    assert len(control.get(f"{base}/faults", timeout=10).json()["faults"]) == 2
     with pytest.raises(GatewayFaultError):
         client.send_message(ECHO_SERVICE, payload())
     assert client.send_message(ECHO_SERVICE, payload()).status.code == "SCSS001"
-    assert requests.post(f"{base}/reset", timeout=10).json() == {"status": "reset"}
-    assert requests.get(f"{base}/services", timeout=10).json()["services"] == [ECHO_SERVICE]
+    assert control.post(f"{base}/reset", timeout=10).json() == {"status": "reset"}
+    assert control.get(f"{base}/services", timeout=10).json()["services"] == [ECHO_SERVICE]
 
 
 def test_scenario_file_and_validation(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from adapters.core.errors import ConflictError, IdentifierError, KeystoreError, 
 from adapters.core.trust import roles as nca
 from adapters.core.trust.keystore import KeyMaterial
 from simulators.pki import IssuedKey, TestPKI
+from tests.fixtures.control import control_session
 
 IIN = "871008401427"
 BIN = "940140000385"
@@ -246,12 +247,13 @@ def test_ocsp_refuses_foreign_issuer_and_garbage(pki: TestPKI, pki_factory: Call
 
 def test_control_api_revokes_and_reports_status(pki: TestPKI) -> None:
     key = pki.issue(iin=IIN)
-    assert requests.get(f"{pki.base_url}/_control/status/{key.serial}", timeout=5).json()["status"] == "good"
-    reply = requests.post(f"{pki.base_url}/_control/revoke", json={"serial": key.serial,
-                                                                   "reason": "superseded"}, timeout=5)
+    control = control_session(pki.control_token)
+    assert control.get(f"{pki.base_url}/_control/status/{key.serial}", timeout=5).json()["status"] == "good"
+    reply = control.post(f"{pki.base_url}/_control/revoke", json={"serial": key.serial,
+                                                                  "reason": "superseded"}, timeout=5)
     assert reply.status_code == 200 and reply.json()["reason"] == "superseded"
     assert pki.status(key) == "revoked"
-    assert requests.post(f"{pki.base_url}/_control/revoke", json={"serial": "ab"}, timeout=5).status_code == 404
+    assert control.post(f"{pki.base_url}/_control/revoke", json={"serial": "ab"}, timeout=5).status_code == 404
     root = requests.get(f"{pki.base_url}/certs/root.cer", timeout=5)
     assert x509.load_der_x509_certificate(root.content) == pki.root_certificate
 
