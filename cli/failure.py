@@ -19,7 +19,7 @@ import click
 
 from adapters.core.errors import ConfigurationError, EgovError, KeystoreError
 
-__all__ = ["EXIT_FINAL", "EXIT_RETRYABLE", "CommandFailed", "ReportingGroup", "hint"]
+__all__ = ["EXIT_FINAL", "EXIT_RETRYABLE", "CommandFailed", "ReportingGroup", "RetryableCommandFailed", "hint"]
 
 EXIT_FINAL = 1
 EXIT_RETRYABLE = 75
@@ -50,17 +50,29 @@ def hint(error: EgovError) -> str:
 
 
 class CommandFailed(click.ClickException):
-    """An :class:`EgovError` shown as one line and a hint, with the exit status its kind calls for."""
+    """An :class:`EgovError` shown as one line and a hint; exit status :data:`EXIT_FINAL`
+    (:class:`RetryableCommandFailed`: :data:`EXIT_RETRYABLE`). Build with :meth:`of`."""
+
+    exit_code = EXIT_FINAL
 
     def __init__(self, error: EgovError) -> None:
         super().__init__(error.message)
         self.error = error
-        self.exit_code = EXIT_RETRYABLE if error.retryable else EXIT_FINAL
+
+    @staticmethod
+    def of(error: EgovError) -> CommandFailed:
+        return RetryableCommandFailed(error) if error.retryable else CommandFailed(error)
 
     def show(self, file: IO[Any] | None = None) -> None:
         kind = "retryable" if self.error.retryable else "final"
         click.echo(f"egov: {self.error.message}", file=file, err=True)
         click.echo(f"hint: {hint(self.error)} ({self.error.code}, {kind})", file=file, err=True)
+
+
+class RetryableCommandFailed(CommandFailed):
+    """A retryable :class:`EgovError`: the same command may succeed later."""
+
+    exit_code = EXIT_RETRYABLE
 
 
 class ReportingGroup(click.Group):
@@ -70,4 +82,4 @@ class ReportingGroup(click.Group):
         try:
             return super().invoke(ctx)
         except EgovError as exc:
-            raise CommandFailed(exc) from exc
+            raise CommandFailed.of(exc) from exc
