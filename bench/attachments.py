@@ -174,7 +174,7 @@ def prepare(keys: BenchKeys, total_bytes: int) -> Path:
     from cryptography.hazmat.primitives.serialization import Encoding
 
     where = keys.directory
-    (where / "applicant.p12").write_bytes(keys.client.to_pkcs12(P12_PASSWORD))
+    keys.client.write_pkcs12(where / "applicant.p12", P12_PASSWORD)  # 0600
     (where / "applicant.der").write_bytes(keys.client.certificate.public_bytes(Encoding.DER))
     files = where / "files"
     files.mkdir(exist_ok=True)

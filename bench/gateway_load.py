@@ -58,7 +58,7 @@ def write_server_keys(keys: BenchKeys) -> Path:
 
     where = keys.directory / "gateway-server"
     where.mkdir(exist_ok=True)
-    (where / "gateway.p12").write_bytes(keys.gateway.to_pkcs12(P12_PASSWORD))
+    keys.gateway.write_pkcs12(where / "gateway.p12", P12_PASSWORD)  # 0600
     (where / "ca.pem").write_bytes(keys.pki.root_certificate.public_bytes(Encoding.PEM))
     (where / "issuing.pem").write_bytes(keys.pki.issuing_certificate.public_bytes(Encoding.PEM))
     return where

@@ -89,7 +89,7 @@ def bare_interpreter_time(runs: int = 5) -> float:
 def client_time(keys: BenchKeys, runs: int = 5) -> tuple[float, float]:
     """(median wall time, median time inside the process) to the first ready ``GatewayClient``."""
     p12 = keys.directory / "client.p12"
-    p12.write_bytes(keys.client.to_pkcs12(P12_PASSWORD))
+    keys.client.write_pkcs12(p12, P12_PASSWORD)  # 0600: a keystore others may read is refused
     issuing = keys.directory / "issuing.pem"
     from cryptography.hazmat.primitives.serialization import Encoding
 

@@ -7,19 +7,26 @@ landscape started in this process for the run (:mod:`harness.env`). Flow state g
 any step, in any process attached to the same landscape: the stored request and the manifest are
 all it needs.
 
+An error of the project (a refused setting, a database that cannot be written...) is shown by the
+``egov`` group as one line and a hint (:mod:`cli.failure`); a flow stopped by one resumes with
+``egov flow resume``.
+
 Crash drills: ``EGOV_FLOW_CRASH_AT=<step id>[:before|:after]`` makes ``run`` and ``resume`` kill
 themselves (SIGKILL) at that point of the flow (:mod:`harness.crash`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+
+from cli.failure import ReportingGroup
 
 if TYPE_CHECKING:
     from procedure.machine import FlowContext, FlowResult, StepObserver, StepPhase
@@ -71,6 +78,19 @@ def echo_result(result: FlowResult, diagram_id: str) -> None:
         click.echo("  " + line)
 
 
+@contextlib.contextmanager
+def _naming_the_flow(flow_id: str) -> Iterator[None]:
+    """An error of the project raised while the flow runs names it (so that the hint can say which
+    flow to resume)."""
+    from adapters.core.errors import EgovError
+
+    try:
+        yield
+    except EgovError as exc:
+        exc.context.setdefault("flow_id", flow_id)
+        raise
+
+
 # --------------------------------------------------------------------------- commands
 
 _MANIFEST = click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -80,7 +100,7 @@ _OUT = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_ty
                     show_default=True, help="where licences and refusal letters are written")
 
 
-@click.group("flow")
+@click.group("flow", cls=ReportingGroup)
 def flow_group() -> None:
     """Run, resume, show and describe licensing flows (the regulation's Diagrams 1 and 2)."""
 
@@ -99,7 +119,6 @@ def flow_group() -> None:
 def flow_run(service: str, operation: str, diagram: str, fault: str, flow_id: str | None, manifest: Path | None,
              db: str | None, out_dir: Path) -> None:
     """Run one flow end to end and print its history against the regulation's norms."""
-    from adapters.core.errors import EgovError
     from harness.crash import crash_observer
     from harness.env import procedure_env
     from harness.scenario import Fault
@@ -107,18 +126,15 @@ def flow_run(service: str, operation: str, diagram: str, fault: str, flow_id: st
     f = Fault(fault)
     if not f.applies_to(int(diagram)):
         raise click.BadParameter(f"{fault} does not exist in Diagram {diagram}", param_hint="--scenario")
-    try:
-        crash = crash_observer()
-        with procedure_env(manifest=manifest, db=db, out_dir=out_dir,
-                           observers=[progress_printer(click.echo)]) as env:
-            scenario = env.scenario(service, operation, int(diagram), f,
-                                    prepare=lambda r: click.echo(f"(prepared: licence {r.data.get('licence_number')} "
-                                                                 f"issued by flow {r.flow_id})"))
-            flow_id = flow_id or uuid.uuid4().hex
-            click.echo(f"flow {flow_id} started: {service} / {operation} / Diagram {diagram} / scenario {fault}")
+    crash = crash_observer()
+    with procedure_env(manifest=manifest, db=db, out_dir=out_dir, observers=[progress_printer(click.echo)]) as env:
+        scenario = env.scenario(service, operation, int(diagram), f,
+                                prepare=lambda r: click.echo(f"(prepared: licence {r.data.get('licence_number')} "
+                                                             f"issued by flow {r.flow_id})"))
+        flow_id = flow_id or uuid.uuid4().hex
+        click.echo(f"flow {flow_id} started: {service} / {operation} / Diagram {diagram} / scenario {fault}")
+        with _naming_the_flow(flow_id):
             result = env.run(scenario, flow_id=flow_id, observers=[crash] if crash is not None else [])
-    except EgovError as exc:
-        raise click.ClickException(f"{type(exc).__name__} [{exc.code}]: {exc}") from exc
     echo_result(result, scenario.diagram_id)
     expected = scenario.expected()
     if (result.status, result.step) != (expected.status, expected.step):
@@ -133,21 +149,17 @@ def flow_run(service: str, operation: str, diagram: str, fault: str, flow_id: st
 @_OUT
 def flow_resume(flow_id: str, manifest: Path | None, db: str | None, out_dir: Path) -> None:
     """Continue a flow from the step it stopped at (after a crash or a failed step)."""
-    from adapters.core.errors import EgovError
     from harness.crash import crash_observer
     from harness.env import procedure_env
 
     if manifest is None:
         raise click.UsageError("resume needs --manifest: the landscape the flow started against")
-    try:
-        crash = crash_observer()
-        with procedure_env(manifest=manifest, db=db, out_dir=out_dir,
-                           observers=[progress_printer(click.echo)]) as env:
-            flow = env.store.get_flow(flow_id)
-            click.echo(f"flow {flow_id}: resuming at step {flow.current_step} ({flow.status.value})")
+    crash = crash_observer()
+    with procedure_env(manifest=manifest, db=db, out_dir=out_dir, observers=[progress_printer(click.echo)]) as env:
+        flow = env.store.get_flow(flow_id)
+        click.echo(f"flow {flow_id}: resuming at step {flow.current_step} ({flow.status.value})")
+        with _naming_the_flow(flow_id):
             result = env.resume(flow_id, observers=[crash] if crash is not None else [])
-    except EgovError as exc:
-        raise click.ClickException(f"{type(exc).__name__} [{exc.code}]: {exc}") from exc
     echo_result(result, flow.diagram)
 
 
@@ -157,22 +169,21 @@ def flow_resume(flow_id: str, manifest: Path | None, db: str | None, out_dir: Pa
 @click.option("--json", "as_json", is_flag=True, help="the flow as JSON: its record, data and history")
 def flow_show(flow_id: str, db: str | None, as_json: bool) -> None:
     """A flow's state and history, each step's time against its norm."""
-    from adapters.core.errors import EgovError
     from procedure.diagrams import get_diagram
     from procedure.machine import FlowResult
     from procedure.store import FlowStore
 
+    store = FlowStore.from_url(db)
     try:
-        store = FlowStore.from_url(db)
         flow = store.get_flow(flow_id)
         history = tuple(store.history(flow_id))
-        diagram = get_diagram(flow.diagram)
-        step = diagram.step(flow.current_step)
-        result = FlowResult(flow_id=flow.flow_id, status=flow.status, step=flow.current_step, data=flow.data,
-                            history=history, refusal=step.message if flow.status.value == "refused" else None,
-                            detail=flow.error or "")
-    except EgovError as exc:
-        raise click.ClickException(f"{type(exc).__name__} [{exc.code}]: {exc}") from exc
+    finally:
+        store.engine.dispose()
+    diagram = get_diagram(flow.diagram)
+    step = diagram.step(flow.current_step)
+    result = FlowResult(flow_id=flow.flow_id, status=flow.status, step=flow.current_step, data=flow.data,
+                        history=history, refusal=step.message if flow.status.value == "refused" else None,
+                        detail=flow.error or "")
     if as_json:
         record = {**flow.model_dump(mode="json"), "history": [r.model_dump(mode="json") for r in history]}
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))

@@ -1,4 +1,7 @@
-"""``egov journal``: read the exchange journal (``tail``, ``stats``)."""
+"""``egov journal``: read the exchange journal (``tail``, ``stats``).
+
+A journal that cannot be opened or read is shown by the ``egov`` group as one line and a hint
+(:mod:`cli.failure`)."""
 
 from __future__ import annotations
 
@@ -9,8 +12,8 @@ from collections.abc import Sequence
 
 import click
 
-from adapters.core.errors import EgovError
 from adapters.core.journal import AttemptRecord, ExchangeJournal, ServiceStats
+from cli.failure import ReportingGroup
 
 __all__ = ["journal_group", "parse_since"]
 
@@ -31,13 +34,6 @@ def parse_since(value: str, now: dt.datetime | None = None) -> dt.datetime:
     return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
 
 
-def _open(db: str | None) -> ExchangeJournal:
-    try:
-        return ExchangeJournal.open(db)
-    except EgovError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
@@ -50,7 +46,7 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-@click.group(name="journal")
+@click.group(name="journal", cls=ReportingGroup)
 def journal_group() -> None:
     """The exchange journal: one row per attempt of every call to an external system."""
 
@@ -67,11 +63,9 @@ _db_option = click.option("--db", "db", metavar="URL", default=None,
 @_db_option
 def tail_cmd(count: int, service: str | None, as_json: bool, db: str | None) -> None:
     """Show the last attempts, oldest first."""
-    journal = _open(db)
+    journal = ExchangeJournal.open(db)
     try:
         rows = journal.tail(count, service=service)
-    except EgovError as exc:
-        raise click.ClickException(str(exc)) from exc
     finally:
         journal.close()
     if as_json:
@@ -102,11 +96,9 @@ def stats_cmd(since: str, until: str | None, as_json: bool, db: str | None) -> N
     now = dt.datetime.now(dt.UTC)
     start = parse_since(since, now)
     end = parse_since(until, now) if until else None
-    journal = _open(db)
+    journal = ExchangeJournal.open(db)
     try:
         stats = journal.stats(start, end)
-    except EgovError as exc:
-        raise click.ClickException(str(exc)) from exc
     finally:
         journal.close()
     if as_json:

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from cli.failure import ReportingGroup
+
 # name -> "module:attribute" of a click command or group
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "id": ("cli.ids:id_group", "IIN and BIN: check a number and show what it encodes"),
@@ -22,7 +24,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class LazyGroup(click.Group):
+class LazyGroup(ReportingGroup):
+    """Sub-commands imported when used; an :class:`~adapters.core.errors.EgovError` a command lets
+    through is shown as one line and a hint (:mod:`cli.failure`), never as a traceback."""
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(SUBCOMMANDS)
 

@@ -1,4 +1,7 @@
-"""``egov sign`` and ``egov verify``: the signing and verification services on files."""
+"""``egov sign`` and ``egov verify``: the signing and verification services on files.
+
+``egov sign`` takes the keystore's password from a file, a variable or a prompt (:mod:`cli.passwords`);
+its errors are one line and a hint (:mod:`cli.failure`). ``egov verify`` loads no key."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Literal, cast
 import click
 
 from adapters.core.errors import EgovError, SignatureRefused
+from cli.passwords import key_password, password_options
 
 
 def _read(path: str) -> bytes:
@@ -25,7 +29,7 @@ def _write(path: str, data: bytes) -> None:
 @click.command(name="sign")
 @click.option("--p12", "p12", required=True, type=click.Path(exists=True, dir_okay=False),
               help="PKCS#12 keystore (RSA256_*.p12)")
-@click.option("--password", required=True, help="keystore password")
+@password_options("keystore")
 @click.option("--wsse", "mode", flag_value="wsse", help="sign a SOAP envelope (WS-Security, gateway profile)")
 @click.option("--enveloped", "mode", flag_value="enveloped", help="enveloped XML-DSig over a whole document")
 @click.option("--reference", default="", help="with --enveloped: sign '#id' instead of the whole document")
@@ -33,22 +37,20 @@ def _write(path: str, data: bytes) -> None:
               default="key-identifier", show_default=True, help="with --wsse: how KeyInfo carries the certificate")
 @click.argument("input_path", metavar="IN")
 @click.argument("output_path", metavar="OUT")
-def sign_cmd(p12: str, password: str, mode: str | None, reference: str, token: str,
-             input_path: str, output_path: str) -> None:
-    """Sign IN (a file, or - for stdin) and write OUT (a file, or - for stdout)."""
+def sign_cmd(p12: str, password: str | None, password_file: Path | None, password_env: str | None,
+             mode: str | None, reference: str, token: str, input_path: str, output_path: str) -> None:
+    """Sign IN (a file, or - for stdin) and write OUT (a file, or - for stdout). Without
+    --password-file, --password-env or --password, the keystore's password is asked for (not echoed)."""
     from adapters.core.trust.keystore import KeyMaterial
     from adapters.core.xmlsig import SignatureConfig, SigningService
 
     if mode is None:
         raise click.UsageError("choose --wsse or --enveloped")
-    try:
-        key = KeyMaterial.from_pkcs12(p12, password)
-        service = SigningService(key, SignatureConfig(token_reference=token))  # type: ignore[arg-type]
-        data = _read(input_path)
-        out = service.sign_envelope(data) if mode == "wsse" else service.sign_document(
-            data, reference_uri=reference)
-    except EgovError as exc:
-        raise click.ClickException(str(exc)) from exc
+    secret = key_password(password, password_file, password_env, prompt=f"password of {p12}")
+    key = KeyMaterial.from_pkcs12(p12, secret or None)
+    service = SigningService(key, SignatureConfig(token_reference=token))  # type: ignore[arg-type]
+    data = _read(input_path)
+    out = service.sign_envelope(data) if mode == "wsse" else service.sign_document(data, reference_uri=reference)
     _write(output_path, out)
 
 

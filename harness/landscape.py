@@ -16,10 +16,10 @@ and the simulators' control APIs over HTTP. The actors' passwords and key passwo
 secret files (0600) under ``<workdir>/secrets``.
 
 ``Landscape.start(workdir)`` runs it; ``write_manifest(path)`` writes the
-:class:`~procedure.clients.Endpoints` JSON (URLs, PKI directory, keystore and password of
-the ministry key, sender id and password, the control APIs' token) so that another process can
-``Landscape.attach(path)`` and build clients, prepare applicants and query the simulators' control APIs. ``egov sim up``
-writes the same manifest.
+:class:`~procedure.clients.Endpoints` JSON (URLs, PKI directory, the ministry key's keystore, sender
+id, references to the secret files holding their passwords, the control APIs' token; 0600) so that another process can
+``Landscape.attach(path)`` and build clients, prepare applicants and query the simulators' control
+APIs. ``egov sim up`` writes the same manifest. Keystores are written 0600 too.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from harness.manifest import manifest
 from harness.scenario import Fault
 from procedure.application import ApplicantIdentity
 from procedure.clients import Endpoints
-from procedure.credentials import KeyRef, write_secret
+from procedure.credentials import KeyRef, reveal, write_secret
 from simulators.common.control_guard import control_headers
 from simulators.common.httpserver import SimServer
 from simulators.elicense import catalogue as cat
@@ -163,7 +163,8 @@ class Landscape:
             raise ConfigurationError(f"a landscape runs every simulator; config disables {', '.join(disabled)}",
                                      setting=f"{disabled[0]}.enabled")
         ctx = SimContext(workdir=root, config=merged, clock=clock, base_dir=config_dir,
-                         ministry=Ministry(sender_password=secrets.token_urlsafe(12)))
+                         ministry=Ministry(sender_password=secrets.token_urlsafe(12),
+                                          keystore_password=secrets.token_urlsafe(12)))
         running = default_registry().start_all(ctx)
         endpoints = manifest(ctx)
         if endpoints is None:  # pragma: no cover - start_all ran all five or raised
@@ -258,9 +259,11 @@ class Landscape:
         lic = cat.licensor(licensor_code)
         if lic is None:
             raise ConfigurationError(f"unknown licensor {licensor_code}", setting="licensor")
+        if self.endpoints.employee_password is None:
+            raise ConfigurationError("the landscape's manifest names no employee password", setting="employee_password")
         key = self.pki.issue(iin=_officer_iin(lic), bin=lic.bin, org=lic.name_ru, surname="OFFICER",
                              roles=["legal-entity", "employee"])
-        made = OfficerActor(login=f"{lic.code.lower()}.officer", password=self.endpoints.employee_password,
+        made = OfficerActor(login=f"{lic.code.lower()}.officer", password=reveal(self.endpoints.employee_password),
                             licensor_code=lic.code, key=self._p12(key, "officers", lic.code.lower()),
                             secrets_dir=str(self.secrets_dir))
         with self._lock:

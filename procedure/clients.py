@@ -23,13 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import ValidationError as PydanticValidationError
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError
 from adapters.core.http import Timeouts
 from adapters.core.journal import ExchangeJournal
 from adapters.core.metrics import Metrics
+from adapters.core.private_files import write_private
 from adapters.core.resilience import CircuitBreakerRegistry, ResilientCaller, RetryPolicy
 from adapters.core.trust.keystore import KeyMaterial
 from adapters.core.trust.revocation import RevocationChecker, RevocationPolicy
@@ -39,16 +41,24 @@ from adapters.egov_gateway import GatewayClient
 from adapters.elicense import ElicenseClient, StatusNotificationConsumer
 from adapters.legal_entities import LegalEntitiesClient
 from adapters.payment_gateway import PaymentGatewayClient
+from procedure.credentials import Secret, reveal
 from procedure.ports import ApplicantBank, Artefacts, ProcedurePorts
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+"""2: the passwords are references (``{"file": ...}`` or ``{"env": ...}``), never values."""
+_SECRET_FIELDS = ("keystore_password", "sender_password", "employee_password")
 
 
 class Endpoints(BaseModel):
-    """Where the systems are and which keys to use (the landscape manifest's JSON).
+    r"""Where the systems are and which keys to use (the landscape manifest's JSON).
 
     Control URLs (``*_control_url``) and the control token exist only for simulators; a real
     deployment leaves them empty.
+    The passwords are :data:`~procedure.credentials.Secret`\ s: in a manifest, references to where
+    they are (a 0600 file beside it, or a variable), resolved when the clients are built; built from
+    the settings, the settings' values, held in memory. :meth:`write` writes references only and
+    :meth:`read` refuses a manifest holding a password in clear. The manifest itself is written
+    readable by its owner only (0600).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -69,9 +79,9 @@ class Endpoints(BaseModel):
     revocation_policy: str = "ocsp-then-crl"
     keystore_path: str
     """PKCS#12 of the ministry system's key."""
-    keystore_password: str
+    keystore_password: Secret
     sender_id: str
-    sender_password: str | None = None
+    sender_password: Secret | None = None
     requestor_bin: str
     gateway_bin: str | None = None
     """BIN the gateway's transport signatures must carry."""
@@ -79,7 +89,7 @@ class Endpoints(BaseModel):
     register_bin: str | None = None
     elicense_bin: str | None = None
     """BIN of E-licensing's system certificate (signs status notices)."""
-    employee_password: str = "employee-pass"
+    employee_password: Secret | None = None
     """Password of the licensors' officers in the E-licensing simulator (``<code>.officer``)."""
     gateway_control_url: str | None = None
     payment_control_url: str | None = None
@@ -91,23 +101,43 @@ class Endpoints(BaseModel):
     # ------------------------------------------------------------------ files
 
     def write(self, path: str | Path) -> Path:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(self.model_dump_json(indent=2), encoding="utf-8")
-        return target
+        """The manifest at ``path``, readable by its owner only (0600), replaced atomically.
+        :class:`ConfigurationError` when a password is held as a value (a manifest names where
+        passwords are, see :func:`procedure.credentials.write_secret`)."""
+        held = [name for name in _SECRET_FIELDS if isinstance(getattr(self, name), SecretStr)]
+        if held:
+            raise ConfigurationError(f"landscape manifest {path}: {', '.join(held)} held as a value; a manifest "
+                                     "holds references to secrets (a file or a variable), never a password",
+                                     setting=held[0])
+        return write_private(path, self.model_dump_json(indent=2))
 
     @classmethod
     def read(cls, path: str | Path) -> Endpoints:
+        """The manifest at ``path``. :class:`ConfigurationError` when it cannot be read, is of another
+        version, or holds a password in clear (its value is not repeated in the message)."""
         source = Path(path)
         try:
             raw = json.loads(source.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ConfigurationError(f"landscape manifest {source}: cannot read: {exc}",
                                      setting="manifest") from exc
+        if not isinstance(raw, dict):
+            raise ConfigurationError(f"landscape manifest {source}: not a JSON object", setting="manifest")
         if raw.get("version") != MANIFEST_VERSION:
             raise ConfigurationError(f"landscape manifest {source}: version {raw.get('version')!r}, "
-                                     f"expected {MANIFEST_VERSION}", setting="manifest")
-        return cls.model_validate(raw)
+                                     f"expected {MANIFEST_VERSION} (re-create it: egov sim up)", setting="manifest")
+        clear = [name for name in _SECRET_FIELDS if isinstance(raw.get(name), str)]
+        if clear:
+            raise ConfigurationError(f"landscape manifest {source}: {', '.join(clear)} is a password in clear; "
+                                     'a manifest names where it is ({"file": PATH} or {"env": NAME})',
+                                     setting=clear[0])
+        try:
+            return cls.model_validate(raw)
+        except PydanticValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ConfigurationError(f"landscape manifest {source}: {where}: {first['msg']}",
+                                     setting=where) from None
 
     @classmethod
     def from_settings(cls, settings: Any | None = None) -> Endpoints:
@@ -116,17 +146,14 @@ class Endpoints(BaseModel):
 
         s = settings or get_settings()
         if s.keystore_path is None or not s.trust_anchors:
-            raise ConfigurationError("set EGOV_KEYSTORE_PATH, EGOV_KEYSTORE_PASSWORD and EGOV_TRUST_ANCHORS, "
-                                     "or pass a landscape manifest", setting="keystore_path")
+            raise ConfigurationError("set EGOV_KEYSTORE_PATH, EGOV_KEYSTORE_PASSWORD (or EGOV_KEYSTORE_PASSWORD_FILE) "
+                                     "and EGOV_TRUST_ANCHORS, or pass a landscape manifest", setting="keystore_path")
         return cls(gateway_url=s.gateway_url, payment_gateway_url=s.payment_gateway_url,
                    elicense_url=s.elicense_url, pki_url=s.pki_url,
                    trust_anchors=[str(p) for p in s.trust_anchors],
                    intermediates=[str(p) for p in s.intermediates], revocation_policy=s.revocation_policy,
-                   keystore_path=str(s.keystore_path),
-                   keystore_password=s.keystore_password.get_secret_value() if s.keystore_password else "",
-                   sender_id=s.gateway_sender_id,
-                   sender_password=(s.gateway_sender_password.get_secret_value()
-                                    if s.gateway_sender_password else None),
+                   keystore_path=str(s.keystore_path), keystore_password=s.keystore_password or SecretStr(""),
+                   sender_id=s.gateway_sender_id, sender_password=s.gateway_sender_password,
                    requestor_bin=s.requestor_bin)
 
 
@@ -156,7 +183,7 @@ class ProcedureClients:
         opts = options or ClientOptions()
         self.endpoints = endpoints
         self.clock = clock
-        self.key = KeyMaterial.from_pkcs12(endpoints.keystore_path, endpoints.keystore_password)
+        self.key = KeyMaterial.from_pkcs12(endpoints.keystore_path, reveal(endpoints.keystore_password))
         self.signing = SigningService(self.key, clock=clock)
         from adapters.core.settings import get_settings
 
@@ -184,7 +211,9 @@ class ProcedureClients:
             journal=self.journal, metrics=self.metrics, clock=clock)
         self.gateway = GatewayClient(endpoints.gateway_url, signing=self.signing,
                                      verification=self.transport_verification, sender_id=endpoints.sender_id,
-                                     sender_password=endpoints.sender_password, caller=self.caller,
+                                     sender_password=(reveal(endpoints.sender_password)
+                                                      if endpoints.sender_password is not None else None),
+                                     caller=self.caller,
                                      async_endpoint_url=endpoints.gateway_async_url, timeouts=opts.timeouts,
                                      clock=clock, expect_bin=endpoints.gateway_bin)
         self.payment = PaymentGatewayClient(endpoints.payment_gateway_url, signer=self.signing,

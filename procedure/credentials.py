@@ -6,22 +6,22 @@ store keeps the references, never the values: a secret is read when a step logs 
 key, and the value lives only in that process's memory. A worker resuming the flow elsewhere
 reads the same references, so the files (or variables) must be there for it too.
 
-:func:`write_secret` creates a secret file readable by its owner only (0600).
+:func:`write_secret` creates a secret file readable by its owner only (0600); a secret file that
+other users may read is refused when it is resolved (:mod:`adapters.core.private_files`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
 from adapters.core.errors import ConfigurationError
+from adapters.core.private_files import read_secret_text, write_private
 from adapters.core.trust.keystore import KeyMaterial
 
-__all__ = ["KeyRef", "SecretRef", "write_secret"]
+__all__ = ["KeyRef", "Secret", "SecretRef", "reveal", "write_secret"]
 
 
 class SecretRef(BaseModel):
@@ -30,7 +30,8 @@ class SecretRef(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     file: str | None = None
-    """Path of a file holding the secret (one trailing line break is not part of it)."""
+    """Path of a file holding the secret (one trailing line break is not part of it); refused when
+    other users may read it."""
     env: str | None = None
     """Name of an environment variable holding the secret."""
 
@@ -47,14 +48,10 @@ class SecretRef(BaseModel):
         return f"file {self.file}" if self.file is not None else f"env {self.env}"
 
     def resolve(self) -> str:
-        """The secret's value, read now. :class:`ConfigurationError` when it is not there."""
+        """The secret's value, read now. :class:`ConfigurationError` when it is not there, or when
+        its file may be read by other users."""
         if self.file is not None:
-            try:
-                text = Path(self.file).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ConfigurationError(f"secret {self.describe()}: cannot read: {exc.__class__.__name__}",
-                                         setting="secret") from exc
-            return text.removesuffix("\n").removesuffix("\r")
+            return read_secret_text(self.file, what="secret file")
         assert self.env is not None
         value = os.environ.get(self.env)
         if value is None:
@@ -78,15 +75,14 @@ class KeyRef(BaseModel):
 def write_secret(path: str | Path, value: str) -> SecretRef:
     """Write ``value`` to ``path``, readable and writable by its owner only (0600), and return the
     reference to it. The file is replaced whole: a reader sees the old value or the new one."""
-    target = Path(path).resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")  # created 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(value)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return SecretRef(file=str(target))
+    return SecretRef(file=str(write_private(Path(path).resolve(), value)))
+
+
+Secret = SecretRef | SecretStr
+"""A secret as a process holds it: a :class:`SecretRef` (what files and databases keep), or the value
+given to this process directly (a setting), which is never written out (:class:`SecretStr`)."""
+
+
+def reveal(secret: Secret) -> str:
+    """The secret's value: a reference resolved now, or the value held."""
+    return secret.resolve() if isinstance(secret, SecretRef) else secret.get_secret_value()

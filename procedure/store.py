@@ -26,6 +26,15 @@ together with the previous step's end. A crash after that commit leaves the next
 one attempt, exactly as a crash at the start of its implementation would; resuming re-runs it
 with the same key.
 
+Database failures
+-----------------
+A write or read the database refuses (disk full, damaged file, lock timeout) raises
+:class:`FlowStoreError`: typed (retryable unless the file is damaged), naming the flow and the
+database (password hidden) and the database's reason, never the statement's parameters (the
+flow's data). Each operation is one transaction, so nothing of a failed one is kept: once the
+database is writable again, resuming the flow continues from what was committed (a step whose end
+could not be recorded runs again, with the same idempotency key, as after a crash).
+
 Cost: the statements are built once (module level, bound parameters), and nothing is read back
 that the store has just written: records are returned from the values written (the flow's data
 normalised through JSON, as a read would return it). A flow of 11 steps is 13 transactions
@@ -34,9 +43,10 @@ instead of 23.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,11 +71,27 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from adapters.core.db import JsonText, PreparedStatement
-from adapters.core.errors import ConflictError, NotFoundError
+from adapters.core.db import JsonText, PreparedStatement, database_reason, redact_url
+from adapters.core.errors import ConflictError, EgovError, NotFoundError
 from procedure.models import FlowRecord, FlowStatus, NormVerdict, StepRecord
+
+__all__ = ["FlowStore", "FlowStoreError", "NextStep", "idempotency_key"]
+
+
+class FlowStoreError(EgovError):
+    """The flow state could not be written or read (disk full, locked, damaged database).
+
+    The failed operation committed nothing. Retryable when the database refused for the moment
+    (full, locked, unreachable: the driver's ``OperationalError``): once it is writable again, the
+    flow resumes from its last committed step (``egov flow resume FLOW_ID``). A damaged file (not a
+    database, malformed) is final until someone repairs it.
+    """
+
+    code = "EGOV130"
+    retryable = True
+
 
 metadata = MetaData()
 
@@ -180,7 +206,23 @@ class FlowStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        with self._database("create its tables"):
+            metadata.create_all(engine)
+
+    @contextlib.contextmanager
+    def _database(self, action: str, flow_id: str | None = None) -> Iterator[None]:
+        """Database failures inside become :class:`FlowStoreError`; an ``IntegrityError`` passes
+        (the callers turn it into a conflict)."""
+        try:
+            yield
+        except IntegrityError:
+            raise
+        except SQLAlchemyError as exc:
+            url = redact_url(self.engine.url)
+            about = f" of flow {flow_id}" if flow_id is not None else ""
+            raise FlowStoreError(f"flow state at {url}: cannot {action}{about}: {database_reason(exc)}",
+                                 retryable=isinstance(exc, OperationalError), url=url,
+                                 **({"flow_id": flow_id} if flow_id is not None else {})) from exc
 
     @classmethod
     def from_url(cls, url: str | None = None) -> FlowStore:
@@ -200,7 +242,7 @@ class FlowStore:
                     start_step: str, data: Mapping[str, Any], now: dt.datetime) -> FlowRecord:
         stored = _as_stored(data)
         try:
-            with self.engine.begin() as conn:
+            with self._database("create the record", flow_id), self.engine.begin() as conn:
                 if self._flow_row(conn, flow_id) is not None:
                     raise ConflictError(f"flow {flow_id} already exists", flow_id=flow_id)
                 conn.execute(_INSERT_FLOW, {
@@ -216,7 +258,7 @@ class FlowStore:
                           created_at=_utc(now), updated_at=_utc(now))
 
     def get_flow(self, flow_id: str) -> FlowRecord:
-        with self.engine.connect() as conn:
+        with self._database("read the record", flow_id), self.engine.connect() as conn:
             row = self._flow_row(conn, flow_id)
         if row is None:
             raise NotFoundError(f"flow {flow_id} not found", flow_id=flow_id)
@@ -226,7 +268,7 @@ class FlowStore:
         query = select(flows_table).order_by(flows_table.c.created_at, flows_table.c.flow_id)
         if status is not None:
             query = query.where(flows_table.c.status == status.value)
-        with self.engine.connect() as conn:
+        with self._database("list the flows"), self.engine.connect() as conn:
             return [self._flow(r) for r in conn.execute(query).mappings()]
 
     # ------------------------------------------------------------------ steps
@@ -235,7 +277,7 @@ class FlowStore:
                      norm_min: float | None, norm_max: float | None) -> StepRecord:
         """Commit "step started" (or one more attempt of a step left open by a crash)."""
         try:
-            with self.engine.begin() as conn:
+            with self._database(f"record the start of step {step_id}", flow_id), self.engine.begin() as conn:
                 return self._start(conn, flow_id, step_id, now, norm_min, norm_max)
         except IntegrityError as exc:
             # another runner inserted the step's row between our read and our insert
@@ -246,7 +288,7 @@ class FlowStore:
                       duration_seconds: float, verdict: NormVerdict, outcome: str, detail: str,
                       data_update: Mapping[str, Any], next_step: str, status: FlowStatus) -> FlowRecord:
         """Commit the step's end and the flow's move, atomically."""
-        with self.engine.begin() as conn:
+        with self._database(f"record the end of step {step_id}", flow_id), self.engine.begin() as conn:
             flow = self._flow_row(conn, flow_id)
             if flow is None:
                 raise NotFoundError(f"flow {flow_id} not found", flow_id=flow_id)
@@ -268,7 +310,7 @@ class FlowStore:
         """
         starting = start_next is not None and status is FlowStatus.RUNNING and start_next.step_id == next_step
         try:
-            with self.engine.begin() as conn:
+            with self._database(f"record the end of step {step_id}", flow.flow_id), self.engine.begin() as conn:
                 moved = self._finish(conn, flow, step_id, finished_at, duration_seconds, verdict, outcome,
                                      detail, data_update, next_step, status)
                 if not starting:
@@ -292,7 +334,7 @@ class FlowStore:
     def step_failed(self, *, flow_id: str, step_id: str, error: str, now: dt.datetime) -> None:
         """Record that a step raised: the step stays open, the flow is ``failed`` and resumable."""
         error = _storable(error)
-        with self.engine.begin() as conn:
+        with self._database(f"record the failure of step {step_id}", flow_id), self.engine.begin() as conn:
             conn.execute(update(steps_table).where(
                 steps_table.c.flow_id == flow_id, steps_table.c.step == step_id,
                 steps_table.c.finished_at.is_(None)).values(error=error))
@@ -300,7 +342,7 @@ class FlowStore:
                 status=FlowStatus.FAILED.value, error=error, updated_at=_utc(now)))
 
     def step(self, flow_id: str, step_id: str) -> StepRecord:
-        with self.engine.connect() as conn:
+        with self._database(f"read step {step_id}", flow_id), self.engine.connect() as conn:
             row = self._step_row(conn, flow_id, step_id)
         if row is None:
             raise NotFoundError(f"flow {flow_id}: step {step_id} has no record",
@@ -308,7 +350,7 @@ class FlowStore:
         return self._step(row)
 
     def history(self, flow_id: str) -> list[StepRecord]:
-        with self.engine.connect() as conn:
+        with self._database("read the history", flow_id), self.engine.connect() as conn:
             return [self._step(r) for r in conn.execute(_HISTORY, {"p_flow": flow_id}).mappings()]
 
     # ------------------------------------------------------------------ rows

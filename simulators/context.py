@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError
+from adapters.core.private_files import write_private
 from simulators.common.control_guard import new_control_token
 from simulators.identities import KEYSTORE_NAME, Ministry
 from simulators.sections import SectionConfig
@@ -89,6 +90,15 @@ class SimContext:
     def keystore_path(self) -> Path:
         """PKCS#12 of our own system's key (written by the gateway's factory)."""
         return self.workdir / KEYSTORE_NAME
+
+    @property
+    def secrets_dir(self) -> Path:
+        """Where the landscape's secret files are written (``<workdir>/secrets``)."""
+        return self.workdir / "secrets"
+
+    def write_secret(self, name: str, value: str) -> Path:
+        """``value`` written to ``secrets_dir/name``, readable by its owner only (0600); its absolute path."""
+        return write_private(self.secrets_dir / name, value).resolve()
 
 
 SimulatorFactory = Callable[[SimContext], RunningSimulator]

@@ -8,6 +8,7 @@ run.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,11 @@ SENDER_ID = "MINISTRY_EDU"
 DEFAULT_SENDER_PASSWORD = "changeit"
 KEYSTORE_PASSWORD = "changeit"
 KEYSTORE_NAME = "ministry.p12"
+KEYSTORE_PASSWORD_FILE = "ministry.p12.password"
+SENDER_PASSWORD_FILE = "sender.password"
+EMPLOYEE_PASSWORD_FILE = "employee.password"
+"""Names of the secret files (0600) under ``<workdir>/secrets`` that the landscape's clients read:
+``egov sim up`` prints ``EGOV_*_FILE`` variables naming them, and its manifest references them."""
 EMPLOYEE_PASSWORD = "employee-pass"
 GATEWAY_IIN = "760212350620"
 GATEWAY_BIN = "950341000052"
@@ -57,11 +63,13 @@ class Ministry:
     def from_settings(cls, gateway_section: Mapping[str, Any] | None = None) -> Ministry:
         """The identity the client's settings name (``EGOV_GATEWAY_SENDER_ID``, ``EGOV_REQUESTOR_BIN``);
         the sender password from ``EGOV_GATEWAY_SENDER_PASSWORD``, else the config file's
-        ``gateway.sender_password``, else ``changeit`` (the environment wins: it is what the client sends)."""
+        ``gateway.sender_password``, else ``changeit`` (the environment wins: it is what the client sends);
+        the keystore's password is a new random one (the clients read it from its secret file)."""
         from adapters.core.settings import get_settings
 
         settings = get_settings()
         configured = (gateway_section or {}).get("sender_password")
         password = (settings.gateway_sender_password.get_secret_value() if settings.gateway_sender_password
                     else str(configured) if configured else DEFAULT_SENDER_PASSWORD)
-        return cls(sender_id=settings.gateway_sender_id, sender_password=password, bin=settings.requestor_bin)
+        return cls(sender_id=settings.gateway_sender_id, sender_password=password, bin=settings.requestor_bin,
+                   keystore_password=secrets.token_urlsafe(12))

@@ -12,6 +12,11 @@ each of the ≈ 30 commits of a licensing flow (13 of flow state, one per exchan
 deployment that must survive power loss without losing the last commits sets
 ``PRAGMA synchronous=FULL`` (or uses PostgreSQL).
 
+A SQLite file is private: created readable by its owner only (0600), and one left by an earlier
+run with a wider mode tightened before it is opened (its ``-wal`` and ``-shm`` files too:
+:func:`adapters.core.private_files.ensure_private_sqlite`). The journal and the flow state hold
+personal data (applicants' BINs, names, application numbers).
+
 A ``postgresql://`` URL works unchanged (the driver, e.g. psycopg, must be installed).
 """
 
@@ -31,9 +36,10 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.base import Executable
 
 from adapters.core.errors import ConfigurationError
+from adapters.core.private_files import ensure_private_sqlite
 
 __all__ = ["DEFAULT_DATABASE_URL", "POSTGRES_DRIVER", "SQLITE_BUSY_TIMEOUT_MS", "JsonText", "PreparedStatement",
-           "default_database_url", "make_engine", "normalise_url", "redact_url"]
+           "database_reason", "default_database_url", "make_engine", "normalise_url", "redact_url"]
 
 DEFAULT_DATABASE_URL = "sqlite:///./egov.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -54,6 +60,14 @@ def redact_url(url: str | URL) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return "<unparsable database URL>"
+
+
+def database_reason(exc: BaseException) -> str:
+    """The database's own reason for ``exc`` ("database or disk is full"), on one line: without
+    SQLAlchemy's statement and parameters (they may hold personal data) or its help link."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig) if orig is not None else (str(exc).splitlines() or [""])[0]
+    return " ".join(text.split()) or type(exc).__name__
 
 
 def normalise_url(url: URL) -> URL:
@@ -96,7 +110,8 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args=connect_args, poolclass=StaticPool, **kwargs)
     else:
         assert database is not None
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if "uri" not in url.query:  # a file: URI names its own options (mode=ro...): left as it is
+            ensure_private_sqlite(Path(database).expanduser())
         engine = create_engine(url, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")

@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.core.db import PreparedStatement, make_engine, redact_url
+from adapters.core.db import PreparedStatement, database_reason, make_engine, redact_url
 from adapters.core.errors import EgovError
 
 __all__ = [
@@ -183,7 +183,7 @@ class ExchangeJournal:
             metadata.create_all(engine)
         except SQLAlchemyError as exc:
             raise JournalError(f"exchange journal at {redact_url(engine.url)}: cannot create table "
-                               f"exchange_attempts: {exc}", url=redact_url(engine.url)) from exc
+                               f"exchange_attempts: {database_reason(exc)}", url=redact_url(engine.url)) from exc
 
     @classmethod
     def open(cls, url: str | None = None) -> ExchangeJournal:
@@ -195,7 +195,7 @@ class ExchangeJournal:
 
     def _fail(self, action: str, exc: SQLAlchemyError) -> JournalError:
         url = redact_url(self.engine.url)
-        return JournalError(f"exchange journal at {url}: cannot {action}: {exc}", url=url)
+        return JournalError(f"exchange journal at {url}: cannot {action}: {database_reason(exc)}", url=url)
 
     # ------------------------------------------------------------------ writing
 

@@ -3,6 +3,13 @@
 Values come from environment variables prefixed ``EGOV_`` (e.g. ``EGOV_GATEWAY_URL``), then from
 an optional ``.env``-style file named by ``EGOV_CONFIG_FILE`` (default ``egov.env`` in the working
 directory, if present), then from the defaults below. Every field is listed in the README.
+
+Secrets (the fields in :data:`SECRET_FILES`) can also be given as a file: ``EGOV_KEYSTORE_PASSWORD_FILE``
+names a file holding ``EGOV_KEYSTORE_PASSWORD`` (one trailing line break is not part of it), and so
+on. That is the one way they are resolved: the file is read when the settings are built, and the
+secret field holds its content, so every reader of the settings sees one value whatever its
+source. A password file that other users may read is refused, as is a secret given both ways
+(:class:`~adapters.core.errors.ConfigurationError` naming the setting or the file; never the value).
 """
 
 from __future__ import annotations
@@ -13,8 +20,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from adapters.core.errors import ConfigurationError
+from adapters.core.private_files import read_secret_text
+
+SECRET_FILES: dict[str, str] = {
+    "keystore_password": "keystore_password_file",
+    "gateway_sender_password": "gateway_sender_password_file",
+    "elicense_employee_password": "elicense_employee_password_file",
+}
+"""Each secret setting and the setting naming a file that holds it."""
 
 
 class Settings(BaseSettings):
@@ -23,6 +40,8 @@ class Settings(BaseSettings):
     # --- keys and trust
     keystore_path: Path | None = Field(None, description="PKCS#12 file with the system's signing key")
     keystore_password: SecretStr | None = Field(None, description="password of the PKCS#12 keystore")
+    keystore_password_file: Path | None = Field(None, description="file holding the keystore password "
+                                                "(instead of EGOV_KEYSTORE_PASSWORD; readable by its owner only)")
     trust_anchors: list[Path] = Field(default_factory=list,
                                       description="PEM files of trusted root CAs (the NCA roots)")
     intermediates: list[Path] = Field(default_factory=list, description="PEM files of issuing CAs")
@@ -40,6 +59,8 @@ class Settings(BaseSettings):
                              description="e-Government gateway (ShEP) sync/async endpoint")
     gateway_sender_id: str = Field("MINISTRY_EDU", description="our senderId registered at the gateway")
     gateway_sender_password: SecretStr | None = Field(None, description="our sender password at the gateway")
+    gateway_sender_password_file: Path | None = Field(None, description="file holding the sender password "
+                                                      "(instead of EGOV_GATEWAY_SENDER_PASSWORD)")
     payment_gateway_url: str = Field("http://127.0.0.1:8781/pshep/", description="payment gateway (PShEP)")
     elicense_url: str = Field("http://127.0.0.1:8782/elicense/", description="E-licensing system")
     pki_url: str = Field("http://127.0.0.1:8790", description="test PKI: CRL and OCSP responder")
@@ -88,6 +109,25 @@ class Settings(BaseSettings):
     elicense_employee_login: str | None = Field(None, description="E-licensing employee login the service uses "
                                                 "to read applications and decisions")
     elicense_employee_password: SecretStr | None = Field(None, description="password of that employee")
+    elicense_employee_password_file: Path | None = Field(None, description="file holding that password "
+                                                         "(instead of EGOV_ELICENSE_EMPLOYEE_PASSWORD)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, data: Any) -> Any:
+        """A secret named by its ``*_file`` setting is read into the secret's field, once."""
+        if not isinstance(data, dict):
+            return data
+        resolved = dict(data)
+        for secret, file_field in SECRET_FILES.items():
+            path = resolved.get(file_field)
+            if path in (None, ""):
+                continue
+            if resolved.get(secret) not in (None, ""):
+                raise ConfigurationError(f"EGOV_{secret.upper()} and EGOV_{file_field.upper()} are both set: "
+                                         "give the secret one way", setting=file_field)
+            resolved[secret] = read_secret_text(Path(str(path)), what=f"EGOV_{file_field.upper()}:")
+        return resolved
 
 
 def _config_file() -> Path | None:

@@ -10,7 +10,13 @@ from simulators.context import RunningSimulator, SimContext
 from simulators.egov_gateway.backend import EchoBackend
 from simulators.egov_gateway.simulator import GatewaySimulator
 from simulators.egov_gateway.state import DEDUP_MAX_BYTES, DEDUP_RETENTION_SECONDS
-from simulators.identities import GATEWAY_BIN, GATEWAY_IIN, MINISTRY_IIN
+from simulators.identities import (
+    GATEWAY_BIN,
+    GATEWAY_IIN,
+    KEYSTORE_PASSWORD_FILE,
+    MINISTRY_IIN,
+    SENDER_PASSWORD_FILE,
+)
 from simulators.pki.trust import system_key, verification
 from simulators.sections import FaultsConfig
 
@@ -38,7 +44,9 @@ class GatewayConfig(FaultsConfig):
 
 def start_gateway(ctx: SimContext) -> RunningSimulator:
     """The gateway, signing with a PKI-issued key; our sender account (and the config's others); an
-    echo backend on ``ECHO``; our system's key written to ``workdir/ministry.p12`` for the clients."""
+    echo backend on ``ECHO``; our system's key written to ``workdir/ministry.p12`` (0600) for the
+    clients, its password and the sender's password to secret files (0600) that the printed
+    ``EGOV_*_FILE`` variables name (no password is printed)."""
     pki = ctx.needs("pki", "gateway")
     options = ctx.options("gateway", GatewayConfig)
     me = ctx.identity()
@@ -55,10 +63,12 @@ def start_gateway(ctx: SimContext) -> RunningSimulator:
         sim.injector.load_scenario(ctx.path(options.scenario))
     ministry = pki.issue(iin=MINISTRY_IIN, bin=me.bin, org="MINISTRY OF EDUCATION (LICENSING SYSTEM)")
     keystore = ministry.write_pkcs12(ctx.keystore_path, me.keystore_password)
+    sender_password = ctx.write_secret(SENDER_PASSWORD_FILE, me.sender_password)
+    keystore_password = ctx.write_secret(KEYSTORE_PASSWORD_FILE, me.keystore_password)
     sim.start(ctx.port("gateway", options.port), options.host)
     ctx.env.update({"EGOV_GATEWAY_URL": sim.sync_url, "EGOV_GATEWAY_SENDER_ID": me.sender_id,
-                    "EGOV_GATEWAY_SENDER_PASSWORD": me.sender_password,
+                    "EGOV_GATEWAY_SENDER_PASSWORD_FILE": str(sender_password),
                     "EGOV_KEYSTORE_PATH": str(Path(keystore).resolve()),
-                    "EGOV_KEYSTORE_PASSWORD": me.keystore_password})
+                    "EGOV_KEYSTORE_PASSWORD_FILE": str(keystore_password)})
     return RunningSimulator("gateway", {"sync": sim.sync_url, "async": sim.async_url,
                                         "control": f"{sim.url}/_control/"}, sim.stop, sim)

@@ -6,7 +6,8 @@ PAID → REFUNDED; a repeated cancel of a CANCELLED order answers the order agai
 The bank's side (pay, reject, refund) is driven by the control API, or by the auto-pay delay:
 an order still CREATED ``auto_pay_after`` after its creation is paid the next time anyone looks
 at it. That is evaluated against the injectable clock, so tests move a
-:class:`FrozenClock` instead of sleeping.
+:class:`FrozenClock` instead of sleeping. A database file is readable by its owner only
+(:func:`~adapters.core.private_files.ensure_private_sqlite`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
+from adapters.core.private_files import ensure_private_sqlite
 from simulators.payment_gateway.errors import PaymentRefusal, bad_state, not_found
 
 OrderStatus = Literal["CREATED", "PAID", "REJECTED", "CANCELLED", "REFUNDED"]
@@ -117,6 +119,8 @@ class PaymentStore:
     def __init__(self, path: str = ":memory:", *, clock: Clock = SYSTEM_CLOCK,
                  auto_pay_after: dt.timedelta | None = None, receipt_factory: ReceiptFactory | None = None,
                  default_bank: Bank = DEFAULT_BANK) -> None:
+        if path != ":memory:" and not path.startswith("file:"):
+            ensure_private_sqlite(path, what="payment gateway database")
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()

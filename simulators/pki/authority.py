@@ -8,7 +8,6 @@ unencrypted PKCS#8 PEM readable only by the owner: this is a *test* PKI.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from adapters.core.errors import ConfigurationError
+from adapters.core.private_files import refuse_if_exposed, write_private
 from adapters.core.trust.keystore import PrivateKey
 
 ROOT_NAME = x509.Name([
@@ -39,13 +39,12 @@ class Authority:
 
     def save(self, cert_path: Path, key_path: Path) -> None:
         cert_path.write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
-        key_path.write_bytes(self.key.private_bytes(serialization.Encoding.PEM,
-                                                    serialization.PrivateFormat.PKCS8,
-                                                    serialization.NoEncryption()))
-        os.chmod(key_path, 0o600)
+        write_private(key_path, self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
 
     @classmethod
     def load(cls, cert_path: Path, key_path: Path) -> Authority:
+        refuse_if_exposed(key_path, what="test PKI: CA key")
         try:
             cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
             key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)

@@ -47,9 +47,8 @@ class IssuedKey:
         return self.key_material.to_pkcs12(password, name=self.serial)
 
     def write_pkcs12(self, path: str | Path, password: str) -> Path:
-        target = Path(path)
-        target.write_bytes(self.to_pkcs12(password))
-        return target
+        """The PKCS#12 written to ``path``, readable by its owner only (0600)."""
+        return self.key_material.write_pkcs12(path, password, name=self.serial)
 
 
 @dataclass(frozen=True)

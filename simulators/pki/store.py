@@ -6,7 +6,7 @@ once by ``egov pki serve`` in another (both open the same file): every operation
 transaction (reads run in autocommit mode, writes commit at the end of ``_connect``), so no
 snapshot is held between operations and each read sees what was committed before it. A
 connection is never shared between threads nor inherited across ``fork``; it closes with its
-thread.
+thread. The file is readable by its owner only (:func:`~adapters.core.private_files.ensure_private_sqlite`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from cryptography import x509
 from pydantic import BaseModel, ConfigDict
 
 from adapters.core.errors import ConflictError, NotFoundError
+from adapters.core.private_files import ensure_private_sqlite
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS certificates (
@@ -62,7 +63,7 @@ class CertificateIndex:
     """Issued certificates and revocations of one issuing CA."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
+        self.path = ensure_private_sqlite(path, what="test PKI index")
         self._local = threading.local()
         with self._connect() as db:
             db.executescript(_SCHEMA)

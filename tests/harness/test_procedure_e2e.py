@@ -22,6 +22,7 @@ from harness.env import ProcedureEnv, procedure_env
 from harness.scenario import Fault, Scenario
 from procedure.application import Application
 from procedure.calendar import review_deadline, working_days_between
+from procedure.credentials import reveal
 from procedure.diagrams import DIAGRAM_PORTAL, DIAGRAM_PROVIDER, StepKind, get_diagram
 from procedure.machine import FlowResult
 from procedure.models import FlowStatus, NormVerdict, Operation, Service
@@ -233,7 +234,7 @@ def test_the_flow_store_keeps_no_secret(env: ProcedureEnv) -> None:
             refs += [request.portal.password, request.portal.auth_key.password, request.portal.sign_key.password]
         assert all(ref.file is not None and Path(ref.file).stat().st_mode & 0o777 == 0o600 for ref in refs)
     manifest = env.landscape.endpoints
-    secrets |= {manifest.keystore_password, manifest.sender_password or manifest.keystore_password}
+    secrets |= {reveal(manifest.keystore_password), reveal(manifest.sender_password or manifest.keystore_password)}
     assert all(len(secret) >= 8 for secret in secrets)
 
     database = Path(str(env.store.engine.url.database))

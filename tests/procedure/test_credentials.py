@@ -37,6 +37,8 @@ def test_one_trailing_line_break_is_not_part_of_the_secret(tmp_path: Path) -> No
     (tmp_path / "unix").write_text("pw\n")
     (tmp_path / "dos").write_bytes(b"pw\r\n")
     (tmp_path / "two").write_text("pw\n\n")
+    for name in ("unix", "dos", "two"):
+        (tmp_path / name).chmod(0o600)  # a secret file others may read is refused
     assert SecretRef(file=str(tmp_path / "unix")).resolve() == "pw"
     assert SecretRef(file=str(tmp_path / "dos")).resolve() == "pw"
     assert SecretRef(file=str(tmp_path / "two")).resolve() == "pw\n"

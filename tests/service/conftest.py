@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from adapters.core.settings import Settings, load_settings
 from cli.main import cli
 from harness.landscape import Landscape
+from procedure.credentials import SecretRef
 from service import ServiceRuntime, ServiceServer, create_app
 from service.callers import add_caller
 
@@ -111,8 +112,10 @@ def service_settings(manifest: Path, work: Path, **overrides: Any) -> Settings:
 def service(landscape: Landscape, manifest: Path, issued: Issued,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     work = tmp_path_factory.mktemp("service")
+    employee_password = landscape.endpoints.employee_password  # the manifest's reference to its file
+    assert isinstance(employee_password, SecretRef) and employee_password.file is not None
     settings = service_settings(manifest, work, elicense_employee_login=f"{issued.licensor.lower()}.officer",
-                                elicense_employee_password=landscape.endpoints.employee_password)
+                                elicense_employee_password_file=Path(employee_password.file))
     keys = {"full": add_caller(settings.service_callers_file, "full", ["*"]),
             "lookup": add_caller(settings.service_callers_file, "lookup", ["legal_entities:lookup"]),
             "echo": add_caller(settings.service_callers_file, "echo", ["shep:ECHO"])}

@@ -1,4 +1,9 @@
-"""Key material loaded once from a PKCS#12 keystore (the form in which the NCA delivers keys)."""
+"""Key material loaded once from a PKCS#12 keystore (the form in which the NCA delivers keys).
+
+A keystore file that other users may read is refused (:func:`adapters.core.private_files.refuse_if_exposed`):
+its password is all that stands between them and the key. :meth:`KeyMaterial.write_pkcs12` writes
+one readable by its owner only (0600).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from adapters.core.errors import KeystoreError
+from adapters.core.private_files import refuse_if_exposed, write_private
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -25,9 +31,12 @@ class KeyMaterial:
 
     @classmethod
     def from_pkcs12(cls, source: str | Path | bytes, password: str | bytes | None) -> KeyMaterial:
+        """The key, certificate and chain of a PKCS#12 file (or its bytes). :class:`KeystoreError` when
+        the file cannot be read, other users may read it, the password is wrong, or it holds no key."""
         if isinstance(source, bytes):
             data = source
         else:
+            refuse_if_exposed(source, what="PKCS#12 keystore", error=KeystoreError)
             try:
                 data = Path(source).read_bytes()
             except OSError as exc:
@@ -48,6 +57,10 @@ class KeyMaterial:
             name.encode(), self.private_key, self.certificate, list(self.chain) or None,
             serialization.BestAvailableEncryption(password.encode()),
         )
+
+    def write_pkcs12(self, path: str | Path, password: str, name: str = "key") -> Path:
+        """:meth:`to_pkcs12` written to ``path``, readable by its owner only (0600), atomically."""
+        return write_private(path, self.to_pkcs12(password, name))
 
     def private_key_pem(self) -> bytes:
         return self.private_key.private_bytes(
