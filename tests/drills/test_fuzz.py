@@ -50,10 +50,18 @@ def key(pki: TestPKI) -> IssuedKey:
 
 
 @pytest.fixture(scope="module")
-def verifier(pki: TestPKI) -> VerificationService:
+def verifier(pki: TestPKI, key: IssuedKey) -> VerificationService:
+    _settle_now(key)
     clock = FrozenClock(NOW)
     validator = CertificateValidator([pki.root_certificate], [pki.issuing_certificate], revocation=None, clock=clock)
     return VerificationService(validator, clock=clock)
+
+
+def _settle_now(key: IssuedKey) -> None:
+    """Pin the drill's clock at or after the key's start of validity: in a long run the session's
+    PKI issues the key minutes after this module was imported."""
+    global NOW
+    NOW = max(NOW, key.certificate.not_valid_before_utc.replace(microsecond=0) + dt.timedelta(seconds=1))
 
 
 def _c14n(element: etree._Element) -> bytes:
