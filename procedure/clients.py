@@ -187,7 +187,7 @@ class ProcedureClients:
         self.payment = PaymentGatewayClient(endpoints.payment_gateway_url, signer=self.signing,
                                             verifier=self.transport_verification,
                                             receipt_verifier=self.verification, caller=self.caller,
-                                            sender_id=endpoints.sender_id,
+                                            sender_id=endpoints.sender_id, sender_password=endpoints.sender_password,
                                             expect_gateway_bin=endpoints.payment_gateway_bin, clock=clock)
         self.legal_entities = LegalEntitiesClient(self.gateway, signer=self.signing,
                                                   verifier=self.transport_verification,

@@ -368,7 +368,7 @@ def start_drill(*, pki: Any, elicense_keys: Any, backend_keys: Any, verifier: Ve
     with drill clients on one recording transport and one journalled caller; stop them afterwards."""
     from adapters.core.identifiers import make_bin, make_iin
     from adapters.core.trust.validator import CertificateValidator
-    from tests.fixtures.backends import GBDUL_BIN, MINISTRY_BIN, PSHEP_BIN, SHEP_BIN
+    from tests.fixtures.backends import GBDUL_BIN, MINISTRY_BIN, PSHEP_BIN, SENDER_PASSWORD, SHEP_BIN, with_our_sender
     from tests.fixtures.elicense import APPLICANT_PASSWORD, EMPLOYEE_PASSWORD, TestApplicant, _valid
 
     gateway = GatewaySimulator(key=backend_keys.gateway, verification=verifier)
@@ -378,7 +378,8 @@ def start_drill(*, pki: Any, elicense_keys: Any, backend_keys: Any, verifier: Ve
     register = LegalEntitiesBackend(LegalEntitiesState(), signer=SigningService(backend_keys.register),
                                     verifier=verifier, expect_requestor_bin=True)
     register.register(gateway)
-    payment = PaymentGatewaySimulator(signer=SigningService(backend_keys.payment_gateway), verifier=verifier)
+    payment = with_our_sender(PaymentGatewaySimulator(signer=SigningService(backend_keys.payment_gateway),
+                                                      verifier=verifier))
     # applicants' signatures are checked without revocation here: the PKI drills cover revocation
     doc_verifier = VerificationService(CertificateValidator([pki.root_certificate], [pki.issuing_certificate]))
     elicense = ElicenseSimulator(verifier=doc_verifier, head_key=elicense_keys.head,
@@ -398,12 +399,13 @@ def start_drill(*, pki: Any, elicense_keys: Any, backend_keys: Any, verifier: Ve
         le = LegalEntitiesClient(gw, signer=signer, verifier=verifier, requestor_bin=MINISTRY_BIN,
                                  expect_register_bin=GBDUL_BIN)
         pay = PaymentGatewayClient(payment.endpoint_url, signer=signer, verifier=verifier,
-                                   expect_gateway_bin=PSHEP_BIN, caller=caller, transport=transport)
+                                   expect_gateway_bin=PSHEP_BIN, sender_password=SENDER_PASSWORD, caller=caller,
+                                   transport=transport)
         el = ElicenseClient(elicense.endpoint, verification=doc_verifier, caller=caller, transport=transport)
         plain_gw = GatewayClient(gateway.sync_url, signing=signer, verification=verifier, sender_id=SENDER_ID,
                                  expect_bin=SHEP_BIN)
         plain_pay = PaymentGatewayClient(payment.endpoint_url, signer=signer, verifier=verifier,
-                                         expect_gateway_bin=PSHEP_BIN)
+                                         expect_gateway_bin=PSHEP_BIN, sender_password=SENDER_PASSWORD)
         plain_el = ElicenseClient(elicense.endpoint, verification=doc_verifier)
         clients += [plain_gw, plain_pay, plain_el, transport]
         name = "ТОО «Колледж Дрилл»"
