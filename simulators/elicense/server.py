@@ -18,6 +18,7 @@ from simulators.elicense.control import install_control
 from simulators.elicense.errors import ElicenseFault
 from simulators.elicense.models import BackendConfig
 from simulators.elicense.notices import Publisher
+from simulators.elicense.payments import PaymentConfirmation
 from simulators.elicense.soap import ElicenseSoapFront
 
 SOAP_PATH = "/elicense/"
@@ -31,18 +32,21 @@ class ElicenseSimulator:
 
     ``verifier`` checks applicants' signatures (a ``VerificationService`` with the trust layer);
     ``head_key`` gives the key of a licensor's first head (signs licences and refusal letters);
-    ``system_key`` signs status notices; ``gateway`` (``GatewaySimulator``) receives them.
+    ``system_key`` signs status notices; ``gateway`` (``GatewaySimulator``) receives them;
+    ``payments`` is the payment gateway Condition 2 asks about the applications' receipts
+    (``payments.GatewayLedger``, or ``payments.NO_PAYMENT_GATEWAY``: no payment is ever confirmed).
     """
 
     def __init__(self, *, verifier: DocumentVerifier, head_key: Callable[[cat.Licensor], KeyMaterial],
-                 system_key: KeyMaterial, gateway: Publisher | None = None, engine: Engine | None = None,
+                 system_key: KeyMaterial, payments: PaymentConfirmation, gateway: Publisher | None = None,
+                 engine: Engine | None = None,
                  database_url: str = "sqlite://", config: BackendConfig | None = None,
                  clock: Clock = SYSTEM_CLOCK, port: int = 0) -> None:
         self.injector = FaultInjector()
         self.journal = RequestJournal(clock=clock)
         self.backend = ElicenseBackend(engine or make_engine(database_url), verifier=verifier, head_key=head_key,
-                                       system_key=system_key, publisher=gateway, config=config or BackendConfig(),
-                                       clock=clock)
+                                       system_key=system_key, payments=payments, publisher=gateway,
+                                       config=config or BackendConfig(), clock=clock)
         self.router = Router()
         self._server: SimServer | None = None
         self._port = port
