@@ -8,7 +8,9 @@ XML-DSig), register it.
 
 Three processes, so that nothing but the client is measured:
 
-- the E-licensing simulator runs in a subprocess (``--serve``) over the test PKI;
+- the E-licensing simulator runs in a subprocess (``--serve``) over the test PKI, confirming the
+  fee with an in-memory payment gateway order book holding one paid receipt per measurement
+  (``receipts.json``);
 - each measurement is a fresh client subprocess (``--client``). Its **baseline** is taken once the
   modules are imported, the key loaded and the session opened, the attachments still on disk
   (the applicant hands over files). Then the peak resident set is reset (``/proc/self/clear_refs``)
@@ -34,7 +36,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench import SENDER_BIN, BenchKeys, Row, make_keys
+from bench import SENDER_BIN, SENDER_IIN, BenchKeys, Row, make_keys
 
 MB = 1024 * 1024
 TOTAL_BYTES = 30 * MB
@@ -72,6 +74,8 @@ def serve(directory: Path) -> None:
     from adapters.core.trust.validator import CertificateValidator
     from adapters.core.xmlsig import VerificationService
     from simulators.elicense import ElicenseSimulator
+    from simulators.elicense.payments import GatewayLedger
+    from simulators.payment_gateway import OrderDetails, PaymentStore
     from simulators.pki import TestPKI
 
     pki = TestPKI.load(directory / "pki")
@@ -86,9 +90,18 @@ def serve(directory: Path) -> None:
         return heads[licensor.code]
 
     system = pki.issue(iin=ELICENSE_IIN, bin=ELICENSE_BIN, org="E-licensing operator (bench)")
+    book = PaymentStore()
+    receipts = {}
+    for mode in ("big", "small"):
+        order, _ = book.create(OrderDetails(client_reference=f"bench-{mode}", payer_iin_bin=SENDER_BIN,
+                                            payer_name="Ministry of Education (bench)", amount=Decimal("16180.00"),
+                                            kbk="105315", knp="911", application_reference=f"bench-{mode}"),
+                               "MINISTRY_EDU")
+        receipts[mode] = book.pay(order.order_id).order_id
+    (directory / "receipts.json").write_text(json.dumps(receipts))
     sim = ElicenseSimulator(verifier=VerificationService(validator), head_key=head_key,
-                            system_key=system.key_material)
-    sim.backend.register_applicant((directory / "applicant.der").read_bytes(), PORTAL_PASSWORD)
+                            system_key=system.key_material, payments=GatewayLedger(book))
+    sim.backend.register_applicant((directory / "applicant-auth.der").read_bytes(), PORTAL_PASSWORD)
     sim.start()
     try:
         print(json.dumps({"endpoint": sim.endpoint}), flush=True)
@@ -99,7 +112,7 @@ def serve(directory: Path) -> None:
 
 # --------------------------------------------------------------------------- client subprocess
 
-def _form(files: dict[str, bytes] | None = None) -> Any:
+def _form(receipt_id: str) -> Any:
     from adapters.elicense import Address, Applicant, ApplicationForm, Payment
 
     return ApplicationForm(
@@ -111,7 +124,7 @@ def _form(files: dict[str, bytes] | None = None) -> Any:
                             phone="+7 7172 000000"),
         territory_code="000000000", sub_types=("ED010100",),
         payment=Payment(amount_paid=Decimal("16180.00"), document_number="90102",
-                        document_date=dt.date(2012, 11, 1), amount_due=Decimal("16180.00")),
+                        document_date=dt.date(2012, 11, 1), amount_due=Decimal("16180.00"), receipt_id=receipt_id),
         submitted_at=dt.datetime.now(dt.UTC))
 
 
@@ -124,13 +137,15 @@ def client(directory: Path, endpoint: str, mode: str, sign_repeats: int) -> dict
     from adapters.elicense import ElicenseClient
 
     key = KeyMaterial.from_pkcs12(directory / "applicant.p12", P12_PASSWORD)
+    auth_key = KeyMaterial.from_pkcs12(directory / "applicant-auth.p12", P12_PASSWORD)
+    receipt = json.loads((directory / "receipts.json").read_text())[mode]
     validator = CertificateValidator.from_files([directory / "pki" / "ca.pem"], [directory / "pki" / "issuing.pem"],
                                                 revocation=RevocationChecker(RevocationPolicy.NONE))
     signing = SigningService(key)
     paths = sorted((directory / "files").iterdir()) if mode == "big" else []
     with ElicenseClient(endpoint, verification=VerificationService(validator)) as elicense:
-        session = elicense.authorize_applicant(key.certificate, PORTAL_PASSWORD)
-        elicense.sign_application(_form(), signing)  # warm: schema compiled, code paths loaded
+        session = elicense.authorize_applicant(auth_key, PORTAL_PASSWORD)
+        elicense.sign_application(_form(receipt), signing)  # warm: schema compiled, code paths loaded
 
         import gc
 
@@ -140,7 +155,7 @@ def client(directory: Path, endpoint: str, mode: str, sign_repeats: int) -> dict
         tracemalloc.start()
         started = time.perf_counter()
         files = {p.name: p for p in paths}  # paths: the client reads and streams them
-        info = elicense.submit_application(session, _form(), signing, files=files,
+        info = elicense.submit_application(session, _form(receipt), signing, files=files,
                                            idempotency_key=f"bench-{mode}-{os.getpid()}")
         submit_s = time.perf_counter() - started
         _, traced_peak = tracemalloc.get_traced_memory()
@@ -153,7 +168,7 @@ def client(directory: Path, endpoint: str, mode: str, sign_repeats: int) -> dict
         for _ in range(sign_repeats):
             t0 = time.perf_counter()
             refs = elicense.attachment_refs({p.name: p for p in paths})  # SHA-256 read from the files
-            signed = elicense.sign_application(_form().model_copy(update={"attachments": refs}), signing)
+            signed = elicense.sign_application(_form(receipt).model_copy(update={"attachments": refs}), signing)
             sign_times.append(time.perf_counter() - t0)
     return {"mode": mode, "baseline_kb": baseline_kb, "peak_kb": peak_kb, "peak_reset": reset,
             "traced_peak": traced_peak, "attached_bytes": attached, "submit_s": submit_s,
@@ -170,12 +185,15 @@ def _env() -> dict[str, str]:
 
 
 def prepare(keys: BenchKeys, total_bytes: int) -> Path:
-    """The applicant's key, its certificate and the attachment files, in a directory of their own."""
+    """The applicant's signing key, its AUTH key and certificate (the portal account) and the attachment
+    files, in a directory of their own."""
     from cryptography.hazmat.primitives.serialization import Encoding
 
     where = keys.directory
     keys.client.write_pkcs12(where / "applicant.p12", P12_PASSWORD)  # 0600
-    (where / "applicant.der").write_bytes(keys.client.certificate.public_bytes(Encoding.DER))
+    auth = keys.pki.issue(iin=SENDER_IIN, bin=SENDER_BIN, org="Ministry of Education (bench)", usage="auth")
+    auth.write_pkcs12(where / "applicant-auth.p12", P12_PASSWORD)  # 0600
+    (where / "applicant-auth.der").write_bytes(auth.certificate.public_bytes(Encoding.DER))
     files = where / "files"
     files.mkdir(exist_ok=True)
     size = total_bytes // FILES

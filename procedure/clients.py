@@ -209,17 +209,17 @@ class ProcedureClients:
         self.caller = ResilientCaller(
             opts.retry, CircuitBreakerRegistry(opts.circuit_failure_threshold, opts.circuit_reset_seconds, clock),
             journal=self.journal, metrics=self.metrics, clock=clock)
+        sender_password = reveal(endpoints.sender_password) if endpoints.sender_password is not None else None
         self.gateway = GatewayClient(endpoints.gateway_url, signing=self.signing,
                                      verification=self.transport_verification, sender_id=endpoints.sender_id,
-                                     sender_password=(reveal(endpoints.sender_password)
-                                                      if endpoints.sender_password is not None else None),
+                                     sender_password=sender_password,
                                      caller=self.caller,
                                      async_endpoint_url=endpoints.gateway_async_url, timeouts=opts.timeouts,
                                      clock=clock, expect_bin=endpoints.gateway_bin)
         self.payment = PaymentGatewayClient(endpoints.payment_gateway_url, signer=self.signing,
                                             verifier=self.transport_verification,
                                             receipt_verifier=self.verification, caller=self.caller,
-                                            sender_id=endpoints.sender_id,
+                                            sender_id=endpoints.sender_id, sender_password=sender_password,
                                             expect_gateway_bin=endpoints.payment_gateway_bin, clock=clock)
         self.legal_entities = LegalEntitiesClient(self.gateway, signer=self.signing,
                                                   verifier=self.transport_verification,

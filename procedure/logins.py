@@ -50,8 +50,8 @@ class Logins:
         portal = application.on_portal()
 
         def login() -> Session:
-            cert = self.key(portal.auth_key).certificate
-            return self._elicense.authorize_applicant(cert, portal.password.resolve())
+            return self._elicense.authorize_applicant(self.key(portal.auth_key), portal.password.resolve(),
+                                                      iin_bin=application.applicant.bin)
 
         return self._session("applicant", application.applicant.bin, login, now)
 

@@ -1,7 +1,9 @@
 """Diagram 1, the service through the portal: the applicant's steps up to the signed application.
 
-- 1 registers the applicant on the portal when the request says it is the first time;
-- C1 authorises with the certificate and the password the applicant typed;
+- 1 registers the applicant on the portal when the request says it is the first time (proving
+  possession of the AUTH key: a fresh challenge of the portal, signed with it);
+- C1 authorises with the AUTH key (a fresh challenge signed with it) and the password the
+  applicant typed;
 - 3 attaches the documents; 4 creates the fee order on the payment gateway and asks the
   applicant's bank to pay it; C2 asks the gateway whether it was paid (the gateway-signed receipt
   is verified and becomes the application's payment information);
@@ -48,17 +50,18 @@ class PortalSteps:
         portal = app.on_portal()
         if not portal.first_time:
             return passed(f"returning applicant {app.applicant.bin}")
-        cert = self.logins.key(portal.auth_key).certificate
-        registered = self.ports.elicense.register_applicant(cert, portal.password.resolve())
+        registered = self.ports.elicense.register_applicant(self.logins.key(portal.auth_key), portal.password.resolve(),
+                                                            iin_bin=app.applicant.bin)
         return passed(f"registered on the portal as {registered.iin_bin}", portal_account=registered.iin_bin)
 
     def authorise(self, ctx: FlowContext) -> Outcome:
-        """C1: the portal checks the certificate and the typed password."""
+        """C1: the portal checks the applicant's AUTH key (a fresh challenge signed with it: a trusted,
+        valid, unrevoked certificate of the applicant's BIN) and the typed password."""
         app = Application.of_flow(ctx.data)
         portal = app.on_portal()
-        cert = self.logins.key(portal.auth_key).certificate
         try:
-            session = self.ports.elicense.authorize_applicant(cert, portal.password.resolve())
+            session = self.ports.elicense.authorize_applicant(self.logins.key(portal.auth_key),
+                                                              portal.password.resolve(), iin_bin=app.applicant.bin)
         except AuthorisationDenied as exc:
             return failed(f"{exc.code}: {exc}")
         self.logins.remember("applicant", app.applicant.bin, session)

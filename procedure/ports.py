@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 from cryptography import x509
 
 from adapters.core.clock import Clock
+from adapters.core.trust.keystore import KeyMaterial
 from adapters.core.trust.subject import SignerInfo
 from adapters.elicense import (
     ApplicationDetails,
@@ -40,9 +41,10 @@ __all__ = ["ApplicantBank", "Artefacts", "CertificateCheck", "Elicensing", "Lega
 class Elicensing(Protocol):
     """E-licensing: accounts and sessions, the catalogue, attachments, applications, decisions, licences."""
 
-    def register_applicant(self, certificate: x509.Certificate | bytes, password: str) -> RegisteredApplicant: ...
+    def register_applicant(self, auth_key: KeyMaterial, password: str, *,
+                           iin_bin: str | None = None) -> RegisteredApplicant: ...
 
-    def authorize_applicant(self, certificate: x509.Certificate | bytes, password: str) -> Session: ...
+    def authorize_applicant(self, auth_key: KeyMaterial, password: str, *, iin_bin: str | None = None) -> Session: ...
 
     def authorize_employee(self, login: str, password: str) -> Session: ...
 

@@ -82,6 +82,10 @@ __all__ = [
 
 MANIFEST_NAME = "landscape.json"
 ALL_SIMULATORS = ("pki", "gateway", "legal_entities", "payment_gateway", "elicense")
+ALWAYS_STARTED = ("pki", "gateway")
+"""What every simulator needs: started also when ``only`` leaves them out."""
+NEEDED_BY = {"elicense": ("payment_gateway",)}
+"""Further simulators one needs (E-licensing confirms payments with the payment gateway)."""
 
 
 def settings_ports() -> dict[str, int]:
@@ -129,8 +133,8 @@ class SimulatorRegistry:
         return sections
 
     def start_all(self, ctx: SimContext, only: set[str] | None = None) -> list[RunningSimulator]:
-        """Start the simulators in order (all, or ``only`` those and what they need first: pki,
-        gateway); on a failure, stop what was started and re-raise.
+        """Start the simulators in order (all, or ``only`` those and what they need: pki, gateway
+        and ``NEEDED_BY``'s); on a failure, stop what was started and re-raise.
 
         The control APIs' token (``ctx.control_token``) is written first to
         ``workdir/control-token`` (0600), named by ``EGOV_SIM_CONTROL_TOKEN_FILE`` in ``ctx.env``."""
@@ -146,7 +150,7 @@ class SimulatorRegistry:
         started: list[RunningSimulator] = []
         try:
             for name, factory in self._factories.items():
-                if only and name not in only and name not in ("pki", "gateway"):
+                if only and name not in self._needed(only):
                     continue
                 if not sections[name].enabled:
                     continue
@@ -157,6 +161,10 @@ class SimulatorRegistry:
             stop_all(started)
             raise
         return started
+
+    @staticmethod
+    def _needed(only: set[str]) -> set[str]:
+        return {*only, *ALWAYS_STARTED, *(need for name in only for need in NEEDED_BY.get(name, ()))}
 
 
 def stop_all(running: list[RunningSimulator]) -> None:

@@ -30,6 +30,7 @@ from adapters.elicense.models import (
     Applicant,
     ApplicationInfo,
     AttachmentRef,
+    AuthChallenge,
     Catalogue,
     CodeName,
     IssuingBody,
@@ -275,6 +276,21 @@ def registered_applicant(payload: etree._Element) -> RegisteredApplicant:
     """A ``RegisterApplicantResponse``: the login (IIN/BIN) and the name from the certificate."""
     r = _Reader(payload, what="registration answer")
     return RegisteredApplicant(iin_bin=r.req("IinBin"), name=r.req("Name"))
+
+
+@_answer("challenge answer")
+def challenge(payload: etree._Element) -> AuthChallenge:
+    """A ``GetChallengeResponse``: the challenge document's bytes and its expiry."""
+    r = _Reader(payload, what="challenge answer")
+    document = r.base64("Challenge")
+    if document is None:
+        raise InvalidResponseError("challenge answer: <Challenge> is empty", field="Challenge")
+    return AuthChallenge(document=document, expires_at=r.datetime("ExpiresAt"))
+
+
+def password_changed(payload: etree._Element) -> str:
+    """A ``ChangePasswordResponse``: the account whose password changed."""
+    return _Reader(payload, what="password change answer").req("IinBin")
 
 
 @_answer("authorisation answer")

@@ -13,8 +13,15 @@ Attachments are streamed (:mod:`adapters.elicense.upload`): given as bytes, a pa
 file object, digested in chunks and posted as ``prefix + base64 chunks + suffix`` of the
 schema-valid request envelope, so a 30 MB submission never holds a whole file (or its base64).
 
+Applicants prove possession of their AUTH key on registration, login and a password change: a
+fresh ``AuthChallenge`` of the system, signed with the key by the one :class:`SigningService` (as
+NCALayer's ``signXml`` signs the portal's), sent back once. Only an unsigned challenge of the
+contract is ever signed with the AUTH key.
+
 Retries: with a ``caller`` (:class:`ResilientCaller`) each call runs under the retry policy with the
-same message id. Registration and decisions carry an idempotency key, so repeating them is safe: the
+same message id. A request carrying a signed challenge is repeated only when the attempt provably
+never left (the challenge answers one request); the methods taking the AUTH key start over once
+with a new challenge instead. Registration and decisions carry an idempotency key, so repeating them is safe: the
 system answers the same application, and never issues a second licence. The survey (the same answers
 again) and uploads (the owner's same, not yet attached file again) are idempotent at the system, so
 they are safe to repeat as well. Each attempt's request digest reaches the exchange journal before
@@ -28,12 +35,12 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from cryptography import x509
 from lxml import etree
 
 from adapters.contracts import schema_check
 from adapters.contracts.elicense import (
     ATTACHMENTS_MAX_TOTAL_BYTES,
+    DS_NS,
     ELICENSE_XSD,
     SEARCH_SERVICE_ID,
     UNIVERSAL_LICENSE_XSD,
@@ -42,17 +49,30 @@ from adapters.contracts.elicense import (
     validate,
 )
 from adapters.core.clock import SYSTEM_CLOCK, Clock
-from adapters.core.errors import ConfigurationError, InvalidResponseError, RefusalReason, SignatureRefused
+from adapters.core.errors import (
+    ConfigurationError,
+    EgovError,
+    InvalidResponseError,
+    RefusalReason,
+    SignatureRefused,
+    ValidationError,
+    XmlError,
+)
 from adapters.core.http import StreamedBody, StreamedBodyError, Timeouts
 from adapters.core.soap import ResponsePipeline, build_envelope, serialize
 from adapters.core.transport import SoapTransport
+from adapters.core.trust.keystore import KeyMaterial
+from adapters.core.trust.subject import signer_info
+from adapters.core.xmlparse import parse_xml
+from adapters.core.xmlsig import SigningService
 from adapters.elicense import answers, messages
-from adapters.elicense.errors import AttachmentDigestMismatch, AttachmentError, map_fault
+from adapters.elicense.errors import AttachmentDigestMismatch, AttachmentError, AuthorisationDenied, map_fault
 from adapters.elicense.models import (
     ApplicationDetails,
     ApplicationForm,
     ApplicationInfo,
     AttachmentRef,
+    AuthChallenge,
     Catalogue,
     LicenseSearch,
     MissingDocument,
@@ -130,13 +150,86 @@ class ElicenseClient:
 
     # ------------------------------------------------------------------ Condition 1
 
-    def register_applicant(self, certificate: x509.Certificate | bytes, password: str) -> RegisteredApplicant:
-        """First-time portal registration with the EDS certificate (its IIN/BIN becomes the login)."""
-        return answers.registered_applicant(
-            self._call("RegisterApplicant", messages.register_applicant_request(certificate, password)))
+    def register_applicant(self, auth_key: KeyMaterial, password: str, *,
+                           iin_bin: str | None = None) -> RegisteredApplicant:
+        """First-time portal registration of ``iin_bin`` (default: the AUTH certificate's BIN, else its
+        IIN), proven by a fresh challenge signed with ``auth_key``. Registering again with the same
+        password answers the same account; another password is a ``ConflictError``."""
+        login = iin_bin or _subject(auth_key)
+        return self._proving(auth_key, lambda signed: self.register_applicant_with_proof(login, signed, password))
 
-    def authorize_applicant(self, certificate: x509.Certificate | bytes, password: str) -> Session:
-        return answers.session(self._call("Authorize", messages.authorize_applicant_request(certificate, password)))
+    def register_applicant_with_proof(self, iin_bin: str, signed_challenge: bytes,
+                                      password: str) -> RegisteredApplicant:
+        """One ``RegisterApplicant`` with a challenge signed beforehand (by :meth:`sign_challenge`, or in
+        the applicant's browser through NCALayer). A challenge answers one request: a delivered attempt
+        is not sent again (only an attempt that provably never left is)."""
+        return answers.registered_applicant(self._call(
+            "RegisterApplicant", messages.register_applicant_request(iin_bin, signed_challenge, password),
+            idempotent=False))
+
+    def authorize_applicant(self, auth_key: KeyMaterial, password: str, *, iin_bin: str | None = None) -> Session:
+        """Condition 1 on the portal: a fresh challenge signed with ``auth_key``, and the password."""
+        login = iin_bin or _subject(auth_key)
+        return self._proving(auth_key, lambda signed: self.authorize_applicant_with_proof(login, signed, password))
+
+    def authorize_applicant_with_proof(self, iin_bin: str, signed_challenge: bytes, password: str) -> Session:
+        """One applicant ``Authorize`` with a challenge signed beforehand (see
+        :meth:`register_applicant_with_proof`)."""
+        return answers.session(self._call(
+            "Authorize", messages.authorize_applicant_request(iin_bin, signed_challenge, password),
+            idempotent=False))
+
+    def change_applicant_password(self, new_password: str, *, old_password: str | None = None,
+                                  auth_key: KeyMaterial | None = None, iin_bin: str | None = None) -> None:
+        """A portal account's new password, proven by ``old_password`` or by a fresh challenge signed
+        with ``auth_key`` (exactly one; ``iin_bin`` defaults to the AUTH certificate's subject). The
+        account's open sessions end."""
+        if (old_password is None) == (auth_key is None):
+            raise ValidationError("old_password", "give exactly one of old_password and auth_key")
+        if auth_key is not None:
+            login = iin_bin or _subject(auth_key)
+            self._proving(auth_key, lambda signed: self._call("ChangePassword", messages.change_password_request(
+                login, new_password, signed_challenge=signed), idempotent=False))
+            return
+        if iin_bin is None:
+            raise ValidationError("iin_bin", "a password change by the old password names the account")
+        self._call("ChangePassword", messages.change_password_request(iin_bin, new_password,
+                                                                      old_password=old_password))
+
+    def get_challenge(self) -> AuthChallenge:
+        """A one-time challenge to sign with an AUTH key (:meth:`sign_challenge`)."""
+        return answers.challenge(self._call("GetChallenge", messages.challenge_request()))
+
+    def sign_challenge(self, challenge: AuthChallenge, auth_key: KeyMaterial) -> bytes:
+        """``challenge`` signed with ``auth_key`` (enveloped XML-DSig, the one :class:`SigningService`), as
+        NCALayer's ``signXml`` signs the portal's. Only an unsigned, schema-valid ``AuthChallenge`` is
+        signed: the AUTH key never signs another document a server hands out."""
+        try:
+            root = parse_xml(challenge.document, what="AuthChallenge")
+            if root.tag != el("AuthChallenge") or root.find(f"{{{DS_NS}}}Signature") is not None:
+                raise InvalidResponseError(f"the challenge to sign is <{etree.QName(root).localname}>, not an "
+                                           "unsigned <AuthChallenge>", field="Challenge")
+            validate(root, what="AuthChallenge")
+        except XmlError as exc:
+            raise InvalidResponseError(f"the challenge to sign is not an AuthChallenge: {exc}",
+                                       field="Challenge") from exc
+        return SigningService(auth_key, clock=self._clock).sign_document(root)
+
+    def _proving(self, auth_key: KeyMaterial, exchange: Callable[[bytes], T]) -> T:
+        """``exchange(signed challenge)`` with a fresh challenge signed with ``auth_key``. A challenge
+        answers one request, so a delivered attempt is never sent again; when it failed in a way worth
+        repeating (retryable, or ELC104: its challenge expired or was used), the call starts over,
+        once, with a new challenge. Registering, logging in and changing to the same password again
+        are safe to repeat."""
+        for last in (False, True):
+            signed = self.sign_challenge(self.get_challenge(), auth_key)
+            try:
+                return exchange(signed)
+            except EgovError as exc:
+                again = exc.retryable or (isinstance(exc, AuthorisationDenied) and exc.code == "ELC104")
+                if last or not again:
+                    raise
+        raise AssertionError("unreachable")
 
     def authorize_employee(self, login: str, password: str) -> Session:
         return answers.session(self._call("Authorize", messages.authorize_employee_request(login, password)))
@@ -314,16 +407,19 @@ class ElicenseClient:
                                   refusal=self.verify_refusal(ref) if ref else None)
 
     def _call(self, operation: str, payload: etree._Element, *, url: str | None = None,
-              pipeline: ResponsePipeline | None = None, message_id: str | None = None) -> etree._Element:
+              pipeline: ResponsePipeline | None = None, message_id: str | None = None,
+              idempotent: bool = True) -> etree._Element:
         validate(payload, what=f"{operation} request")
         body = serialize(build_envelope(payload))
-        return self._exchange(operation, body, url=url, pipeline=pipeline, message_id=message_id)
+        return self._exchange(operation, body, url=url, pipeline=pipeline, message_id=message_id,
+                              idempotent=idempotent)
 
     def _exchange(self, operation: str, body: bytes | StreamedBody, *, journal: bytes | None = None,
                   url: str | None = None, pipeline: ResponsePipeline | None = None,
-                  message_id: str | None = None) -> etree._Element:
+                  message_id: str | None = None, idempotent: bool = True) -> etree._Element:
         """POST ``body`` (validated already) under the caller's policy; ``journal`` stands for a
-        streamed body in the exchange journal."""
+        streamed body in the exchange journal; a request that is not ``idempotent`` (it carries a
+        one-time proof) is repeated only when the attempt provably never left."""
         target = url or self.endpoint_url
         pipe = pipeline or self._pipeline
         recorded = journal if journal is not None else body if isinstance(body, bytes) else None
@@ -341,7 +437,7 @@ class ElicenseClient:
         from adapters.core.resilience import Attempt, CallContext
 
         ctx = CallContext(system=SYSTEM, service=operation, operation=operation,
-                          message_id=message_id or str(uuid.uuid4()), idempotent=True)
+                          message_id=message_id or str(uuid.uuid4()), idempotent=idempotent)
 
         def one(a: Attempt) -> etree._Element:
             def record(q: bytes | None, r: bytes | None) -> None:
@@ -350,3 +446,12 @@ class ElicenseClient:
 
         result: etree._Element = self._caller.call(ctx, one)
         return result
+
+
+def _subject(auth_key: KeyMaterial) -> str:
+    """The account an AUTH certificate logs in as by default: its BIN, else its IIN."""
+    info = signer_info(auth_key.certificate)
+    subject = info.bin or info.iin
+    if subject is None:
+        raise ValidationError("auth_key", "the AUTH certificate carries neither BIN nor IIN: name the account")
+    return subject

@@ -5,7 +5,7 @@ subject (the signature refusal reason, the attachment's file name, the field). T
 
 | codes | error |
 |---|---|
-| ELC101 ELC102 ELC103 | :class:`AuthorisationDenied` (Condition 1; ``session_expired`` for ELC102) |
+| ELC101-ELC104 | :class:`AuthorisationDenied` (Condition 1; ``session_expired``: 102, ``challenge_refused``: 104) |
 | ELC201 | :class:`PaymentMissing` (Condition 2) |
 | ELC300-ELC305 | :class:`~adapters.core.errors.SignatureRefused` with the reason (Condition 3) |
 | ELC401 | :class:`AttachmentMissing` |
@@ -86,8 +86,9 @@ def map_fault(fault: SoapFault, result: HttpResult) -> EgovError:
     """An E-licensing SOAP Fault as a typed error (see the module's table)."""
     code, message, data = _error_info(fault)
     err: EgovError
-    if code in ("ELC101", "ELC102", "ELC103"):
-        err = AuthorisationDenied(message, code=code, session_expired=code == "ELC102", data=data)
+    if code in ("ELC101", "ELC102", "ELC103", "ELC104"):
+        err = AuthorisationDenied(message, code=code, session_expired=code == "ELC102",
+                                  challenge_refused=code == "ELC104", data=data)
     elif code == "ELC201":
         err = PaymentMissing(message, field=data)
     elif code.startswith("ELC30"):

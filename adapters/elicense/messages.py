@@ -18,8 +18,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from adapters.contracts.elicense import EL_NS, UL_NS, el, ul
@@ -111,27 +109,43 @@ def _base64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def _der(certificate: x509.Certificate | bytes) -> str:
-    der = certificate if isinstance(certificate, bytes) else certificate.public_bytes(serialization.Encoding.DER)
-    return _base64(der)
-
-
 # --------------------------------------------------------------------------- requests
 
-def register_applicant_request(certificate: x509.Certificate | bytes, password: str) -> etree._Element:
-    """``RegisterApplicantRequest``: the EDS certificate (DER, or a certificate object) and a password."""
+def challenge_request() -> etree._Element:
+    """``GetChallengeRequest`` (empty)."""
+    return _request("GetChallengeRequest")
+
+
+def register_applicant_request(iin_bin: str, signed_challenge: bytes, password: str) -> etree._Element:
+    """``RegisterApplicantRequest``: the account's IIN/BIN, the challenge signed with the AUTH key (the
+    signed document's bytes) and a password."""
     request = _request("RegisterApplicantRequest")
-    _child(request, "Certificate", _der(certificate))
+    _child(request, "IinBin", iin_bin)
+    _child(request, "SignedChallenge", _base64(signed_challenge))
     _child(request, "Password", password)
     return request
 
 
-def authorize_applicant_request(certificate: x509.Certificate | bytes, password: str) -> etree._Element:
-    """``AuthorizeRequest`` of an applicant (EDS certificate and password)."""
+def authorize_applicant_request(iin_bin: str, signed_challenge: bytes, password: str) -> etree._Element:
+    """``AuthorizeRequest`` of an applicant: IIN/BIN, the challenge signed with the AUTH key, password."""
     request = _request("AuthorizeRequest")
     applicant = _child(request, "Applicant")
-    _child(applicant, "Certificate", _der(certificate))
+    _child(applicant, "IinBin", iin_bin)
+    _child(applicant, "SignedChallenge", _base64(signed_challenge))
     _child(applicant, "Password", password)
+    return request
+
+
+def change_password_request(iin_bin: str, new_password: str, *, old_password: str | None = None,
+                            signed_challenge: bytes | None = None) -> etree._Element:
+    """``ChangePasswordRequest``, proven by ``old_password`` or, when it is None, by ``signed_challenge``."""
+    request = _request("ChangePasswordRequest")
+    _child(request, "IinBin", iin_bin)
+    if old_password is not None:
+        _child(request, "OldPassword", old_password)
+    else:
+        _child(request, "SignedChallenge", _base64(signed_challenge or b""))
+    _child(request, "NewPassword", new_password)
     return request
 
 

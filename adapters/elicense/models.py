@@ -84,6 +84,15 @@ class RegisteredApplicant(_Model):
     name: str
 
 
+class AuthChallenge(_Model):
+    """A one-time challenge of E-licensing (``GetChallenge``): the applicant signs ``document``, as
+    received, with the AUTH key before ``expires_at``."""
+
+    document: bytes = Field(repr=False)
+    """The exact bytes of the ``AuthChallenge`` document."""
+    expires_at: dt.datetime
+
+
 # --------------------------------------------------------------------------- application form
 
 class Address(_Model):

@@ -13,6 +13,7 @@ from adapters.payment_gateway.errors import (
     PaymentNotFoundError,
     PaymentRequestError,
     PaymentStateError,
+    SenderRefusedError,
 )
 from adapters.payment_gateway.fee import LICENCE_FEE_KBK, STATE_FEE_KNP, licence_fee, licence_fee_from_settings
 from adapters.payment_gateway.models import (
@@ -40,6 +41,7 @@ __all__ = [
     "PaymentStateError",
     "PaymentStatus",
     "Receipt",
+    "SenderRefusedError",
     "licence_fee",
     "licence_fee_from_settings",
 ]

@@ -39,7 +39,9 @@ SERVICE = "pshep"
 class PaymentGatewayClient:
     """One client per payment gateway endpoint; thread-safe, build once and reuse.
 
-    ``signer`` signs our requests; ``verifier`` checks the answers' transport signature;
+    ``sender_id`` and ``sender_password`` name and prove our sender account at the gateway (the
+    gateway serves registered senders only, each on its own orders); ``signer`` signs our requests
+    with a certificate of the sender's BIN; ``verifier`` checks the answers' transport signature;
     ``receipt_verifier`` (default: ``verifier``) checks the receipts' own signature, and with
     ``expect_gateway_bin`` that the receipt was signed by the payment gateway's organisation.
     Unsigned exchanges must be asked for explicitly (``allow_unsigned=True``, tests and tools).
@@ -48,8 +50,12 @@ class PaymentGatewayClient:
     def __init__(self, url: str, *, signer: SigningService | None, verifier: VerificationService | None,
                  receipt_verifier: VerificationService | None = None, transport: SoapTransport | None = None,
                  caller: ResilientCaller | None = None, sender_id: str = "MINISTRY_EDU",
-                 expect_gateway_bin: str | None = None, clock: Clock = SYSTEM_CLOCK,
+                 sender_password: str | None, expect_gateway_bin: str | None = None, clock: Clock = SYSTEM_CLOCK,
                  allow_unsigned: bool = False) -> None:
+        if not sender_password:
+            raise ConfigurationError("PaymentGatewayClient needs our sender's password at the payment gateway "
+                                     "(EGOV_GATEWAY_SENDER_PASSWORD, or the manifest's sender_password)",
+                                     setting="sender_password")
         if (signer is None or verifier is None) and not allow_unsigned:
             raise ConfigurationError("PaymentGatewayClient needs a signer and a verifier; pass "
                                      "allow_unsigned=True only in tests and tools", setting="signer")
@@ -59,6 +65,7 @@ class PaymentGatewayClient:
         self._transport = transport or SoapTransport()
         self._caller = caller or ResilientCaller(RetryPolicy())
         self._sender_id = sender_id
+        self._sender_password = sender_password
         self._expect_bin = expect_gateway_bin
         self._clock = clock
         self._pipeline = ResponsePipeline(
@@ -71,7 +78,8 @@ class PaymentGatewayClient:
     def create_order(self, order: PaymentOrderRequest, *, message_id: str | None = None) -> CreateOutcome:
         """Create the order, or get the existing one for ``order.client_reference`` (never charged twice)."""
         mid = message_id or str(uuid.uuid4())
-        payload = messages.create_request(order, message_id=mid, sender_id=self._sender_id, now=self._clock.now())
+        payload = messages.create_request(order, message_id=mid, sender_id=self._sender_id,
+                                          password=self._sender_password, now=self._clock.now())
         answer = self._exchange("CreatePaymentOrder", "payment", payload, mid)
         result = CreateOutcome(order=answers.read_order(answer.payload), created=answers.read_created(answer.payload))
         if result.order.client_reference != order.client_reference:
@@ -86,19 +94,21 @@ class PaymentGatewayClient:
             raise ValidationError("order_id", "give exactly one of order_id and client_reference")
         mid = str(uuid.uuid4())
         payload = messages.status_request(order_id=order_id, client_reference=client_reference, message_id=mid,
-                                      sender_id=self._sender_id, now=self._clock.now())
+                                          sender_id=self._sender_id, password=self._sender_password,
+                                          now=self._clock.now())
         return answers.read_order(self._exchange("GetPaymentStatus", "check_payment", payload, mid).payload)
 
     def cancel_order(self, order_id: str, reason: str | None = None) -> PaymentOrder:
         mid = str(uuid.uuid4())
         payload = messages.cancel_request(order_id, reason, message_id=mid, sender_id=self._sender_id,
-                                      now=self._clock.now())
+                                          password=self._sender_password, now=self._clock.now())
         return answers.read_order(self._exchange("CancelPaymentOrder", "payment", payload, mid).payload)
 
     def get_receipt(self, order_id: str) -> Receipt:
         """The gateway-signed receipt of a paid order, verified (a tampered one raises ``SignatureRefused``)."""
         mid = str(uuid.uuid4())
-        payload = messages.receipt_request(order_id, message_id=mid, sender_id=self._sender_id, now=self._clock.now())
+        payload = messages.receipt_request(order_id, message_id=mid, sender_id=self._sender_id,
+                                           password=self._sender_password, now=self._clock.now())
         answer = self._exchange("GetReceipt", "check_payment", payload, mid)
         signed = etree.tostring(answers.receipt_element(answer.payload), encoding="UTF-8")
         receipt = self.verify_receipt(signed)

@@ -10,7 +10,12 @@ from adapters.core.soap import SoapFault
 
 
 class PaymentNotFoundError(NotFoundError):
-    """PSE004: no order with this orderId / clientReference."""
+    """PSE004: no order of ours with this orderId / clientReference (another sender's order is not ours)."""
+
+
+class SenderRefusedError(SoapFaultError):
+    """PSE008: the gateway does not accept us as its registered sender (unknown sender id, wrong
+    password, or a signing certificate without the sender's BIN): our configuration, not retryable."""
 
 
 class ClientReferenceConflictError(ConflictError):
@@ -40,6 +45,8 @@ def map_fault(fault: SoapFault, result: HttpResult) -> EgovError:
     ctx: dict[str, Any] = {"error_code": code, "http_status": result.status}
     if code == "PSE004":
         return PaymentNotFoundError(f"{code}: {message}", code=code, **ctx)
+    if code == "PSE008":
+        return SenderRefusedError(code, message, http_status=result.status)
     if code == "PSE005":
         return ClientReferenceConflictError(f"{code}: {message}", code=code, **ctx)
     if code in ("PSE006", "PSE007"):

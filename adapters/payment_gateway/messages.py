@@ -31,19 +31,21 @@ def _sub(parent: etree._Element, name: str, text: object | None) -> None:
         etree.SubElement(parent, q(name)).text = str(text)
 
 
-def _request(operation: str, message_id: str, sender_id: str, now: dt.datetime) -> etree._Element:
+def _request(operation: str, message_id: str, sender_id: str, password: str, now: dt.datetime) -> etree._Element:
+    """The operation's element opening with ``requestInfo``: who sends (id and password), which message, when."""
     root = etree.Element(q(operation), nsmap={"pay": PAY_NS})
     info = etree.SubElement(root, q("requestInfo"))
     _sub(info, "messageId", message_id)
     _sub(info, "messageDate", xml_datetime(now))
     _sub(info, "senderId", sender_id)
+    _sub(info, "password", password)
     return root
 
 
-def create_request(order: PaymentOrderRequest, *, message_id: str, sender_id: str,
+def create_request(order: PaymentOrderRequest, *, message_id: str, sender_id: str, password: str,
                    now: dt.datetime) -> etree._Element:
     """``CreatePaymentOrder``."""
-    root = _request("CreatePaymentOrder", message_id, sender_id, now)
+    root = _request("CreatePaymentOrder", message_id, sender_id, password, now)
     el = etree.SubElement(root, q("order"))
     _sub(el, "clientReference", order.client_reference)
     payer = etree.SubElement(el, q("payer"))
@@ -59,9 +61,9 @@ def create_request(order: PaymentOrderRequest, *, message_id: str, sender_id: st
 
 
 def status_request(*, order_id: str | None, client_reference: str | None, message_id: str, sender_id: str,
-                   now: dt.datetime) -> etree._Element:
+                   password: str, now: dt.datetime) -> etree._Element:
     """``GetPaymentStatus`` by ``order_id`` or, when it is None, by ``client_reference``."""
-    root = _request("GetPaymentStatus", message_id, sender_id, now)
+    root = _request("GetPaymentStatus", message_id, sender_id, password, now)
     if order_id is not None:
         _sub(root, "orderId", order_id)
     else:
@@ -69,17 +71,18 @@ def status_request(*, order_id: str | None, client_reference: str | None, messag
     return root
 
 
-def receipt_request(order_id: str, *, message_id: str, sender_id: str, now: dt.datetime) -> etree._Element:
+def receipt_request(order_id: str, *, message_id: str, sender_id: str, password: str,
+                    now: dt.datetime) -> etree._Element:
     """``GetReceipt``."""
-    root = _request("GetReceipt", message_id, sender_id, now)
+    root = _request("GetReceipt", message_id, sender_id, password, now)
     _sub(root, "orderId", order_id)
     return root
 
 
-def cancel_request(order_id: str, reason: str | None, *, message_id: str, sender_id: str,
+def cancel_request(order_id: str, reason: str | None, *, message_id: str, sender_id: str, password: str,
                    now: dt.datetime) -> etree._Element:
     """``CancelPaymentOrder``."""
-    root = _request("CancelPaymentOrder", message_id, sender_id, now)
+    root = _request("CancelPaymentOrder", message_id, sender_id, password, now)
     _sub(root, "orderId", order_id)
     _sub(root, "reason", reason)
     return root

@@ -6,7 +6,8 @@ statements of ``queries``), with one lock serialising writes so that sequences (
 licence numbers) stay gapless and unique under concurrent requests, and applies:
 
 - the regulation's conditions (``conditions``): who is authorised, what an application must
-  carry, which attachments, which status changes and decisions, the survey;
+  carry, which attachments, which status changes and decisions, the survey; Condition 2 asks the
+  payment gateway (``payments``, a port) and each receipt pays for one application only;
 - licence issuing (``issuing``): the licence's fields from the application, signed here with the
   licensor head's key;
 - status notices (``notices``): each status change, signed and pushed to the ministry through the
@@ -28,18 +29,20 @@ from contextlib import contextmanager
 from typing import Any
 
 from cachetools import LRUCache
+from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import RowMapping
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.trust.keystore import KeyMaterial
-from adapters.core.xmlsig import SigningService, VerificationService
+from adapters.core.xmlsig import SigningService, VerificationService, VerifiedDocument
 from simulators.elicense import catalogue as cat
 from simulators.elicense import conditions as C
 from simulators.elicense import documents as docs
 from simulators.elicense import errors as E
 from simulators.elicense import queries as Q
 from simulators.elicense import tables as T
+from simulators.elicense.challenges import Challenge, ChallengeBook, prove_possession
 from simulators.elicense.issuing import NEW_NUMBER_TYPES, IssuedLicence, issue_licence
 from simulators.elicense.models import (
     APPLICATION_TYPE_NAMES,
@@ -56,6 +59,7 @@ from simulators.elicense.models import (
 )
 from simulators.elicense.notices import Publisher, publish_notice, status_notice
 from simulators.elicense.passwords import ProvenPasswords
+from simulators.elicense.payments import PaymentConfirmation
 
 __all__ = [
     # re-exported for the SOAP front (``soap.py``), which imports them from here
@@ -83,10 +87,12 @@ class ElicenseBackend:
 
     def __init__(self, engine: Engine, *, verifier: DocumentVerifier,
                  head_key: Callable[[cat.Licensor], KeyMaterial], system_key: KeyMaterial,
-                 publisher: Publisher | None = None, config: BackendConfig = DEFAULT_CONFIG,
-                 clock: Clock = SYSTEM_CLOCK) -> None:
+                 payments: PaymentConfirmation, publisher: Publisher | None = None,
+                 config: BackendConfig = DEFAULT_CONFIG, clock: Clock = SYSTEM_CLOCK) -> None:
         self.engine = engine
         self.verifier = verifier
+        self.payments = payments
+        """Condition 2: the payment gateway's word on a receipt."""
         self._head_key = head_key
         self._system_signer = SigningService(system_key, clock=clock)
         self._head_signers: dict[str, SigningService] = {}
@@ -96,6 +102,8 @@ class ElicenseBackend:
         self._lock = threading.RLock()
         self._conn: Connection | None = None
         """The connection every transaction runs on (opened on first use; see ``_tx``)."""
+        self._challenges = ChallengeBook(ttl=config.challenge_ttl, capacity=config.challenge_capacity, clock=clock)
+        """Outstanding AuthChallenges (proof of possession of applicants' AUTH keys)."""
         self._passwords = ProvenPasswords()
         """Passwords proven per stored hash: a repeat login skips PBKDF2 (a wrong password still pays it)."""
         self._sessions: LRUCache[str, Session] = LRUCache(maxsize=SESSION_CACHE_SIZE)
@@ -111,6 +119,7 @@ class ElicenseBackend:
         with self._tx() as conn:
             self._sessions.clear()
             self._passwords.clear()
+            self._challenges.clear()
             for table in reversed(T.metadata.sorted_tables):
                 conn.execute(table.delete())
             self._seed_employees(conn)
@@ -156,21 +165,71 @@ class ElicenseBackend:
                 "password_hash": self._passwords.hash(password), "licensor_code": licensor_code,
                 "certificate": None, "created_at": self.clock.now()})
 
-    def register_applicant(self, certificate_der: bytes, password: str) -> tuple[str, str]:
-        """First-time portal registration: the certificate gives the IIN/BIN and the name."""
-        subject, name = C.registration_identity(certificate_der)
-        values = {"name": name, "password_hash": self._passwords.hash(password), "certificate": certificate_der}
-        with self._tx() as conn:
-            self._sessions.clear()  # the account's sessions carry its name
-            # registering again updates the account in place: its sessions keep pointing at it
-            # (deleting it would violate their foreign key once the applicant has logged in)
-            if conn.execute(Q.UPDATE_ACCOUNT, {**values, "b_kind": "applicant", "b_subject": subject}).rowcount == 0:
-                conn.execute(Q.INSERT_ACCOUNT, {"kind": "applicant", "subject": subject, "licensor_code": None,
-                                                "created_at": self.clock.now(), **values})
-        return subject, name
+    def issue_challenge(self) -> Challenge:
+        """A one-time AuthChallenge for an applicant to sign with the AUTH key (``challenges``)."""
+        return self._challenges.issue()
 
-    def authorize_applicant(self, certificate_der: bytes, password: str) -> Session:
-        return self._authorize("applicant", C.applicant_subject(certificate_der), password)
+    def _proven(self, iin_bin: str, signed_challenge: bytes) -> VerifiedDocument:
+        return prove_possession(signed_challenge, iin_bin, book=self._challenges, verifier=self.verifier)
+
+    def register_proven(self, iin_bin: str, signed_challenge: bytes, password: str) -> tuple[str, str]:
+        """Portal registration (RegisterApplicant): the caller proves possession of the AUTH key of a
+        trusted certificate carrying ``iin_bin`` (``challenges.prove_possession``); then the account
+        is created (see :meth:`_enrol`). Returns (subject, name)."""
+        verified = self._proven(iin_bin, signed_challenge)
+        name = C.registration_name(verified.signer)
+        return self._enrol(iin_bin, name, verified.certificate.public_bytes(Encoding.DER), password)
+
+    def register_applicant(self, certificate_der: bytes, password: str) -> tuple[str, str]:
+        """The control API's seed of a portal account ("registered before"): trusted, so without a proof
+        of possession; the certificate gives the IIN/BIN and the name (see :meth:`_enrol`)."""
+        subject, name = C.registration_identity(certificate_der)
+        return self._enrol(subject, name, certificate_der, password)
+
+    def _enrol(self, subject: str, name: str, certificate_der: bytes, password: str) -> tuple[str, str]:
+        """Create the applicant account ``subject``. An existing account is never replaced: enrolling
+        it again with its password answers it unchanged (a retry), with another password is a
+        CONFLICT (the password changes through :meth:`change_password`)."""
+        with self._tx() as conn:
+            row = self._applicant_account(conn, subject)
+            if row is None:
+                conn.execute(Q.INSERT_ACCOUNT, {"kind": "applicant", "subject": subject, "licensor_code": None,
+                                                "name": name, "password_hash": self._passwords.hash(password),
+                                                "certificate": certificate_der, "created_at": self.clock.now()})
+                return subject, name
+        C.check_not_registered(subject, row["password_hash"], password, self._passwords)
+        return subject, str(row["name"])
+
+    @staticmethod
+    def _applicant_account(conn: Connection, subject: str) -> RowMapping | None:
+        return conn.execute(Q.ACCOUNT_BY_KIND_SUBJECT, {"b_kind": "applicant", "b_subject": subject}).mappings().first()
+
+    def authorize_applicant(self, iin_bin: str, signed_challenge: bytes, password: str) -> Session:
+        """Condition 1 on the portal: proof of possession of the AUTH key for ``iin_bin``, then the password."""
+        self._proven(iin_bin, signed_challenge)
+        return self._authorize("applicant", iin_bin, password)
+
+    def change_password(self, iin_bin: str, new_password: str, *, old_password: str | None = None,
+                        signed_challenge: bytes | None = None) -> str:
+        """A portal account's new password, proven by ``old_password`` or by a fresh ``signed_challenge``
+        of the same subject (exactly one); the account's open sessions end. Returns the subject."""
+        if (old_password is None) == (signed_challenge is None):
+            raise E.ElicenseFault(E.INVALID_DATA, "a password change is proven by the old password or by a signed "
+                                                  "challenge, exactly one", data="OldPassword")
+        if signed_challenge is not None:
+            self._proven(iin_bin, signed_challenge)
+        with self._tx() as conn:
+            row = self._applicant_account(conn, iin_bin)
+        if old_password is not None or row is None:
+            C.check_credentials("applicant", iin_bin, None if row is None else row["password_hash"],
+                                old_password or "", self._passwords)
+        assert row is not None
+        with self._tx() as conn:
+            self._sessions.clear()  # the account's sessions end with its old password
+            conn.execute(Q.UPDATE_ACCOUNT, {"password_hash": self._passwords.hash(new_password),
+                                            "b_kind": "applicant", "b_subject": iin_bin})
+            conn.execute(Q.DELETE_SESSIONS_OF_ACCOUNT, {"b_account": row["id"]})
+        return iin_bin
 
     def authorize_employee(self, login: str, password: str) -> Session:
         return self._authorize("employee", login, password)
@@ -256,7 +315,8 @@ class ElicenseBackend:
             return self.application(existing.number)
 
         data, signer, licensor = C.accept_application(session, signed, verifier=self.verifier,
-                                                      fees=self.config.fees, licence=self.licence)
+                                                      fees=self.config.fees, payments=self.payments,
+                                                      licence=self.licence)
         with self._tx() as conn:
             again = conn.execute(Q.APPLICATION_BY_KEY, {"b_key": idempotency_key}).first()
             if again is not None:  # a concurrent retry won the race
@@ -274,8 +334,15 @@ class ElicenseBackend:
                             signed: bytes, data: dict[str, Any], signer: dict[str, Any],
                             licensor: cat.Licensor) -> str:
         attachment_ids = C.check_attachments(data["attachments"], self._uploads(conn, session.subject))
+        receipt = data["payment"]["receipt_id"] if session.kind == "applicant" else None
+        if receipt is not None and conn.execute(Q.RECEIPT_USE, {"b_receipt": receipt}).first() is not None:
+            raise E.ElicenseFault(E.NOT_PAID, f"refusal: no payment for the service: receipt {receipt} already "
+                                              "paid for another application", data="Payment/ReceiptId")
         number = f"{self._next(conn, 'application', 12000000):08d}"
         now = self.clock.now()
+        if receipt is not None:
+            conn.execute(Q.INSERT_RECEIPT_USE, {"receipt_id": receipt, "application_number": number,
+                                                "recorded_at": now})
         submitted = dt.datetime.fromisoformat(data["submitted_at"])
         data["signer"] = signer
         conn.execute(Q.INSERT_APPLICATION, {

@@ -1,9 +1,12 @@
 """The rules the E-licensing simulator applies (REGULATION.md), each refusing with an ``ElicenseFault``.
 
-- Condition 1: an applicant (registered certificate subject + password) or an employee (login +
-  password) is authorised; a session is valid until it expires, and only for its own applications
-  (the applicant's) or its own licensor's (the employee's);
-- Condition 2 (portal channel): the service is paid (amount paid >= the state fee of the type);
+- Condition 1: an applicant (an account registered with proof of possession of an AUTH key,
+  ``challenges``, logging in with a fresh proof and the password) or an employee (login + password)
+  is authorised; a registered account is never replaced; a session is valid until it expires, and
+  only for its own applications (the applicant's) or its own licensor's (the employee's);
+- Condition 2 (portal channel): the service is paid, in the payment gateway's word: the receipt the
+  application names is a PAID order of the applicant for at least the state fee of the type (the
+  backend records each receipt once, for one application);
 - Condition 3: the application's enveloped signature verifies and the signer's certificate is
   valid, not revoked, and carries the applicant's BIN (or IIN for an individual); in the employee
   channel the certificate carries the licensor's BIN;
@@ -22,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from cryptography import x509
@@ -32,7 +34,7 @@ from lxml import etree
 from adapters.contracts.elicense import ATTACHMENTS_MAX_TOTAL_BYTES, validate
 from adapters.core.errors import EgovError, SignatureRefused, XmlError
 from adapters.core.identifiers import parse_identifier
-from adapters.core.trust.subject import signer_info
+from adapters.core.trust.subject import SignerInfo, signer_info
 from adapters.core.xmlparse import parse_xml
 from adapters.core.xmlsig import VerificationService
 from simulators.elicense import catalogue as cat
@@ -40,6 +42,7 @@ from simulators.elicense import documents as docs
 from simulators.elicense import errors as E
 from simulators.elicense.models import SURVEY_ANSWERS, Application, Attachment, FeeSchedule, Licence, Session
 from simulators.elicense.passwords import ProvenPasswords
+from simulators.elicense.payments import PaymentConfirmation
 
 # --------------------------------------------------------------------------- Condition 1
 
@@ -54,21 +57,28 @@ def load_certificate(der: bytes) -> x509.Certificate:
 
 
 def registration_identity(certificate_der: bytes) -> tuple[str, str]:
-    """(subject, name) a portal registration takes from the certificate: the BIN (else the IIN), and
-    the organisation (a BIN's certificate) or the common name; AUTH_DENIED when it carries neither."""
+    """(subject, name) a seeded portal account takes from the certificate: the BIN (else the IIN), and
+    :func:`registration_name`; AUTH_DENIED when it carries neither."""
     info = signer_info(load_certificate(certificate_der))
     subject = info.bin or info.iin
     if subject is None:
         raise E.ElicenseFault(E.AUTH_DENIED, "authorisation denied: the certificate carries neither IIN nor "
                                              "BIN", data="Certificate")
-    name = info.organisation if info.bin and info.organisation else info.common_name
-    return subject, name
+    return subject, registration_name(info)
 
 
-def applicant_subject(certificate_der: bytes) -> str:
-    """The account a portal applicant authorises as: the certificate's BIN, else its IIN ("" if neither)."""
-    info = signer_info(load_certificate(certificate_der))
-    return info.bin or info.iin or ""
+def registration_name(info: SignerInfo) -> str:
+    """The name a portal account takes from its certificate: the organisation (a BIN's certificate),
+    else the common name."""
+    return info.organisation if info.bin and info.organisation else info.common_name
+
+
+def check_not_registered(subject: str, password_hash: str, password: str, passwords: ProvenPasswords) -> None:
+    """Registering an existing account again: allowed as a repeat (its own password: nothing changes),
+    else a CONFLICT: an account is never replaced, its password changes through ChangePassword."""
+    if not passwords.check(password, password_hash):
+        raise E.ElicenseFault(E.CONFLICT, f"applicant {subject} is already registered; change its password with "
+                                          "ChangePassword (the old password or a signed challenge)", data="IinBin")
 
 
 def check_credentials(kind: str, subject: str, password_hash: str | None, password: str,
@@ -106,11 +116,13 @@ def check_access(session: Session, app: Application) -> None:
 
 
 def accept_application(session: Session, signed: bytes, *, verifier: VerificationService, fees: FeeSchedule,
+                       payments: PaymentConfirmation,
                        licence: Callable[[str], Licence]) -> tuple[dict[str, Any], dict[str, Any], cat.Licensor]:
     """Schema, business data, addressing, Condition 2 and Condition 3, in this order; returns (data,
     signer, licensor): the application's fields, its signer and the licensor it is addressed to.
 
-    ``licence`` looks up the licence a re-issue, duplicate or appendix names (NOT_FOUND when absent).
+    ``payments`` is the payment gateway Condition 2 asks; ``licence`` looks up the licence a re-issue,
+    duplicate or appendix names (NOT_FOUND when absent).
     """
     root = _signed_application(signed)
     data = docs.parse_application(root)
@@ -128,7 +140,7 @@ def accept_application(session: Session, signed: bytes, *, verifier: Verificatio
         raise E.ElicenseFault(E.FORBIDDEN, f"the application belongs to licensor {licensor.code}, the employee "
                                            f"works for {session.licensor_code}", data="LicensorCode")
     if session.kind == "applicant":
-        check_payment(data, fees)
+        check_payment(data, fees, payments)
     signer = verify_signature(verifier, signed, session, licensor, applicant)
     return data, signer, licensor
 
@@ -191,20 +203,35 @@ def check_business(data: dict[str, Any], licence: Callable[[str], Licence]) -> c
     return svc
 
 
-def check_payment(data: dict[str, Any], fees: FeeSchedule) -> None:
-    """Condition 2 of the portal diagram: the amount paid covers the state fee of the application's type."""
+def check_payment(data: dict[str, Any], fees: FeeSchedule, payments: PaymentConfirmation) -> None:
+    """Condition 2 of the portal diagram, in the payment gateway's word (NOT_PAID otherwise): the
+    application names a receipt (``Payment/ReceiptId``), and the gateway holds under it a PAID order
+    of the applicant for at least the state fee of the application's type.
+
+    The amount the applicant wrote (``Payment/AmountPaid``) is not evidence. An unknown receipt and
+    another payer's receipt get the same answer: the refusal does not tell whose payments exist.
+    That a receipt pays for one application only is the backend's check (it records receipts).
+    """
     fee = fees.for_type(data["app_type"])
     payment = data["payment"]
     if payment is None:
         raise E.ElicenseFault(E.NOT_PAID, f"refusal: no payment for the service (state fee {fee} KZT)",
                               data="Payment")
-    try:
-        paid = Decimal(payment["amount_paid"])
-    except InvalidOperation as exc:
-        raise E.ElicenseFault(E.MALFORMED, "Payment/AmountPaid is not a number", data="Payment/AmountPaid") from exc
-    if paid < fee:
-        raise E.ElicenseFault(E.NOT_PAID, f"refusal: no payment for the service: {paid} KZT paid, the state fee "
-                                          f"is {fee} KZT", data="Payment/AmountPaid")
+    receipt = payment.get("receipt_id")
+    if not receipt:
+        raise E.ElicenseFault(E.NOT_PAID, "refusal: no payment for the service: the application names no receipt "
+                                          "of the payment gateway", data="Payment/ReceiptId")
+    confirmed = payments.confirm(receipt)
+    if confirmed is None or confirmed.payer_iin_bin != data["applicant"]["iin_bin"]:
+        raise E.ElicenseFault(E.NOT_PAID, f"refusal: no payment for the service: the payment gateway holds no "
+                                          f"payment of the applicant under receipt {receipt}",
+                              data="Payment/ReceiptId")
+    if confirmed.status != "PAID":
+        raise E.ElicenseFault(E.NOT_PAID, f"refusal: no payment for the service: order {receipt} is "
+                                          f"{confirmed.status} at the payment gateway", data="Payment/ReceiptId")
+    if confirmed.amount < fee:
+        raise E.ElicenseFault(E.NOT_PAID, f"refusal: no payment for the service: {confirmed.amount} KZT paid, the "
+                                          f"state fee is {fee} KZT", data="Payment/ReceiptId")
 
 
 def verify_signature(verifier: VerificationService, signed: bytes, session: Session, licensor: cat.Licensor,

@@ -14,6 +14,7 @@ UNKNOWN_OPERATION = "ELC002"
 AUTH_DENIED = "ELC101"          # Condition 1: unknown applicant/employee or wrong password
 SESSION_INVALID = "ELC102"      # no such session or expired
 FORBIDDEN = "ELC103"            # authorised, but not for this application / licensor / operation
+CHALLENGE_INVALID = "ELC104"    # proof of possession: the challenge is unknown, used or expired
 NOT_PAID = "ELC201"             # Condition 2: no payment for the service
 SIGNATURE_REFUSED = "ELC300"    # Condition 3, generic; specific codes below
 SIG_CERT_VALIDITY = "ELC301"    # certificate expired or not yet valid

@@ -58,6 +58,10 @@ class BackendConfig:
     """Gateway id of the ministry's system that receives status notifications."""
     session_ttl: dt.timedelta = dt.timedelta(minutes=30)
     """Lifetime of a portal or employee session."""
+    challenge_ttl: dt.timedelta = dt.timedelta(minutes=2)
+    """Lifetime of an AuthChallenge (GetChallenge): the applicant signs it and sends it back within it."""
+    challenge_capacity: int = 10_000
+    """Most outstanding challenges kept; the oldest is dropped first (a GetChallenge flood is bounded)."""
     fees: FeeSchedule = field(default_factory=FeeSchedule)
     """Condition 2: amount that must have been paid per application type."""
     default_employee_password: str = "employee-pass"

@@ -29,6 +29,7 @@ DELETE_EMPLOYEE = T.accounts.delete().where(
 SESSION_BY_TOKEN = select(T.sessions, T.accounts).join(
     T.accounts, T.accounts.c.id == T.sessions.c.account_id).where(T.sessions.c.token == bindparam("b_token"))
 INSERT_SESSION = T.sessions.insert()
+DELETE_SESSIONS_OF_ACCOUNT = T.sessions.delete().where(T.sessions.c.account_id == bindparam("b_account"))
 
 # --------------------------------------------------------------------------- attachments
 
@@ -55,6 +56,9 @@ APPLICATION_BY_KEY = select(
 INSERT_APPLICATION = T.applications.insert()
 UPDATE_APPLICATION = T.applications.update().where(T.applications.c.number == bindparam("b_number"))
 """SET clause from the parameters given with it (column names), plus ``b_number``."""
+RECEIPT_USE = select(T.payment_receipts.c.application_number).where(
+    T.payment_receipts.c.receipt_id == bindparam("b_receipt"))
+INSERT_RECEIPT_USE = T.payment_receipts.insert()
 HISTORY_OF_APPLICATION = (
     select(T.status_history).where(T.status_history.c.application_number == bindparam("b_number"))
     .order_by(T.status_history.c.id))

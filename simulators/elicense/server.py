@@ -20,6 +20,7 @@ from simulators.elicense.control import install_control
 from simulators.elicense.errors import ElicenseFault
 from simulators.elicense.models import BackendConfig
 from simulators.elicense.notices import Publisher
+from simulators.elicense.payments import PaymentConfirmation
 from simulators.elicense.soap import ElicenseSoapFront
 
 SOAP_PATH = "/elicense/"
@@ -38,10 +39,13 @@ class ElicenseSimulator:
     ``host``, ``port``: where to listen (127.0.0.1, a free port); ``public_url``: the base URL
     clients use, also in the licences' document URLs (the listening one when absent); ``limits``:
     what clients may take of the server.
+    ``payments`` is the payment gateway Condition 2 asks about the applications' receipts
+    (``payments.GatewayLedger``, or ``payments.NO_PAYMENT_GATEWAY``: no payment is ever confirmed).
     """
 
     def __init__(self, *, verifier: DocumentVerifier, head_key: Callable[[cat.Licensor], KeyMaterial],
-                 system_key: KeyMaterial, gateway: Publisher | None = None, engine: Engine | None = None,
+                 system_key: KeyMaterial, payments: PaymentConfirmation, gateway: Publisher | None = None,
+                 engine: Engine | None = None,
                  database_url: str = "sqlite://", config: BackendConfig | None = None,
                  clock: Clock = SYSTEM_CLOCK, port: int = 0, host: str = "127.0.0.1",
                  control_token: str | None = None, public_url: str | None = None,
@@ -53,8 +57,8 @@ class ElicenseSimulator:
         self.injector = FaultInjector()
         self.journal = RequestJournal(clock=clock)
         self.backend = ElicenseBackend(engine or make_engine(database_url), verifier=verifier, head_key=head_key,
-                                       system_key=system_key, publisher=gateway, config=config or BackendConfig(),
-                                       clock=clock)
+                                       system_key=system_key, payments=payments, publisher=gateway,
+                                       config=config or BackendConfig(), clock=clock)
         self.router = Router(control=ControlGuard(self.control_token))
         self._server: SimServer | None = None
         self._port = port

@@ -43,9 +43,9 @@ from simulators.elicense.backend import (
 log = logging.getLogger(__name__)
 
 SERVICE = "elicense"
-OPERATIONS = ("RegisterApplicant", "Authorize", "GetCatalogue", "UploadAttachment", "RegisterApplication",
-              "GetApplication", "ListApplications", "StartProcessing", "Decide", "GetLicence", "SubmitSurvey",
-              "GetSurveyIndicators", "GetUniversalLicenses")
+OPERATIONS = ("GetChallenge", "RegisterApplicant", "Authorize", "ChangePassword", "GetCatalogue",
+              "UploadAttachment", "RegisterApplication", "GetApplication", "ListApplications", "StartProcessing",
+              "Decide", "GetLicence", "SubmitSurvey", "GetSurveyIndicators", "GetUniversalLicenses")
 _ACTION = re.compile(r"/(\w+)\"?\s*$")
 _BODY_CHILD = re.compile(rb"<(?:\w+:)?(\w+)Request[\s>/]")
 
@@ -87,7 +87,8 @@ class ElicenseSoapFront:
         self.clock = clock
         self.base_url = base_url
         self._handlers: dict[str, Callable[[etree._Element], tuple[etree._Element, bool]]] = {
-            "RegisterApplicant": self._register_applicant, "Authorize": self._authorize,
+            "GetChallenge": self._challenge, "RegisterApplicant": self._register_applicant,
+            "Authorize": self._authorize, "ChangePassword": self._change_password,
             "GetCatalogue": self._catalogue, "UploadAttachment": self._upload,
             "RegisterApplication": self._register_application, "GetApplication": self._get_application,
             "ListApplications": self._list_applications, "StartProcessing": self._start_processing,
@@ -200,8 +201,16 @@ class ElicenseSoapFront:
 
     # ------------------------------------------------------------------ operations
 
+    def _challenge(self, p: etree._Element) -> tuple[etree._Element, bool]:
+        challenge = self.backend.issue_challenge()
+        out = etree.Element(el("GetChallengeResponse"), nsmap={None: EL_NS})
+        docs.sub(out, "Challenge", base64.b64encode(challenge.document).decode())
+        docs.sub(out, "ExpiresAt", challenge.expires_at.isoformat())
+        return out, False
+
     def _register_applicant(self, p: etree._Element) -> tuple[etree._Element, bool]:
-        subject, name = self.backend.register_applicant(_b64(p, "Certificate"), _t(p, "Password") or "")
+        subject, name = self.backend.register_proven(_t(p, "IinBin") or "", _b64(p, "SignedChallenge"),
+                                                     _t(p, "Password") or "")
         out = etree.Element(el("RegisterApplicantResponse"), nsmap={None: EL_NS})
         docs.sub(out, "IinBin", subject)
         docs.sub(out, "Name", name)
@@ -210,7 +219,9 @@ class ElicenseSoapFront:
     def _authorize(self, p: etree._Element) -> tuple[etree._Element, bool]:
         applicant = p.find(el("Applicant"))
         if applicant is not None:
-            session = self.backend.authorize_applicant(_b64(applicant, "Certificate"), _t(applicant, "Password") or "")
+            session = self.backend.authorize_applicant(_t(applicant, "IinBin") or "",
+                                                       _b64(applicant, "SignedChallenge"),
+                                                       _t(applicant, "Password") or "")
         else:
             emp = p.find(el("Employee"))
             assert emp is not None  # schema: a choice
@@ -222,6 +233,16 @@ class ElicenseSoapFront:
         if session.licensor_code:
             docs.sub(out, "LicensorCode", session.licensor_code)
         docs.sub(out, "ExpiresAt", session.expires_at.isoformat())
+        return out, False
+
+    def _change_password(self, p: etree._Element) -> tuple[etree._Element, bool]:
+        proof = p.find(el("SignedChallenge"))
+        subject = self.backend.change_password(
+            _t(p, "IinBin") or "", _t(p, "NewPassword") or "",
+            old_password=_t(p, "OldPassword") if proof is None else None,
+            signed_challenge=_b64(p, "SignedChallenge") if proof is not None else None)
+        out = etree.Element(el("ChangePasswordResponse"), nsmap={None: EL_NS})
+        docs.sub(out, "IinBin", subject)
         return out, False
 
     def _catalogue(self, p: etree._Element) -> tuple[etree._Element, bool]:

@@ -104,6 +104,13 @@ licences = Table(
     Column("application_number", String(8), nullable=False),
 )
 
+payment_receipts = Table(
+    "elicense_payment_receipts", metadata,
+    Column("receipt_id", String(64), primary_key=True),     # the payment gateway's order id: paid for once
+    Column("application_number", String(8), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
 survey_answers = Table(
     "elicense_survey_answers", metadata,
     Column("application_number", String(8), primary_key=True),

@@ -8,8 +8,11 @@ Routes (all on 127.0.0.1):
   SOAP operation, e.g. ``CreatePaymentOrder``);
 - ``/_control/journal``: the request journal.
 
-Requests are verified (WS-Security) when a ``verifier`` is given; responses are signed when a
-``signer`` is given; receipts are signed with ``receipt_signer`` (default: ``signer``) when the
+Only registered senders are served (:meth:`PaymentGatewaySimulator.add_sender`; see
+:mod:`simulators.payment_gateway.senders`), each on its own orders only. Requests are verified
+(WS-Security) when a ``verifier`` is given, and their certificate must then carry the sender's BIN
+(without a verifier, tests only, neither the signature nor the BIN is checked); responses are
+signed when a ``signer`` is given; receipts are signed with ``receipt_signer`` (default: ``signer``) when the
 order is paid, and stored, so every later GetReceipt returns the same signed document.
 """
 
@@ -37,6 +40,7 @@ from simulators.common.wire_fault import WireFault
 from simulators.payment_gateway import wire
 from simulators.payment_gateway.control import install_payment_control
 from simulators.payment_gateway.errors import PaymentRefusal
+from simulators.payment_gateway.senders import SenderAccount, SenderRegistry, sender_refused
 from simulators.payment_gateway.state import OrderDetails, PaymentStore, StoredOrder
 
 log = logging.getLogger(__name__)
@@ -67,6 +71,8 @@ class PaymentGatewaySimulator:
         self.path = path
         self.store = PaymentStore(db_path, clock=clock, auto_pay_after=auto_pay_after,
                                   receipt_factory=self._receipt)
+        self.senders = SenderRegistry()
+        """Who may call; empty until :meth:`add_sender` (a simulator without senders refuses everyone)."""
         self.faults = injector or FaultInjector()
         self.journal = journal or RequestJournal(clock=clock)
         self.router = Router(control=ControlGuard(self.control_token))
@@ -76,6 +82,10 @@ class PaymentGatewaySimulator:
         install_journal_control(self.router, self.journal)
         self._server = SimServer(self.router, name="payment-gateway", host=host, port=port, limits=limits,
                                  public_url=public_url)
+
+    def add_sender(self, sender_id: str, password: str, *, bin: str) -> SenderAccount:
+        """Register a sender: its id, its password, and the BIN its signing certificate carries."""
+        return self.senders.add(sender_id, password, bin=bin)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -139,48 +149,64 @@ class PaymentGatewaySimulator:
                             status=500 if envelope[1] is not None else 200)
 
     def _process(self, body: bytes) -> tuple[tuple[etree._Element, str | None], bool]:
-        """Run the request; returns ((answer envelope, fault code or None), reached the business logic)."""
+        """Run the request; returns ((answer envelope, fault code or None), reached the business logic).
+
+        Order: well-formed XML → transport signature → schema → the sender (registered, its
+        password, its certificate's BIN) → the operation on the sender's own orders.
+        """
         now = self.clock.now()
+        reached = False
         try:
             root = parse_xml(body, what="payment gateway request")
-            if self.verifier is not None:
-                self._verify(body)
+            signer_bin = self._verify(body) if self.verifier is not None else None
             payload = payload_of(body_of(root, what="request"), what="request")
             request = wire.read_request(payload)
-            return (wire.envelope(self._dispatch(request, now)), None), True
+            owner = self._authenticate(request, signer_bin)
+            reached = True
+            return (wire.envelope(self._dispatch(request, owner, now)), None), True
         except PaymentRefusal as exc:
-            return (wire.fault_envelope(exc, now), exc.error_code), True
+            return (wire.fault_envelope(exc, now), exc.error_code), reached
         except (XmlError, EgovError) as exc:
             refusal = PaymentRefusal("PSE001", f"message does not match the format: {exc}")
-            return (wire.fault_envelope(refusal, now), refusal.error_code), False
+            return (wire.fault_envelope(refusal, now), refusal.error_code), reached
         except Exception as exc:  # simulator bug: answer like the real one would, PSE909
             log.exception("payment gateway simulator failed")
             refusal = PaymentRefusal("PSE909", f"internal error: {exc}", server=True)
-            return (wire.fault_envelope(refusal, now), refusal.error_code), False
+            return (wire.fault_envelope(refusal, now), refusal.error_code), reached
 
-    def _verify(self, body: bytes) -> None:
+    def _verify(self, body: bytes) -> str | None:
+        """Verify the transport signature; the BIN of the signing certificate (None when it has none)."""
         assert self.verifier is not None
         try:
-            self.verifier.verify_envelope(body)
+            verified = self.verifier.verify_envelope(body)
         except SignatureRefused as exc:
             code = {RefusalReason.MISSING_SIGNATURE: "PSE017", RefusalReason.TIMESTAMP_EXPIRED: "PSE015",
                     RefusalReason.TIMESTAMP_MISSING: "PSE017"}.get(exc.reason, "PSE016")
             raise PaymentRefusal(code, f"transport signature refused: {exc.detail}") from exc
+        return verified.signer.bin
 
-    def _dispatch(self, request: wire.ParsedRequest, now: dt.datetime) -> etree._Element:
+    def _authenticate(self, request: wire.ParsedRequest, signer_bin: str | None) -> str:
+        """The calling sender's id: registered, its password, and (when signatures are verified) a
+        signing certificate of its BIN; PSE008, one answer for every failure, otherwise."""
+        account = self.senders.authenticate(request.sender_id, request.password)
+        if self.verifier is not None and signer_bin != account.bin:
+            raise sender_refused(request.sender_id)
+        return account.sender_id
+
+    def _dispatch(self, request: wire.ParsedRequest, owner: str, now: dt.datetime) -> etree._Element:
         p = request.payload
         if request.operation == "CreatePaymentOrder":
             details = wire.read_order_details(p)
             _check_details(details)
-            order, created = self.store.create(details)
+            order, created = self.store.create(details, owner)
             return wire.order_response("CreatePaymentOrder", order, now, created=created)
         if request.operation == "GetPaymentStatus":
-            return wire.order_response("GetPaymentStatus", self.store.get(wire.read_key(p)), now)
+            return wire.order_response("GetPaymentStatus", self.store.get_owned(wire.read_key(p), owner), now)
         if request.operation == "CancelPaymentOrder":
-            return wire.order_response("CancelPaymentOrder", self.store.cancel(wire.read_key(p), wire.read_reason(p)),
-                                       now)
+            return wire.order_response("CancelPaymentOrder",
+                                       self.store.cancel(wire.read_key(p), owner, wire.read_reason(p)), now)
         # GetReceipt
-        order = self.store.get(wire.read_key(p))
+        order = self.store.get_owned(wire.read_key(p), owner)
         if order.status not in ("PAID", "REFUNDED") or order.receipt_xml is None:
             raise PaymentRefusal("PSE007", f"order {order.order_id} is {order.status}: no receipt",
                                  order=order.order_id)

@@ -1,8 +1,12 @@
 """State of the payment gateway simulator: payment orders in SQLite.
 
-One table, one row per clientReference (a UNIQUE constraint: the database itself guarantees that
-a repeated create cannot charge twice). Status moves CREATED → PAID | REJECTED | CANCELLED and
-PAID → REFUNDED; a repeated cancel of a CANCELLED order answers the order again (idempotent).
+One table, one row per (owner, clientReference) (a UNIQUE constraint: the database itself
+guarantees that a repeated create cannot charge twice). The owner is the sender that created the
+order; the client operations (create, status, receipt, cancel) see only the caller's own orders,
+and another sender's order is, to them, an order that does not exist (the same PSE004).
+
+Status moves CREATED → PAID | REJECTED | CANCELLED and PAID → REFUNDED; a repeated cancel of a
+CANCELLED order answers the order again (idempotent).
 The bank's side (pay, reject, refund) is driven by the control API, or by the auto-pay delay:
 an order still CREATED ``auto_pay_after`` after its creation is paid the next time anyone looks
 at it. That is evaluated against the injectable clock, so tests move a
@@ -23,6 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
+from adapters.core.errors import ConfigurationError
 from adapters.core.private_files import ensure_private_sqlite
 from simulators.payment_gateway.errors import PaymentRefusal, bad_state, not_found
 
@@ -60,6 +65,8 @@ class OrderDetails(BaseModel):
 
 
 class StoredOrder(OrderDetails):
+    owner: str
+    """The sender that created the order: the only one that sees and cancels it."""
     order_id: str
     status: OrderStatus
     status_reason: str | None = None
@@ -82,14 +89,15 @@ class StoredOrder(OrderDetails):
 
 ReceiptFactory = Callable[[StoredOrder], bytes]
 
-_COLUMNS = ("order_id", "client_reference", "payer_iin_bin", "payer_name", "amount", "currency", "kbk", "knp",
+_COLUMNS = ("order_id", "owner", "client_reference", "payer_iin_bin", "payer_name", "amount", "currency", "kbk", "knp",
             "application_reference", "purpose", "status", "status_reason", "created_at", "updated_at", "paid_at",
             "document_number", "bank_bic", "bank_name", "receipt_xml", "create_requests")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS payment_order (
     order_id TEXT PRIMARY KEY,
-    client_reference TEXT NOT NULL UNIQUE,
+    owner TEXT NOT NULL,
+    client_reference TEXT NOT NULL,
     payer_iin_bin TEXT NOT NULL,
     payer_name TEXT NOT NULL,
     amount TEXT NOT NULL,
@@ -107,7 +115,8 @@ CREATE TABLE IF NOT EXISTS payment_order (
     bank_bic TEXT,
     bank_name TEXT,
     receipt_xml BLOB,
-    create_requests INTEGER NOT NULL DEFAULT 1
+    create_requests INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (owner, client_reference)
 );
 CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
@@ -130,17 +139,24 @@ class PaymentStore:
         self.default_bank = default_bank
         with self._lock:
             self._db.executescript(_SCHEMA)
+            columns = {row["name"] for row in self._db.execute("PRAGMA table_info(payment_order)")}
+        if "owner" not in columns:
+            self._db.close()
+            raise ConfigurationError(f"payment gateway database {path} predates order ownership (no owner "
+                                     "column); remove it or name another db_path", setting="db_path")
 
     # ------------------------------------------------------------------ client operations
 
-    def create(self, details: OrderDetails) -> tuple[StoredOrder, bool]:
-        """Create an order, or return the existing one for the same clientReference.
+    def create(self, details: OrderDetails, owner: str) -> tuple[StoredOrder, bool]:
+        """Create an order of ``owner`` (the calling sender), or return its existing one for the same
+        clientReference.
 
-        Returns ``(order, created)``; a clientReference reused with other details is refused
-        (PSE005) rather than silently answered with an order the client did not ask for.
+        Returns ``(order, created)``; a clientReference the owner reused with other details is
+        refused (PSE005) rather than silently answered with an order the client did not ask for.
+        Another sender's clientReferences are not seen: each sender has its own.
         """
         with self._lock:
-            existing = self._find("client_reference", details.client_reference)
+            existing = self._owned_by_reference(owner, details.client_reference)
             if existing is not None:
                 if existing.fingerprint() != details.fingerprint():
                     raise PaymentRefusal("PSE005", f"clientReference {details.client_reference} is already used "
@@ -150,27 +166,47 @@ class PaymentStore:
                                  "WHERE order_id = ?", (existing.order_id,))
                 return self._refresh(existing.order_id), False
             now = self.clock.now()
-            order = StoredOrder(**details.model_dump(), order_id=str(uuid.uuid4()), status="CREATED",
+            order = StoredOrder(**details.model_dump(), owner=owner, order_id=str(uuid.uuid4()), status="CREATED",
                                 created_at=now, updated_at=now)
             self._insert(order)
             return order, True
 
+    def get_owned(self, key: str, owner: str) -> StoredOrder:
+        """``owner``'s order by orderId or clientReference; PSE004 when there is none, and when the
+        order is another sender's (the same refusal: the answer does not reveal other senders' orders)."""
+        with self._lock:
+            order = self._find("order_id", key)
+            if order is None or order.owner != owner:
+                order = self._owned_by_reference(owner, key)
+            if order is None:
+                raise not_found(key)
+            return self._auto_pay(order)
+
+    def find_order(self, order_id: str) -> StoredOrder | None:
+        """The order ``order_id`` whoever created it (None when there is none): what the gateway
+        reports to the state systems that receive its payments (E-licensing's Condition 2)."""
+        with self._lock:
+            order = self._find("order_id", order_id)
+            return None if order is None else self._auto_pay(order)
+
     def get(self, key: str) -> StoredOrder:
-        """An order by orderId or clientReference (PSE004 when there is none)."""
+        """An order by orderId or clientReference, whoever created it (the bank's side, the control
+        API; a clientReference several senders use names the oldest such order); PSE004 when there is none."""
         with self._lock:
             order = self._find("order_id", key) or self._find("client_reference", key)
             if order is None:
                 raise not_found(key)
             return self._auto_pay(order)
 
-    def cancel(self, key: str, reason: str | None = None) -> StoredOrder:
-        """Cancel a CREATED order; idempotent, so a cancel whose answer was lost is safe to repeat.
+    def cancel(self, key: str, owner: str, reason: str | None = None) -> StoredOrder:
+        """Cancel ``owner``'s CREATED order; idempotent, so a cancel whose answer was lost is safe to repeat.
 
         An order that is already CANCELLED is returned unchanged (first reason and time kept);
         PAID, REJECTED and REFUNDED orders are refused (PSE006): money moved or the bank decided.
+        Another sender's order is not found (PSE004) and stays as it is.
         """
         with self._lock:
-            order = self.get(key)
+            order = self.get_owned(key, owner)
             if order.status == "CANCELLED":
                 return order
             if order.status != "CREATED":
@@ -263,7 +299,13 @@ class PaymentStore:
         return order
 
     def _find(self, column: Literal["order_id", "client_reference"], value: str) -> StoredOrder | None:
-        row = self._db.execute(f"SELECT * FROM payment_order WHERE {column} = ?", (value,)).fetchone()
+        row = self._db.execute(f"SELECT * FROM payment_order WHERE {column} = ? ORDER BY created_at, rowid",
+                               (value,)).fetchone()
+        return self._row(row) if row is not None else None
+
+    def _owned_by_reference(self, owner: str, client_reference: str) -> StoredOrder | None:
+        row = self._db.execute("SELECT * FROM payment_order WHERE owner = ? AND client_reference = ?",
+                               (owner, client_reference)).fetchone()
         return self._row(row) if row is not None else None
 
     @staticmethod

@@ -33,6 +33,7 @@ class ParsedRequest:
     operation: str
     message_id: str
     sender_id: str
+    password: str
     payload: etree._Element
 
 
@@ -47,7 +48,8 @@ def read_request(payload: etree._Element) -> ParsedRequest:
     info = payload.find(q("requestInfo"))
     assert info is not None  # the schema requires it
     return ParsedRequest(operation=qname.localname, message_id=_t(info, "messageId"),
-                         sender_id=_t(info, "senderId"), payload=payload)
+                         sender_id=_t(info, "senderId"), password=info.findtext(q("password")) or "",
+                         payload=payload)
 
 
 def _t(parent: etree._Element, name: str) -> str:

@@ -33,7 +33,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 from sqlalchemy import func, select
 
@@ -299,7 +298,7 @@ class Drill:
     def applicant_session(self) -> Session:
         """A portal session of the drill's applicant (authorised once per module)."""
         if "applicant" not in self._sessions:
-            self._sessions["applicant"] = self.plain_el.authorize_applicant(self.applicant.certificate,
+            self._sessions["applicant"] = self.plain_el.authorize_applicant(self.applicant.auth,
                                                                            self.applicant_password)
         return self._sessions["applicant"]
 
@@ -308,10 +307,16 @@ class Drill:
             self._sessions["employee"] = self.plain_el.authorize_employee("kkson.officer", self.employee_password)
         return self._sessions["employee"]
 
-    def signed_application(self) -> bytes:
-        from tests.fixtures.elicense import ElicenseEnv
+    def proof(self) -> bytes:
+        """A fresh challenge signed with the applicant's AUTH key (one request's proof of possession)."""
+        return self.plain_el.sign_challenge(self.plain_el.get_challenge(), self.applicant.auth)
 
-        return self.plain_el.sign_application(ElicenseEnv.form(self.applicant), self.applicant.signing)
+    def signed_application(self) -> bytes:
+        from tests.fixtures.elicense import application_form, paid_receipt
+
+        receipt = paid_receipt(self.payment.store, self.applicant.iin_bin, Decimal("16180.00"), owner=SENDER_ID)
+        return self.plain_el.sign_application(application_form(self.applicant, receipt_id=receipt),
+                                              self.applicant.signing)
 
     def registered(self, *, in_progress: bool = False) -> str:
         number = self.plain_el.register_application(self.applicant_session(), self.signed_application(),
@@ -368,7 +373,8 @@ def start_drill(*, pki: Any, elicense_keys: Any, backend_keys: Any, verifier: Ve
     with drill clients on one recording transport and one journalled caller; stop them afterwards."""
     from adapters.core.identifiers import make_bin, make_iin
     from adapters.core.trust.validator import CertificateValidator
-    from tests.fixtures.backends import GBDUL_BIN, MINISTRY_BIN, PSHEP_BIN, SHEP_BIN
+    from simulators.elicense.payments import GatewayLedger
+    from tests.fixtures.backends import GBDUL_BIN, MINISTRY_BIN, PSHEP_BIN, SENDER_PASSWORD, SHEP_BIN, with_our_sender
     from tests.fixtures.elicense import APPLICANT_PASSWORD, EMPLOYEE_PASSWORD, TestApplicant, _valid
 
     gateway = GatewaySimulator(key=backend_keys.gateway, verification=verifier)
@@ -378,11 +384,13 @@ def start_drill(*, pki: Any, elicense_keys: Any, backend_keys: Any, verifier: Ve
     register = LegalEntitiesBackend(LegalEntitiesState(), signer=SigningService(backend_keys.register),
                                     verifier=verifier, expect_requestor_bin=True)
     register.register(gateway)
-    payment = PaymentGatewaySimulator(signer=SigningService(backend_keys.payment_gateway), verifier=verifier)
+    payment = with_our_sender(PaymentGatewaySimulator(signer=SigningService(backend_keys.payment_gateway),
+                                                      verifier=verifier))
     # applicants' signatures are checked without revocation here: the PKI drills cover revocation
     doc_verifier = VerificationService(CertificateValidator([pki.root_certificate], [pki.issuing_certificate]))
     elicense = ElicenseSimulator(verifier=doc_verifier, head_key=elicense_keys.head,
-                                 system_key=elicense_keys.system.key_material)
+                                 system_key=elicense_keys.system.key_material,
+                                 payments=GatewayLedger(payment.store))
     journal = ExchangeJournal.open(f"sqlite:///{workdir / 'exchange-journal.db'}")
     started: list[Any] = []
     clients: list[Any] = []
@@ -398,19 +406,21 @@ def start_drill(*, pki: Any, elicense_keys: Any, backend_keys: Any, verifier: Ve
         le = LegalEntitiesClient(gw, signer=signer, verifier=verifier, requestor_bin=MINISTRY_BIN,
                                  expect_register_bin=GBDUL_BIN)
         pay = PaymentGatewayClient(payment.endpoint_url, signer=signer, verifier=verifier,
-                                   expect_gateway_bin=PSHEP_BIN, caller=caller, transport=transport)
+                                   expect_gateway_bin=PSHEP_BIN, sender_password=SENDER_PASSWORD, caller=caller,
+                                   transport=transport)
         el = ElicenseClient(elicense.endpoint, verification=doc_verifier, caller=caller, transport=transport)
         plain_gw = GatewayClient(gateway.sync_url, signing=signer, verification=verifier, sender_id=SENDER_ID,
                                  expect_bin=SHEP_BIN)
         plain_pay = PaymentGatewayClient(payment.endpoint_url, signer=signer, verifier=verifier,
-                                         expect_gateway_bin=PSHEP_BIN)
+                                         expect_gateway_bin=PSHEP_BIN, sender_password=SENDER_PASSWORD)
         plain_el = ElicenseClient(elicense.endpoint, verification=doc_verifier)
         clients += [plain_gw, plain_pay, plain_el, transport]
         name = "ТОО «Колледж Дрилл»"
         bin_ = _valid(make_bin, 2012, 3, 4, 0, serial=7100)
         iin = _valid(make_iin, dt.date(1979, 3, 14), "female", serial=7100)
-        applicant = TestApplicant(bin_, name, elicense_keys.pki.issue(iin=iin, bin=bin_, org=name))
-        elicense.backend.register_applicant(applicant.certificate.public_bytes(Encoding.DER), APPLICANT_PASSWORD)
+        applicant = TestApplicant(bin_, name, elicense_keys.pki.issue(iin=iin, bin=bin_, org=name),
+                                  elicense_keys.pki.issue(iin=iin, bin=bin_, org=name, usage="auth"))
+        elicense.backend.register_applicant(applicant.auth_der, APPLICANT_PASSWORD)
         yield Drill(gateway=gateway, echo=echo, register=register, payment=payment, elicense=elicense,
                     journal=journal, transport=transport, caller=caller, gw=gw, le=le, pay=pay, el=el,
                     plain_gw=plain_gw, plain_pay=plain_pay, plain_el=plain_el, applicant=applicant,
@@ -574,11 +584,16 @@ def _elicense_ops() -> list[Operation]:
     registered = {"status_changes": 1, "notices": 1}
     content = b"%PDF-1.4 drill attachment\n" * 64
     return [
+        # a signed challenge answers one request: a delivered attempt is not repeated (not idempotent)
         Operation("elicense", "register_applicant", op("RegisterApplicant"),
-                  lambda d, p: d.el.register_applicant(d.applicant.certificate, d.applicant_password),
+                  lambda d, p: d.el.register_applicant_with_proof(d.applicant.iin_bin, p["proof"],
+                                                                  d.applicant_password),
+                  prepare=lambda d: {"proof": d.proof()}, idempotent=False,
                   check=lambda d, p, r: _eq(r.iin_bin, d.applicant.iin_bin)),
         Operation("elicense", "authorize_applicant", op("Authorize"),
-                  lambda d, p: d.el.authorize_applicant(d.applicant.certificate, d.applicant_password),
+                  lambda d, p: d.el.authorize_applicant_with_proof(d.applicant.iin_bin, p["proof"],
+                                                                   d.applicant_password),
+                  prepare=lambda d: {"proof": d.proof()}, idempotent=False,
                   check=lambda d, p, r: _eq(r.role, "applicant")),
         Operation("elicense", "authorize_employee", op("Authorize"),
                   lambda d, p: d.el.authorize_employee("kkson.officer", d.employee_password),

@@ -159,8 +159,8 @@ def test_not_authorised_is_a_mistyped_password(env: ProcedureEnv, diagram: int) 
         portal = request.on_portal()
         assert portal.password.resolve() == scenario.applicant.portal_password + "-mistyped"
         assert not portal.first_time  # the applicant has an account, registered before with the right password
-        cert = portal.auth_key.load().certificate
-        assert env.clients.elicense.authorize_applicant(cert, scenario.applicant.portal_password).subject == \
+        auth = portal.auth_key.load()
+        assert env.clients.elicense.authorize_applicant(auth, scenario.applicant.portal_password).subject == \
             scenario.applicant.bin
     else:
         assert request.officer.password.resolve() == scenario.officer.password + "-mistyped"

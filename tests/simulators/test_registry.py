@@ -109,7 +109,7 @@ def test_landscape_applies_the_config_file(tmp_path: Path) -> None:
         ref = f"auto-{uuid.uuid4().hex[:8]}"
         land.payment_gateway.store.create(OrderDetails(
             client_reference=ref, payer_iin_bin=qa_bin, payer_name="QA", amount=Decimal("16180.00"),
-            kbk="108140", knp="911", application_reference="APP-1"))
+            kbk="108140", knp="911", application_reference="APP-1"), e.sender_id)
         assert [p["status"] for p in land.payments(ref)] == ["PAID"]
         # `egov sim fault` reaches any simulator by any of its URLs (here the payment SOAP endpoint)
         from cli.main import cli

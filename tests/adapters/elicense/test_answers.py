@@ -37,9 +37,10 @@ def recorded(elicense_env: ElicenseEnv) -> Iterator[dict[str, list[etree._Elemen
 
     client._exchange = recording  # type: ignore[method-assign]
     newcomer = elicense_env.applicant(register=False)
-    client.register_applicant(newcomer.certificate, newcomer.password)
+    client.register_applicant(newcomer.auth, newcomer.password)
+    client.change_applicant_password("renewed-pass", old_password=newcomer.password, iin_bin=newcomer.iin_bin)
     person = elicense_env.applicant()
-    session = client.authorize_applicant(person.certificate, person.password)
+    session = client.authorize_applicant(person.auth, person.password)
     client.get_catalogue()
     issued = client.submit_application(session, elicense_env.form(person), person.signing,
                                        files={"charter.pdf": b"%PDF-1.4 charter"}, idempotency_key="ans-1")
@@ -87,6 +88,11 @@ def test_every_answer_of_a_procedure_is_what_zeep_reads(recorded: dict[str, list
     for payload in recorded["RegisterApplicant"]:
         ours, zeep = answers.registered_applicant(payload), _zeep("RegisterApplicant", payload)
         assert (ours.iin_bin, ours.name) == (zeep.IinBin, zeep.Name)
+    for payload in recorded["GetChallenge"]:
+        challenge, zeep = answers.challenge(payload), _zeep("GetChallenge", payload)
+        assert (challenge.document, challenge.expires_at) == (zeep.Challenge, _utc(zeep.ExpiresAt))
+    for payload in recorded["ChangePassword"]:  # the only child, handed over itself
+        assert answers.password_changed(payload) == _zeep("ChangePassword", payload)
     for payload in recorded["Authorize"]:
         session, zeep = answers.session(payload), _zeep("Authorize", payload)
         assert (session.token, session.role, session.subject, session.licensor_code, session.expires_at) == (

@@ -24,7 +24,7 @@ def _caller() -> ResilientCaller:
 def _signed(env: ElicenseEnv) -> tuple[Any, Any, Any, bytes]:
     client = env.client(caller=_caller())
     person = env.applicant()
-    session = client.authorize_applicant(person.certificate, person.password)
+    session = client.authorize_applicant(person.auth, person.password)
     return client, person, session, client.sign_application(env.form(person), person.signing)
 
 
@@ -61,7 +61,7 @@ def test_soap_fault_without_retry_is_typed(elicense_env: ElicenseEnv) -> None:
 def test_tampered_licence_is_refused_by_the_adapter(elicense_env: ElicenseEnv) -> None:
     client = elicense_env.client()
     person = elicense_env.applicant()
-    session = client.authorize_applicant(person.certificate, person.password)
+    session = client.authorize_applicant(person.auth, person.password)
     info = client.submit_application(session, elicense_env.form(person), person.signing, idempotency_key="t")
     officer = elicense_env.employee(client)
     client.start_processing(officer, info.number)
@@ -77,7 +77,7 @@ def test_tampered_licence_is_refused_by_the_adapter(elicense_env: ElicenseEnv) -
 def test_control_api_lists_and_resets(elicense_env: ElicenseEnv) -> None:
     client = elicense_env.client()
     person = elicense_env.applicant()
-    session = client.authorize_applicant(person.certificate, person.password)
+    session = client.authorize_applicant(person.auth, person.password)
     info = client.submit_application(session, elicense_env.form(person), person.signing, idempotency_key="c")
     base = elicense_env.sim.url
     http = control_session(elicense_env.sim.control_token)

@@ -14,7 +14,7 @@ from tests.fixtures.elicense import ElicenseEnv
 
 def _issue_flow(env: ElicenseEnv, client: Any) -> tuple[Any, ApplicationDetails]:
     person = env.applicant()
-    session = client.authorize_applicant(person.certificate, person.password)
+    session = client.authorize_applicant(person.auth, person.password)
     form = env.form(person)
     info = client.submit_application(session, form, person.signing, files={"charter.pdf": b"%PDF-1.4 charter"},
                                      idempotency_key=f"reg-{person.iin_bin}")
@@ -98,7 +98,7 @@ def test_refusal_lists_missing_documents_in_a_signed_letter(elicense_env: Elicen
 
     client = elicense_env.client()
     person = elicense_env.applicant()
-    session = client.authorize_applicant(person.certificate, person.password)
+    session = client.authorize_applicant(person.auth, person.password)
     info = client.submit_application(session, elicense_env.form(person), person.signing, idempotency_key="r-1")
     officer = elicense_env.employee(client)
     client.start_processing(officer, info.number)
@@ -122,7 +122,7 @@ def test_territorial_service_goes_to_the_department_of_the_applicants_region(eli
 
     client = elicense_env.client()
     person = elicense_env.applicant()
-    session = client.authorize_applicant(person.certificate, person.password)
+    session = client.authorize_applicant(person.auth, person.password)
     form = elicense_env.form(person, service="S4", sub_types=("ED040100", "ED040300"), city_kato="750000000")
     info = client.submit_application(session, form, person.signing, idempotency_key="terr-1")
     assert info.licensor.code == "DKSO75"
@@ -148,7 +148,7 @@ def test_reissue_duplicate_and_appendix_on_an_existing_licence(elicense_env: Eli
     person, decided = _issue_flow(elicense_env, client)
     assert decided.licence is not None
     original = decided.licence.licence
-    session = client.authorize_applicant(person.certificate, person.password)
+    session = client.authorize_applicant(person.auth, person.password)
     officer = elicense_env.employee(client)
 
     def run(app_type: str, number: str, sub_types: tuple[str, ...] = ()) -> Any:

@@ -19,16 +19,22 @@ from tests.adapters.contracts import zeep_oracle
 SESSION = Session(token="tok-<&>-1", role="employee", subject="officer", licensor_code="KKSON",
                   expires_at=dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC))
 NUMBER = "00001234"
-CERTIFICATE = b"0\x82\x01\x0a certificate DER bytes \x00\xff"
+CHALLENGE = b"<AuthChallenge>signed \x00\xff</AuthChallenge>"
+APPLICANT = "940140000385"
 SIGNED = b"<Application>signed</Application>"
 KEY = "dec-00001234"
 
 # (builder, operation, what zeep is given for the same values)
 CASES: list[tuple[Callable[[], etree._Element], str, dict[str, Any]]] = [
-    (lambda: messages.register_applicant_request(CERTIFICATE, "pw ж"), "RegisterApplicant",
-     {"Certificate": CERTIFICATE, "Password": "pw ж"}),
-    (lambda: messages.authorize_applicant_request(CERTIFICATE, "pw"), "Authorize",
-     {"Applicant": {"Certificate": CERTIFICATE, "Password": "pw"}}),
+    (messages.challenge_request, "GetChallenge", {}),
+    (lambda: messages.register_applicant_request(APPLICANT, CHALLENGE, "pw ж"), "RegisterApplicant",
+     {"IinBin": APPLICANT, "SignedChallenge": CHALLENGE, "Password": "pw ж"}),
+    (lambda: messages.authorize_applicant_request(APPLICANT, CHALLENGE, "pw"), "Authorize",
+     {"Applicant": {"IinBin": APPLICANT, "SignedChallenge": CHALLENGE, "Password": "pw"}}),
+    (lambda: messages.change_password_request(APPLICANT, "new <&>", old_password="old"), "ChangePassword",
+     {"IinBin": APPLICANT, "OldPassword": "old", "NewPassword": "new <&>"}),
+    (lambda: messages.change_password_request(APPLICANT, "new", signed_challenge=CHALLENGE), "ChangePassword",
+     {"IinBin": APPLICANT, "SignedChallenge": CHALLENGE, "NewPassword": "new"}),
     (lambda: messages.authorize_employee_request("officer", "pw"), "Authorize",
      {"Employee": {"Login": "officer", "Password": "pw"}}),
     (messages.catalogue_request, "GetCatalogue", {}),
@@ -101,6 +107,6 @@ def test_search_request_is_what_zeep_renders(criteria: LicenseSearch) -> None:
 
 def test_soap_action_of_every_operation_is_the_wsdls() -> None:
     operations = zeep_oracle.operations(ELICENSE_WSDL)
-    assert len(operations) == 13
+    assert len(operations) == 15
     for operation, action in operations.items():
         assert soap_action(operation) == action

@@ -26,24 +26,24 @@ def test_condition_1_refuses_wrong_password_and_unknown_accounts(elicense_env: E
     client = elicense_env.client()
     person = elicense_env.applicant()
     with pytest.raises(AuthorisationDenied) as wrong:
-        client.authorize_applicant(person.certificate, "not-the-password")
+        client.authorize_applicant(person.auth, "not-the-password")
     assert wrong.value.code == "ELC101"
     stranger = elicense_env.applicant(register=False)
     with pytest.raises(AuthorisationDenied, match="not registered or the password is wrong"):
-        client.authorize_applicant(stranger.certificate, stranger.password)
+        client.authorize_applicant(stranger.auth, stranger.password)
     with pytest.raises(AuthorisationDenied):
         client.authorize_employee("kkson.officer", "bad")
     # first-time portal registration, then authorisation works
-    registered = client.register_applicant(stranger.certificate, "new-pass")
+    registered = client.register_applicant(stranger.auth, "new-pass")
     assert registered.iin_bin == stranger.iin_bin
-    session = client.authorize_applicant(stranger.certificate, "new-pass")
+    session = client.authorize_applicant(stranger.auth, "new-pass")
     assert session.role == "applicant" and session.subject == stranger.iin_bin
 
 
 def test_expired_or_unknown_session_is_refused(elicense_env: ElicenseEnv) -> None:
     client = elicense_env.client()
     person = elicense_env.applicant()
-    session = client.authorize_applicant(person.certificate, person.password)
+    session = client.authorize_applicant(person.auth, person.password)
     forged = session.model_copy(update={"token": "no-such-token"})
     with pytest.raises(AuthorisationDenied) as exc:
         client.upload_attachment(forged, "a.pdf", b"x")
@@ -52,7 +52,7 @@ def test_expired_or_unknown_session_is_refused(elicense_env: ElicenseEnv) -> Non
 
 def _register(env: ElicenseEnv, person: object, form: object, key: str = "k") -> object:
     client = env.client()
-    session = client.authorize_applicant(person.certificate, person.password)  # type: ignore[attr-defined]
+    session = client.authorize_applicant(person.auth, person.password)  # type: ignore[attr-defined]
     return client.submit_application(session, form, person.signing, idempotency_key=key)  # type: ignore[arg-type, attr-defined]
 
 
@@ -87,7 +87,7 @@ def test_condition_3_bin_in_certificate_must_match_application(elicense_env: Eli
     other = elicense_env.applicant(register=False)
     # the applicant's session, but the document is signed with another organisation's key
     client = elicense_env.client()
-    session = client.authorize_applicant(person.certificate, person.password)
+    session = client.authorize_applicant(person.auth, person.password)
     signed = client.sign_application(elicense_env.form(person), other.signing)
     with pytest.raises(SignatureRefused) as exc:
         client.register_application(session, signed, idempotency_key="bin")
@@ -99,7 +99,7 @@ def test_condition_3_bin_in_certificate_must_match_application(elicense_env: Eli
 def test_tampered_application_is_refused(elicense_env: ElicenseEnv) -> None:
     person = elicense_env.applicant()
     client = elicense_env.client()
-    session = client.authorize_applicant(person.certificate, person.password)
+    session = client.authorize_applicant(person.auth, person.password)
     signed = client.sign_application(elicense_env.form(person), person.signing)
     tampered = signed.replace(b"<House>12</House>", b"<House>13</House>")
     assert tampered != signed
@@ -112,7 +112,7 @@ def test_tampered_application_is_refused(elicense_env: ElicenseEnv) -> None:
 def test_attachment_never_uploaded_is_named(elicense_env: ElicenseEnv) -> None:
     person = elicense_env.applicant()
     client = elicense_env.client()
-    session = client.authorize_applicant(person.certificate, person.password)
+    session = client.authorize_applicant(person.auth, person.password)
     refs = client.attachment_refs({"licence-fee.pdf": b"receipt"})
     signed = client.sign_application(elicense_env.form(person).model_copy(update={"attachments": refs}),
                                      person.signing)
@@ -125,7 +125,7 @@ def test_attachment_never_uploaded_is_named(elicense_env: ElicenseEnv) -> None:
 def test_attachment_digest_mismatch_is_refused(elicense_env: ElicenseEnv) -> None:
     person = elicense_env.applicant()
     client = elicense_env.client()
-    session = client.authorize_applicant(person.certificate, person.password)
+    session = client.authorize_applicant(person.auth, person.password)
     client.upload_attachment(session, "staff.pdf", b"the real list of teaching staff")
     refs = client.attachment_refs({"staff.pdf": b"another list of teaching staff!"})
     signed = client.sign_application(elicense_env.form(person).model_copy(update={"attachments": refs}),
@@ -139,7 +139,7 @@ def test_attachment_digest_mismatch_is_refused(elicense_env: ElicenseEnv) -> Non
 def test_attachments_over_30_mb_in_total_are_refused(elicense_env: ElicenseEnv) -> None:
     person = elicense_env.applicant()
     client = elicense_env.client()
-    session = client.authorize_applicant(person.certificate, person.password)
+    session = client.authorize_applicant(person.auth, person.password)
     half = ATTACHMENTS_MAX_TOTAL_BYTES // 2 + 1
     refs = (AttachmentRef(file_name="a.pdf", sha256=hashlib.sha256(b"a").hexdigest(), size=half),
             AttachmentRef(file_name="b.pdf", sha256=hashlib.sha256(b"b").hexdigest(), size=half))
@@ -157,7 +157,7 @@ def test_large_upload_is_parsed_as_a_huge_tree(elicense_env: ElicenseEnv) -> Non
     """11 MB in base64 is one text node over libxml2's 10 MB default: accepted on the upload operation."""
     person = elicense_env.applicant()
     client = elicense_env.client()
-    session = client.authorize_applicant(person.certificate, person.password)
+    session = client.authorize_applicant(person.auth, person.password)
     content = bytes(range(256)) * (9 * 4096)  # 9 MiB -> 12 MiB of base64
     assert len(base64.b64encode(content)) > 10 * 1024 * 1024
     uploaded = client.upload_attachment(session, "scans.pdf", content)
@@ -170,7 +170,7 @@ def test_large_upload_is_parsed_as_a_huge_tree(elicense_env: ElicenseEnv) -> Non
 def test_idempotent_registration_and_decision(elicense_env: ElicenseEnv) -> None:
     person = elicense_env.applicant()
     client = elicense_env.client()
-    session = client.authorize_applicant(person.certificate, person.password)
+    session = client.authorize_applicant(person.auth, person.password)
     signed = client.sign_application(elicense_env.form(person), person.signing)
     first = client.register_application(session, signed, idempotency_key="same-key")
     again = client.register_application(session, signed, idempotency_key="same-key")

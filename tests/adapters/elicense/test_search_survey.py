@@ -18,7 +18,7 @@ def _licensed(env: ElicenseEnv, client: Any, *, name: str, service: str = "S1", 
     from adapters.elicense import MissingDocument
 
     person = env.applicant(name=name)
-    session = client.authorize_applicant(person.certificate, person.password)
+    session = client.authorize_applicant(person.auth, person.password)
     info = client.submit_application(session, env.form(person, service=service, sub_types=(sub,), city_kato=kato),
                                      person.signing, idempotency_key=f"s-{person.iin_bin}")
     officer = env.employee(client, info.licensor.code)
@@ -90,7 +90,7 @@ def test_survey_indicators_per_service_and_question(elicense_env: ElicenseEnv) -
 def test_survey_before_the_decision_is_refused(elicense_env: ElicenseEnv) -> None:
     client = elicense_env.client()
     person = elicense_env.applicant()
-    session = client.authorize_applicant(person.certificate, person.password)
+    session = client.authorize_applicant(person.auth, person.password)
     info = client.submit_application(session, elicense_env.form(person), person.signing, idempotency_key="early")
     with pytest.raises(ConflictError, match="the survey follows the decision"):
         client.submit_survey(session, info.number, "SATISFIED", "SATISFIED")

@@ -59,7 +59,7 @@ def payload() -> bytes:
 def _session(env: ElicenseEnv, **client_kwargs: object) -> tuple[ElicenseClient, Session, TestApplicant]:
     client = env.client(**client_kwargs)
     person = env.applicant()
-    return client, client.authorize_applicant(person.certificate, person.password), person
+    return client, client.authorize_applicant(person.auth, person.password), person
 
 
 class _Pipe(io.RawIOBase):

@@ -29,8 +29,8 @@ def _stored(**overrides: Any) -> StoredOrder:
     kw: dict[str, Any] = {
         "client_reference": "app-12009269-fee", "payer_iin_bin": "950341000052", "payer_name": 'Филиал АО "Арман"',
         "amount": Decimal("16180.00"), "kbk": "105102", "knp": "911", "application_reference": "12009269",
-        "purpose": "Лицензионный сбор", "order_id": ORDER_ID, "status": "CREATED", "created_at": NOW,
-        "updated_at": NOW}
+        "purpose": "Лицензионный сбор", "owner": "MINISTRY_EDU", "order_id": ORDER_ID, "status": "CREATED",
+        "created_at": NOW, "updated_at": NOW}
     kw.update(overrides)
     return StoredOrder(**kw)
 

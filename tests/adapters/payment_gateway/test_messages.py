@@ -21,12 +21,13 @@ PAYMENT_WSDL = "wsdl/payment/pshep.wsdl"
 MESSAGE_ID = "6f1c2a0e-8d7b-4a8e-9f3c-2b1d0e9a7c55"
 ORDER_ID = "0d4c3a9e-2b1f-4c7e-9a55-3f1e2d4c5b6a"
 NOW = dt.datetime(2024, 5, 1, 10, 0, 0, 250000, tzinfo=dt.UTC)
-COMMON: dict[str, Any] = {"message_id": MESSAGE_ID, "sender_id": "MINISTRY_EDU", "now": NOW}
+COMMON: dict[str, Any] = {"message_id": MESSAGE_ID, "sender_id": "MINISTRY_EDU", "password": "pw <&> ж", "now": NOW}
 
 
 def _request_info() -> dict[str, Any]:
     # the date as our builder writes it (milliseconds, Z): zeep writes a datetime with microseconds
-    return {"messageId": MESSAGE_ID, "messageDate": xml_datetime(NOW), "senderId": "MINISTRY_EDU"}
+    return {"messageId": MESSAGE_ID, "messageDate": xml_datetime(NOW), "senderId": "MINISTRY_EDU",
+            "password": "pw <&> ж"}
 
 
 def _assert_as_zeep_renders(built: etree._Element, operation: str, **arguments: Any) -> None:

@@ -39,7 +39,7 @@ from adapters.payment_gateway import (
 )
 from simulators.payment_gateway import PaymentGatewaySimulator
 from simulators.pki import TestPKI
-from tests.fixtures.backends import MINISTRY_BIN, PSHEP_BIN, BackendKeys
+from tests.fixtures.backends import MINISTRY_BIN, PSHEP_BIN, SENDER_PASSWORD, BackendKeys, with_our_sender
 from tests.fixtures.control import control_session
 
 APPLICANT_BIN = "950341000052"
@@ -225,7 +225,7 @@ def test_refund_keeps_the_receipt(payment_client: PaymentGatewayClient,
 def test_unsigned_request_is_refused_by_the_gateway(payment_gateway_sim: PaymentGatewaySimulator,
                                                     backend_verifier: VerificationService) -> None:
     client = PaymentGatewayClient(payment_gateway_sim.endpoint_url, signer=None, verifier=backend_verifier,
-                                  allow_unsigned=True)
+                                  sender_password=SENDER_PASSWORD, allow_unsigned=True)
     with pytest.raises(SoapFaultError) as err:
         client.create_order(fee_order())
     assert err.value.code == "PSE017" and not err.value.retryable
@@ -234,7 +234,18 @@ def test_unsigned_request_is_refused_by_the_gateway(payment_gateway_sim: Payment
 
 def test_client_refuses_to_run_unsigned_by_default(backend_verifier: VerificationService) -> None:
     with pytest.raises(ConfigurationError, match="signer and a verifier"):
-        PaymentGatewayClient("http://127.0.0.1:9/pshep/", signer=None, verifier=backend_verifier)
+        PaymentGatewayClient("http://127.0.0.1:9/pshep/", signer=None, verifier=backend_verifier,
+                             sender_password=SENDER_PASSWORD)
+
+
+@pytest.mark.parametrize("password", [None, ""])
+def test_client_refuses_to_run_without_our_sender_password(backend_keys: BackendKeys,
+                                                           backend_verifier: VerificationService,
+                                                           password: str | None) -> None:
+    with pytest.raises(ConfigurationError, match="sender's password") as err:
+        PaymentGatewayClient("http://127.0.0.1:9/pshep/", signer=SigningService(backend_keys.ministry),
+                             verifier=backend_verifier, sender_password=password)
+    assert err.value.context["setting"] == "sender_password"
 
 
 # --------------------------------------------------------------------------- receipts
@@ -298,8 +309,9 @@ def test_no_receipt_before_payment(payment_client: PaymentGatewayClient) -> None
 def auto_pay_sim(backend_keys: BackendKeys, backend_verifier: VerificationService) -> Iterator[
         tuple[PaymentGatewaySimulator, FrozenClock]]:
     clock = FrozenClock(dt.datetime.now(dt.UTC))
-    sim = PaymentGatewaySimulator(signer=SigningService(backend_keys.payment_gateway), verifier=backend_verifier,
-                                  clock=clock, auto_pay_after=dt.timedelta(seconds=30)).start()
+    sim = with_our_sender(PaymentGatewaySimulator(signer=SigningService(backend_keys.payment_gateway),
+                                                  verifier=backend_verifier, clock=clock,
+                                                  auto_pay_after=dt.timedelta(seconds=30))).start()
     try:
         yield sim, clock
     finally:
@@ -310,7 +322,8 @@ def test_auto_pay_after_configured_delay(auto_pay_sim: tuple[PaymentGatewaySimul
                                          backend_keys: BackendKeys, backend_verifier: VerificationService) -> None:
     sim, clock = auto_pay_sim
     client = PaymentGatewayClient(sim.endpoint_url, signer=SigningService(backend_keys.ministry),
-                                  verifier=backend_verifier, expect_gateway_bin=PSHEP_BIN)
+                                  verifier=backend_verifier, expect_gateway_bin=PSHEP_BIN,
+                                  sender_password=SENDER_PASSWORD)
     order = client.create_order(fee_order()).order
     clock.advance(dt.timedelta(seconds=29))
     assert client.get_status(order.order_id).status is PaymentStatus.CREATED

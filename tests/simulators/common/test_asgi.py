@@ -25,7 +25,7 @@ from simulators.common import asgi
 from simulators.common.asgi import ASGIApp, asgi_app
 from simulators.common.httpserver import Request, Response, Router
 from simulators.payment_gateway import PaymentGatewaySimulator
-from tests.fixtures.backends import PSHEP_BIN, BackendKeys
+from tests.fixtures.backends import PSHEP_BIN, SENDER_PASSWORD, BackendKeys, with_our_sender
 
 ORDER = PaymentOrderRequest(client_reference="app-asgi-fee", payer=Payer(iin_bin="950341000052", name="Арман"),
                             amount=Decimal("16180.00"), application_reference="12009269")
@@ -55,8 +55,8 @@ def _uvicorn(app: ASGIApp) -> Iterator[str]:
 @pytest.fixture
 def pshep(backend_keys: BackendKeys, backend_verifier: VerificationService) -> Iterator[PaymentGatewaySimulator]:
     """The payment gateway simulator; its router is served by uvicorn (its own server runs, untouched)."""
-    with PaymentGatewaySimulator(signer=SigningService(backend_keys.payment_gateway),
-                                 verifier=backend_verifier) as sim:
+    with with_our_sender(PaymentGatewaySimulator(signer=SigningService(backend_keys.payment_gateway),
+                                                 verifier=backend_verifier)) as sim:
         yield sim
 
 
@@ -65,7 +65,7 @@ def test_a_signed_call_through_uvicorn_and_a_clean_stop(pshep: PaymentGatewaySim
     with _uvicorn(asgi_app(pshep.router)) as url:
         client = PaymentGatewayClient(f"{url}/pshep/", signer=SigningService(backend_keys.ministry),
                                       verifier=backend_verifier, expect_gateway_bin=PSHEP_BIN,
-                                      caller=ResilientCaller(RetryPolicy.no_retry()))
+                                      sender_password=SENDER_PASSWORD, caller=ResilientCaller(RetryPolicy.no_retry()))
         try:
             outcome = client.create_order(ORDER)  # signed request, answer verified against PSHEP_BIN
             assert outcome.created and outcome.order.status is PaymentStatus.CREATED

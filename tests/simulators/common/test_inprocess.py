@@ -24,7 +24,7 @@ from simulators.common.httpserver import Request, Response, Router
 from simulators.common.inprocess import router_app
 from simulators.common.wire_fault import WireFault
 from simulators.payment_gateway import PaymentGatewaySimulator
-from tests.fixtures.backends import PSHEP_BIN, SENDER_ID, BackendKeys
+from tests.fixtures.backends import PSHEP_BIN, SENDER_ID, SENDER_PASSWORD, BackendKeys, with_our_sender
 
 ORDER = PaymentOrderRequest(client_reference="app-inprocess-fee", payer=Payer(iin_bin="950341000052", name="Арман"),
                             amount=Decimal("16180.00"), application_reference="12009269")
@@ -33,14 +33,14 @@ ORDER = PaymentOrderRequest(client_reference="app-inprocess-fee", payer=Payer(ii
 @pytest.fixture
 def pshep(backend_keys: BackendKeys, backend_verifier: VerificationService) -> Iterator[PaymentGatewaySimulator]:
     """The payment gateway simulator; only its router is used (its server runs, untouched)."""
-    with PaymentGatewaySimulator(signer=SigningService(backend_keys.payment_gateway),
-                                 verifier=backend_verifier) as sim:
+    with with_our_sender(PaymentGatewaySimulator(signer=SigningService(backend_keys.payment_gateway),
+                                                 verifier=backend_verifier)) as sim:
         yield sim
 
 
 def _create(backend_keys: BackendKeys, transport: InProcessTransport, url: str) -> HttpResult:
     payload = messages.create_request(ORDER, message_id=str(uuid.uuid4()), sender_id=SENDER_ID,
-                                  now=dt.datetime.now(dt.UTC))
+                                      password=SENDER_PASSWORD, now=dt.datetime.now(dt.UTC))
     body = SigningService(backend_keys.ministry).sign_envelope(build_envelope(payload))
     return transport.request("POST", url, body=body, headers={
         "Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"urn:pshep:CreatePaymentOrder"'})

@@ -24,7 +24,8 @@ from simulators.elicense import passwords
 from simulators.elicense import tables as T
 from simulators.elicense.backend import ElicenseBackend
 from simulators.elicense.passwords import ProvenPasswords, check_password, hash_password
-from tests.fixtures.elicense import ElicenseKeys
+from simulators.elicense.payments import NO_PAYMENT_GATEWAY
+from tests.fixtures.elicense import ElicenseKeys, signed_challenge
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -95,7 +96,8 @@ def backend(pki: Any, elicense_keys: ElicenseKeys) -> Iterator[ElicenseBackend]:
     engine = make_engine("sqlite://")
     verifier = VerificationService(CertificateValidator([pki.root_certificate], [pki.issuing_certificate]))
     yield ElicenseBackend(engine, verifier=verifier, head_key=elicense_keys.head,
-                          system_key=elicense_keys.system.key_material, clock=FrozenClock(NOW))
+                          system_key=elicense_keys.system.key_material, payments=NO_PAYMENT_GATEWAY,
+                          clock=FrozenClock(NOW))
     engine.dispose()
 
 
@@ -119,18 +121,24 @@ def test_changed_password_refuses_the_old_one(backend: ElicenseBackend, pbkdf2: 
     assert pbkdf2.calls == 1
 
 
-def test_re_registration_refuses_the_old_password(backend: ElicenseBackend, pki: Any) -> None:
+def test_registering_again_never_replaces_the_password_a_change_refuses_the_old_one(backend: ElicenseBackend,
+                                                                                     pki: Any) -> None:
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    der = pki.issue(iin="871008401427", surname="АХМЕТОВ", common_name="АХМЕТОВ АЛИ").certificate.public_bytes(
-        Encoding.DER)
+    key = pki.issue(iin="871008401427", surname="АХМЕТОВ", common_name="АХМЕТОВ АЛИ", usage="auth").key_material
+    der = key.certificate.public_bytes(Encoding.DER)
     backend.register_applicant(der, "pw-1")
-    assert backend.authorize_applicant(der, "pw-1").subject == "871008401427"
-    backend.register_applicant(der, "pw-2")
+    assert backend.authorize_applicant("871008401427", signed_challenge(backend, key), "pw-1").subject == \
+        "871008401427"
+    with pytest.raises(E.ElicenseFault) as again:
+        backend.register_applicant(der, "pw-2")
+    assert again.value.code == E.CONFLICT
+    backend.change_password("871008401427", "pw-2", old_password="pw-1")
     with pytest.raises(E.ElicenseFault) as caught:
-        backend.authorize_applicant(der, "pw-1")
+        backend.authorize_applicant("871008401427", signed_challenge(backend, key), "pw-1")
     assert caught.value.code == E.AUTH_DENIED
-    assert backend.authorize_applicant(der, "pw-2").subject == "871008401427"
+    assert backend.authorize_applicant("871008401427", signed_challenge(backend, key), "pw-2").subject == \
+        "871008401427"
 
 
 def test_transactions_share_one_connection_and_roll_back_on_error(backend: ElicenseBackend) -> None:
@@ -154,7 +162,8 @@ def test_a_transaction_inside_another_gets_its_own_connection(tmp_path: Any, pki
     engine = make_engine(f"sqlite:///{tmp_path / 'elicense.db'}")
     verifier = VerificationService(CertificateValidator([pki.root_certificate], [pki.issuing_certificate]))
     backend = ElicenseBackend(engine, verifier=verifier, head_key=elicense_keys.head,
-                              system_key=elicense_keys.system.key_material, clock=FrozenClock(NOW))
+                              system_key=elicense_keys.system.key_material, payments=NO_PAYMENT_GATEWAY,
+                              clock=FrozenClock(NOW))
     try:
         seq = T.sequences
         with backend._tx() as outer:

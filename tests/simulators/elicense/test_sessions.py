@@ -1,7 +1,7 @@
 """E-licensing keeps sessions in memory by token; the answers are those of the database.
 
-A cached session still expires, an account replaced or re-registered is seen at once, a reset
-forgets every session, and a token nobody issued is refused.
+A cached session still expires, a password change ends the account's sessions at once (registering
+again changes nothing), a reset forgets every session, and a token nobody issued is refused.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from adapters.core.xmlsig import VerificationService
 from simulators.elicense import errors as E
 from simulators.elicense.backend import ElicenseBackend
 from simulators.elicense.models import BackendConfig
-from tests.fixtures.elicense import ElicenseKeys
+from simulators.elicense.payments import NO_PAYMENT_GATEWAY
+from tests.fixtures.elicense import ElicenseKeys, signed_challenge
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 APPLICANT_IIN = "871008401427"
@@ -36,7 +37,7 @@ def backend(pki: Any, elicense_keys: ElicenseKeys, clock: FrozenClock) -> Iterat
     engine = make_engine("sqlite://")
     verifier = VerificationService(CertificateValidator([pki.root_certificate], [pki.issuing_certificate]))
     yield ElicenseBackend(engine, verifier=verifier, head_key=elicense_keys.head,
-                          system_key=elicense_keys.system.key_material, clock=clock,
+                          system_key=elicense_keys.system.key_material, payments=NO_PAYMENT_GATEWAY, clock=clock,
                           config=BackendConfig(session_ttl=dt.timedelta(minutes=30)))
     engine.dispose()
 
@@ -76,18 +77,25 @@ def test_unknown_token_is_refused(backend: ElicenseBackend) -> None:
     assert "no-such-token" not in backend._sessions
 
 
-def test_re_registered_applicant_is_seen_by_its_open_session(backend: ElicenseBackend, pki: Any) -> None:
+def test_a_password_change_ends_the_open_sessions_registering_again_changes_nothing(backend: ElicenseBackend,
+                                                                                    pki: Any) -> None:
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    first = pki.issue(iin=APPLICANT_IIN, surname="АХМЕТОВ", common_name="АХМЕТОВ АЛИ").certificate
-    subject, name = backend.register_applicant(first.public_bytes(Encoding.DER), "pw-1")
+    first = pki.issue(iin=APPLICANT_IIN, surname="АХМЕТОВ", common_name="АХМЕТОВ АЛИ", usage="auth").key_material
+    subject, name = backend.register_applicant(first.certificate.public_bytes(Encoding.DER), "pw-1")
     assert (subject, name) == (APPLICANT_IIN, "АХМЕТОВ АЛИ")
-    session = backend.authorize_applicant(first.public_bytes(Encoding.DER), "pw-1")
+    session = backend.authorize_applicant(APPLICANT_IIN, signed_challenge(backend, first), "pw-1")
     assert backend.session(session.token).name == "АХМЕТОВ АЛИ"
-    second = pki.issue(iin=APPLICANT_IIN, surname="АХМЕТОВ", common_name="АХМЕТОВ АЛИХАН").certificate
-    backend.register_applicant(second.public_bytes(Encoding.DER), "pw-2")
-    # the session row points at the account updated in place: its name is the new one, as read from the database
-    assert backend.session(session.token).name == "АХМЕТОВ АЛИХАН"
+    second = pki.issue(iin=APPLICANT_IIN, surname="АХМЕТОВ", common_name="АХМЕТОВ АЛИХАН", usage="auth").key_material
+    # registering again with its password answers the account as it is
+    assert backend.register_applicant(second.certificate.public_bytes(Encoding.DER), "pw-1") == (
+        APPLICANT_IIN, "АХМЕТОВ АЛИ")
+    assert backend.session(session.token).name == "АХМЕТОВ АЛИ"
+    # a change proven by another AUTH key of the same subject: the open session ends, from cache and database
+    backend.change_password(APPLICANT_IIN, "pw-2", signed_challenge=signed_challenge(backend, second))
+    _refused(backend, session.token)
+    backend._sessions.clear()
+    _refused(backend, session.token)
 
 
 def test_reset_forgets_every_session(backend: ElicenseBackend) -> None:
