@@ -30,7 +30,6 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from typing import Protocol
 
 __all__ = ["Watch", "Watchdog", "attach_current", "watching"]
@@ -127,7 +126,8 @@ class Watchdog:
 
     def _start(self) -> None:
         self._pid = os.getpid()
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._heap: list[tuple[float, int, Watch]] = []
         self._finished = 0
         self._sequence = itertools.count()
@@ -138,7 +138,7 @@ class Watchdog:
         watch = Watch(seconds)
         if self._pid != os.getpid():  # a forked child: the parent's thread and lock are not ours
             self._start()
-        with self._cond:
+        with self._lock:
             earliest = self._heap[0][0] if self._heap else None
             heapq.heappush(self._heap, (watch.deadline, next(self._sequence), watch))
             if self._thread is None:
@@ -151,7 +151,7 @@ class Watchdog:
     def finished(self, watch: Watch) -> bool:
         """Finish ``watch`` (:meth:`Watch.finish`) and forget it; whether it fired."""
         fired = watch.finish()
-        with self._cond:
+        with self._lock:
             self._finished += 1
             if self._finished > self._COMPACT_AT and self._finished * 2 > len(self._heap):
                 self._heap = [entry for entry in self._heap if not entry[2].done]
@@ -181,14 +181,21 @@ class Watchdog:
 _CURRENT: contextvars.ContextVar[Watch | None] = contextvars.ContextVar("egov_http_watch", default=None)
 
 
-@contextlib.contextmanager
-def watching(watch: Watch) -> Iterator[Watch]:
-    """Within the block, connections used by this thread attach to ``watch`` (:func:`attach_current`)."""
-    token = _CURRENT.set(watch)
-    try:
-        yield watch
-    finally:
-        _CURRENT.reset(token)
+class watching:
+    """``with watching(watch):`` within the block, connections used by this thread attach to ``watch``
+    (:func:`attach_current`)."""
+
+    __slots__ = ("_token", "_watch")
+
+    def __init__(self, watch: Watch) -> None:
+        self._watch = watch
+
+    def __enter__(self) -> Watch:
+        self._token = _CURRENT.set(self._watch)
+        return self._watch
+
+    def __exit__(self, *exc: object) -> None:
+        _CURRENT.reset(self._token)
 
 
 def attach_current(connection: _HasSocket) -> None:

@@ -76,9 +76,10 @@ def read_limited(response: urllib3.BaseHTTPResponse, *, limit: int, url: str) ->
     # bytes(n) is owned by the buffer alone: writes fill it in place, truncate() shrinks it in
     # place, and getvalue() hands that same object back
     buffer = io.BytesIO(bytes(capacity)) if capacity else io.BytesIO()
+    wanted = capacity if exact else limit + 1  # never more than one byte past the limit
     received = 0
-    while True:
-        chunk = response.read(min(CHUNK, limit + 1 - received))  # never more than one byte past the limit
+    while received < wanted:
+        chunk = response.read(min(CHUNK, wanted - received))  # fewer than announced: urllib3 raises
         if not chunk:
             break
         received += len(chunk)
