@@ -88,7 +88,7 @@ class CannedTransport:
         self.requests = 0
 
     def post(self, url: str, body: bytes, *, soap_action: str | None = None, timeout: Any = None,
-             headers: Any = None) -> Any:
+             headers: Any = None, max_bytes: int | None = None) -> Any:
         self.requests += 1
         return self._make(url)
 

@@ -206,21 +206,37 @@ def call_group() -> None:
 @click.option("--timeout", type=float)
 def call_gateway(service_id: str, data_file: Path, url: str | None, correlation_id: str | None,
                  message_id: str | None, timeout: float | None) -> None:
-    """Sign and send DATA to SERVICE on the sync channel; print the verified answer."""
+    """Sign and send DATA to SERVICE on the sync channel; print the verified answer.
+
+    The answer is trusted as the flows trust it: signed by the gateway (EGOV_GATEWAY_BIN), with a
+    certificate of the trust anchors, valid and, under EGOV_REVOCATION_POLICY, not revoked (unless
+    EGOV_CHECK_TRANSPORT_REVOCATION=false); bounded by EGOV_ATTEMPT_TIMEOUT_SECONDS and
+    EGOV_ATTACHMENT_RESPONSE_MAX_BYTES.
+    """
     from lxml import etree
 
     from adapters.core.errors import EgovError
+    from adapters.core.http import Timeouts
     from adapters.core.settings import get_settings
+    from adapters.core.trust.keystore import KeyMaterial
     from adapters.core.xmlparse import parse_xml
+    from adapters.core.xmlsig import SigningService
     from adapters.egov_gateway import GatewayClient
+    from procedure.clients import Endpoints, TrustServices
+    from procedure.credentials import reveal
 
     settings = get_settings()
     try:
-        signing, verification = _crypto(settings)
+        endpoints = Endpoints.from_settings(settings)
+        trust = TrustServices.build(endpoints)
+        signing = SigningService(KeyMaterial.from_pkcs12(endpoints.keystore_path, reveal(endpoints.keystore_password)))
         data = parse_xml(data_file.read_bytes(), what=str(data_file))
-        password = settings.gateway_sender_password.get_secret_value() if settings.gateway_sender_password else None
-        with GatewayClient(url or settings.gateway_url, signing=signing, verification=verification,
-                           sender_id=settings.gateway_sender_id, sender_password=password) as client:
+        with GatewayClient(url or endpoints.gateway_url, signing=signing, verification=trust.transport_verification,
+                           sender_id=endpoints.sender_id,
+                           sender_password=(reveal(endpoints.sender_password)
+                                            if endpoints.sender_password is not None else None),
+                           timeouts=Timeouts.from_settings(settings), expect_bin=endpoints.gateway_bin,
+                           max_answer_bytes=settings.attachment_response_max_bytes) as client:
             resp = client.send_message(service_id, data, correlation_id=correlation_id, message_id=message_id,
                                        timeout=timeout)
     except EgovError as exc:
@@ -232,18 +248,3 @@ def call_gateway(service_id: str, data_file: Path, url: str | None, correlation_
         click.echo(f"signed by: {getattr(resp.signer, 'common_name', '')} BIN {getattr(resp.signer, 'bin', '')}")
     if resp.data is not None:
         click.echo(etree.tostring(resp.data, pretty_print=True, encoding="unicode"))
-
-
-def _crypto(settings: Any) -> tuple[Any, Any]:
-    from adapters.core.errors import ConfigurationError
-    from adapters.core.trust.keystore import KeyMaterial
-    from adapters.core.trust.validator import CertificateValidator
-    from adapters.core.xmlsig import SigningService, VerificationService
-
-    if settings.keystore_path is None or not settings.trust_anchors:
-        raise ConfigurationError("set EGOV_KEYSTORE_PATH, EGOV_KEYSTORE_PASSWORD and EGOV_TRUST_ANCHORS "
-                                 "(`egov sim up` prints them)", setting="keystore_path")
-    password = settings.keystore_password.get_secret_value() if settings.keystore_password else None
-    key = KeyMaterial.from_pkcs12(settings.keystore_path, password)
-    validator = CertificateValidator.from_files(settings.trust_anchors, settings.intermediates)
-    return SigningService(key), VerificationService(validator)

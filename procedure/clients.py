@@ -7,7 +7,8 @@ the settings describe for a real deployment. :class:`ProcedureClients` builds fr
 - one signing service with the ministry system's key (gateway transport, GBD UL and payment
   requests);
 - one certificate validator with the trust anchors and the revocation policy (Condition 3 of
-  Diagram 1 uses it directly) and the verification services on top of it;
+  Diagram 1 uses it directly) and the verification services on top of it (:class:`TrustServices`,
+  which ``egov call gateway`` builds the same way);
 - one :class:`ResilientCaller` (retry policy, circuit breakers, exchange journal, metrics) shared by
   every adapter, so that the journal and the metrics see the whole procedure;
 - the gateway, payment gateway, Legal Entities and E-licensing clients and the status-notice consumer.
@@ -33,6 +34,7 @@ from adapters.core.journal import ExchangeJournal
 from adapters.core.metrics import Metrics
 from adapters.core.private_files import write_private
 from adapters.core.resilience import CircuitBreakerRegistry, ResilientCaller, RetryPolicy
+from adapters.core.transport import SoapTransport
 from adapters.core.trust.keystore import KeyMaterial
 from adapters.core.trust.revocation import RevocationChecker, RevocationPolicy
 from adapters.core.trust.validator import CertificateValidator
@@ -154,7 +156,46 @@ class Endpoints(BaseModel):
                    intermediates=[str(p) for p in s.intermediates], revocation_policy=s.revocation_policy,
                    keystore_path=str(s.keystore_path), keystore_password=s.keystore_password or SecretStr(""),
                    sender_id=s.gateway_sender_id, sender_password=s.gateway_sender_password,
-                   requestor_bin=s.requestor_bin)
+                   requestor_bin=s.requestor_bin, gateway_bin=s.gateway_bin)
+
+
+
+@dataclass(frozen=True)
+class TrustServices:
+    """The trust anchors, the revocation policy and the verification services on top of them, as
+    every client of the procedure (and ``egov call gateway``) uses them."""
+
+    revocation: RevocationChecker
+    """OCSP/CRL under the endpoints' revocation policy."""
+    validator: CertificateValidator
+    """Chain, validity and revocation: signed documents, applicants' certificates."""
+    verification: VerificationService
+    """Signed documents (licences, refusal letters, receipts, notices)."""
+    transport_verification: VerificationService
+    """Answers' transport signatures: chain and validity, and revocation unless the one documented
+    exception is set (``EGOV_CHECK_TRANSPORT_REVOCATION=false``: no OCSP round trip for the systems'
+    own certificates). The expected BIN of each system is checked by its client."""
+
+    @classmethod
+    def build(cls, endpoints: Endpoints, *, clock: Clock = SYSTEM_CLOCK, revocation_timeout: float = 5.0,
+              ocsp_cache_seconds: float | None = None,
+              check_transport_revocation: bool | None = None) -> TrustServices:
+        """From ``endpoints``' trust anchors and revocation policy; ``None`` options come from the settings
+        (``EGOV_OCSP_CACHE_SECONDS``, ``EGOV_CHECK_TRANSPORT_REVOCATION``)."""
+        if ocsp_cache_seconds is None or check_transport_revocation is None:
+            from adapters.core.settings import get_settings
+
+            settings = get_settings()
+            ocsp_cache_seconds = settings.ocsp_cache_seconds if ocsp_cache_seconds is None else ocsp_cache_seconds
+            if check_transport_revocation is None:
+                check_transport_revocation = settings.check_transport_revocation
+        revocation = RevocationChecker(RevocationPolicy(endpoints.revocation_policy), timeout=revocation_timeout,
+                                       clock=clock, ocsp_cache_seconds=ocsp_cache_seconds)
+        validator = CertificateValidator.from_files(endpoints.trust_anchors, endpoints.intermediates,
+                                                    revocation=revocation, clock=clock)
+        transport = validator if check_transport_revocation else CertificateValidator(
+            validator.trust_anchors, validator.intermediates, clock=clock)
+        return cls(revocation, validator, VerificationService(validator), VerificationService(transport))
 
 
 @dataclass(frozen=True)
@@ -164,12 +205,19 @@ class ClientOptions:
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(
         max_attempts=3, max_total_seconds=10.0, initial_backoff=0.05, max_backoff=0.5, jitter=0.02))
     """One retry policy for every exchange of the procedure."""
-    timeouts: Timeouts = field(default_factory=lambda: Timeouts(5.0, 30.0))
-    """Connect and read timeouts of the HTTP transport."""
+    timeouts: Timeouts = field(default_factory=lambda: Timeouts(5.0, 30.0, 60.0))
+    """Connect and read timeouts of the HTTP transport, and the wall-clock deadline of an attempt."""
+    response_max_bytes: int = 4 * 1024 * 1024
+    """Byte limit of an answer (payment gateway, E-licensing)."""
+    attachment_response_max_bytes: int = 48 * 1024 * 1024
+    """Byte limit of an answer that may carry attachments (the gateway's channels)."""
     revocation_timeout: float = 5.0
     """Timeout of one OCSP or CRL request."""
     ocsp_cache_seconds: float | None = None
     """How long an OCSP answer is reused (never past its nextUpdate); None: ``EGOV_OCSP_CACHE_SECONDS``."""
+    check_transport_revocation: bool | None = None
+    """Whether the certificates behind answers' transport signatures are checked for revocation;
+    None: ``EGOV_CHECK_TRANSPORT_REVOCATION``."""
     circuit_failure_threshold: int = 5
     circuit_reset_seconds: float = 30.0
 
@@ -185,21 +233,14 @@ class ProcedureClients:
         self.clock = clock
         self.key = KeyMaterial.from_pkcs12(endpoints.keystore_path, reveal(endpoints.keystore_password))
         self.signing = SigningService(self.key, clock=clock)
-        from adapters.core.settings import get_settings
-
-        ocsp_cache = opts.ocsp_cache_seconds
-        self.revocation = RevocationChecker(
-            RevocationPolicy(endpoints.revocation_policy), timeout=opts.revocation_timeout, clock=clock,
-            ocsp_cache_seconds=get_settings().ocsp_cache_seconds if ocsp_cache is None else ocsp_cache)
-        self.validator = CertificateValidator.from_files(endpoints.trust_anchors, endpoints.intermediates,
-                                                         revocation=self.revocation, clock=clock)
+        trust = TrustServices.build(endpoints, clock=clock, revocation_timeout=opts.revocation_timeout,
+                                    ocsp_cache_seconds=opts.ocsp_cache_seconds,
+                                    check_transport_revocation=opts.check_transport_revocation)
+        self.revocation = trust.revocation
+        self.validator = trust.validator
         """Chain, validity, revocation: Condition 3, signed licences and refusal letters."""
-        self.verification = VerificationService(self.validator)
-        # Transport signatures are checked for chain and validity; revocation of the systems'
-        # own certificates is asked for documents only (one OCSP round trip per message is not
-        # what the gateway's profile asks of its members).
-        self.transport_verification = VerificationService(
-            CertificateValidator(self.validator.trust_anchors, self.validator.intermediates, clock=clock))
+        self.verification = trust.verification
+        self.transport_verification = trust.transport_verification
         self.journal = ExchangeJournal.open(database_url) if database_url else None
         self.metrics = metrics or Metrics()
         self.metrics_server: Any = None
@@ -215,10 +256,13 @@ class ProcedureClients:
                                      sender_password=sender_password,
                                      caller=self.caller,
                                      async_endpoint_url=endpoints.gateway_async_url, timeouts=opts.timeouts,
-                                     clock=clock, expect_bin=endpoints.gateway_bin)
+                                     clock=clock, expect_bin=endpoints.gateway_bin,
+                                     max_answer_bytes=opts.attachment_response_max_bytes)
         self.payment = PaymentGatewayClient(endpoints.payment_gateway_url, signer=self.signing,
                                             verifier=self.transport_verification,
                                             receipt_verifier=self.verification, caller=self.caller,
+                                            transport=SoapTransport(timeouts=opts.timeouts,
+                                                                    max_response_bytes=opts.response_max_bytes),
                                             sender_id=endpoints.sender_id, sender_password=sender_password,
                                             expect_gateway_bin=endpoints.payment_gateway_bin, clock=clock)
         self.legal_entities = LegalEntitiesClient(self.gateway, signer=self.signing,
@@ -226,7 +270,8 @@ class ProcedureClients:
                                                   requestor_bin=endpoints.requestor_bin,
                                                   expect_register_bin=endpoints.register_bin)
         self.elicense = ElicenseClient(endpoints.elicense_url, verification=self.verification, caller=self.caller,
-                                       timeouts=opts.timeouts, sender_id=endpoints.sender_id, clock=clock)
+                                       timeouts=opts.timeouts, sender_id=endpoints.sender_id, clock=clock,
+                                       max_response_bytes=opts.response_max_bytes)
         self.notifications = StatusNotificationConsumer(self.gateway, self.verification,
                                                         expect_bin=endpoints.elicense_bin)
 

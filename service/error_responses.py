@@ -51,7 +51,7 @@ from service import errors as E
 
 log = logging.getLogger("service.errors")
 
-_TIMEOUT_KINDS = frozenset({"read-timeout", "connect-timeout"})
+_TIMEOUT_KINDS = frozenset({"read-timeout", "connect-timeout", "deadline"})
 
 
 class ErrorCause(BaseModel):

@@ -34,10 +34,13 @@ def endpoints_from(settings: Settings) -> Endpoints:
 
 
 def client_options(settings: Settings) -> ClientOptions:
-    """Retry policy, timeouts, OCSP cache and circuit breakers as the settings say."""
-    return ClientOptions(retry=RetryPolicy.from_settings(settings),
-                         timeouts=Timeouts(settings.connect_timeout_seconds, settings.read_timeout_seconds),
+    """Retry policy and call deadline, timeouts and attempt deadline, answer byte limits, OCSP cache,
+    transport revocation and circuit breakers as the settings say."""
+    return ClientOptions(retry=RetryPolicy.from_settings(settings), timeouts=Timeouts.from_settings(settings),
+                         response_max_bytes=settings.response_max_bytes,
+                         attachment_response_max_bytes=settings.attachment_response_max_bytes,
                          ocsp_cache_seconds=settings.ocsp_cache_seconds,
+                         check_transport_revocation=settings.check_transport_revocation,
                          circuit_failure_threshold=settings.circuit_failure_threshold,
                          circuit_reset_seconds=settings.circuit_reset_seconds)
 

@@ -155,6 +155,29 @@ class TransportError(ExchangeError):
     retryable = True
 
 
+class ExchangeTimeoutError(TransportError):
+    """An attempt did not finish within its wall-clock deadline (``kind`` ``deadline``): however the
+    server behaved (silent, or dripping its answer a byte at a time), the exchange was cut at the
+    deadline. ``deadline_seconds`` says how long the attempt was allowed.
+
+    Retryable, as a read timeout is: the answer may come in time on another attempt (the caller's
+    own deadline bounds the whole call, retries included).
+    """
+
+    code = "EGOV410"
+
+
+class ResponseTooLargeError(ExchangeError):
+    """An answer larger than the limit of its call (``limit`` bytes): refused from its
+    ``Content-Length`` before any of the body is read, or cut off once the bytes read pass the
+    limit (a chunked or unannounced body). Nothing of it reaches the caller.
+
+    Final: the same request would bring the same answer.
+    """
+
+    code = "EGOV409"
+
+
 class HttpStatusError(ExchangeError):
     """The server answered with an HTTP error status and no SOAP Fault."""
 
@@ -189,6 +212,22 @@ class InvalidResponseError(ExchangeError):
 
     code = "EGOV404"
     retryable = True
+
+
+class MismatchedAnswerError(InvalidResponseError):
+    """A well-formed (and, where the service signs, verified) answer that belongs to another
+    request: a replayed answer, or a server that mixed up its answers. ``field`` names the
+    identifier that does not match (``messageId``, ``correlationId``, ``orderId``...); the message
+    names the value that was expected, never the other request's.
+
+    Retryable, as any unusable answer: the answer to this request may still come.
+    """
+
+    code = "EGOV411"
+
+    def __init__(self, what: str, field: str, expected: str) -> None:
+        super().__init__(f"{what} belongs to another request: its {field} is not {expected!r}", field=field)
+        self.field = field
 
 
 class CircuitOpenError(ExchangeError):

@@ -68,12 +68,28 @@ class Settings(BaseSettings):
                                                 "control APIs (`egov sim up` writes it, 0600, and prints its "
                                                 "path); read by `egov sim fault|maintenance|journal`")
     requestor_bin: str = Field("940140000385", description="our BIN, sent as RequestorBIN to the Legal Entities DB")
+    gateway_bin: str = Field("950341000052", description="BIN the gateway's certificate carries: an answer whose "
+                             "transport signature is by another organisation is refused (default: the simulator's)")
+    check_transport_revocation: bool = Field(True, description="check, under revocation_policy, that the "
+                                             "certificate behind an answer's transport signature (gateway, payment "
+                                             "gateway) is not revoked; false: chain, validity and BIN only (the one "
+                                             "exception to revocation checking)")
 
     # --- timeouts and retries (defaults from the regulation's step norms)
     connect_timeout_seconds: float = Field(5.0, description="TCP connect timeout for every call")
     read_timeout_seconds: float = Field(90.0, description="default read timeout (1.5 min step norm)")
+    attempt_timeout_seconds: float = Field(120.0, gt=0, description="wall-clock deadline of one attempt "
+                                           "(connect, send, the whole answer), whatever the server does; a call's "
+                                           "shorter norm wins")
     retry_max_attempts: int = Field(4, description="attempts per call, first one included")
     retry_max_total_seconds: float = Field(120.0, description="cap on the total time spent retrying one call")
+    call_timeout_seconds: float = Field(300.0, gt=0, description="wall-clock deadline of one call, every attempt "
+                                        "and back-off included: no attempt runs past it")
+    response_max_bytes: int = Field(4 * 1024 * 1024, gt=0, description="largest answer body an adapter reads; "
+                                    "a larger one is refused (ResponseTooLargeError) with at most this much read")
+    attachment_response_max_bytes: int = Field(48 * 1024 * 1024, gt=0, description="the same limit for "
+                                               "operations whose answers may carry attachments (the gateway's "
+                                               "channels)")
     circuit_failure_threshold: int = Field(5, description="consecutive failures that open a circuit")
     circuit_reset_seconds: float = Field(30.0, description="time before an open circuit lets a probe through")
 

@@ -10,7 +10,10 @@ Every SOAP answer an adapter receives goes through :class:`ResponsePipeline`, in
 4. **signature**: the transport signature is verified (coverage and freshness included) and the
    Body *that was verified* is used from here on; a refusal is a :class:`ResponseRefusedError`;
 5. **schema**: the Body's payload is validated against the packaged schema;
-6. **model**: the caller turns the validated payload into its model.
+6. **model**: the caller turns the validated payload into its model;
+7. **match**: the caller checks that the answer is the answer to its request (:func:`require_match`:
+   the ids the contract carries, echoed from the request), so that a replayed answer, however
+   validly signed, is refused.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from adapters.core.errors import (
     EgovError,
     HttpStatusError,
     InvalidResponseError,
+    MismatchedAnswerError,
     RefusalReason,
     SignatureRefused,
     SoapFaultError,
@@ -195,6 +199,13 @@ def default_fault_mapper(fault: SoapFault, result: HttpResult) -> EgovError:
     local = fault.code.rsplit(":", 1)[-1]
     return SoapFaultError(fault.code or "soap:Server", fault.string or "SOAP Fault",
                           retryable=local == "Server", http_status=result.status)
+
+
+def require_match(what: str, field: str, expected: str, found: object) -> None:
+    """Step 7: ``found`` (read from the answer) is ``expected`` (sent in the request), else
+    :class:`MismatchedAnswerError` naming ``field``."""
+    if found != expected:
+        raise MismatchedAnswerError(what, field, expected)
 
 
 @dataclass(frozen=True)

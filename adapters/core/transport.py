@@ -17,6 +17,11 @@ Failures come out as the seam's contract says (:class:`~adapters.core.http.HttpT
   (``adapters.core.soap``) must see its body first.
 
 A body too large to hold in memory (an attachment upload) is posted as a :class:`StreamedBody`.
+
+Bounds of every call: the :class:`Timeouts` (connect, read, and the wall-clock deadline of the
+attempt, past which :class:`ExchangeTimeoutError` is raised whatever the server does) and a byte
+limit on the answer (``max_response_bytes``, or a call's own ``max_bytes`` for an operation whose
+answers carry attachments; over it, :class:`ResponseTooLargeError`, with at most the limit read).
 """
 
 from __future__ import annotations
@@ -24,7 +29,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from adapters.core.http import HttpResult, HttpTransport, NetworkTransport, StreamedBody, Timeouts
+from adapters.core.http import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    HttpResult,
+    HttpTransport,
+    NetworkTransport,
+    StreamedBody,
+    Timeouts,
+)
 
 SOAP11_CONTENT_TYPE = "text/xml; charset=utf-8"
 
@@ -61,43 +73,49 @@ def _merge_headers(base: Mapping[str, str], extra: Mapping[str, str] | None) -> 
 class SoapTransport:
     """The adapters' transport: SOAP headers on top of an :class:`HttpTransport`. Thread-safe for calls.
 
-    ``timeouts`` apply when a call gives none. ``http`` is the transport to send through; without
-    one, a :class:`NetworkTransport` is built from ``pool`` (and closed by :meth:`close`); a given
-    one is the caller's to close.
+    ``timeouts`` apply when a call gives none, ``max_response_bytes`` when a call gives no
+    ``max_bytes``. ``http`` is the transport to send through; without one, a
+    :class:`NetworkTransport` is built from ``pool`` (and closed by :meth:`close`); a given one is
+    the caller's to close.
     """
 
     def __init__(self, *, timeouts: Timeouts | None = None, pool: PoolConfig | None = None,
-                 http: HttpTransport | None = None) -> None:
+                 http: HttpTransport | None = None, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
         self.timeouts = timeouts or Timeouts()
+        self.max_response_bytes = max_response_bytes
         self._pool = pool or PoolConfig()
         self._own_http = http is None
         self.http: HttpTransport = http or NetworkTransport(timeouts=self.timeouts, pools=self._pool.connections,
-                                                            maxsize=self._pool.maxsize)
+                                                            maxsize=self._pool.maxsize,
+                                                            max_response_bytes=max_response_bytes)
         self._headers = _merge_headers({"User-Agent": self._pool.user_agent}, self._pool.extra_headers)
 
     # ------------------------------------------------------------------ calls
 
     def post(self, url: str, body: bytes | StreamedBody, *, soap_action: str | None = None,
              headers: Mapping[str, str] | None = None, timeout: Timeouts | float | None = None,
-             raise_for_status: bool = False) -> HttpResult:
+             raise_for_status: bool = False, max_bytes: int | None = None) -> HttpResult:
         """POST a SOAP 1.1 envelope (or any body; a :class:`StreamedBody` is sent chunk by chunk)
         and read the whole answer."""
         hdrs = {"Content-Type": SOAP11_CONTENT_TYPE}
         if soap_action is not None:
             hdrs["SOAPAction"] = f'"{soap_action}"'
         return self.request("POST", url, body=body, headers=_merge_headers(hdrs, headers), timeout=timeout,
-                            raise_for_status=raise_for_status)
+                            raise_for_status=raise_for_status, max_bytes=max_bytes)
 
     def get(self, url: str, *, headers: Mapping[str, str] | None = None,
-            timeout: Timeouts | float | None = None, raise_for_status: bool = True) -> HttpResult:
-        return self.request("GET", url, headers=headers, timeout=timeout, raise_for_status=raise_for_status)
+            timeout: Timeouts | float | None = None, raise_for_status: bool = True,
+            max_bytes: int | None = None) -> HttpResult:
+        return self.request("GET", url, headers=headers, timeout=timeout, raise_for_status=raise_for_status,
+                            max_bytes=max_bytes)
 
     def request(self, method: str, url: str, *, body: bytes | StreamedBody | None = None,
                 headers: Mapping[str, str] | None = None, timeout: Timeouts | float | None = None,
-                raise_for_status: bool = False) -> HttpResult:
-        """Send through the HTTP transport with this transport's headers and timeouts."""
+                raise_for_status: bool = False, max_bytes: int | None = None) -> HttpResult:
+        """Send through the HTTP transport with this transport's headers, timeouts and byte limit."""
         return self.http.request(method, url, body=body, headers=_merge_headers(self._headers, headers),
-                                 timeout=self.timeouts.for_call(timeout), raise_for_status=raise_for_status)
+                                 timeout=self.timeouts.for_call(timeout), raise_for_status=raise_for_status,
+                                 max_bytes=self.max_response_bytes if max_bytes is None else max_bytes)
 
     def close(self) -> None:
         """Close the network transport this transport built (a given one stays open)."""

@@ -15,6 +15,10 @@ every reader:
 - a value the model refuses (an unknown ``messageType``, a missing ``messageId``) is an
   :class:`InvalidResponseError` naming the field.
 
+Matching an answer to its request (the client's last step) uses
+:func:`adapters.core.soap.require_match` for the echoed ids and :func:`require_selected` for the
+messages a ``getMessages`` returns.
+
 ``tests/adapters/egov_gateway/test_answers.py`` checks every reader against zeep's
 ``deserialize`` of the same answer (zeep reads the WSDL; it is not used at run time).
 """
@@ -30,7 +34,8 @@ from typing import Any, cast
 import pydantic
 from lxml import etree
 
-from adapters.core.errors import InvalidResponseError
+from adapters.core.errors import InvalidResponseError, MismatchedAnswerError
+from adapters.core.soap import require_match
 from adapters.egov_gateway.messages import ASYNC_INTERFACES_NS, SYNC_INTERFACES_NS
 from adapters.egov_gateway.models import AsyncMessage, GatewayStatus, MessageStatus, SendReceipt, SyncResponse
 
@@ -76,6 +81,23 @@ def read_messages(payload: etree._Element) -> list[AsyncMessage]:
         response = _response(payload, ASYNC_INTERFACES_NS, "getMessages")
         response.datetime("responseDate")  # an answer whose date cannot be read is not a valid answer
         return [_message(item) for item in response.subs("messages")]
+
+
+def require_selected(found: list[AsyncMessage], *, service_id: str | None, message_type: str | None,
+                     correlation_id: str | None, max_count: int | None) -> None:
+    """Every message a ``getMessages`` answer holds is one the request selected: of ``service_id``,
+    ``message_type`` and ``correlation_id`` where given, and no more than ``max_count`` of them;
+    else :class:`MismatchedAnswerError` naming the filter."""
+    what = "getMessages answer"
+    if max_count is not None and len(found) > max_count:
+        raise MismatchedAnswerError(what, "maxCount", str(max_count))
+    for message in found:
+        if service_id is not None:
+            require_match(what, "serviceId", service_id, message.service_id)
+        if message_type is not None:
+            require_match(what, "messageType", message_type, message.message_type)
+        if correlation_id is not None:
+            require_match(what, "correlationId", correlation_id, message.correlation_id)
 
 
 # --------------------------------------------------------------------------- parts

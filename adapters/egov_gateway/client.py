@@ -6,6 +6,12 @@ Each call builds its request with :mod:`adapters.egov_gateway.messages`, signs i
 :class:`adapters.core.soap.ResponsePipeline` (HTTP status → Fault → signature → schema) and reads
 it with :mod:`adapters.egov_gateway.answers` (why this way: :mod:`adapters.egov_gateway`). Every
 attempt of a call carries the same messageId, so the gateway's deduplication makes retries safe.
+
+Every answer, on every operation, is matched to its request before it is returned: the messageId
+it answers (and the correlationId, when one was sent), or, for ``getMessages``, the filters asked
+for. A validly signed answer to another message (a replay) is a ``MismatchedAnswerError``.
+Answers are read within ``max_answer_bytes`` (the gateway's channels may carry attachments) and
+each attempt within its deadline (the transport's ``Timeouts``, capped by the call's own).
 """
 
 from __future__ import annotations
@@ -19,9 +25,9 @@ from lxml import etree
 from adapters.contracts import ASYNC_INTERFACES_XSD, SYNC_INTERFACES_XSD, schema_check
 from adapters.contracts.gateway_codes import SUCCESS
 from adapters.core.clock import SYSTEM_CLOCK, Clock
-from adapters.core.errors import ConfigurationError, InvalidResponseError, ValidationError
-from adapters.core.http import Timeouts
-from adapters.core.soap import ProcessedResponse, ResponsePipeline
+from adapters.core.errors import ConfigurationError, ValidationError
+from adapters.core.http import DEFAULT_MAX_RESPONSE_BYTES, Timeouts
+from adapters.core.soap import ProcessedResponse, ResponsePipeline, require_match
 from adapters.core.transport import SoapTransport
 from adapters.egov_gateway import answers, messages
 from adapters.egov_gateway.errors import StatusCodeError, map_fault
@@ -38,13 +44,15 @@ class GatewayClient:
 
     ``caller`` (a :class:`adapters.core.resilience.ResilientCaller`) adds retries, circuit
     breakers, the exchange journal and metrics; without it each call is one attempt.
+    ``expect_bin``: the BIN the gateway's certificate must carry (every answer's transport
+    signature); ``max_answer_bytes``: the byte limit of every answer.
     """
 
     def __init__(self, endpoint_url: str, *, signing: Any, verification: Any, sender_id: str,
                  sender_password: str | None = None, caller: Any | None = None,
                  transport: SoapTransport | None = None, async_endpoint_url: str | None = None,
                  timeouts: Timeouts | None = None, clock: Clock = SYSTEM_CLOCK,
-                 expect_bin: str | None = None) -> None:
+                 expect_bin: str | None = None, max_answer_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
         if not endpoint_url.startswith(("http://", "https://")):
             raise ConfigurationError(f"gateway endpoint must be an http(s) URL, got {endpoint_url!r}",
                                      setting="gateway_url")
@@ -61,6 +69,7 @@ class GatewayClient:
         self._own_transport = transport is None
         self._transport = transport or SoapTransport(timeouts=timeouts or Timeouts())
         self._clock = clock
+        self._max_answer_bytes = max_answer_bytes
         verify_kwargs: dict[str, Any] = {"expect_bin": expect_bin} if expect_bin else {}
         self._sync_pipeline = ResponsePipeline(verification, schema_check(SYNC_INTERFACES_XSD), map_fault,
                                                allow_huge=True, verify_kwargs=verify_kwargs)
@@ -70,13 +79,15 @@ class GatewayClient:
     @classmethod
     def from_settings(cls, *, signing: Any, verification: Any, caller: Any | None = None,
                       settings: Any | None = None) -> GatewayClient:
+        """The client the settings describe: endpoint, sender, the gateway's BIN, timeouts and the
+        byte limit of answers that may carry attachments."""
         from adapters.core.settings import get_settings
 
         s = settings or get_settings()
         password = s.gateway_sender_password.get_secret_value() if s.gateway_sender_password else None
         return cls(s.gateway_url, signing=signing, verification=verification, sender_id=s.gateway_sender_id,
-                   sender_password=password, caller=caller,
-                   timeouts=Timeouts(s.connect_timeout_seconds, s.read_timeout_seconds))
+                   sender_password=password, caller=caller, timeouts=Timeouts.from_settings(s),
+                   expect_bin=s.gateway_bin, max_answer_bytes=s.attachment_response_max_bytes)
 
     def close(self) -> None:
         if self._own_transport:
@@ -114,9 +125,9 @@ class GatewayClient:
                                        attempt_timeout, record)
             signer = getattr(processed.verified, "signer", None)
             response = answers.read_sync_response(processed.payload, signer=signer, attempts=number)
-            if response.message_id != message_id:
-                raise InvalidResponseError(f"answer is for messageId {response.message_id}, not {message_id}",
-                                           field="messageId")
+            require_match("SendMessage answer", "messageId", message_id, response.message_id)
+            if correlation_id is not None:
+                require_match("SendMessage answer", "correlationId", correlation_id, response.correlation_id)
             if response.status.code != SUCCESS:
                 raise StatusCodeError(response.status.code, response.status.message, message_id=message_id)
             return response
@@ -145,7 +156,9 @@ class GatewayClient:
                 -> SendReceipt:
             processed = self._exchange(self.async_endpoint_url, "sendMessage", unsigned, self._async_pipeline,
                                        attempt_timeout, record)
-            return answers.read_send_receipt(processed.payload)
+            receipt = answers.read_send_receipt(processed.payload)
+            require_match("sendMessage answer", "messageId", message_id, receipt.message_id)
+            return receipt
 
         return self._run(service_id, "sendMessage", message_id, correlation_id, True, timeout, attempt)
 
@@ -156,7 +169,9 @@ class GatewayClient:
                 -> MessageStatus:
             processed = self._exchange(self.async_endpoint_url, "getMessageStatus", unsigned,
                                        self._async_pipeline, attempt_timeout, record)
-            return answers.read_message_status(processed.payload)
+            status = answers.read_message_status(processed.payload)
+            require_match("getMessageStatus answer", "messageId", message_id, status.message_id)
+            return status
 
         return self._run("async", "getMessageStatus", message_id, None, True, timeout, attempt)
 
@@ -172,7 +187,10 @@ class GatewayClient:
                 -> list[AsyncMessage]:
             processed = self._exchange(self.async_endpoint_url, "getMessages", unsigned, self._async_pipeline,
                                        attempt_timeout, record)
-            return answers.read_messages(processed.payload)
+            found = answers.read_messages(processed.payload)
+            answers.require_selected(found, service_id=service_id, message_type=message_type,
+                                     correlation_id=correlation_id, max_count=max_count)
+            return found
 
         return self._run(service_id or "async", "getMessages", str(uuid.uuid4()), correlation_id, True, timeout,
                          attempt)
@@ -184,7 +202,9 @@ class GatewayClient:
                 -> MessageStatus:
             processed = self._exchange(self.async_endpoint_url, "sendDeliveryNotification", unsigned,
                                        self._async_pipeline, attempt_timeout, record)
-            return answers.read_delivery_ack(processed.payload)
+            ack = answers.read_delivery_ack(processed.payload)
+            require_match("sendDeliveryNotification answer", "messageId", message_id, ack.message_id)
+            return ack
 
         return self._run("async", "sendDeliveryNotification", message_id, None, True, timeout, attempt)
 
@@ -215,7 +235,8 @@ class GatewayClient:
                   timeout: float | None, record: Callable[[bytes, bytes], None]) -> ProcessedResponse:
         signed = self._signing.sign_envelope(unsigned)  # a copy, with a fresh Timestamp, on every attempt
         record(signed, b"")
-        result = self._transport.post(url, signed, soap_action=operation, timeout=timeout)
+        result = self._transport.post(url, signed, soap_action=operation, timeout=timeout,
+                                      max_bytes=self._max_answer_bytes)
         record(signed, result.body)
         return pipeline.process(result, what=f"{operation} answer")
 

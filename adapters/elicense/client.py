@@ -18,6 +18,10 @@ fresh ``AuthChallenge`` of the system, signed with the key by the one :class:`Si
 NCALayer's ``signXml`` signs the portal's), sent back once. Only an unsigned challenge of the
 contract is ever signed with the AUTH key.
 
+Matching: an answer about an application, a licence or a search names what it answers (the
+application number, the licence number, the search's MessageId as its ChainId); each is checked
+against the request, so an answer about another one (a replay) is a ``MismatchedAnswerError``.
+
 Retries: with a ``caller`` (:class:`ResilientCaller`) each call runs under the retry policy with the
 same message id. A request carrying a signed challenge is repeated only when the attempt provably
 never left (the challenge answers one request); the methods taking the AUTH key start over once
@@ -58,8 +62,8 @@ from adapters.core.errors import (
     ValidationError,
     XmlError,
 )
-from adapters.core.http import StreamedBody, StreamedBodyError, Timeouts
-from adapters.core.soap import ResponsePipeline, build_envelope, serialize
+from adapters.core.http import DEFAULT_MAX_RESPONSE_BYTES, StreamedBody, StreamedBodyError, Timeouts
+from adapters.core.soap import ResponsePipeline, build_envelope, require_match, serialize
 from adapters.core.transport import SoapTransport
 from adapters.core.trust.keystore import KeyMaterial
 from adapters.core.trust.subject import signer_info
@@ -103,13 +107,14 @@ class ElicenseClient:
     """E-licensing: authorisation, catalogue, attachments, applications, decisions, licences, search, survey.
 
     Build once and share (thread-safe). ``verification`` (a ``VerificationService``) verifies the
-    signed licences and refusal letters; ``caller`` adds retries, circuit breaker and journal.
+    signed licences and refusal letters; ``caller`` adds retries, circuit breaker and journal;
+    ``max_response_bytes`` bounds every answer (of the transport built here).
     """
 
     def __init__(self, endpoint_url: str, *, verification: Any, search_url: str | None = None,
                  caller: Any | None = None, transport: SoapTransport | None = None,
                  timeouts: Timeouts | None = None, sender_id: str = "MINISTRY_EDU",
-                 clock: Clock = SYSTEM_CLOCK) -> None:
+                 clock: Clock = SYSTEM_CLOCK, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
         if not endpoint_url.startswith(("http://", "https://")):
             raise ConfigurationError(f"E-licensing endpoint must be an http(s) URL, got {endpoint_url!r}",
                                      setting="elicense_url")
@@ -122,7 +127,8 @@ class ElicenseClient:
         self._verification = verification
         self._caller = caller
         self._own_transport = transport is None
-        self._transport = transport or SoapTransport(timeouts=timeouts or Timeouts())
+        self._transport = transport or SoapTransport(timeouts=timeouts or Timeouts(),
+                                                     max_response_bytes=max_response_bytes)
         self._clock = clock
         self._pipeline = ResponsePipeline(None, schema_check(ELICENSE_XSD), map_fault)
         self._upload_pipeline = ResponsePipeline(None, schema_check(ELICENSE_XSD), map_fault, allow_huge=True)
@@ -136,7 +142,7 @@ class ElicenseClient:
 
         s = settings or get_settings()
         return cls(s.elicense_url, verification=verification, caller=caller, sender_id=s.gateway_sender_id,
-                   timeouts=Timeouts(s.connect_timeout_seconds, s.read_timeout_seconds))
+                   timeouts=Timeouts.from_settings(s), max_response_bytes=s.response_max_bytes)
 
     def close(self) -> None:
         if self._own_transport:
@@ -309,7 +315,8 @@ class ElicenseClient:
     # ------------------------------------------------------------------ reading applications
 
     def get_application(self, session: Session, number: str) -> ApplicationDetails:
-        return self._details(self._call("GetApplication", messages.get_application_request(session, number)))
+        return self._details(self._call("GetApplication", messages.get_application_request(session, number)),
+                             number=number)
 
     def list_applications(self, session: Session, status: str | None = None) -> list[ApplicationInfo]:
         return answers.applications(self._call("ListApplications", messages.list_applications_request(session, status)))
@@ -317,20 +324,22 @@ class ElicenseClient:
     # ------------------------------------------------------------------ provider
 
     def start_processing(self, session: Session, number: str) -> ApplicationInfo:
-        return answers.application(self._call("StartProcessing", messages.start_processing_request(session, number)))
+        info = answers.application(self._call("StartProcessing", messages.start_processing_request(session, number)))
+        require_match("StartProcessing answer", "Application/Number", number, info.number)
+        return info
 
     def issue(self, session: Session, number: str, *, idempotency_key: str, special_conditions: str | None = None,
               validity_end: dt.date | None = None) -> ApplicationDetails:
         """Decision to issue: the answer carries the signed licence (verified here)."""
         req = messages.issue_request(session, number, idempotency_key=idempotency_key,
                                      special_conditions=special_conditions, validity_end=validity_end)
-        return self._details(self._call("Decide", req, message_id=idempotency_key))
+        return self._details(self._call("Decide", req, message_id=idempotency_key), number=number)
 
     def refuse(self, session: Session, number: str, missing: Sequence[MissingDocument], *,
                idempotency_key: str) -> ApplicationDetails:
         """Decision to refuse, with the missing documents and a comment for each."""
         req = messages.refuse_request(session, number, missing, idempotency_key=idempotency_key)
-        return self._details(self._call("Decide", req, message_id=idempotency_key))
+        return self._details(self._call("Decide", req, message_id=idempotency_key), number=number)
 
     # ------------------------------------------------------------------ licences
 
@@ -340,7 +349,9 @@ class ElicenseClient:
         if signed is None:
             raise InvalidResponseError(f"GetLicence answer for {number} carries no signed licence",
                                        field="SignedLicence")
-        return self.verify_licence(signed, status=answers.licence_status(p))
+        licence = self.verify_licence(signed, status=answers.licence_status(p))
+        require_match("GetLicence answer", "Licence/Number", number, licence.licence.number)
+        return licence
 
     def verify_licence(self, data: bytes, *, status: str | None = None) -> SignedLicence:
         """Verify a signed licence: signature, certificate (trust, validity, revocation), role
@@ -385,7 +396,9 @@ class ElicenseClient:
         req = messages.universal_license_request(crit, info)
         p = self._call("GetUniversalLicenses", req, url=self.search_url, pipeline=self._search_pipeline,
                        message_id=message_id)
-        return answers.universal_license_response(p)
+        found = answers.universal_license_response(p)
+        require_match("UniversalLicense answer", "SystemInfo/ChainId", message_id, found.system_info.chain_id)
+        return found
 
     # ------------------------------------------------------------------ survey
 
@@ -399,8 +412,9 @@ class ElicenseClient:
 
     # ------------------------------------------------------------------ plumbing
 
-    def _details(self, p: etree._Element) -> ApplicationDetails:
+    def _details(self, p: etree._Element, *, number: str) -> ApplicationDetails:
         info = answers.application(p)
+        require_match("application answer", "Application/Number", number, info.number)
         lic = answers.signed_document(p, "SignedLicence")
         ref = answers.signed_document(p, "SignedRefusal")
         return ApplicationDetails(application=info, licence=self.verify_licence(lic) if lic else None,

@@ -4,7 +4,8 @@ E-licensing pushes each status change as a signed ``StatusNotice`` (messageType 
 serviceId ``ElicenseStatusNotification``, correlationId = application number). The consumer pulls
 them with ``getMessages``, verifies each notice's signature, and only then acknowledges it with
 ``sendDeliveryNotification``: a notice that fails verification is not acknowledged and raises, so
-it is neither lost nor silently accepted.
+it is neither lost nor silently accepted. A notice about another application than its message's
+correlationId says (a signed notice replayed under another application's number) is refused too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from lxml import etree
 
 from adapters.contracts.elicense import STATUS_NOTIFICATION_SERVICE_ID, el, validate
 from adapters.core.errors import InvalidResponseError
+from adapters.core.soap import require_match
 from adapters.elicense import answers
 from adapters.elicense.models import StatusNotice
 
@@ -63,4 +65,8 @@ class StatusNotificationConsumer:
                                        f"<{etree.QName(verified.root).localname}>, not <StatusNotice>",
                                        field="messageData")
         validate(verified.signed_root, what="status notice")
-        return answers.status_notice(verified.root, message_id=message.message_id, signer=verified.signer)
+        notice = answers.status_notice(verified.root, message_id=message.message_id, signer=verified.signer)
+        # the contract: a notice travels under correlationId = its application number
+        require_match(f"notification {message.message_id}", "correlationId", notice.application_number,
+                      message.correlation_id)
+        return notice

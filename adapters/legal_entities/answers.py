@@ -18,6 +18,7 @@ import pydantic
 from lxml import etree
 
 from adapters.core.errors import InvalidResponseError
+from adapters.core.soap import require_match
 from adapters.legal_entities.messages import q
 from adapters.legal_entities.models import (
     Activity,
@@ -138,6 +139,16 @@ def read_organisation(root: etree._Element) -> Organisation | None:
                                                   middle_name=_opt(f, "MiddleName"))
                                    for f in (founders.findall(q("FounderFL")) if founders is not None else [])),
         )
+
+
+def require_answers(organisation: Organisation, number: str, *, by: str) -> None:
+    """The organisation is the one asked for: its BIN is ``number`` (``by`` ``"BIN"``), or, for a
+    sole proprietor looked up by the individual's IIN (``by`` ``"IIN"``), its BIN or its leader's
+    IIN is; else :class:`~adapters.core.errors.MismatchedAnswerError` naming the field."""
+    if by == "IIN" and organisation.bin != number:
+        require_match("GBD UL answer", "OrganizationLeader/IIN", number, organisation.leader.iin)
+    else:
+        require_match("GBD UL answer", "Organization/BIN", number, organisation.bin)
 
 
 @contextmanager

@@ -8,6 +8,11 @@ it; the transport signature, retries, circuit breaker and journal are the gatewa
 The request document is built with lxml (:mod:`adapters.legal_entities.messages`), the verified,
 schema-checked answer read with lxml (:mod:`adapters.legal_entities.answers`) into a typed
 :data:`LookupOutcome`: one way to build and one way to read, as in every adapter.
+
+An answer is matched to its look-up twice: the gateway's answer to our messageId (the gateway
+client), and the organisation the signed register document describes to the number asked for
+(:func:`adapters.legal_entities.answers.require_answers`): a register answer about another
+organisation, however validly signed, is refused.
 """
 
 from __future__ import annotations
@@ -86,9 +91,9 @@ class LegalEntitiesClient:
         if errors:
             raise InvalidResponseError(f"GBD UL response does not match gbdul.xsd: {errors[0]}", field="Response",
                                        service=service_id)
-        return self._outcome(verified.root, number, verified.signer)
+        return self._outcome(verified.root, number, verified.signer, by)
 
-    def _outcome(self, root: etree._Element, number: str, signer: SignerInfo) -> LookupOutcome:
+    def _outcome(self, root: etree._Element, number: str, signer: SignerInfo, by: str) -> LookupOutcome:
         code, name_ru, _ = answers.read_status(root)
         if code == "01":
             return NotFound(number=number, signer=signer, message=name_ru)
@@ -102,6 +107,7 @@ class LegalEntitiesClient:
         organisation = answers.read_organisation(root)
         if organisation is None:
             raise InvalidResponseError("GBD UL status 00 without an Organization", field="Organization")
+        answers.require_answers(organisation, number, by=by)
         if organisation.status is RegistrationStatus.LIQUIDATED:
             return Liquidated(number=number, signer=signer, organisation=organisation)
         if organisation.status is RegistrationStatus.INACTIVE:

@@ -21,6 +21,7 @@ import pydantic
 from lxml import etree
 
 from adapters.core.errors import InvalidResponseError, ValidationError
+from adapters.core.soap import require_match
 from adapters.core.trust.subject import SignerInfo
 from adapters.payment_gateway.messages import q
 from adapters.payment_gateway.models import Bank, Payer, PaymentOrder, PaymentStatus, Receipt
@@ -109,6 +110,16 @@ def read_order(payload: etree._Element) -> PaymentOrder:
             updated_at=_dt(el, "updatedAt"), paid_at=_opt_dt(el, "paidAt"),
             document_number=_text(el, "documentNumber", required=False),
         )
+
+
+def require_order(order: PaymentOrder, what: str, *, order_id: str | None = None,
+                  client_reference: str | None = None) -> None:
+    """The order of an answer is the one the request named (by ``order_id`` and/or our
+    ``client_reference``), else :class:`~adapters.core.errors.MismatchedAnswerError` naming the field."""
+    if order_id is not None:
+        require_match(what, "orderId", order_id, order.order_id)
+    if client_reference is not None:
+        require_match(what, "clientReference", client_reference, order.client_reference)
 
 
 def read_created(payload: etree._Element) -> bool:

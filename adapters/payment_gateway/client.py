@@ -7,6 +7,11 @@ the request built with lxml (:mod:`adapters.payment_gateway.messages`) and signe
 signature → schema) and read with lxml (:mod:`adapters.payment_gateway.answers`): one way to build
 and one way to read, as in every adapter; zeep reads the WSDL in the tests only.
 
+Every answer is matched to its request by the ids the contract echoes: the order asked for
+(``orderId``, or our ``clientReference``), so that a validly signed answer about another order (a
+replay) is a ``MismatchedAnswerError``. (``responseInfo/messageId`` is the gateway's own id for its
+answer, not ours: it cannot be matched.)
+
 Creating an order is made safe to retry by the contract, not by luck: the order carries our
 ``client_reference`` and the gateway answers a repeated create with the order it already has
 (``created=False``), so a create whose answer was lost is simply sent again.
@@ -25,7 +30,14 @@ from adapters.contracts import schema_check, schema_errors
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError, InvalidResponseError, ValidationError
 from adapters.core.resilience import Attempt, CallContext, ResilientCaller, RetryPolicy, poll_until
-from adapters.core.soap import EnvelopeVerifier, ProcessedResponse, ResponsePipeline, build_envelope, serialize
+from adapters.core.soap import (
+    EnvelopeVerifier,
+    ProcessedResponse,
+    ResponsePipeline,
+    build_envelope,
+    require_match,
+    serialize,
+)
 from adapters.core.transport import SoapTransport
 from adapters.core.xmlsig import SigningService, VerificationService
 from adapters.payment_gateway import answers, messages
@@ -82,10 +94,7 @@ class PaymentGatewayClient:
                                           password=self._sender_password, now=self._clock.now())
         answer = self._exchange("CreatePaymentOrder", "payment", payload, mid)
         result = CreateOutcome(order=answers.read_order(answer.payload), created=answers.read_created(answer.payload))
-        if result.order.client_reference != order.client_reference:
-            raise InvalidResponseError(f"CreatePaymentOrder answered order {result.order.order_id} for "
-                                       f"clientReference {result.order.client_reference}, "
-                                       f"not {order.client_reference}", field="clientReference")
+        answers.require_order(result.order, "CreatePaymentOrder answer", client_reference=order.client_reference)
         return result
 
     def get_status(self, order_id: str | None = None, *, client_reference: str | None = None) -> PaymentOrder:
@@ -96,13 +105,17 @@ class PaymentGatewayClient:
         payload = messages.status_request(order_id=order_id, client_reference=client_reference, message_id=mid,
                                           sender_id=self._sender_id, password=self._sender_password,
                                           now=self._clock.now())
-        return answers.read_order(self._exchange("GetPaymentStatus", "check_payment", payload, mid).payload)
+        found = answers.read_order(self._exchange("GetPaymentStatus", "check_payment", payload, mid).payload)
+        answers.require_order(found, "GetPaymentStatus answer", order_id=order_id, client_reference=client_reference)
+        return found
 
     def cancel_order(self, order_id: str, reason: str | None = None) -> PaymentOrder:
         mid = str(uuid.uuid4())
         payload = messages.cancel_request(order_id, reason, message_id=mid, sender_id=self._sender_id,
                                           password=self._sender_password, now=self._clock.now())
-        return answers.read_order(self._exchange("CancelPaymentOrder", "payment", payload, mid).payload)
+        found = answers.read_order(self._exchange("CancelPaymentOrder", "payment", payload, mid).payload)
+        answers.require_order(found, "CancelPaymentOrder answer", order_id=order_id)
+        return found
 
     def get_receipt(self, order_id: str) -> Receipt:
         """The gateway-signed receipt of a paid order, verified (a tampered one raises ``SignatureRefused``)."""
@@ -112,9 +125,7 @@ class PaymentGatewayClient:
         answer = self._exchange("GetReceipt", "check_payment", payload, mid)
         signed = etree.tostring(answers.receipt_element(answer.payload), encoding="UTF-8")
         receipt = self.verify_receipt(signed)
-        if receipt.order_id != order_id:
-            raise InvalidResponseError(f"GetReceipt for order {order_id} returned the receipt of order "
-                                       f"{receipt.order_id}", field="orderId")
+        require_match("GetReceipt answer", "orderId", order_id, receipt.order_id)
         return receipt
 
     def verify_receipt(self, signed_xml: bytes) -> Receipt:

@@ -4,7 +4,8 @@
 implementation, :class:`NetworkTransport`, sends over pooled connections (urllib3) with the proxies
 and CA bundle of the environment; :class:`InProcessTransport` hands each request to a function in
 the same process (a simulator's router, for unit tests), as httpx's ``MockTransport`` does. Both
-return an :class:`HttpResult` and raise the one error hierarchy. ``adapters.core.transport``'s
+return an :class:`HttpResult` and raise the one error hierarchy. Every call is bounded in time (a
+wall-clock deadline per attempt) and in memory (a byte limit on the answer). ``adapters.core.transport``'s
 ``SoapTransport`` (the adapters' entry point) sends through one of them.
 """
 
@@ -15,9 +16,11 @@ from adapters.core.http.environment import NetworkEnvironment
 from adapters.core.http.inprocess import InProcessApp, InProcessTransport
 from adapters.core.http.network import NetworkTransport
 from adapters.core.http.protocol import HttpTransport
+from adapters.core.http.reader import DEFAULT_MAX_RESPONSE_BYTES
 from adapters.core.http.request import OutgoingRequest
 from adapters.core.http.result import HttpResult
 from adapters.core.http.timeouts import Timeouts
 
-__all__ = ["HttpResult", "HttpTransport", "InProcessApp", "InProcessTransport", "NetworkEnvironment",
-           "NetworkTransport", "OutgoingRequest", "StreamedBody", "StreamedBodyError", "Timeouts"]
+__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "HttpResult", "HttpTransport", "InProcessApp", "InProcessTransport",
+           "NetworkEnvironment", "NetworkTransport", "OutgoingRequest", "StreamedBody", "StreamedBodyError",
+           "Timeouts"]

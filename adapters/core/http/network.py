@@ -6,10 +6,17 @@
 - For https, one ``ssl.SSLContext`` per transport, built at the first https call (loading a CA
   store costs tens of milliseconds) from the CA file and directory fixed when the transport was
   built; certificates and host names are verified.
-- Every call has a connect and a read timeout (``urllib3.Timeout``). urllib3 retries nothing
+- Every call has a connect and a read timeout (``urllib3.Timeout``), and a wall-clock deadline
+  (``Timeouts.total``) that no server behaviour stretches: the connection of an exchange still under
+  way at its deadline is shut down (:mod:`adapters.core.http.deadline`) and the call fails with
+  :class:`~adapters.core.errors.ExchangeTimeoutError` (``kind`` ``deadline``). urllib3 retries nothing
   (``retries=False``) and follows no redirect (a 3xx is returned): whether to try again is the
   resilience layer's decision, which knows if a call is idempotent.
 - A :class:`StreamedBody` is sent with its declared ``Content-Length``, one chunk at a time.
+- An answer is read within a byte limit (``max_response_bytes``, or the call's ``max_bytes``):
+  a ``Content-Length`` over it is refused before the body is read, a body that grows past it is
+  cut off there (:mod:`adapters.core.http.reader`); either is a
+  :class:`~adapters.core.errors.ResponseTooLargeError` and the connection is dropped, not drained.
 - The environment (proxies, ``NO_PROXY``, the CA bundle: :mod:`adapters.core.http.environment`) is
   read once, when the transport is built.
 - ``user:password@`` in a URL is sent as Basic ``Authorization`` (never in the request line).
@@ -31,18 +38,67 @@ from dataclasses import dataclass
 from typing import Any
 
 import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import LocationValueError
 from urllib3.util import create_urllib3_context, make_headers, parse_url
 
-from adapters.core.errors import ConfigurationError
+from adapters.core.errors import ConfigurationError, ExchangeTimeoutError
 from adapters.core.http.body import StreamedBody
+from adapters.core.http.deadline import Watch, Watchdog, attach_current, watching
 from adapters.core.http.environment import NetworkEnvironment
 from adapters.core.http.failures import NETWORK_ERRORS, translate_exception
+from adapters.core.http.reader import DEFAULT_MAX_RESPONSE_BYTES, positive_limit, read_limited
 from adapters.core.http.result import HttpResult
 from adapters.core.http.timeouts import Timeouts
 
 _MAX_ROUTES = 1024
 """URLs whose route is remembered (beyond that, a route is worked out per call)."""
+
+WATCHDOG = Watchdog()
+"""Cuts the connections of exchanges past their deadline: one thread for the process, started by
+the first call."""
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    """urllib3's connection, attached to the deadline of the exchange using it (connect and every request)."""
+
+    def connect(self) -> None:
+        attach_current(self)
+        super().connect()
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        attach_current(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    """As :class:`_WatchedHTTPConnection`, over TLS (the TLS handshake is cut at the deadline too)."""
+
+    def connect(self) -> None:
+        attach_current(self)
+        super().connect()
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        attach_current(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPConnectionPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSConnectionPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_POOL_CLASSES: dict[str, type[urllib3.HTTPConnectionPool]] = {
+    "http": _WatchedHTTPConnectionPool, "https": _WatchedHTTPSConnectionPool}
+"""The pools every manager of the transport builds (urllib3's ``pool_classes_by_scheme``)."""
+
+
+def _deadline_error(url: str, watch: Watch) -> ExchangeTimeoutError:
+    return ExchangeTimeoutError(f"deadline: {url}: the exchange did not finish within {watch.seconds:g} s",
+                                kind="deadline", url=url, deadline_seconds=watch.seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +124,15 @@ class NetworkTransport:
     """Pooled HTTP over the network (see the module docstring). Safe for concurrent calls.
 
     ``pools``: hosts whose connections are kept; ``maxsize``: idle connections kept per host;
-    ``environment``: the proxy and CA settings (default: read from the process environment now).
+    ``environment``: the proxy and CA settings (default: read from the process environment now);
+    ``max_response_bytes``: the byte limit of an answer when a call gives none.
     """
 
     def __init__(self, *, timeouts: Timeouts | None = None, pools: int = 10, maxsize: int = 20,
-                 environment: NetworkEnvironment | None = None) -> None:
+                 environment: NetworkEnvironment | None = None,
+                 max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
         self.timeouts = timeouts or Timeouts()
+        self.max_response_bytes = positive_limit(max_response_bytes)
         self.environment = environment if environment is not None else NetworkEnvironment.from_environ()
         self._options: dict[str, Any] = {"num_pools": pools, "maxsize": maxsize, "block": False, "retries": False,
                                          "timeout": urllib3.Timeout(connect=self.timeouts.connect,
@@ -86,28 +145,38 @@ class NetworkTransport:
 
     def request(self, method: str, url: str, *, body: bytes | StreamedBody | None = None,
                 headers: Mapping[str, str] | None = None, timeout: Timeouts | float | None = None,
-                raise_for_status: bool = False) -> HttpResult:
+                raise_for_status: bool = False, max_bytes: int | None = None) -> HttpResult:
         """Send and read the whole answer (the contract of :class:`~adapters.core.http.HttpTransport`)."""
         route = self._route(url)
+        call = self.timeouts.for_call(timeout)
+        limit = self.max_response_bytes if max_bytes is None else positive_limit(max_bytes)
         sent_headers = dict(headers) if headers else {}
         if route.authorization is not None:
             sent_headers["Authorization"] = route.authorization
         if isinstance(body, StreamedBody):
             sent_headers["Content-Length"] = str(body.length)
-        start = time.perf_counter()
+        watch = WATCHDOG.start(call.total)
+        response: urllib3.BaseHTTPResponse | None = None
         try:
-            response = route.manager.urlopen(method, route.url, body=body, headers=sent_headers,
-                                             timeout=self._timeout(timeout), retries=False, redirect=False,
-                                             preload_content=False)
-        except NETWORK_ERRORS as exc:
-            raise translate_exception(exc, route.url) from exc
-        elapsed = time.perf_counter() - start
-        try:
-            content = response.read()
-        except NETWORK_ERRORS as exc:
-            raise translate_exception(exc, route.url, answer_started=True) from exc
-        finally:
-            response.release_conn()
+            with watching(watch):
+                start = time.perf_counter()
+                response = route.manager.urlopen(method, route.url, body=body, headers=sent_headers,
+                                                 timeout=self._timeout(call), retries=False, redirect=False,
+                                                 preload_content=False)
+                elapsed = time.perf_counter() - start
+                content = read_limited(response, limit=limit, url=route.url)
+        except BaseException as exc:
+            fired = WATCHDOG.finished(watch)
+            _drop(response)
+            if isinstance(exc, Exception) and (fired or not watch.remaining()):
+                raise _deadline_error(route.url, watch) from exc
+            if isinstance(exc, NETWORK_ERRORS):
+                raise translate_exception(exc, route.url, answer_started=response is not None) from exc
+            raise
+        if WATCHDOG.finished(watch):  # cut at the deadline: what was read may be only part of the answer
+            _drop(response)
+            raise _deadline_error(route.url, watch)
+        response.release_conn()
         result = HttpResult(response.status, response.headers, content, url, elapsed)
         return result.raise_for_status() if raise_for_status else result
 
@@ -118,11 +187,10 @@ class NetworkTransport:
         for manager in managers:
             manager.clear()
 
-    def _timeout(self, timeout: Timeouts | float | None) -> urllib3.Timeout:
-        call = self.timeouts.for_call(timeout)
+    def _timeout(self, call: Timeouts) -> urllib3.Timeout:
         found = self._timeouts.get(call)
         if found is None:
-            found = urllib3.Timeout(connect=call.connect, read=call.read)
+            found = urllib3.Timeout(connect=min(call.connect, call.total), read=call.read)
             if len(self._timeouts) < _MAX_ROUTES:
                 self._timeouts[call] = found
         return found
@@ -169,6 +237,7 @@ class NetworkTransport:
                     headers = {"Proxy-Authorization": authorization} if authorization else None
                     manager = urllib3.ProxyManager(proxy_url, proxy_headers=headers,
                                                    proxy_ssl_context=options.get("ssl_context"), **options)
+                manager.pool_classes_by_scheme = _POOL_CLASSES
                 self._managers[key] = manager
             return manager
 
@@ -182,3 +251,10 @@ class NetworkTransport:
                 context.load_verify_locations(cafile=env.ca_file, capath=env.ca_dir)
             self._tls = context
         return self._tls
+
+
+def _drop(response: urllib3.BaseHTTPResponse | None) -> None:
+    """Close the connection of an answer not read to its end (never drained), and free its pool slot."""
+    if response is not None:
+        response.close()
+        response.release_conn()

@@ -5,6 +5,12 @@ row, updates the metrics and logs one JSON line with the messageId. Between atte
 :class:`RetryPolicy`. Every attempt carries the *same* messageId: the gateway deduplicates by it,
 which is what makes a repeated request safe.
 
+Time: every call has a wall-clock deadline (``RetryPolicy.max_call_seconds``, measured on the
+caller's clock from the start of the first attempt). Each attempt runs with the call's per-attempt
+timeout capped at what is left of the deadline (``Attempt.context.timeout``, which the adapters hand
+to the transport as the attempt's deadline), and no attempt or back-off starts once the deadline
+would be reached: a call cannot outlast its deadline by more than the transport's reaction time.
+
 Retry rule: an error is retried only when it is ``retryable`` **and** either the call is idempotent
 or the error proves the request never left (``not_delivered=True`` in the error's context, set by
 the transport for e.g. "connection refused"). A non-retryable error is re-raised unchanged at once;
@@ -28,6 +34,7 @@ from adapters.core.errors import (
     BusinessError,
     CircuitOpenError,
     EgovError,
+    ExchangeTimeoutError,
     RetriesExhaustedError,
     ValidationError,
 )
@@ -99,7 +106,8 @@ class Attempt:
     request_bytes: bytes | None = None
     response_bytes: bytes | None = None
     context: CallContext = field(kw_only=True)
-    """The call's context, with ``timeout`` filled in from the norms when it was None."""
+    """The call's context, with ``timeout`` filled in from the norms when it was None and capped at
+    what is left of the call's deadline: the attempt's deadline."""
 
 
 #: ``kind`` values of :func:`adapters.core.http.failures.failure_kind` meaning that no TCP
@@ -168,11 +176,22 @@ class ResilientCaller:
         breaker = self.breakers.get(ctx.target) if self.breakers is not None else None
         pending: list[_Pending] = []
         unjournalled: list[JournalError] = []
+        deadline = self.policy.max_call_seconds
+        start = self._clock.now()
 
         def one_attempt() -> T:
-            attempt = Attempt(len(pending) + 1, context=ctx)
-            current = _Pending(attempt, self._clock.now())
+            now = self._clock.now()
+            left = deadline - (now - start).total_seconds()
+            attempt_ctx = ctx if left >= (ctx.timeout or 0.0) else dataclasses.replace(ctx, timeout=max(left, 1e-3))
+            attempt = Attempt(len(pending) + 1, context=attempt_ctx)
+            current = _Pending(attempt, now)
             pending.append(current)
+            if left <= 0:  # our own deadline, nothing the target did: its breaker is not told
+                current.error = ExchangeTimeoutError(
+                    f"deadline: {ctx.system} {ctx.operation}: the call's deadline of {deadline:g} s passed "
+                    f"before attempt {attempt.number}", kind="deadline", deadline_seconds=deadline,
+                    target=ctx.target)
+                raise current.error
             try:
                 if breaker is not None:
                     try:
@@ -204,7 +223,6 @@ class ResilientCaller:
             # tenacity costs more than a cheap call); a retryable failure is then handed to the
             # policy's tenacity controller as its first attempt, so that stop, wait and
             # before_sleep see exactly what they saw when tenacity made that attempt itself.
-            start = self._clock.now()
             try:
                 result = one_attempt()
             except BaseException as exc:

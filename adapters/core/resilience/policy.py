@@ -2,7 +2,8 @@
 
 A :class:`RetryPolicy` is an immutable value with bounded defaults (the counter-example is
 tenacity's own default of retrying forever). It builds a :class:`tenacity.Retrying` whose stop is
-``attempts | total time`` and whose wait is exponential back-off plus uniform jitter. Time and
+``attempts | total time | the call's deadline`` and whose wait is exponential back-off plus uniform
+jitter. Time and
 randomness are injectable so tests never sleep.
 """
 
@@ -44,6 +45,10 @@ class RetryPolicy:
     """Growth factor of the wait from one retry to the next (>= 1)."""
     jitter: float = 0.1
     """Up to this many seconds, drawn uniformly, are added to each wait."""
+    max_call_seconds: float = 300.0
+    """Wall-clock deadline of the whole call, every attempt and back-off included: an attempt is
+    given at most what is left of it, and none starts (no back-off sleep either) once it would end
+    past it."""
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -53,6 +58,9 @@ class RetryPolicy:
             value = getattr(self, name)
             if value < 0:
                 raise ConfigurationError(f"RetryPolicy.{name} must not be negative (got {value})", field=name)
+        if self.max_call_seconds <= 0:
+            raise ConfigurationError(f"RetryPolicy.max_call_seconds must be positive (got {self.max_call_seconds})",
+                                     field="max_call_seconds")
         if self.multiplier < 1:
             raise ConfigurationError(f"RetryPolicy.multiplier must be >= 1 (got {self.multiplier})",
                                      field="multiplier")
@@ -70,9 +78,11 @@ class RetryPolicy:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetryPolicy:
-        """The policy named by ``EGOV_RETRY_MAX_ATTEMPTS`` and ``EGOV_RETRY_MAX_TOTAL_SECONDS``."""
+        """The policy named by ``EGOV_RETRY_MAX_ATTEMPTS``, ``EGOV_RETRY_MAX_TOTAL_SECONDS`` and
+        ``EGOV_CALL_TIMEOUT_SECONDS``."""
         return cls(max_attempts=settings.retry_max_attempts,
-                   max_total_seconds=settings.retry_max_total_seconds)
+                   max_total_seconds=settings.retry_max_total_seconds,
+                   max_call_seconds=settings.call_timeout_seconds)
 
     # ------------------------------------------------------------------ back-off
 
@@ -102,7 +112,8 @@ class RetryPolicy:
             start = clock.now()
         return tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.max_attempts) | _StopBeforeTotal(self.max_total_seconds,
-                                                                                   clock, start),
+                                                                                   clock, start)
+            | _StopAtDeadline(self.max_call_seconds, clock, start),
             wait=_BackoffWait(self, rng),
             retry=tenacity.retry_if_exception(retry_on),
             sleep=sleep,
@@ -133,3 +144,16 @@ class _StopBeforeTotal(stop_base):
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         elapsed = (self._clock.now() - self._start).total_seconds()
         return bool(elapsed + retry_state.upcoming_sleep > self._max_total)
+
+
+class _StopAtDeadline(stop_base):
+    """Stop when the coming back-off would reach the call's deadline (no time would be left for an attempt)."""
+
+    def __init__(self, deadline: float, clock: Clock, start: Any) -> None:
+        self._deadline = deadline
+        self._clock = clock
+        self._start = start
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        elapsed = (self._clock.now() - self._start).total_seconds()
+        return bool(elapsed + retry_state.upcoming_sleep >= self._deadline)

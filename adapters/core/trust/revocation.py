@@ -36,7 +36,13 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
-from adapters.core.errors import ConfigurationError, RefusalReason, SignatureRefused, TransportError
+from adapters.core.errors import (
+    ConfigurationError,
+    RefusalReason,
+    ResponseTooLargeError,
+    SignatureRefused,
+    TransportError,
+)
 from adapters.core.http import HttpTransport, NetworkTransport, Timeouts
 from adapters.core.trust.subject import describe_certificate, describe_name
 
@@ -136,8 +142,9 @@ class RevocationChecker:
     ``ocsp_cache_seconds`` bounds how long a verified OCSP answer is reused (0 disables the cache;
     see the module docstring for what is cached). OCSP and CRL fetches go through ``http`` (default:
     a pooled :class:`~adapters.core.http.NetworkTransport`), each with ``timeout`` seconds to connect
-    and ``timeout`` seconds between bytes of the answer; a network failure or an HTTP status other
-    than 200 makes that source unavailable.
+    and ``timeout`` seconds between bytes of the answer, and ``2 * timeout`` seconds in all (a
+    responder that drips its answer is cut there); a network failure or an HTTP status other than
+    200 makes that source unavailable.
     """
 
     def __init__(self, policy: RevocationPolicy | str = RevocationPolicy.OCSP_THEN_CRL, *,
@@ -155,7 +162,7 @@ class RevocationChecker:
         self.ocsp_cache_ttl = dt.timedelta(seconds=ocsp_cache_seconds)
         self._ocsp_cache = _OcspCache()
         self.timeout = timeout
-        self._timeouts = Timeouts(timeout, timeout)
+        self._timeouts = Timeouts(timeout, timeout, 2 * timeout)
         self._http: HttpTransport = http or NetworkTransport(timeouts=self._timeouts)
         self.ocsp_url = ocsp_url
         self.crl_url = crl_url
@@ -252,6 +259,8 @@ class RevocationChecker:
                                                 "Accept": "application/ocsp-response"})
         except TransportError as exc:
             raise _Unavailable(f"{url} unreachable: {exc.context.get('kind')}") from exc
+        except ResponseTooLargeError as exc:
+            raise _Unavailable(f"{url} answered more than {exc.context.get('limit')} bytes") from exc
         except ConfigurationError as exc:  # the URL (from the certificate) cannot be sent to
             raise _Unavailable(str(exc)) from exc
         if reply.status != 200:
@@ -383,6 +392,8 @@ class RevocationChecker:
                 reply = self._http.request("GET", source, timeout=self._timeouts)
             except TransportError as exc:
                 raise _Unavailable(f"{source} unreachable: {exc.context.get('kind')}") from exc
+            except ResponseTooLargeError as exc:
+                raise _Unavailable(f"{source} answered more than {exc.context.get('limit')} bytes") from exc
             except ConfigurationError as exc:  # the URL (from the certificate) cannot be sent to
                 raise _Unavailable(str(exc)) from exc
             if reply.status != 200:

@@ -25,9 +25,9 @@ class RecordingHttp:
 
     def request(self, method: str, url: str, *, body: bytes | StreamedBody | None = None,
                 headers: Mapping[str, str] | None = None, timeout: Timeouts | float | None = None,
-                raise_for_status: bool = False) -> HttpResult:
+                raise_for_status: bool = False, max_bytes: int | None = None) -> HttpResult:
         self.calls.append({"method": method, "url": url, "body": body, "headers": dict(headers or {}),
-                           "timeout": timeout, "raise_for_status": raise_for_status})
+                           "timeout": timeout, "raise_for_status": raise_for_status, "max_bytes": max_bytes})
         return HttpResult(200, {}, b"<ok/>", url)
 
     def close(self) -> None:
@@ -88,12 +88,21 @@ def test_the_call_timeouts_reach_the_http_transport() -> None:
     transport.post("http://svc/ws", b"<e/>", timeout=10)
     transport.post("http://svc/ws", b"<e/>", timeout=1.5)
     transport.get("http://svc/ws", timeout=Timeouts(1, 2))
-    assert [c["timeout"] for c in http.calls] == [Timeouts(3, 30), Timeouts(3, 10), Timeouts(1.5, 1.5),
+    assert [c["timeout"] for c in http.calls] == [Timeouts(3, 30), Timeouts(3, 10, 10), Timeouts(1.5, 1.5, 1.5),
                                                   Timeouts(1, 2)]
     assert [c["raise_for_status"] for c in http.calls] == [False, False, False, True]
     with pytest.raises(ConfigurationError):
         transport.post("http://svc/ws", b"<e/>", timeout=0)
     assert len(http.calls) == 4
+
+
+def test_the_byte_limit_reaches_the_http_transport() -> None:
+    http = RecordingHttp()
+    transport = SoapTransport(http=http, max_response_bytes=1000)
+    transport.post("http://svc/ws", b"<e/>")
+    transport.post("http://svc/ws", b"<e/>", max_bytes=5000)
+    transport.get("http://svc/ws")
+    assert [c["max_bytes"] for c in http.calls] == [1000, 5000, 1000]
 
 
 def test_a_given_http_transport_is_the_callers_to_close() -> None:

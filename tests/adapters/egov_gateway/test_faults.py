@@ -162,8 +162,8 @@ def test_read_timeout_is_retried_and_backend_sees_message_once(gateway_env: Gate
     entries = _wait_journal(gateway_env, mid, 2)
     assert len(entries) == 2
     assert gateway_env.echo.count(mid) == 1
-    first = resilient.journal.for_message(mid)[0]
-    assert first.outcome == "retry" and first.error_code == "EGOV401"
+    first = resilient.journal.for_message(mid)[0]  # the call's 0.3 s are the attempt's deadline
+    assert first.outcome == "retry" and first.error_code == "EGOV410"
 
 
 def test_slow_drip_still_delivers(gateway_env: GatewayEnv) -> None:

@@ -330,9 +330,12 @@ def test_transport_errors_during_streamed_post_are_typed() -> None:
             with pytest.raises(TransportError) as reset_exc:
                 transport.post(f"{server.url}/reset", body())
             assert reset_exc.value.context["kind"] in {"reset", "empty"}
-            with pytest.raises(TransportError) as timeout_exc:
+            with pytest.raises(TransportError) as timeout_exc:  # a number is the attempt's deadline too
                 transport.post(f"{server.url}/hang", body(), timeout=1.0)
-            assert timeout_exc.value.context["kind"] == "read-timeout"
+            assert timeout_exc.value.context["kind"] == "deadline"
+            with pytest.raises(TransportError) as read_exc:
+                transport.post(f"{server.url}/hang", body(), timeout=Timeouts(5, 1.0))
+            assert read_exc.value.context["kind"] == "read-timeout"
     finally:
         release.set()
         url = server.url

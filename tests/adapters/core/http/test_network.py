@@ -137,7 +137,10 @@ def test_timeouts_are_positive(transport: NetworkTransport) -> None:
         transport.request("GET", "http://127.0.0.1:1/", timeout=0)
     with pytest.raises(ConfigurationError):
         Timeouts(connect=5, read=0)
-    assert Timeouts(5, 90).for_call(2) == Timeouts(2, 2) and Timeouts(1, 90).for_call(30) == Timeouts(1, 30)
+    with pytest.raises(ConfigurationError):
+        Timeouts(total=0)
+    assert Timeouts(5, 90).for_call(2) == Timeouts(2, 2, 2) and Timeouts(1, 90).for_call(30) == Timeouts(1, 30, 30)
+    assert Timeouts(1, 90, 20).for_call(30) == Timeouts(1, 30, 20)  # a call's number never lifts the deadline
 
 
 # --------------------------------------------------------------------------- failures and their kinds
