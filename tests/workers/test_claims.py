@@ -37,7 +37,8 @@ def test_one_holder_at_a_time_until_its_lease_runs_out(store: FlowStore) -> None
     assert not claims.renew("f1", "a", now=T0 + dt.timedelta(seconds=21), lease_seconds=10)
     claims.release("f1", "b", failures=2, retry_at=T0 + dt.timedelta(minutes=1))
     state = claims.state("f1")
-    assert state is not None and (state.owner, state.failures, state.retry_at) == (None, 2, T0 + dt.timedelta(minutes=1))
+    assert state is not None
+    assert (state.owner, state.failures, state.retry_at) == (None, 2, T0 + dt.timedelta(minutes=1))
     assert claims.claim("f1", "c", now=T0 + dt.timedelta(seconds=22), lease_seconds=10)
 
 

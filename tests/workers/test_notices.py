@@ -69,7 +69,8 @@ def test_notices_are_stored_once_then_acknowledged(store: FlowStore) -> None:
 
 
 def test_a_notice_that_does_not_verify_is_left_unacknowledged(store: FlowStore) -> None:
-    gateway = Gateway([_notice("bad", "A-1", "ISSUED", 1), _notice("good", "A-1", "SENT", 0)], forged=frozenset({"bad"}))
+    gateway = Gateway([_notice("bad", "A-1", "ISSUED", 1), _notice("good", "A-1", "SENT", 0)],
+                      forged=frozenset({"bad"}))
     inbox = NoticeInbox(store.engine, gateway, gateway)
     result = inbox.pump()
     assert (result.stored, result.refused) == (1, 1)
