@@ -10,11 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from harness import play
 from harness.landscape import Landscape
@@ -22,27 +19,9 @@ from harness.scenario import Fault, Scenario
 from procedure.application import SERVICE_CODES
 from procedure.diagrams import get_diagram
 from procedure.models import Operation, Service
-from service import ServiceRuntime, ServiceServer, create_app
-from service.callers import add_caller
-from tests.fixtures.paying_bank import PayingBank
-from tests.service.conftest import Running, error_of, service_settings
+from tests.service.conftest import Running, error_of
 
 FLOW_TIMEOUT = 90.0
-
-
-@pytest.fixture(scope="module")
-def flows(landscape: Landscape, manifest: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    """The service running flows in-process, allowed to read the landscape's files."""
-    work = tmp_path_factory.mktemp("flows-service")
-    settings = service_settings(manifest, work, flow_files_dir=landscape.workdir, artefacts_dir=work / "artefacts",
-                                worker_threads=4, worker_sweep_seconds=0.5, worker_lease_seconds=5.0,
-                                worker_retry_seconds=0.5, flow_notice_wait_seconds=2.0)
-    keys = {"full": add_caller(settings.service_callers_file, "full", ["*"]),
-            "reader": add_caller(settings.service_callers_file, "reader", ["flows:read"]),
-            "starter": add_caller(settings.service_callers_file, "starter", ["flows:start", "flows:read"])}
-    with PayingBank(landscape), ServiceRuntime.from_settings(settings) as runtime, \
-            ServiceServer(create_app(runtime)) as server:
-        yield Running(server.url, runtime, settings, keys, settings.service_callers_file)
 
 
 def application(land: Landscape, diagram: int = 1, fault: Fault = Fault.NONE,
