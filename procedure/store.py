@@ -334,6 +334,15 @@ class FlowStore:
                                 flow_id=flow_id, step=step_id)
         return self._step(row)
 
+    def flow_with_history(self, flow_id: str) -> tuple[FlowRecord, list[StepRecord]]:
+        """The flow and its step history, read on one connection (what a state query shows)."""
+        with self.engine.connect() as conn:
+            row = self._flow_row(conn, flow_id)
+            if row is None:
+                raise NotFoundError(f"flow {flow_id} not found", flow_id=flow_id)
+            steps = [self._step(r) for r in conn.execute(_HISTORY, {"p_flow": flow_id}).mappings()]
+        return self._flow(row), steps
+
     def history(self, flow_id: str) -> list[StepRecord]:
         with self.engine.connect() as conn:
             return [self._step(r) for r in conn.execute(_HISTORY, {"p_flow": flow_id}).mappings()]

@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     insert,
     or_,
     select,
@@ -54,6 +55,8 @@ claims_table = Table(
     Column("failures", Integer, nullable=False, default=0),
 )
 _C, _F = claims_table.c, flows_table.c
+_SELECT_CLAIM = select(claims_table).where(_C.flow_id == bindparam("p_flow"))
+"""Built once: read at every flow-state query of the API."""
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -128,7 +131,7 @@ class FlowClaims:
 
     def state(self, flow_id: str) -> ClaimState | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(claims_table).where(_C.flow_id == flow_id)).mappings().first()
+            row = conn.execute(_SELECT_CLAIM, {"p_flow": flow_id}).mappings().first()
         if row is None:
             return None
         return ClaimState(flow_id=row["flow_id"], owner=row["owner"],

@@ -170,8 +170,7 @@ def _documents(data: dict[str, Any]) -> Documents:
                      pdf_ready=pathlib.Path(pdf).is_file() if pdf else None)
 
 
-def _answer(runtime: ServiceRuntime, flow: FlowRecord) -> FlowAnswer:
-    history = runtime.flows.runtime.store.history(flow.flow_id)
+def _answer(runtime: ServiceRuntime, flow: FlowRecord, history: list[StepRecord]) -> FlowAnswer:
     diagram = get_diagram(flow.diagram)
     current = diagram.step(flow.current_step)
     refusal = current.message if flow.status is FlowStatus.REFUSED else None
@@ -183,7 +182,8 @@ def _answer(runtime: ServiceRuntime, flow: FlowRecord) -> FlowAnswer:
     deadline_state = None
     if isinstance(deadline, str) and not flow.status.terminal:
         deadline_state = runtime.flow_state.deadline_state(dt.date.fromisoformat(deadline), runtime.clock.now())
-    claim = runtime.flows.runtime.claims.state(flow.flow_id)
+    # an ended flow's claim says nothing more (released, failures reset): not read
+    claim = None if flow.status.terminal else runtime.flows.runtime.claims.state(flow.flow_id)
     return FlowAnswer(
         flow_id=flow.flow_id, service=flow.service, operation=flow.operation, diagram=flow.diagram,
         diagram_number=diagram.number, status=flow.status, current_step=flow.current_step,
@@ -243,7 +243,7 @@ def list_flows(
             dependencies=[Depends(require("flows:read"))])
 def flow(request: Request, flow_id: FlowId) -> FlowAnswer:
     runtime = runtime_of(request)
-    return _answer(runtime, runtime.flows.runtime.store.get_flow(flow_id))
+    return _answer(runtime, *runtime.flows.runtime.store.flow_with_history(flow_id))
 
 
 @router.post("/{flow_id}/resume", response_model=FlowAccepted, status_code=202, summary="Resume a flow",
