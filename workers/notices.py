@@ -10,7 +10,8 @@ the others. Pumps in several processes at once are harmless for the same reasons
 :class:`InboxNotices` is the procedure's :class:`~procedure.ports.StatusNotices` port over the
 inbox: the result step reads its application's notices from there (pumping first), so a step run
 again after a crash, on another worker, still finds the notices an earlier attempt consumed.
-The ``pump_notices`` task (:mod:`workers.tasks`) pumps on every sweep, whether a step waits or not.
+The ``pump_notices`` task (:mod:`workers.tasks`) pumps at every sweep while flows are open, whether a
+step waits or not.
 """
 
 from __future__ import annotations
