@@ -54,10 +54,9 @@ def wait_ended(svc: Running, flow_id: str, *, statuses: tuple[str, ...] = ("comp
 
 
 def test_a_flow_started_over_the_api_runs_to_a_licence_as_tasks(flows: Running, landscape: Landscape) -> None:
-    started_at = time.monotonic()
-    d1 = start(flows, application(landscape, 1))
-    d2 = start(flows, application(landscape, 2, service=Service.RELIGIOUS))
-    assert time.monotonic() - started_at < 5  # answered at once, the steps run afterwards
+    first, second = application(landscape, 1), application(landscape, 2, service=Service.RELIGIOUS)
+    d1 = start(flows, first)
+    d2 = start(flows, second)
     assert (d1["status"], d1["current_step"], d1["queued"]) == ("running", "1", True)
     for accepted, diagram in ((d1, "portal"), (d2, "provider")):
         flow = wait_ended(flows, accepted["flow_id"])
