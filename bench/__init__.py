@@ -35,7 +35,7 @@ class Row(BaseModel):
     """One line of the result table."""
 
     bench: str
-    """Which part of the issue the figure answers: ``a`` … ``e``."""
+    """Which part of the issue the figure answers: ``a`` … ``f``."""
     figure: str
     value: float | None
     """``None`` when the figure could not be measured (``note`` says why)."""

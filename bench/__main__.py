@@ -68,7 +68,7 @@ def machine_info() -> dict[str, Any]:
 
 
 def benches(keys: BenchKeys, quick: bool) -> dict[str, Callable[[], list[Row]]]:
-    from bench import attachments, flows, gateway_load, signed_call, startup
+    from bench import attachments, flows, gateway_load, service_load, signed_call, startup
 
     return {
         "a": lambda: signed_call.run(quick=quick, keys=keys),
@@ -76,18 +76,19 @@ def benches(keys: BenchKeys, quick: bool) -> dict[str, Callable[[], list[Row]]]:
         "c": lambda: attachments.run(quick=quick, keys=keys),
         "d": lambda: startup.run(quick=quick, keys=keys),
         "e": lambda: gateway_load.run(quick=quick, keys=keys),
+        "f": lambda: service_load.run(quick=quick),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny iteration counts (smoke run)")
-    parser.add_argument("--only", default="", help="comma-separated subset of a,b,c,d,e")
+    parser.add_argument("--only", default="", help="comma-separated subset of a,b,c,d,e,f")
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON results file")
     args = parser.parse_args(argv)
 
     keys = make_keys()
-    selected = [s.strip() for s in args.only.split(",") if s.strip()] or ["a", "b", "c", "d", "e"]
+    selected = [s.strip() for s in args.only.split(",") if s.strip()] or ["a", "b", "c", "d", "e", "f"]
     rows: list[Row] = []
     durations: dict[str, float] = {}
     failures: dict[str, str] = {}

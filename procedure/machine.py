@@ -99,6 +99,17 @@ class FlowResult:
         return tuple(r for r in self.history if r.norm_verdict is NormVerdict.OVER)
 
 
+@dataclass(frozen=True)
+class StepRun:
+    """One step run by :meth:`FlowRunner.run_step`: the flow after it, and the step's measure."""
+
+    flow: FlowRecord
+    step: str
+    duration_seconds: float
+    verdict: NormVerdict
+    outcome: str
+
+
 class FlowRunner:
     """Runs flows of one diagram with given step implementations, persisting every step."""
 
@@ -143,6 +154,33 @@ class FlowRunner:
             return self.inspect(flow_id)
         return self._run(flow)
 
+    def create(self, *, service: str, operation: str, data: Mapping[str, Any] | None = None,
+               flow_id: str | None = None) -> FlowRecord:
+        """Create a flow at the diagram's first step without running anything (a task runs it,
+        one :meth:`run_step` at a time)."""
+        return self.store.create_flow(
+            flow_id=flow_id or self._new_id(), service=service, operation=operation,
+            diagram=self.diagram.id, start_step=self.diagram.start, data=data or {},
+            now=self.clock.now())
+
+    def run_step(self, flow_id: str) -> StepRun | None:
+        """Run the current step of an open flow, and only it (``None`` for an ended flow).
+
+        The crash contract is the store's: the step's start is committed before its implementation
+        runs (a step left open by a crash gets one more attempt under the same key), its end and
+        the flow's move in one transaction. The next step is not started here: the next call
+        starts it, so a step's ``attempts`` counts the times its implementation was entered.
+        A step that raises leaves the flow ``failed`` at that step, and the error propagates.
+        """
+        flow = self.store.get_flow(flow_id)
+        self._check_diagram(flow)
+        if flow.status.terminal:
+            return None
+        step = self.diagram.step(flow.current_step)
+        (moved, _), measure = self._execute(flow, step, None, chain=False)
+        return StepRun(flow=moved, step=step.id, duration_seconds=measure[0], verdict=measure[1],
+                       outcome=measure[2])
+
     def inspect(self, flow_id: str) -> FlowResult:
         """The flow's state and history, without running anything."""
         flow = self.store.get_flow(flow_id)
@@ -164,6 +202,12 @@ class FlowRunner:
     def _run_step(self, flow: FlowRecord, step: Step,
                   record: StepRecord | None) -> tuple[FlowRecord, StepRecord | None]:
         """Run one step; ``record``: the step's start, already committed with the previous step's end."""
+        moved, _ = self._execute(flow, step, record, chain=True)
+        return moved
+
+    def _execute(self, flow: FlowRecord, step: Step, record: StepRecord | None, *,
+                 chain: bool) -> tuple[tuple[FlowRecord, StepRecord | None], tuple[float, NormVerdict, str]]:
+        """Run one step; with ``chain`` the next step's start is committed with this step's end."""
         if record is None or record.step != step.id:
             record = self.store.step_started(
                 flow_id=flow.flow_id, step_id=step.id, now=self.clock.now(),
@@ -194,14 +238,15 @@ class FlowRunner:
             verdict = NormVerdict.WITHIN if step.norm.allows(duration) else NormVerdict.OVER
         next_step, status, label = self._transition(step, outcome)
         start_next = None
-        if status is FlowStatus.RUNNING:
+        if chain and status is FlowStatus.RUNNING:
             norm = self.diagram.step(next_step).norm
             start_next = NextStep(next_step, norm.min_seconds if norm else None, norm.max_seconds if norm else None)
         # the step's end, the flow's move and the next step's start: one transaction
-        return self.store.advance(
+        moved = self.store.advance(
             flow=flow, step_id=step.id, finished_at=finished, duration_seconds=duration,
             verdict=verdict, outcome=label, detail=outcome.detail, data_update=outcome.data,
             next_step=next_step, status=status, start_next=start_next)
+        return moved, (duration, verdict, label)
 
     def _outcome(self, step: Step, value: StepResult) -> Outcome:
         if isinstance(value, Outcome):

@@ -24,7 +24,8 @@ from procedure.decision import DecisionSteps
 from procedure.diagrams import Diagram, get_diagram
 from procedure.fees import Fees
 from procedure.logins import Logins
-from procedure.machine import FlowResult, FlowRunner, StepFn, StepObserver
+from procedure.machine import FlowResult, FlowRunner, StepFn, StepObserver, StepRun
+from procedure.models import FlowRecord
 from procedure.portal import PortalSteps
 from procedure.ports import ProcedurePorts
 from procedure.provider import ProviderSteps
@@ -75,6 +76,18 @@ class ProcedureSteps:
         runner = self.runner(application.diagram_id, store, observers=observers)
         return runner.start(service=application.service.value, operation=application.operation.value,
                             data=application.flow_data(), flow_id=flow_id)
+
+    def create(self, application: Application, store: FlowStore, *, flow_id: str | None = None) -> FlowRecord:
+        """Record a new flow of ``application`` at its diagram's first step, without running it."""
+        return self.runner(application.diagram_id, store).create(
+            service=application.service.value, operation=application.operation.value,
+            data=application.flow_data(), flow_id=flow_id)
+
+    def run_step(self, flow_id: str, store: FlowStore, *,
+                 observers: Sequence[StepObserver] = ()) -> StepRun | None:
+        """Run the stored flow's current step only (see :meth:`FlowRunner.run_step`)."""
+        flow = store.get_flow(flow_id)
+        return self.runner(flow.diagram, store, observers=observers).run_step(flow_id)
 
     def resume(self, flow_id: str, store: FlowStore, *, observers: Sequence[StepObserver] = ()) -> FlowResult:
         """Continue a stored flow from the step it stopped at (see :meth:`FlowRunner.resume`)."""

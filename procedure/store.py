@@ -271,6 +271,33 @@ class FlowStore:
         with self._database("list the flows"), self.engine.connect() as conn:
             return [self._flow(r) for r in conn.execute(query).mappings()]
 
+    def find_flows(self, *, status: FlowStatus | None = None, service: str | None = None,
+                   diagram: str | None = None, since: dt.datetime | None = None,
+                   limit: int = 100) -> list[FlowRecord]:
+        """Flows matching every filter given (``since``: created at or after), newest first, at
+        most ``limit``."""
+        query = select(flows_table).order_by(_F.created_at.desc(), _F.flow_id).limit(limit)
+        if status is not None:
+            query = query.where(_F.status == status.value)
+        if service is not None:
+            query = query.where(_F.service == service)
+        if diagram is not None:
+            query = query.where(_F.diagram == diagram)
+        if since is not None:
+            query = query.where(_F.created_at >= _utc(since))
+        with self.engine.connect() as conn:
+            return [self._flow(r) for r in conn.execute(query).mappings()]
+
+    def open_flows(self, *, updated_before: dt.datetime | None = None, limit: int = 1000) -> list[FlowRecord]:
+        """Flows not ended (running or failed), least recently updated first; ``updated_before``:
+        only those without a change since then."""
+        query = select(flows_table).where(or_(*(_F.status == s for s in _OPEN))).order_by(
+            _F.updated_at, _F.flow_id).limit(limit)
+        if updated_before is not None:
+            query = query.where(_F.updated_at < _utc(updated_before))
+        with self.engine.connect() as conn:
+            return [self._flow(r) for r in conn.execute(query).mappings()]
+
     # ------------------------------------------------------------------ steps
 
     def step_started(self, *, flow_id: str, step_id: str, now: dt.datetime,
@@ -348,6 +375,15 @@ class FlowStore:
             raise NotFoundError(f"flow {flow_id}: step {step_id} has no record",
                                 flow_id=flow_id, step=step_id)
         return self._step(row)
+
+    def flow_with_history(self, flow_id: str) -> tuple[FlowRecord, list[StepRecord]]:
+        """The flow and its step history, read on one connection (what a state query shows)."""
+        with self.engine.connect() as conn:
+            row = self._flow_row(conn, flow_id)
+            if row is None:
+                raise NotFoundError(f"flow {flow_id} not found", flow_id=flow_id)
+            steps = [self._step(r) for r in conn.execute(_HISTORY, {"p_flow": flow_id}).mappings()]
+        return self._flow(row), steps
 
     def history(self, flow_id: str) -> list[StepRecord]:
         with self._database("read the history", flow_id), self.engine.connect() as conn:

@@ -12,7 +12,7 @@ from adapters.core.clock import Clock
 from adapters.core.errors import EgovError
 from service.error_responses import ERROR_RESPONSES, install_error_handlers, json_error
 from service.request_context import ErrorRenderer, RequestContextMiddleware
-from service.routes import legal_entities, licensing, ops, payments, shep, trust
+from service.routes import flows, legal_entities, licensing, ops, payments, shep, trust
 from service.runtime import ServiceRuntime
 
 API_VERSION = "1.0.0"
@@ -22,7 +22,7 @@ The organisation's one long-running component for Kazakhstan's e-government syst
 of an X-Road security server: it signs, sends, retries, journals and monitors every exchange, and the
 organisation's own systems call it over plain HTTP.
 
-* `/api/v1/...`: JSON API (Legal Entities, payments, E-licensing, trust helpers);
+* `/api/v1/...`: JSON API (Legal Entities, payments, E-licensing, licensing flows, trust helpers);
 * `/shep/sync`, `/shep/async`: the ShEP proxy (post the gateway's unsigned SOAP message);
 * `/healthz`, `/readyz`, `/metrics`: operations.
 
@@ -58,7 +58,7 @@ def create_app(runtime: ServiceRuntime, *, close_runtime: bool = False) -> FastA
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None, lifespan=lifespan)
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (legal_entities, payments, licensing, trust):
+    for module in (legal_entities, payments, licensing, flows, trust):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(shep.router)
     app.include_router(ops.router)

@@ -17,9 +17,11 @@ of this process is exposed as is.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess as prometheus_multiprocess
+from prometheus_client.registry import Collector
 
 from adapters.core.metrics import CONTENT_TYPE, Metrics
 
@@ -51,13 +53,18 @@ class ServiceMetrics:
         self.latency.labels(method, route).observe(max(0.0, seconds))
 
 
-def exposition(metrics: Metrics) -> bytes:
-    """Prometheus text: every worker's files in multiprocess mode, else this process's registry."""
+def exposition(metrics: Metrics, *, shared: Sequence[Collector] = ()) -> bytes:
+    """Prometheus text: every worker's files in multiprocess mode, else this process's registry.
+
+    ``shared``: collectors of this process's registry whose values are the same in every process
+    (read from the database at scrape time), added to the multiprocess files' sums as they are."""
     directory = multiprocess_dir()
     if directory is None:
         return metrics.render()
     registry = CollectorRegistry()
     prometheus_multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    for collector in shared:
+        registry.register(collector)
     return generate_latest(registry)
 
 

@@ -5,7 +5,8 @@
 - ``pki``: the organisation's own certificate is valid and its revocation status is obtainable
   from the PKI (OCSP and/or CRL, under the revocation policy; a cached OCSP answer counts), or, with
   the policy ``none``, the PKI URL answers over HTTP;
-- ``gateway``: the e-Government gateway answers HTTP (``GET <sync endpoint>?wsdl``) with a status below 500.
+- ``gateway``: the e-Government gateway answers HTTP (``GET <sync endpoint>?wsdl``) with a status below 500;
+- ``broker`` (only with ``EGOV_BROKER_URL``): the task queue's broker answers a ping.
 
 The checks run side by side; the service is ready when all pass.
 """
@@ -40,11 +41,14 @@ class Readiness(BaseModel):
 class ReadinessChecks:
     """The checks over the runtime's clients; one pooled transport for the probes. Close when done."""
 
-    def __init__(self, clients: ProcedureClients, *, timeout: float) -> None:
+    def __init__(self, clients: ProcedureClients, *, timeout: float,
+                 broker: Callable[[], bool | None] | None = None) -> None:
+        """``broker``: asks the task queue's broker (a check named ``broker`` when given)."""
         self.clients = clients
+        self.broker_ping = broker
         self.timeout = timeout
         self._transport = NetworkTransport(timeouts=Timeouts(timeout, timeout))
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=3, thread_name_prefix="readyz")
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="readyz")
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -83,9 +87,15 @@ class ReadinessChecks:
     def gateway(self) -> tuple[bool, str]:
         return self._http(self.clients.endpoints.gateway_url.rstrip("?") + "?wsdl")
 
+    def broker(self) -> tuple[bool, str]:
+        ok = self.broker_ping() if self.broker_ping is not None else None
+        return bool(ok), "the task queue's broker answers" if ok else "the task queue's broker does not answer"
+
     def run(self) -> Readiness:
         named: dict[str, Callable[[], tuple[bool, str]]] = {
             "database": self.database, "pki": self.pki, "gateway": self.gateway}
+        if self.broker_ping is not None:
+            named["broker"] = self.broker
         futures = {name: self._pool.submit(_timed, check) for name, check in named.items()}
         checks: dict[str, Check] = {}
         for name, future in futures.items():

@@ -4,7 +4,8 @@
 (one signing service with the organisation's key, one certificate validator, one
 :class:`~adapters.core.resilience.ResilientCaller` with the retry policy, circuit breakers, exchange
 journal and metrics), the callers registry, the E-licensing employee session and the service's
-metrics. The endpoints, keys and trust anchors come from the landscape manifest when
+metrics, and the licensing flows' tasks (:class:`workers.FlowTasks`: sent to the broker, or run
+on this process's threads without one). The endpoints, keys and trust anchors come from the landscape manifest when
 ``EGOV_LANDSCAPE_MANIFEST`` is set (simulators), otherwise from the ``EGOV_*`` settings.
 """
 
@@ -14,35 +15,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
-from adapters.core.http import Timeouts
 from adapters.core.metrics import Metrics
-from adapters.core.resilience import RetryPolicy
 from adapters.core.settings import Settings
 from adapters.core.trust.validator import CertificateValidator
-from procedure.clients import ClientOptions, Endpoints, ProcedureClients
+from procedure.clients import ProcedureClients
+from procedure.deployment import clients_from_settings
 from service.callers import CallersRegistry
 from service.employee import EmployeeSession
 from service.metrics import ServiceMetrics, forget_process
 from service.readiness import ReadinessChecks
-
-
-def endpoints_from(settings: Settings) -> Endpoints:
-    """The manifest's endpoints when ``landscape_manifest`` is set, else the settings' own."""
-    if settings.landscape_manifest is not None:
-        return Endpoints.read(settings.landscape_manifest)
-    return Endpoints.from_settings(settings)
-
-
-def client_options(settings: Settings) -> ClientOptions:
-    """Retry policy and call deadline, timeouts and attempt deadline, answer byte limits, OCSP cache,
-    transport revocation and circuit breakers as the settings say."""
-    return ClientOptions(retry=RetryPolicy.from_settings(settings), timeouts=Timeouts.from_settings(settings),
-                         response_max_bytes=settings.response_max_bytes,
-                         attachment_response_max_bytes=settings.attachment_response_max_bytes,
-                         ocsp_cache_seconds=settings.ocsp_cache_seconds,
-                         check_transport_revocation=settings.check_transport_revocation,
-                         circuit_failure_threshold=settings.circuit_failure_threshold,
-                         circuit_reset_seconds=settings.circuit_reset_seconds)
+from workers import FlowTasks
+from workers.metrics import FlowStateCollector
 
 
 @dataclass
@@ -57,6 +40,10 @@ class ServiceRuntime:
     chain_validator: CertificateValidator
     """The clients' trust anchors without revocation: chain and validity alone (certificate info)."""
     readiness: ReadinessChecks
+    flows: FlowTasks
+    """Licensing flows as tasks: sent to the broker, or run by this process's threads without one."""
+    flow_state: FlowStateCollector
+    """Flows by status, stuck flows and deadlines, read from the flow store at each scrape."""
     clock: Clock = SYSTEM_CLOCK
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     _closed: bool = field(default=False, init=False, repr=False)
@@ -67,19 +54,28 @@ class ServiceRuntime:
         (or ``KeystoreError``) naming it, before anything listens."""
         callers = CallersRegistry(settings.service_callers_file)
         metrics = Metrics()
-        clients = ProcedureClients(endpoints_from(settings), database_url=settings.database_url, clock=clock,
-                                   options=client_options(settings), metrics=metrics)
+        clients = clients_from_settings(settings, clock=clock, metrics=metrics)
         try:
             employee = EmployeeSession(
                 clients.elicense, settings.elicense_employee_login,
                 settings.elicense_employee_password.get_secret_value()
                 if settings.elicense_employee_password else None, clock=clock)
             chain = CertificateValidator(clients.validator.trust_anchors, clients.validator.intermediates, clock=clock)
-            readiness = ReadinessChecks(clients, timeout=settings.service_readiness_timeout_seconds)
+            flows = FlowTasks(settings, clients, clock=clock)
+        except BaseException:
+            clients.close()
+            raise
+        try:
+            flow_state = FlowStateCollector(flows.runtime.store, stuck_seconds=settings.flow_stuck_seconds,
+                                            near_working_days=settings.deadline_near_working_days, clock=clock)
+            metrics.registry.register(flow_state)
+            readiness = ReadinessChecks(clients, timeout=settings.service_readiness_timeout_seconds,
+                                        broker=flows.broker_reachable if settings.broker_url else None)
             return cls(settings=settings, clients=clients, callers=callers, employee=employee,
                        http_metrics=ServiceMetrics(metrics), chain_validator=chain, readiness=readiness,
-                       clock=clock, started_at=clock.now())
+                       flows=flows, flow_state=flow_state, clock=clock, started_at=clock.now())
         except BaseException:
+            flows.close()
             clients.close()
             raise
 
@@ -93,6 +89,7 @@ class ServiceRuntime:
             return
         self._closed = True
         self.readiness.close()
+        self.flows.close()
         self.clients.close()
         forget_process()
 

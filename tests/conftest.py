@@ -6,6 +6,7 @@ pytest_plugins = [
     "tests.fixtures.backends",
     "tests.fixtures.elicense",
     "tests.fixtures.postgres",
+    "tests.fixtures.redis",
     "tests.fixtures.environment",
     "tests.fixtures.network",
 ]

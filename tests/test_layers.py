@@ -17,7 +17,7 @@ import pytest
 
 from tests.paths import ROOT
 
-PACKAGES = ("adapters", "simulators", "procedure", "harness", "cli", "service")
+PACKAGES = ("adapters", "simulators", "procedure", "harness", "cli", "service", "workers")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -48,7 +48,10 @@ def test_the_tree_keeps_every_layer_contract(copy_of_the_tree: Path) -> None:
     ("simulators/_wrong_way.py", "from adapters.elicense import ElicenseClient", "Adapters and simulators"),
     ("adapters/elicense/_wrong_way.py", "from simulators.pki import TestPKI", "never import a simulator"),
     ("procedure/_wrong_way.py", "from harness.landscape import Landscape", "Layers"),
-    ("service/_wrong_way.py", "from harness.landscape import Landscape", "never imports the harness"),
+    ("service/_wrong_way.py", "from harness.landscape import Landscape", "never import the harness"),
+    ("workers/_wrong_way.py", "from harness.landscape import Landscape", "never import the harness"),
+    ("workers/_wrong_way.py", "from service.app import create_app", "Layers"),  # the service sends tasks, not back
+    ("workers/_wrong_way.py", "from cli.flow import procedure_env", "Layers"),
     ("service/_wrong_way.py", "from cli.flow import procedure_env", "Layers"),
     ("cli/_wrong_way.py", "from service.app import create_app", "Layers"),  # only cli.serve starts the service
 ])

@@ -145,6 +145,32 @@ class Settings(BaseSettings):
             resolved[secret] = read_secret_text(Path(str(path)), what=f"EGOV_{file_field.upper()}:")
         return resolved
 
+    # --- licensing flows as tasks (``egov worker``, docs/service.md "Workers and the task queue")
+    broker_url: str | None = Field(None, description="task queue broker (redis://host:port/db); unset: "
+                                   "`egov serve` runs the flows' tasks in-process on a thread pool")
+    worker_threads: int = Field(4, ge=1, le=64, description="task threads per worker process (and of the "
+                                "in-process pool of `egov serve` without a broker)")
+    worker_lease_seconds: float = Field(30.0, gt=0, description="a flow step's claim lasts this long, renewed "
+                                        "while the step runs; a worker that died lets the flow go after it")
+    worker_sweep_seconds: float = Field(10.0, gt=0, description="how often a worker re-queues flows that no "
+                                        "task is carrying (lost message, dead worker) and pulls status notices")
+    worker_retry_seconds: float = Field(30.0, gt=0, description="first delay before a step that failed with a "
+                                        "retryable error runs again (doubled at each failure, at most 32x)")
+    worker_max_retries: int = Field(8, ge=0, description="retryable failures of one flow step before the flow "
+                                    "is left failed for an operator (resume it through the API)")
+    flow_files_dir: Path = Field(Path("flow-files"), description="directory under which a flow started through "
+                                 "the API may name its secret files, keys and attachments (others are refused)")
+    artefacts_dir: Path = Field(Path("artefacts"), description="where the flows run as tasks write licences and "
+                                "refusal letters (XML, and the PDF rendered by a task)")
+    flow_payment_wait_seconds: float = Field(10.0, gt=0, description="Condition 2 waits this long for the "
+                                             "applicant's payment before the step fails (retried as a task)")
+    flow_notice_wait_seconds: float = Field(5.0, ge=0, description="the result step waits this long for "
+                                            "E-licensing's status notices")
+    flow_stuck_seconds: float = Field(900.0, gt=0, description="an open flow without progress for this long "
+                                      "counts as stuck (metric egov_flows_stuck)")
+    deadline_near_working_days: int = Field(5, ge=0, description="an undecided application this close to its "
+                                            "review deadline (working days) counts as near it")
+
 
 def _config_file() -> Path | None:
     name = os.environ.get("EGOV_CONFIG_FILE", "egov.env")

@@ -45,5 +45,6 @@ async def readyz(request: Request) -> Response:
             responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition"}})
 async def metrics(request: Request) -> Response:
     """The adapters' exchange metrics and the service's request metrics (all workers' in multiprocess mode)."""
-    body = await run_in_threadpool(exposition, runtime_of(request).clients.metrics)
+    runtime = runtime_of(request)
+    body = await run_in_threadpool(lambda: exposition(runtime.clients.metrics, shared=(runtime.flow_state,)))
     return Response(body, media_type=CONTENT_TYPE)

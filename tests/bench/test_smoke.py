@@ -74,7 +74,7 @@ def test_make_bench_quick_writes_one_table_and_results(tmp_path: Path, capsys: p
         assert machine[key], key
     assert machine["libraries"]["lxml"] and machine["libraries"]["zeep"]
     rows = [Row.model_validate(r) for r in result["rows"]]
-    assert {r.bench for r in rows} == {"a", "b", "c", "d", "e"}
+    assert {r.bench for r in rows} == {"a", "b", "c", "d", "e", "f"}
     for row in rows:
         assert row.figure in printed
         if row.value is not None:
@@ -82,5 +82,5 @@ def test_make_bench_quick_writes_one_table_and_results(tmp_path: Path, capsys: p
     flows = [r for r in rows if r.bench == "b" and r.figure.startswith("Diagram-1 flows per second")]
     assert len(flows) == 2 and all(r.value is not None and r.value > 0 for r in flows)
     errors = [r for r in rows if r.figure.endswith("errors")]
-    assert {r.bench for r in errors} == {"b", "e"}
+    assert {r.bench for r in errors} == {"b", "e", "f"}
     assert all(r.value == 0 for r in errors)

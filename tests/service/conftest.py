@@ -5,7 +5,10 @@
   against that landscape (its licence number, application number, licensor);
 - ``service``: ``egov serve``'s app (``create_app`` over a ``ServiceRuntime`` built from settings
   that point at the manifest) on uvicorn on a free port, with three callers: ``full`` (``*``),
-  ``lookup`` (``legal_entities:lookup`` only) and ``echo`` (``shep:ECHO`` only).
+  ``lookup`` (``legal_entities:lookup`` only) and ``echo`` (``shep:ECHO`` only);
+- ``flows``: a second service running licensing flows as tasks on its own threads (no broker),
+  allowed the landscape's files, with the applicants paying at their bank in the background;
+  callers ``full``, ``reader`` (``flows:read``) and ``starter`` (``flows:start``, ``flows:read``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from harness.landscape import Landscape
 from procedure.credentials import SecretRef
 from service import ServiceRuntime, ServiceServer, create_app
 from service.callers import add_caller
+from tests.fixtures.paying_bank import PayingBank
 
 
 @dataclass(frozen=True)
@@ -120,4 +124,19 @@ def service(landscape: Landscape, manifest: Path, issued: Issued,
             "lookup": add_caller(settings.service_callers_file, "lookup", ["legal_entities:lookup"]),
             "echo": add_caller(settings.service_callers_file, "echo", ["shep:ECHO"])}
     with ServiceRuntime.from_settings(settings) as runtime, ServiceServer(create_app(runtime)) as server:
+        yield Running(server.url, runtime, settings, keys, settings.service_callers_file)
+
+
+@pytest.fixture(scope="package")
+def flows(landscape: Landscape, manifest: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """The service running flows in-process, allowed to read the landscape's files."""
+    work = tmp_path_factory.mktemp("flows-service")
+    settings = service_settings(manifest, work, flow_files_dir=landscape.workdir, artefacts_dir=work / "artefacts",
+                                worker_threads=4, worker_sweep_seconds=0.5, worker_lease_seconds=5.0,
+                                worker_retry_seconds=0.5, flow_notice_wait_seconds=2.0)
+    keys = {"full": add_caller(settings.service_callers_file, "full", ["*"]),
+            "reader": add_caller(settings.service_callers_file, "reader", ["flows:read"]),
+            "starter": add_caller(settings.service_callers_file, "starter", ["flows:start", "flows:read"])}
+    with PayingBank(landscape), ServiceRuntime.from_settings(settings) as runtime, \
+            ServiceServer(create_app(runtime)) as server:
         yield Running(server.url, runtime, settings, keys, settings.service_callers_file)
