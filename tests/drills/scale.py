@@ -19,6 +19,7 @@ from typing import Any
 
 import requests
 
+from simulators.common.control_guard import control_headers
 from tests.drills.crash import EGOV, _clean_env
 
 START_TIMEOUT = 60.0
@@ -125,10 +126,11 @@ def running(processes: list[EgovProcess]) -> Iterator[list[EgovProcess]]:
                 proc.stop(timeout=20)
 
 
-def journal_of(control_url: str | None, limit: int = 10_000) -> list[dict[str, Any]]:
-    """A simulator's request journal (``<control URL>/journal``)."""
+def journal_of(control_url: str | None, token: str | None, limit: int = 10_000) -> list[dict[str, Any]]:
+    """A simulator's request journal (``<control URL>/journal``), asked with the landscape's control token."""
     assert control_url is not None
-    answer = requests.get(control_url.rstrip("/") + "/journal", params={"limit": limit}, timeout=30)
+    answer = requests.get(control_url.rstrip("/") + "/journal", params={"limit": limit}, timeout=30,
+                          headers=control_headers(token) if token else {})
     answer.raise_for_status()
     body = answer.json()
     return list(body["entries"] if isinstance(body, dict) else body)
