@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from tests.drills.crash import EGOV, _clean_env
+from tests.fixtures.control import control_session
 
 START_TIMEOUT = 60.0
 
@@ -125,10 +124,11 @@ def running(processes: list[EgovProcess]) -> Iterator[list[EgovProcess]]:
                 proc.stop(timeout=20)
 
 
-def journal_of(control_url: str | None, limit: int = 10_000) -> list[dict[str, Any]]:
-    """A simulator's request journal (``<control URL>/journal``)."""
+def journal_of(control_url: str | None, token: str | None, limit: int = 10_000) -> list[dict[str, Any]]:
+    """A simulator's request journal (``<control URL>/journal``), asked with the landscape's control token."""
     assert control_url is not None
-    answer = requests.get(control_url.rstrip("/") + "/journal", params={"limit": limit}, timeout=30)
+    with control_session(token) as session:
+        answer = session.get(control_url.rstrip("/") + "/journal", params={"limit": limit}, timeout=30)
     answer.raise_for_status()
     body = answer.json()
     return list(body["entries"] if isinstance(body, dict) else body)

@@ -217,7 +217,8 @@ def _unjournalled_attempts(land: Landscape, database_url: str) -> list[tuple[str
     missing: list[tuple[str, str]] = []
     for system, control in (("gateway", land.endpoints.gateway_control_url),
                             ("payment", land.endpoints.payment_control_url)):
-        seen = Counter(str(e["message_id"]) for e in journal_of(control) if e.get("message_id"))
+        entries = journal_of(control, land.endpoints.control_token)
+        seen = Counter(str(e["message_id"]) for e in entries if e.get("message_id"))
         for message_id, times in seen.items():
             short = times - ours.get(message_id, 0)
             missing += [(system, message_id)] * max(0, short)
