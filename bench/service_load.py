@@ -1,12 +1,17 @@
 """Bench f: ``egov serve`` and ``egov worker`` as deployed processes against the simulators.
 
 1. **ShEP proxy cost**: one sync ``SendMessage`` (ECHO) posted unsigned to the service's
-   ``/shep/sync``, against the same call made directly with the ``GatewayClient`` in the bench's
-   process; median per call of interleaved repeats, one caller at a time. Target ≤ 1.3×.
+   ``/shep/sync`` on one keep-alive ``http.client`` connection, against the same call made directly
+   with the ``GatewayClient`` in the bench's process; median per call of interleaved repeats, one
+   caller at a time. Target ≤ 1.3×. Beside it: the same with a python-requests caller, and the CPU
+   per call (the bench's process and the service's, from ``/proc``) proxied against direct, which
+   a loaded machine disturbs less than wall time.
 2. **JSON API under 64 callers**: ``GET /api/v1/flows/{id}`` (API key check, the flow, its history
    and claim read from the store, the JSON answer) on 64 keep-alive connections, closed loop, one
    request in flight each, driven from one thread through a selector; throughput, p50, p99,
-   errors (answers other than 200). Target: p99 < 100 ms, 0 errors.
+   errors (answers other than 200). Target: p99 < 100 ms, 0 errors. Once with ``egov serve`` (one
+   process), once with two processes on one port (``uvicorn --factory
+   service.main:app_from_settings --workers 2``, as docs/service.md runs several).
 3. **Flows per second with 1 and 2 workers**: Diagram-2 issue flows (the employee's path: no fee to
    wait for) started through a broker-mode ``egov serve`` and run by ``egov worker`` processes
    (4 threads each) over Redis and one SQLite database (WAL); from the first start to the last
