@@ -73,7 +73,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from adapters.core.db import JsonText, PreparedStatement, database_reason, redact_url
+from adapters.core.db import JsonText, PreparedStatement, create_tables, database_reason, redact_url
 from adapters.core.errors import ConflictError, EgovError, NotFoundError
 from procedure.models import FlowRecord, FlowStatus, NormVerdict, StepRecord
 
@@ -207,7 +207,7 @@ class FlowStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         with self._database("create its tables"):
-            metadata.create_all(engine)
+            create_tables(engine, metadata)
 
     @contextlib.contextmanager
     def _database(self, action: str, flow_id: str | None = None) -> Iterator[None]:

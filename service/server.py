@@ -19,6 +19,12 @@ import uvicorn
 from adapters.core.errors import ConfigurationError
 
 STARTUP_TIMEOUT = 15.0
+HTTP = "httptools"
+"""uvicorn's HTTP/1.1 parser: httptools (llhttp, in C) costs a fraction of h11's pure-Python state
+machine per request (bench f, bench/README.md)."""
+LOOP = "uvloop"
+"""The event loop: uvloop (libuv) wakes the loop from the thread pool and writes answers for less
+than asyncio's selector loop."""
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -54,7 +60,7 @@ class ServiceServer:
         self.socket = listening if listening is not None else bind(host, port)
         self.host = host
         self.port = int(self.socket.getsockname()[1])
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", http=HTTP, loop=LOOP,
                                 timeout_graceful_shutdown=5, server_header=False)
         self.server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None

@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
+from adapters.core.db import create_tables
 from procedure.models import FlowStatus
 from procedure.store import flows_table
 
@@ -79,7 +80,7 @@ class FlowClaims:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        create_tables(engine, metadata)
 
     def claim(self, flow_id: str, owner: str, *, now: dt.datetime, lease_seconds: float) -> bool:
         """Take the flow for ``owner`` until ``now + lease_seconds``; False when another holds it."""

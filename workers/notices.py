@@ -27,6 +27,7 @@ from sqlalchemy.types import JSON
 
 from adapters.contracts.elicense import STATUS_NOTIFICATION_SERVICE_ID
 from adapters.core.clock import SYSTEM_CLOCK, Clock
+from adapters.core.db import create_tables
 from adapters.core.errors import DeadlineExceededError, EgovError
 from adapters.elicense import StatusNotice
 
@@ -74,7 +75,7 @@ class NoticeInbox:
         self._consumer = consumer
         self._clock = clock
         self._observe = observe
-        metadata.create_all(engine)
+        create_tables(engine, metadata)
 
     def pump(self) -> PumpResult:
         """Pull, verify, store, then acknowledge every notice waiting at the gateway."""

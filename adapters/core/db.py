@@ -29,17 +29,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, CursorResult, Dialect, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.sql.base import Executable
 
 from adapters.core.errors import ConfigurationError
 from adapters.core.private_files import ensure_private_sqlite
 
 __all__ = ["DEFAULT_DATABASE_URL", "POSTGRES_DRIVER", "SQLITE_BUSY_TIMEOUT_MS", "JsonText", "PreparedStatement",
-           "database_reason", "default_database_url", "make_engine", "normalise_url", "redact_url"]
+           "create_tables", "database_reason", "default_database_url", "make_engine", "normalise_url", "redact_url"]
 
 DEFAULT_DATABASE_URL = "sqlite:///./egov.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -99,6 +100,30 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         raise ConfigurationError(
             f"database URL {redact_url(parsed)!r}: driver not installed ({exc}){hint}", field="database_url"
         ) from exc
+
+
+SCHEMA_LOCK_KEY = 0x65676F76  # "egov"
+"""PostgreSQL advisory lock taken while the project's tables are created (:func:`create_tables`)."""
+
+
+def create_tables(engine: Engine, metadata: MetaData) -> None:
+    """Create ``metadata``'s tables and indexes that do not exist yet; safe when several processes
+    do it at once on a new database (``egov serve`` and ``egov worker`` processes starting together).
+
+    ``metadata.create_all`` is not: it looks, then creates, and a process that lost the race fails
+    ("table already exists"). ``IF NOT EXISTS`` closes the gap on SQLite, where DDL takes the
+    database's write lock; on PostgreSQL two concurrent ``CREATE TABLE IF NOT EXISTS`` of one name
+    can still both go ahead and the second fails on the catalogue's unique index
+    (``pg_type_typname_nsp_index``), so there creators first take a transaction-scoped advisory
+    lock: they run one after the other, and the later ones find the tables.
+    """
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+        for table in metadata.sorted_tables:
+            conn.execute(CreateTable(table, if_not_exists=True))
+            for index in sorted(table.indexes, key=lambda i: str(i.name)):
+                conn.execute(CreateIndex(index, if_not_exists=True))
 
 
 def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:

@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.core.db import PreparedStatement, database_reason, make_engine, redact_url
+from adapters.core.db import PreparedStatement, create_tables, database_reason, make_engine, redact_url
 from adapters.core.errors import EgovError
 
 __all__ = [
@@ -180,7 +180,7 @@ class ExchangeJournal:
         self.engine = engine
         self._lock = threading.Lock()
         try:
-            metadata.create_all(engine)
+            create_tables(engine, metadata)
         except SQLAlchemyError as exc:
             raise JournalError(f"exchange journal at {redact_url(engine.url)}: cannot create table "
                                f"exchange_attempts: {database_reason(exc)}", url=redact_url(engine.url)) from exc

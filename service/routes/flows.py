@@ -27,6 +27,7 @@ from service.auth import require, runtime_of
 from service.flow_files import check_references
 from service.routes import API_PREFIX
 from service.runtime import ServiceRuntime
+from service.threadpool import store_bound
 
 router = APIRouter(prefix=f"{API_PREFIX}/flows", tags=["Licensing flows"])
 
@@ -200,6 +201,7 @@ def _answer(runtime: ServiceRuntime, flow: FlowRecord, history: list[StepRecord]
              responses={200: {"model": FlowAccepted, "description": "a flow with this flow_id and this application "
                                                                     "exists already: it is returned, nothing new"},
                         409: {"description": "the flow_id is taken by another application"}})
+@store_bound
 def start_flow(request: Request, body: FlowStart, response: Response) -> FlowAccepted:
     """Record the flow and queue its first step; the answer does not wait for any step."""
     runtime = runtime_of(request)
@@ -221,6 +223,7 @@ def start_flow(request: Request, body: FlowStart, response: Response) -> FlowAcc
 
 @router.get("", response_model=FlowList, summary="Flows, newest first",
             dependencies=[Depends(require("flows:read"))])
+@store_bound
 def list_flows(
         request: Request,
         status: Annotated[FlowStatus | None, Query(description="running, failed, completed, refused")] = None,
@@ -241,6 +244,7 @@ def list_flows(
 
 @router.get("/{flow_id}", response_model=FlowAnswer, summary="A flow: state, steps against the norms, documents",
             dependencies=[Depends(require("flows:read"))])
+@store_bound
 def flow(request: Request, flow_id: FlowId) -> FlowAnswer:
     runtime = runtime_of(request)
     return _answer(runtime, *runtime.flows.runtime.store.flow_with_history(flow_id))
@@ -249,6 +253,7 @@ def flow(request: Request, flow_id: FlowId) -> FlowAnswer:
 @router.post("/{flow_id}/resume", response_model=FlowAccepted, status_code=202, summary="Resume a flow",
              dependencies=[Depends(require("flows:resume"))],
              responses={200: {"model": FlowAccepted, "description": "the flow has ended: nothing to resume"}})
+@store_bound
 def resume_flow(request: Request, flow_id: FlowId, response: Response) -> FlowAccepted:
     """Queue an open flow's current step now, its failures forgotten (a flow left failed after its
     retries, or one to hurry); an ended flow is answered as it is (200)."""

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from adapters.legal_entities import LookupOutcome
 from service.auth import require, runtime_of
 from service.routes import API_PREFIX
+from service.threadpool import blocking
 
 router = APIRouter(prefix=f"{API_PREFIX}/legal-entities", tags=["Legal Entities"])
 
@@ -25,6 +26,7 @@ class LookupAnswer(BaseModel):
 
 @router.get("/{bin}", response_model=LookupAnswer, summary="Look up a BIN",
             dependencies=[Depends(require("legal_entities:lookup"))])
+@blocking
 def lookup(request: Request,
            bin: Annotated[str, Path(max_length=32, description="the BIN (a sole proprietor's IIN is accepted)")]
            ) -> LookupAnswer:

@@ -23,6 +23,7 @@ from service.auth import require, runtime_of
 from service.headers import SIGNER, header_value
 from service.licence_pdf import licence_pdf
 from service.routes import API_PREFIX
+from service.threadpool import blocking
 
 router = APIRouter(prefix=API_PREFIX, tags=["E-licensing"])
 
@@ -69,6 +70,7 @@ def _signer_header(signed: SignedLicence) -> dict[str, str]:
 
 @router.get("/licences", response_model=LicenceSearchAnswer, summary="Search licences",
             dependencies=[Depends(require("elicense:search"))])
+@blocking
 def search_licences(
         request: Request,
         number: Annotated[str | None, Query(max_length=64, description="licence number")] = None,
@@ -90,6 +92,7 @@ def search_licences(
 
 @router.get("/licences/{number}", response_model=LicenceAnswer, summary="A licence, verified",
             dependencies=[Depends(require("elicense:licence"))])
+@blocking
 def licence(request: Request, number: LicenceNumber) -> LicenceAnswer:
     return _licence_answer(runtime_of(request).clients.elicense.get_licence(number))
 
@@ -97,6 +100,7 @@ def licence(request: Request, number: LicenceNumber) -> LicenceAnswer:
 @router.get("/licences/{number}/xml", summary="The signed licence (XML, as signed)", response_class=Response,
             dependencies=[Depends(require("elicense:licence"))],
             responses={200: {"content": {"application/xml": {}}, "description": "the signed licence, verified"}})
+@blocking
 def licence_xml(request: Request, number: LicenceNumber) -> Response:
     """The exact bytes E-licensing signed (verify them again with ``egov verify`` or ``xmlsec1``)."""
     signed = runtime_of(request).clients.elicense.get_licence(number)
@@ -106,6 +110,7 @@ def licence_xml(request: Request, number: LicenceNumber) -> Response:
 @router.get("/licences/{number}/pdf", summary="The licence as PDF", response_class=Response,
             dependencies=[Depends(require("elicense:licence"))],
             responses={200: {"content": {"application/pdf": {}}, "description": "the licence for people"}})
+@blocking
 def licence_as_pdf(request: Request, number: LicenceNumber) -> Response:
     """Rendered from the verified licence, in Kazakh and Russian."""
     signed = runtime_of(request).clients.elicense.get_licence(number)
@@ -116,6 +121,7 @@ def licence_as_pdf(request: Request, number: LicenceNumber) -> Response:
 
 @router.get("/applications/{number}", response_model=ApplicationAnswer, summary="An application's status and decision",
             dependencies=[Depends(require("elicense:application"))])
+@blocking
 def application(request: Request, number: Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,32}$",
                                                                 description="the application number")]
                 ) -> ApplicationAnswer:

@@ -13,6 +13,7 @@ from adapters.core.trust.subject import SignerInfo
 from adapters.payment_gateway import Bank, CreateOutcome, Payer, PaymentOrder, PaymentOrderRequest
 from service.auth import require, runtime_of
 from service.routes import API_PREFIX
+from service.threadpool import blocking
 
 router = APIRouter(prefix=f"{API_PREFIX}/payments", tags=["Payments"])
 
@@ -49,6 +50,7 @@ class ReceiptAnswer(BaseModel):
              dependencies=[Depends(require("payments:create"))],
              responses={200: {"model": CreateOutcome, "description": "an order with this client_reference "
                                                                      "existed already: it is returned, nothing new"}})
+@blocking
 def create_order(request: Request, order: PaymentOrderRequest, response: Response) -> CreateOutcome:
     """Create the order, or return the one that has this ``client_reference`` already (HTTP 200,
     ``created: false``): repeating a create whose answer was lost never charges twice. The same
@@ -61,6 +63,7 @@ def create_order(request: Request, order: PaymentOrderRequest, response: Respons
 
 @router.get("", response_model=PaymentOrder, summary="An order by client reference",
             dependencies=[Depends(require("payments:status"))])
+@blocking
 def order_by_reference(request: Request, client_reference: Annotated[str, Query(
         min_length=1, max_length=64, description="our reference the order was created with")]) -> PaymentOrder:
     return runtime_of(request).clients.payment.get_status(client_reference=client_reference)
@@ -68,12 +71,14 @@ def order_by_reference(request: Request, client_reference: Annotated[str, Query(
 
 @router.get("/{order_id}", response_model=PaymentOrder, summary="An order's status",
             dependencies=[Depends(require("payments:status"))])
+@blocking
 def order_status(request: Request, order_id: OrderId) -> PaymentOrder:
     return runtime_of(request).clients.payment.get_status(order_id)
 
 
 @router.get("/{order_id}/receipt", response_model=ReceiptAnswer, summary="The verified receipt of a paid order",
             dependencies=[Depends(require("payments:receipt"))])
+@blocking
 def receipt(request: Request, order_id: OrderId) -> ReceiptAnswer:
     """An unpaid order has no receipt (409, PSE007)."""
     r = runtime_of(request).clients.payment.get_receipt(order_id)
@@ -86,6 +91,7 @@ def receipt(request: Request, order_id: OrderId) -> ReceiptAnswer:
 
 @router.post("/{order_id}/cancel", response_model=PaymentOrder, summary="Cancel an unpaid order",
              dependencies=[Depends(require("payments:cancel"))])
+@blocking
 def cancel(request: Request, order_id: OrderId, body: CancelRequest | None = None) -> PaymentOrder:
     """A paid order cannot be cancelled (409, PSE006)."""
     return runtime_of(request).clients.payment.cancel_order(order_id, body.reason if body else None)

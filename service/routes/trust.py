@@ -31,6 +31,7 @@ from service.certificates import CertificateReport, load_certificate, report
 from service.errors import SigningDisabled
 from service.routes import API_PREFIX
 from service.runtime import ServiceRuntime
+from service.threadpool import blocking
 
 router = APIRouter(prefix=f"{API_PREFIX}/trust", tags=["Trust"])
 
@@ -75,6 +76,7 @@ async def _xml_body(request: Request) -> bytes:
 
 @router.post("/certificate", response_model=CertificateReport, summary="Certificate information",
              dependencies=[Depends(require("trust:certificate"))])
+@blocking
 def certificate_info(request: Request, body: CertificateRequest) -> CertificateReport:
     """Subject, NCA attributes (IIN, BIN, roles, usage), chain, validity and revocation (OCSP/CRL)."""
     runtime = runtime_of(request)

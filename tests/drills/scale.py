@@ -17,10 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
-
-from simulators.common.control_guard import control_headers
 from tests.drills.crash import EGOV, _clean_env
+from tests.fixtures.control import control_session
 
 START_TIMEOUT = 60.0
 
@@ -129,8 +127,8 @@ def running(processes: list[EgovProcess]) -> Iterator[list[EgovProcess]]:
 def journal_of(control_url: str | None, token: str | None, limit: int = 10_000) -> list[dict[str, Any]]:
     """A simulator's request journal (``<control URL>/journal``), asked with the landscape's control token."""
     assert control_url is not None
-    answer = requests.get(control_url.rstrip("/") + "/journal", params={"limit": limit}, timeout=30,
-                          headers=control_headers(token) if token else {})
+    with control_session(token) as session:
+        answer = session.get(control_url.rstrip("/") + "/journal", params={"limit": limit}, timeout=30)
     answer.raise_for_status()
     body = answer.json()
     return list(body["entries"] if isinstance(body, dict) else body)

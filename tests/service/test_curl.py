@@ -1,4 +1,5 @@
-"""Any language can call the service: ``curl`` (from a shell script) looks up a BIN and downloads a licence PDF."""
+"""Any language can call the service: ``curl`` from a shell script looks up a BIN, starts a licensing
+flow, follows it to its licence and downloads the licence PDF (``curl_lookup_and_pdf.sh``)."""
 
 from __future__ import annotations
 
@@ -11,22 +12,30 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from harness.landscape import MINISTRY_BIN
-from tests.service.conftest import Issued, Running
+from harness.landscape import MINISTRY_BIN, Landscape
+from procedure.models import Service
+from tests.service.conftest import Running
+from tests.service.test_flows import application
 
 SCRIPT = Path(__file__).with_name("curl_lookup_and_pdf.sh")
 CURL = "/usr/bin/curl"
 
 
-def test_curl_looks_up_a_bin_and_downloads_a_licence_pdf(service: Running, issued: Issued, tmp_path: Path) -> None:
+def test_curl_starts_a_flow_and_downloads_its_licence_pdf(flows: Running, landscape: Landscape,
+                                                          tmp_path: Path) -> None:
     if not Path(CURL).exists() and shutil.which("curl") is None:
         pytest.skip("curl is not installed")
-    env = {"PATH": f"{Path(CURL).parent}:{os.environ.get('PATH', '')}", "SERVICE_URL": service.url,
-           "API_KEY": service.keys["full"], "BIN": MINISTRY_BIN, "LICENCE": issued.licence_number,
-           "OUT": str(tmp_path)}
-    done = subprocess.run(["sh", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=120, check=False)
+    request = tmp_path / "application.json"
+    request.write_text(json.dumps(application(landscape, 2, service=Service.RELIGIOUS)), encoding="utf-8")
+    env = {"PATH": f"{Path(CURL).parent}:{os.environ.get('PATH', '')}", "SERVICE_URL": flows.url,
+           "API_KEY": flows.keys["full"], "BIN": MINISTRY_BIN, "APPLICATION": str(request), "OUT": str(tmp_path)}
+    done = subprocess.run(["sh", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "lookup and licence PDF ok" in done.stdout
+    assert "curl: lookup, flow" in done.stdout
     assert json.loads((tmp_path / "lookup.json").read_text(encoding="utf-8"))["outcome"]["number"] == MINISTRY_BIN
+    flow = json.loads((tmp_path / "flow.json").read_text(encoding="utf-8"))
+    licence = (tmp_path / "licence-number.txt").read_text(encoding="utf-8").strip()
+    assert flow["status"] == "completed" and flow["results"]["licence_number"] == licence
+    assert flow["flow_id"] in done.stdout
     text = "".join(p.extract_text() for p in pypdf.PdfReader(tmp_path / "licence.pdf").pages)
-    assert issued.licence_number in text
+    assert licence in text

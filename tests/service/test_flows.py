@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from adapters.core.private_files import write_private
 from harness import play
 from harness.landscape import Landscape
 from harness.scenario import Fault, Scenario
@@ -114,7 +115,7 @@ def test_a_failed_flow_is_resumed_through_the_api(flows: Running, landscape: Lan
     original = Path(app["portal"]["password"]["file"])
     moved = original.with_name(original.name + ".later")
     copy = original.with_name(f"resume-{uuid.uuid4().hex[:8]}.typed")
-    copy.write_text(original.read_text())
+    write_private(copy, original.read_bytes())  # a secret file others may read is refused
     app["portal"]["password"]["file"] = str(copy)
     accepted = start(flows, app)
     copy.rename(moved)

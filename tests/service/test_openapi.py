@@ -1,9 +1,11 @@
-"""The OpenAPI document: valid OpenAPI 3.x JSON (a structural check: openapi-spec-validator is not
-installed) naming every route, its security and its errors; and the docs page served."""
+"""The OpenAPI document: valid OpenAPI 3.x (openapi-spec-validator, against the OpenAPI
+specification's own schema) naming every route, its security and its errors; and the docs page served."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from openapi_spec_validator import validate
 
 from service.app import API_VERSION
 from tests.service.conftest import Running
@@ -47,6 +49,7 @@ def test_the_schema_is_openapi_3_with_every_route(service: Running) -> None:
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
     spec = answer.json()
     assert spec["openapi"].startswith("3.")
+    validate(spec)  # raises, naming the place, when the document breaks the OpenAPI specification
     assert spec["info"]["title"] and spec["info"]["version"] == API_VERSION
     assert spec["components"]["securitySchemes"]["APIKeyHeader"] == {
         "type": "apiKey", "in": "header", "name": "X-API-Key",
