@@ -274,7 +274,7 @@ def instrumented(timers: CategoryTimers, counters: CallCounters | None = None) -
     ]
     methods += [("state (SQLite)", FlowStore, n) for n, v in vars(FlowStore).items()
                 if isinstance(v, types.FunctionType) and not n.startswith("__")]
-    methods += [("state (SQLite)", ExchangeJournal, n) for n in ("record",)]
+    methods += [("state (SQLite)", ExchangeJournal, n) for n in ("record", "_write")]  # a batch's write too
     for category, cls, name in methods:
         original = cls.__dict__[name]
         if isinstance(original, staticmethod):
@@ -848,7 +848,8 @@ def _sims(m: Measurement) -> str:
 
 def profile(flows: int, top: int = 40) -> str:
     """cProfile of ``flows`` sequential Diagram-1 flows (fresh applicants, no PDF) run in this thread
-    against the landscape subprocess: the client's functions by own time and by cumulative time."""
+    against the landscape subprocess, in process CPU time: the client's functions by own time and by
+    cumulative time."""
     import cProfile
     import io
     import pstats
@@ -860,7 +861,7 @@ def profile(flows: int, top: int = 40) -> str:
         pool.add_requests(flows + 3)
         for _ in range(3):  # warm: imports, officers' first logins, the systems' certificates checked
             _run_one(env, steps, pool.take())
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time)  # CPU time: waiting for the simulators is not in it
         cpu0 = _process_cpu()
         profiler.enable()
         for _ in range(flows):
