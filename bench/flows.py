@@ -622,6 +622,17 @@ class Sequential:
     simulators_ms: list[float] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTED, 0))
     errors: list[str] = field(default_factory=list)
+    shares: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0.0))
+    """Category -> seconds of the flow thread's CPU, over the flows."""
+    thread_cpu: float = 0.0
+    """The flow thread's CPU over the flows (the shares' whole)."""
+
+    def share_text(self) -> str:
+        total = self.thread_cpu or 1.0
+        pct = {k: 100 * v / total for k, v in self.shares.items()}
+        pct["other"] = max(0.0, 100 - sum(pct.values()))
+        return ", ".join(f"{k} {v:.0f} % ({v * self.thread_cpu / 100 / max(self.flows, 1) * 1000:.1f} ms)"
+                         for k, v in pct.items())
 
     @property
     def flows(self) -> int:
@@ -653,7 +664,8 @@ def compare(rounds: int, *, variants: tuple[FlowBenchConfig, ...] = VARIANTS,
         pool.add_requests(len(variants) * (rounds + 1))
         log(f"prepared {pool.prepared} requests in {time.perf_counter() - started:.1f} s")
         counters = CallCounters()
-        with instrumented(CategoryTimers(), counters):
+        timers = CategoryTimers()
+        with instrumented(timers, counters):
             for result in results:  # warm: imports, officers' first logins, the systems' certificates
                 with variant(result.config):
                     _run_one(env, steps, pool.take())
@@ -662,11 +674,12 @@ def compare(rounds: int, *, variants: tuple[FlowBenchConfig, ...] = VARIANTS,
                     application = pool.take()
                     with variant(result.config):
                         counters.reset()
-                        counters.enabled = True
-                        sims0, cpu0 = server_cpu(), time.process_time()
+                        timers.reset()
+                        counters.enabled = timers.enabled = True
+                        sims0, cpu0, thread0 = server_cpu(), time.process_time(), time.thread_time()
                         ok, why = _run_one(env, steps, application)
-                        cpu1, sims1 = time.process_time(), server_cpu()
-                        counters.enabled = False
+                        thread1, cpu1, sims1 = time.thread_time(), time.process_time(), server_cpu()
+                        counters.enabled = timers.enabled = False
                     if not ok:
                         result.errors.append(why)
                         continue
@@ -675,6 +688,9 @@ def compare(rounds: int, *, variants: tuple[FlowBenchConfig, ...] = VARIANTS,
                         result.simulators_ms.append((sims1 - sims0) * 1000)
                     for name, n in counters.counts.items():
                         result.counts[name] += n
+                    for category, spent in timers.totals.items():
+                        result.shares[category] += spent
+                    result.thread_cpu += thread1 - thread0
     for result in results:
         log(f"{result.config.variant}: {result.flows} flows one at a time, median CPU per flow: client "
             f"{result.client():.1f} ms, simulators {result.simulators():.1f} ms; per flow: "
@@ -910,6 +926,11 @@ def run(quick: bool = False, processes: int = DEFAULT_PROCESSES, *, render_pdf: 
         rows.append(Row(bench="b", figure=f"per flow: {name}", value=after.per_flow(name),
                         note=f"counted in the client process over {after.flows} flows; before issue 13's changes "
                              f"{before.per_flow(name):.2f}; in the concurrent window {m.per_flow(name):.2f}"))
+    total = after.thread_cpu or 1.0
+    rows.append(Row(bench="b", figure="client CPU by category, one flow at a time: signing + verification",
+                    value=100 * (after.shares["signing"] + after.shares["verification"]) / total, unit="%",
+                    note=f"all (share, ms per flow): {after.share_text()}; of the flow thread's CPU, "
+                         f"{total / max(after.flows, 1) * 1000:.1f} ms per flow"))
     pct, text = share_text(m)
     rows.append(Row(bench="b", figure="client CPU by category in the window: signing + verification",
                     value=pct["signing"] + pct["verification"], unit="%",
