@@ -1,8 +1,9 @@
 """Benchmarks of the egov adapters (``make bench`` / ``python -m bench``).
 
-Every figure printed is a ratio or a rate taken in the same run, on the same machine, so that the
-table means something on any hardware. Each bench module has a ``run(quick=False) -> list[Row]``
-function and can run alone (``python -m bench.startup``).
+Figures are ratios and shares taken in the same run (they hold on other machines), CPU times per
+call or per flow (process time: comparable within a run), or absolute rates and wall times (this
+machine under its load: the load average is recorded beside them). Each bench module has a
+``run(quick=False) -> list[Row]`` function and can run alone (``python -m bench.startup``).
 
 This module holds what the benches share: the :class:`Row` of the result table, timing helpers
 (median of repeats) and the test-PKI keys (generated at run time, never stored).

@@ -1,38 +1,44 @@
-"""Bench b: complete Diagram-1 flows per second on two cores against the simulators.
+"""Bench b: complete Diagram-1 flows of fresh applicants against the simulators, on two cores.
 
 The simulator landscape (test PKI with OCSP/CRL, gateway + Legal Entities, payment gateway,
 E-licensing) runs in a **subprocess** (``python -m bench.flows --serve DIR``: ``Landscape.start`` +
-``write_manifest``); this process attaches to it (``procedure_env(manifest=...)``) and runs complete
-Diagram-1 issue flows through :class:`~procedure.steps.ProcedureSteps` from N client
-threads, closed loop, for a bounded time. The simulators stand for other organisations'
-systems and get their own process (their own GIL), as they would in production.
-``--in-process`` runs the landscape in this process instead (one GIL for both sides), for
-comparison.
+``write_manifest``); the clients attach to it (``procedure_env(manifest=...)``) and run complete
+Diagram-1 issue flows through :class:`~procedure.steps.ProcedureSteps`. The simulators stand for
+other organisations' systems and get their own process (their own GIL), as they would in production.
 
-``--processes N`` (default 2 in the main figures; 1 is the single client process above): the
-client side runs as N **worker processes**, as a ministry system runs several workers, each with
-its own GIL. ``--threads`` is the *total* number of flow threads, split between the processes
-(8 threads in 2 processes = 4 each), so that runs with 1 and 2 processes compare at the same
-concurrency. The workers are fresh interpreters (``python -m bench.flows --worker``, started
-with ``subprocess``, never forked from this threaded process); they attach to the SAME landscape
+Every flow is a **fresh applicant** (:meth:`Pool.add_requests`): a new legal entity with two new
+certificates and a new portal account, so its OCSP check, login and session are new; what stays
+warm is what a long-running service holds (the systems' certificates and OCSP answers, officers'
+keys and sessions, schemas, connections). The licence PDF is not rendered unless asked (``--pdf``).
+
+Two parts (:func:`run`):
+
+1. :func:`compare`: issue 13's client changes and the code before them (:data:`VARIANTS`, put back
+   by :func:`variant`) take turns flow by flow, one flow at a time in one thread: the client's
+   process CPU per flow (median), the simulators' (mean of ``/proc`` deltas), the calls counted per
+   flow (:data:`COUNTED`), the shares by category, and the crypto floor between the rounds.
+2. :func:`bench`: a closed-loop timed window of the code as it is, ``--threads`` flow threads in
+   ``--processes`` client processes (default 8 in 2), for the rate on two cores.
+
+``--processes N``: the client side runs as N **worker processes**, as a ministry system runs several
+workers, each with its own GIL. ``--threads`` is the *total* number of flow threads, split between
+the processes. The workers are fresh interpreters (``python -m bench.flows --worker``, started with
+``subprocess``, never forked from this threaded process); they attach to the SAME landscape
 (manifest) and use the SAME flow-state/journal database (one SQLite file, WAL, busy timeout).
 Each worker gets its own copy of the manifest in its own directory, because ``Landscape.attach``
 writes the PKCS#12 files of the applicants' and officers' keys, their password files and the
-scans next to the manifest, and two workers would otherwise overwrite each other's officer key
-files (same name, other password).
-The workers attach one after another (the tables are created by the first), then prepare their
-applicants and warm up concurrently; the timed window is a barrier: each worker prints
-``ready`` and waits, the parent writes ``go`` to every worker's stdin at once, and each worker
-answers with its flows, errors, latencies, process CPU and category timers as one JSON line.
-The parent adds them up: flows/s = all flows / the longest worker's window, client CPU per flow
-= the workers' process CPU / flows, the simulators' CPU from ``/proc`` as for one process.
+scans next to the manifest. The workers attach one after another (the tables are created by the
+first), then prepare their applicants and warm up concurrently; the timed window is a barrier: each
+worker prints ``ready`` and waits, the parent writes ``go`` to every worker's stdin at once, and
+each worker answers with its flows, errors, latencies, process CPU, category timers and counts as
+one JSON line. The parent adds them up: flows/s = all flows / the longest worker's window, client
+CPU per flow = the workers' process CPU / flows, the simulators' CPU from ``/proc``.
+``--in-process`` runs the landscape in the client's process instead (one GIL for both sides).
 
-Setup, outside the timed window: the landscape, the applicants (fresh BIN, Legal Entities record,
+Setup, outside any measurement: the landscape, the applicants (fresh BIN, Legal Entities record,
 two NCA keys issued by the test PKI and loaded from their PKCS#12, as the applicant's own signing
-tool would hold them, a portal account: every flow logs in, none registers, so that two flows of
-one applicant never race to register it), their requests (scans and password files written), one
-warm-up flow per client thread. Each applicant applies for every service it has a licensor for
-(one issue flow per service), so one prepared applicant serves several flows.
+tool would hold them, a portal account), their requests (scans and password files written), one
+warm-up flow per client thread.
 
 Shares of client CPU time are measured with per-thread CPU timers (``time.thread_time``) around
 the entry points of each category, the innermost category winning (time in a nested category is
@@ -650,11 +656,16 @@ class Sequential:
 
 
 def compare(rounds: int, *, variants: tuple[FlowBenchConfig, ...] = VARIANTS,
-            log: Callable[[str], None] = lambda _: None) -> list[Sequential]:
+            log: Callable[[str], None] = lambda _: None) -> tuple[list[Sequential], float]:
     """``rounds`` flows of each variant, one flow at a time in this thread, the variants taking turns
     flow by flow (a burst of load from elsewhere hits them alike), each flow a fresh applicant, no PDF,
     against a landscape subprocess: the client's process CPU and the simulators' per flow, and the
-    counted calls."""
+    counted calls; and the crypto floor (one RSA-2048 signature + one verification, ms of CPU) measured
+    between the rounds, the unit that makes the CPU figures comparable across loads and machines."""
+    from bench import crypto_floor
+
+    sign, verify = crypto_floor.operations()
+    floors: list[float] = []
     results = [Sequential(v) for v in variants]
     with tempfile.TemporaryDirectory(prefix="egov-bench-flows-") as tmp, \
             environment(Path(tmp), in_process=False) as (env, server_cpu), without_licence_pdf():
@@ -670,6 +681,11 @@ def compare(rounds: int, *, variants: tuple[FlowBenchConfig, ...] = VARIANTS,
                 with variant(result.config):
                     _run_one(env, steps, pool.take())
             for _ in range(rounds):
+                cpu0 = time.process_time()
+                for _ in range(20):
+                    sign()
+                    verify()
+                floors.append((time.process_time() - cpu0) / 20 * 1000)
                 for result in results:
                     application = pool.take()
                     with variant(result.config):
@@ -696,7 +712,9 @@ def compare(rounds: int, *, variants: tuple[FlowBenchConfig, ...] = VARIANTS,
             f"{result.client():.1f} ms, simulators {result.simulators():.1f} ms; per flow: "
             + ", ".join(f"{result.per_flow(n):.2f} {n}" for n in COUNTED)
             + (f"; {len(result.errors)} errors, the first: {result.errors[0][:200]}" if result.errors else ""))
-    return results
+    floor = statistics.median(floors) if floors else float("nan")
+    log(f"crypto floor between the rounds: {floor:.3f} ms of CPU (RSA-2048 sign + verify)")
+    return results, floor
 
 
 # --------------------------------------------------------------------------- several client processes
@@ -893,7 +911,7 @@ def run(quick: bool = False, processes: int = DEFAULT_PROCESSES, *, render_pdf: 
     def log(text: str) -> None:
         print(f"  [b] {text}", file=sys.stderr, flush=True)
 
-    before, batches_only, after = compare(rounds, log=log)
+    (before, batches_only, after), floor = compare(rounds, log=log)
     (m,) = bench([FlowBenchConfig(threads=threads, duration=duration, render_pdf=render_pdf, processes=processes)],
                  log=log)
     pdf = "with licence PDF" if render_pdf else "no PDF"
@@ -904,6 +922,10 @@ def run(quick: bool = False, processes: int = DEFAULT_PROCESSES, *, render_pdf: 
             note=f"median of {after.flows} flows run one at a time, each a fresh applicant, taking turns with the "
                  f"code before issue 13 (process CPU of the client: every step, its exchanges, journal and flow "
                  f"store; the applicant's signatures made in-process too); before: {before.client():.1f} ms"),
+        Row(bench="b", figure="client CPU per flow / crypto floor (same run)", value=client / floor, unit="×",
+            note=f"the floor (one RSA-2048 signature + one verification) measured between the flows' rounds: "
+                 f"{floor:.3f} ms of CPU; before issue 13's changes {before.client() / floor:.1f}×; a flow makes "
+                 f"{after.per_flow('RSA signs'):.0f} RSA signatures itself"),
         Row(bench="b", figure="simulators' CPU per flow, fresh applicant (one flow at a time)",
             value=after.simulators(), unit="ms", target="≤ 15 ms", met=after.simulators() <= 15.0,
             note="the landscape subprocess (gateway, Legal Entities, payment gateway, E-licensing, PKI with OCSP) "

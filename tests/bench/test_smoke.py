@@ -63,6 +63,7 @@ def test_both_ways_of_the_signed_call_read_the_same_answer(tmp_path: Path) -> No
 
 
 @pytest.mark.bench_smoke
+@pytest.mark.timeout(900)  # every bench at tiny counts; bench b issues two certificates per flow's applicant
 def test_make_bench_quick_writes_one_table_and_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "results.json"
     assert bench_main(["--quick", "--out", str(out)]) == 0
