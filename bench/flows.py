@@ -906,7 +906,7 @@ def run(quick: bool = False, processes: int = DEFAULT_PROCESSES, *, render_pdf: 
     is on 2 cores (flows/s, CPU per flow under concurrency, shares by category)."""
     duration = 2.0 if quick else 10.0
     threads = 4 if quick else 8
-    rounds = rounds if rounds is not None else (1 if quick else 12)
+    rounds = rounds if rounds is not None else (1 if quick else 24)
 
     def log(text: str) -> None:
         print(f"  [b] {text}", file=sys.stderr, flush=True)
