@@ -1,8 +1,9 @@
 """Benchmarks of the egov adapters (``make bench`` / ``python -m bench``).
 
-Every figure printed is a ratio or a rate taken in the same run, on the same machine, so that the
-table means something on any hardware. Each bench module has a ``run(quick=False) -> list[Row]``
-function and can run alone (``python -m bench.startup``).
+Figures are ratios and shares taken in the same run (they hold on other machines), CPU times per
+call or per flow (process time: comparable within a run), or absolute rates and wall times (this
+machine under its load: the load average is recorded beside them). Each bench module has a
+``run(quick=False) -> list[Row]`` function and can run alone (``python -m bench.startup``).
 
 This module holds what the benches share: the :class:`Row` of the result table, timing helpers
 (median of repeats) and the test-PKI keys (generated at run time, never stored).
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import math
+import os
 import statistics
 import tempfile
 import time
@@ -76,22 +78,51 @@ def per_call(fn: Callable[[], Any], *, iterations: int, repeats: int = 5, warmup
     return statistics.median(means)
 
 
-def per_call_interleaved(fns: Mapping[str, tuple[Callable[[], Any], int]], *, repeats: int = 5,
-                         warmup: int = 3) -> dict[str, float]:
-    """Like :func:`per_call` for several functions (name -> (function, iterations)), with their
-    repeats interleaved, so that a burst of load from elsewhere on the machine hits them alike."""
+@dataclass(frozen=True)
+class Timing:
+    """One call's cost: median wall time and median CPU time of this process (seconds)."""
+
+    wall: float
+    cpu: float
+    """``time.process_time``: every thread of this process, not the other processes (servers) it talks to,
+    nor other engineers' work on the same cores (wall time includes waiting for them)."""
+
+
+def timed_interleaved(fns: Mapping[str, tuple[Callable[[], Any], int]], *, repeats: int = 5,
+                      warmup: int = 3) -> dict[str, Timing]:
+    """Per call of each function (name -> (function, iterations)): the medians over ``repeats`` of the
+    mean wall and process-CPU time, the repeats interleaved so that a burst of load from elsewhere
+    on the machine hits them alike."""
     for fn, _ in fns.values():
         for _ in range(warmup):
             fn()
-    means: dict[str, list[float]] = {name: [] for name in fns}
+    walls: dict[str, list[float]] = {name: [] for name in fns}
+    cpus: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, (fn, iterations) in fns.items():
             gc.collect()
-            start = time.perf_counter()
+            wall0, cpu0 = time.perf_counter(), time.process_time()
             for _ in range(iterations):
                 fn()
-            means[name].append((time.perf_counter() - start) / iterations)
-    return {name: statistics.median(values) for name, values in means.items()}
+            cpus[name].append((time.process_time() - cpu0) / iterations)
+            walls[name].append((time.perf_counter() - wall0) / iterations)
+    return {name: Timing(statistics.median(walls[name]), statistics.median(cpus[name])) for name in fns}
+
+
+def per_call_interleaved(fns: Mapping[str, tuple[Callable[[], Any], int]], *, repeats: int = 5,
+                         warmup: int = 3) -> dict[str, float]:
+    """Like :func:`per_call` for several functions (name -> (function, iterations)), with their
+    repeats interleaved (wall time; :func:`timed_interleaved` gives CPU time too)."""
+    return {name: t.wall for name, t in timed_interleaved(fns, repeats=repeats, warmup=warmup).items()}
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages (other engineers share the cores: read figures with it)."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "unknown"
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -165,9 +196,12 @@ __all__ = [
     "ECHO_SERVICE",
     "BenchKeys",
     "Row",
+    "Timing",
+    "load_average",
     "make_keys",
     "per_call",
     "per_call_interleaved",
     "percentile",
     "print_rows",
+    "timed_interleaved",
 ]

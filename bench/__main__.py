@@ -1,7 +1,9 @@
 """``python -m bench`` (``make bench``): run every bench, print one table, write bench/results.json.
 
 Options: ``--quick`` (tiny iteration counts: checks that the benches run, figures meaningless),
-``--only a,d`` (a subset), ``--out PATH`` (where to write the JSON; default bench/results.json).
+``--only a,d`` (a subset: the other benches' figures are kept from the results file), ``--out PATH``
+(where to write the JSON; default bench/results.json). A full-size run writing the default results
+file also rewrites the table block of bench/README.md (:mod:`bench.readme`); ``--no-readme`` leaves it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import BenchKeys, Row, make_keys, print_rows
+from bench import BenchKeys, Row, load_average, make_keys, print_rows, readme
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 LIBRARIES = ("lxml", "xmlsec", "zeep", "cryptography", "signxml", "requests", "pydantic", "sqlalchemy")
@@ -85,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny iteration counts (smoke run)")
     parser.add_argument("--only", default="", help="comma-separated subset of a,b,c,d,e,f")
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON results file")
+    parser.add_argument("--no-readme", action="store_true", help="do not rewrite bench/README.md's table")
     args = parser.parse_args(argv)
 
     keys = make_keys()
@@ -92,10 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     durations: dict[str, float] = {}
     failures: dict[str, str] = {}
+    dates: dict[str, str] = {}
+    loads: dict[str, str] = {}
     for name, fn in benches(keys, args.quick).items():
         if name not in selected:
             continue
         print(f"running bench {name} ...", file=sys.stderr, flush=True)
+        dates[name] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
+        loads[name] = load_average()
         started = time.perf_counter()
         try:
             rows.extend(fn())
@@ -112,10 +119,19 @@ def main(argv: list[str] | None = None) -> int:
           f"{info['date']}{' (QUICK: figures meaningless)' if args.quick else ''}")
     print()
     print_rows(rows)
-    result = {"machine": info, "quick": args.quick, "durations_s": durations, "failures": failures,
-              "rows": [r.model_dump() for r in rows]}
+    result: dict[str, Any] = {"machine": info, "quick": args.quick, "durations_s": durations, "failures": failures,
+                              "bench_dates": dates, "bench_loads": loads, "rows": [r.model_dump() for r in rows]}
+    if not args.quick and args.out.exists():
+        try:
+            previous = json.loads(args.out.read_text(encoding="utf-8"))
+        except ValueError:
+            previous = None
+        result = readme.merge(previous, result, list(dates))
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(f"\nwritten to {args.out}", file=sys.stderr)
+    if not args.quick and not args.no_readme and args.out.resolve() == RESULTS:
+        readme.update(result)
+        print(f"table of {readme.README} rewritten", file=sys.stderr)
     return 1 if failures else 0
 
 

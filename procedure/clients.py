@@ -277,10 +277,11 @@ class ProcedureClients:
 
     def ports(self, *, bank: ApplicantBank, artefacts: Artefacts) -> ProcedurePorts:
         """The procedure's ports: E-licensing, the payment gateway, Legal Entities, certificate
-        validation and the status notices from these adapters; ``bank`` and ``artefacts`` as given."""
+        validation and the status notices from these adapters; ``bank`` and ``artefacts`` as given; the
+        exchange journal, which the flow runner batches per step."""
         return ProcedurePorts(elicense=self.elicense, payment=self.payment, legal_entities=self.legal_entities,
                               certificates=self.validator, notices=self.notifications, bank=bank,
-                              artefacts=artefacts, clock=self.clock)
+                              artefacts=artefacts, clock=self.clock, journal=self.journal)
 
     @classmethod
     def from_manifest(cls, path: str | Path, **kwargs: Any) -> ProcedureClients:

@@ -5,8 +5,9 @@
   review deadline is counted from the registration;
 - the refusal (D1 10 / D2 8) records the decision in E-licensing and writes the signed refusal
   letter and its PDF;
-- the result (D1 11 / D2 9) records the decision to issue, fetches and verifies the signed
-  licence, consumes the status notices from the gateway and writes the licence XML and PDF.
+- the result (D1 11 / D2 9) records the decision to issue, takes the signed licence its answer
+  carries (verified by the adapter; fetched from the registry only when the answer has none),
+  consumes the status notices from the gateway and writes the licence XML and PDF.
 
 The qualification check between them (D1 C4 / D2 C3) is :func:`procedure.qualification.qualification_step`.
 """
@@ -80,7 +81,11 @@ class DecisionSteps:
         if licence_number is None:
             raise ValidationError("licence_number", f"application {number} is {decided.application.status}, "
                                                     "not issued")
-        signed = self.ports.elicense.get_licence(licence_number)
+        # The decision's answer carries the licence, already verified (signature, certificate, role,
+        # the issuing body's BIN) by the adapter; it is fetched from the registry only when it does not.
+        signed = decided.licence
+        if signed is None or signed.licence.number != licence_number:
+            signed = self.ports.elicense.get_licence(licence_number)
         notices = self.ports.notices.fetch(application_number=number)
         if not notices:
             try:

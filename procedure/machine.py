@@ -17,13 +17,20 @@ the same key.
 Observers (:data:`StepObserver`) are called around each step: ``"before"`` once the step's start
 is committed, ``"after"`` once its implementation returned and before its end is recorded (progress
 lines, drills).
+
+A step scope (``step_scope``, e.g. :meth:`adapters.core.journal.ExchangeJournal.batch`) is entered
+around each step's implementation and left before the ``"after"`` observers and before the step's
+end is recorded, also when the implementation raises: the exchange journal writes a step's rows
+in one transaction there, so a step recorded as finished never has a journal row still to write.
 """
 
 from __future__ import annotations
 
+import contextlib
 import types
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -115,7 +122,8 @@ class FlowRunner:
 
     def __init__(self, diagram: Diagram, steps: Mapping[str, StepFn], store: FlowStore, *,
                  clock: Clock = SYSTEM_CLOCK, new_id: Callable[[], str] | None = None,
-                 observers: Sequence[StepObserver] = ()) -> None:
+                 observers: Sequence[StepObserver] = (),
+                 step_scope: Callable[[], AbstractContextManager[Any]] | None = None) -> None:
         unknown = set(steps) - {s.id for s in diagram}
         if unknown:
             raise ConfigurationError(f"diagram {diagram.id}: implementations for unknown steps "
@@ -130,6 +138,7 @@ class FlowRunner:
         self.store = store
         self.clock = clock
         self.observers = tuple(observers)
+        self._step_scope = step_scope or contextlib.nullcontext
         self._new_id = new_id or (lambda: uuid.uuid4().hex)
 
     # ------------------------------------------------------------------ public
@@ -222,7 +231,8 @@ class FlowRunner:
         try:
             for observe in self.observers:
                 observe(ctx, "before")
-            value = impl(ctx) if impl is not None else None
+            with self._step_scope():  # the step's journal rows: written before its end is recorded
+                value = impl(ctx) if impl is not None else None
             for observe in self.observers:
                 observe(ctx, "after")
             outcome = self._outcome(step, value)

@@ -9,6 +9,7 @@ Signatures name only what the steps pass; an adapter may accept more.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -35,7 +36,7 @@ from adapters.legal_entities import LookupOutcome
 from adapters.payment_gateway import CreateOutcome, PaymentOrder, PaymentOrderRequest, Receipt
 
 __all__ = ["ApplicantBank", "Artefacts", "CertificateCheck", "Elicensing", "LegalEntities", "PaymentGateway",
-           "ProcedurePorts", "StatusNotices"]
+           "ProcedurePorts", "StatusNotices", "StepJournal"]
 
 
 class Elicensing(Protocol):
@@ -112,6 +113,13 @@ class ApplicantBank(Protocol):
     def pay(self, order: PaymentOrder) -> None: ...
 
 
+class StepJournal(Protocol):
+    """The exchange journal seen from the runner: the rows of one step's exchanges written in one
+    transaction when the step's implementation ends (:meth:`adapters.core.journal.ExchangeJournal.batch`)."""
+
+    def batch(self) -> AbstractContextManager[None]: ...
+
+
 class Artefacts(Protocol):
     """Where the flow writes the documents it receives: the licence, the refusal letter (XML and PDF)."""
 
@@ -133,3 +141,6 @@ class ProcedurePorts:
     bank: ApplicantBank
     artefacts: Artefacts
     clock: Clock
+    journal: StepJournal | None = None
+    """The exchange journal of the ports' adapters, batched per step by the runner; None: none (or
+    rows written one by one)."""

@@ -68,7 +68,9 @@ class ProcedureSteps:
     def runner(self, diagram: Diagram | str, store: FlowStore, *,
                observers: Sequence[StepObserver] = ()) -> FlowRunner:
         d = get_diagram(diagram) if isinstance(diagram, str) else diagram
-        return FlowRunner(d, self._tables[d.id], store, clock=self.ports.clock, observers=observers)
+        journal = self.ports.journal
+        return FlowRunner(d, self._tables[d.id], store, clock=self.ports.clock, observers=observers,
+                          step_scope=journal.batch if journal is not None else None)
 
     def start(self, application: Application, store: FlowStore, *, flow_id: str | None = None,
               observers: Sequence[StepObserver] = ()) -> FlowResult:

@@ -8,7 +8,8 @@ page cache) when it returns, so it survives the process being killed at any poin
 crash: the crash drills rely on this) but not a power loss or kernel crash before the next
 checkpoint's fsync, which may lose the last commits (never corrupt the database). That is the
 trade-off chosen for the journal and the flow state: ``synchronous=FULL`` would add an fsync to
-each of the ≈ 30 commits of a licensing flow (13 of flow state, one per exchange attempt). A
+each of the ≈ 20 commits of a licensing flow (13 of flow state, and the journal's: one per step
+with exchanges when the flow runner batches them, one per attempt otherwise). A
 deployment that must survive power loss without losing the last commits sets
 ``PRAGMA synchronous=FULL`` (or uses PostgreSQL).
 

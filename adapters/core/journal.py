@@ -4,15 +4,27 @@ Each row keeps the time, the ids (messageId, correlationId), the target, the att
 outcome, the latency, the error code and SHA-256 digests of the request and response bytes (never
 the bytes themselves: they may hold personal data). Ops read it with ``egov journal tail`` and
 ``egov journal stats``.
+
+Outside a batch each row is its own transaction, committed before :meth:`ExchangeJournal.record`
+returns. Inside :meth:`ExchangeJournal.batch` (the flow runner opens one around each step of a
+flow) the rows recorded by that thread are kept in memory and written in ONE transaction when the
+batch ends, whether the step returned or raised. The crash contract of a batch: a row survives
+at least to the end of its batch (a process killed inside the step loses the rows of that step
+only, and the step, whose end was never recorded, runs again under the same idempotency key and
+messageIds, journalling its attempts then); the runner ends the batch before it records the
+step's end, so once a step is recorded as finished its rows are in the database, and a row lost
+after that is impossible. A batch that cannot be written raises
+:class:`UnjournalledExchangeError` (retryable), which fails the step.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import math
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -179,6 +191,7 @@ class ExchangeJournal:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._lock = threading.Lock()
+        self._batches = threading.local()
         try:
             create_tables(engine, metadata)
         except SQLAlchemyError as exc:
@@ -200,15 +213,55 @@ class ExchangeJournal:
     # ------------------------------------------------------------------ writing
 
     def record(self, row: AttemptRecord) -> None:
-        """Append one attempt, committed before this returns (one transaction per attempt: a row
+        """Append one attempt: committed before this returns (one transaction per attempt: a row
         survives the process being killed right after; see :mod:`adapters.core.db` for what the
-        SQLite settings promise)."""
-        values = row.model_dump()
+        SQLite settings promise), or, inside a :meth:`batch` of this thread, kept for the batch's
+        one transaction."""
+        pending: list[AttemptRecord] | None = getattr(self._batches, "rows", None)
+        if pending is not None:
+            pending.append(row)
+            return
+        self._write([row])
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """The rows this thread records inside are written in one transaction when the block ends,
+        normally or by an exception (see the module docstring for the crash contract). Other
+        threads' rows are not held. A batch inside a batch adds to the outer one.
+        :class:`UnjournalledExchangeError` when the rows cannot be written."""
+        if getattr(self._batches, "rows", None) is not None:
+            yield
+            return
+        rows: list[AttemptRecord] = []
+        self._batches.rows = rows
+        try:
+            yield
+        finally:
+            self._batches.rows = None
+            if rows:
+                self._write_batch(rows)
+
+    def _write_batch(self, rows: list[AttemptRecord]) -> None:
+        try:
+            self._write(rows)
+        except JournalError as exc:
+            first = rows[0]
+            raise UnjournalledExchangeError(
+                f"{len(rows)} exchange attempts (the first: {first.system} {first.operation}, message "
+                f"{first.message_id}) took place but could not be journalled: {exc.message}",
+                message_id=first.message_id, rows=len(rows)) from exc
+
+    def _write(self, rows: list[AttemptRecord]) -> None:
+        """``rows`` in one transaction."""
         try:
             with self._lock, self.engine.begin() as conn:
-                _INSERT.execute(conn, values)
+                for row in rows:
+                    _INSERT.execute(conn, row.model_dump())
         except SQLAlchemyError as exc:
-            raise self._fail(f"record attempt {row.attempt} of message {row.message_id}", exc) from exc
+            last = rows[-1]
+            what = (f"record attempt {last.attempt} of message {last.message_id}" if len(rows) == 1 else
+                    f"record {len(rows)} attempts (the last of message {last.message_id})")
+            raise self._fail(what, exc) from exc
 
     def reset(self) -> None:
         """Delete every row (tests, demos)."""

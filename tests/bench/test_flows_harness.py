@@ -14,7 +14,17 @@ import pytest
 
 from adapters.core.http import NetworkTransport
 from adapters.core.transport import SoapTransport
-from bench.flows import CATEGORIES, CategoryTimers, FlowBenchConfig, _aggregate, describe, instrumented
+from bench.flows import (
+    CATEGORIES,
+    COUNTED,
+    CallCounters,
+    CategoryTimers,
+    FlowBenchConfig,
+    _aggregate,
+    describe,
+    instrumented,
+    variant,
+)
 from simulators.common.httpserver import Request, Response, Router, SimServer
 
 
@@ -32,8 +42,11 @@ def _part(flows: int, errors: int, elapsed: float, cpu: float, first_error: str 
     shares = dict.fromkeys(CATEGORIES, 0.0)
     shares["signing"] = 0.01 * flows
     shares["HTTP"] = 0.02 * flows
+    counts = dict.fromkeys(COUNTED, 0)
+    counts["HTTP requests"] = 21 * flows
     return {"flows": flows, "errors": errors, "elapsed": elapsed, "latencies": [0.1] * flows, "shares": shares,
-            "worker_cpu": 0.05 * flows, "client_cpu": cpu, "pool_exhausted": exhausted, "first_error": first_error}
+            "worker_cpu": 0.05 * flows, "client_cpu": cpu, "counts": counts, "pool_exhausted": exhausted,
+            "first_error": first_error}
 
 
 def test_the_workers_figures_are_added_up() -> None:
@@ -49,6 +62,7 @@ def test_the_workers_figures_are_added_up() -> None:
     assert m.worker_cpu == pytest.approx(0.05 * 180)
     assert m.shares["signing"] == pytest.approx(1.8) and m.shares["HTTP"] == pytest.approx(3.6)
     assert m.pool_exhausted and m.first_error == "failed at step 5"
+    assert m.counts["HTTP requests"] == 21 * 180 and m.per_flow("HTTP requests") == pytest.approx(21.0)
     text = describe(m)
     assert "8 threads in 2 client processes" in text and "180 flows" in text and "2 errors" in text
 
@@ -82,3 +96,42 @@ def test_http_is_charged_at_the_network_transport_and_restored(echo_server: SimS
     assert timers.totals["HTTP"] > 0.0
     assert {k for k, v in timers.totals.items() if v > 0} == {"HTTP"}
     assert NetworkTransport.__dict__["request"] is request_before
+
+
+def test_requests_and_transactions_are_counted_only_while_enabled(echo_server: SimServer, tmp_path: Any) -> None:
+    import datetime as dt
+
+    from adapters.core.journal import AttemptRecord, ExchangeJournal
+
+    def row(message_id: str) -> AttemptRecord:
+        return AttemptRecord(at=dt.datetime.now(dt.UTC), system="echo", service="ECHO", operation="post",
+                             message_id=message_id, attempt=1, outcome="ok", latency_ms=1.0)
+
+    timers, counters = CategoryTimers(), CallCounters()
+    journal = ExchangeJournal.open(f"sqlite:///{tmp_path / 'journal.db'}")
+    with SoapTransport() as transport, instrumented(timers, counters):
+        transport.post(f"{echo_server.url}/echo", b"<ping/>")  # not counted: disabled
+        counters.enabled = True
+        for _ in range(3):
+            transport.post(f"{echo_server.url}/echo", b"<ping/>")
+        journal.record(row(message_id="one"))
+        with journal.batch():
+            journal.record(row(message_id="two"))
+            journal.record(row(message_id="three"))
+        counters.enabled = False
+    journal.close()
+    assert counters.counts["HTTP requests"] == 3
+    assert counters.counts["DB transactions"] == 2  # one row alone, then a batch of two
+
+
+def test_the_before_variant_undoes_the_journals_batches_and_restores_them(tmp_path: Any) -> None:
+    from adapters.core.journal import ExchangeJournal
+    from adapters.elicense import ElicenseClient
+
+    batch, issue = ExchangeJournal.__dict__["batch"], ElicenseClient.__dict__["issue"]
+    before = FlowBenchConfig(journal_batches=False, licence_once=False)
+    assert before.variant == "before: journal per row, licence fetched twice"
+    with variant(before):
+        assert ExchangeJournal.__dict__["batch"] is not batch and ElicenseClient.__dict__["issue"] is not issue
+    assert ExchangeJournal.__dict__["batch"] is batch and ElicenseClient.__dict__["issue"] is issue
+    assert FlowBenchConfig().variant == "after"

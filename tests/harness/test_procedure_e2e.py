@@ -73,7 +73,13 @@ def _check_licence(env: ProcedureEnv, result: FlowResult) -> None:
 @pytest.mark.parametrize("service", ["higher-postgraduate", "religious", "technical-vocational", "school",
                                      "republican-budget"])
 def test_portal_issue_for_every_service(env: ProcedureEnv, service: str) -> None:
+    journal = env.clients.journal
+    assert journal is not None
+    since = dt.datetime.now(dt.UTC)
     scenario, result = _run(env, service, 1)
+    operations = [r.operation for r in journal.between(since)]
+    # the decision's answer carries the verified licence: it is not fetched a second time
+    assert operations.count("Decide") == 1 and "GetLicence" not in operations
     assert result.status is FlowStatus.COMPLETED and result.path == SUCCESS_PATH[1]
     _check_norms(result, 1)
     registered = dt.datetime.fromisoformat(str(result.data["registered_at"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 import pytest
 
@@ -383,3 +384,53 @@ def test_an_observer_that_raises_fails_the_step(clock: FrozenClock, store: FlowS
     assert resumed.status is FlowStatus.COMPLETED
     assert [c.step.id for c in calls].count("4") == 2
     assert store.step("stopped", "4").attempts == 2
+
+
+# --------------------------------------------------------------------------- the step scope (journal batches)
+
+def test_a_steps_journal_rows_are_written_before_its_end_is_recorded(
+        clock: FrozenClock, store: FlowStore, tmp_path: Path) -> None:
+    import sqlite3
+
+    from adapters.core.journal import AttemptRecord, ExchangeJournal
+
+    journal = ExchangeJournal.open(f"sqlite:///{tmp_path / 'journal.db'}")
+
+    def stored() -> list[str]:
+        with sqlite3.connect(str(journal.engine.url.database)) as conn:
+            return [r[0] for r in conn.execute("SELECT message_id FROM exchange_attempts ORDER BY id")]
+
+    def exchange(ctx: FlowContext) -> None:
+        for attempt in (1, 2):  # two attempts of one call, as a retried exchange journals them
+            journal.record(AttemptRecord(at=T0, system="elicense", service="E-LICENSE", operation=ctx.step.id,
+                                         message_id=ctx.idempotency_key, attempt=attempt,
+                                         outcome="retry" if attempt == 1 else "ok", latency_ms=1.0))
+        assert stored().count(ctx.idempotency_key) == 0  # held in the step's batch
+
+    seen: list[tuple[str, int, bool]] = []
+
+    def observe(ctx: FlowContext, phase: StepPhase) -> None:
+        if phase == "after":  # the rows are in; the step's end is not recorded yet
+            seen.append((ctx.step.id, stored().count(ctx.idempotency_key),
+                         store.step(ctx.flow_id, ctx.step.id).finished))
+
+    steps = fake_steps(DIAGRAM_PROVIDER, clock)
+    for step_id in ("1", "4"):
+        inner = steps[step_id]
+        steps[step_id] = lambda ctx, inner=inner: (exchange(ctx), inner(ctx))[1]
+
+    def register_then_fail(ctx: FlowContext) -> Outcome:
+        exchange(ctx)
+        raise RuntimeError("E-licensing answered with garbage")
+
+    steps["7"] = register_then_fail
+    runner = FlowRunner(DIAGRAM_PROVIDER, steps, store, clock=clock, observers=[observe],
+                        step_scope=journal.batch)
+    try:
+        with pytest.raises(RuntimeError, match="garbage"):
+            runner.start(service="school", operation="issue", flow_id="j")
+        assert [s for s in seen if s[0] in ("1", "4")] == [("1", 2, False), ("4", 2, False)]
+        assert stored().count("j/7") == 2  # a failed step's attempts are journalled too
+        assert store.step("j", "7").error is not None
+    finally:
+        journal.close()

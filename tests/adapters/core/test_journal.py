@@ -245,3 +245,75 @@ def test_real_server_retries_journal_and_same_message_id(journal: ExchangeJourna
     assert rows[-1].response_digest == hashlib.sha256(b"<ok/>").hexdigest()
     assert all(r.request_digest == hashlib.sha256(b"<req/>").hexdigest() for r in rows)
     assert [r.outcome for r in journal.for_message("msg-refused")] == ["retry"] * 3 + ["failed"]
+
+
+# --------------------------------------------------------------------------- batches (one transaction per step)
+
+def _stored(journal: ExchangeJournal) -> list[str]:
+    """Message ids in the file, read by a connection of its own (what another process would see)."""
+    path = str(journal.engine.url.database)
+    with sqlite3.connect(path) as conn:
+        return [r[0] for r in conn.execute("SELECT message_id FROM exchange_attempts ORDER BY id")]
+
+
+def _count_commits(journal: ExchangeJournal) -> list[int]:
+    from sqlalchemy import event
+
+    commits = [0]
+
+    def count(_conn: object) -> None:
+        commits[0] += 1
+
+    event.listen(journal.engine, "commit", count)
+    return commits
+
+
+def test_a_batch_writes_its_rows_in_one_transaction_when_it_ends(journal: ExchangeJournal) -> None:
+    commits = _count_commits(journal)
+    with journal.batch():
+        for i in range(3):
+            journal.record(row(message_id=f"m-{i}"))
+        assert _stored(journal) == []  # held until the batch ends
+    assert _stored(journal) == ["m-0", "m-1", "m-2"]
+    assert commits[0] == 1
+    journal.record(row(message_id="m-3"))  # outside a batch: at once, its own transaction
+    assert _stored(journal)[-1] == "m-3" and commits[0] == 2
+
+
+def test_a_batch_ended_by_an_exception_still_writes_its_rows(journal: ExchangeJournal) -> None:
+    with pytest.raises(TransportError), journal.batch():
+        journal.record(row(message_id="m-1", outcome="failed"))
+        raise TransportError("connection reset", kind="reset")
+    assert _stored(journal) == ["m-1"]
+
+
+def test_a_nested_batch_adds_to_the_outer_one(journal: ExchangeJournal) -> None:
+    with journal.batch():
+        journal.record(row(message_id="outer"))
+        with journal.batch():
+            journal.record(row(message_id="inner"))
+        assert _stored(journal) == []
+    assert _stored(journal) == ["outer", "inner"]
+
+
+def test_another_threads_rows_are_not_held_by_a_batch(journal: ExchangeJournal) -> None:
+    with journal.batch():
+        worker = threading.Thread(target=journal.record, args=(row(message_id="other-thread"),))
+        worker.start()
+        worker.join()
+        assert _stored(journal) == ["other-thread"]
+        journal.record(row(message_id="this-thread"))
+    assert _stored(journal) == ["other-thread", "this-thread"]
+
+
+def test_a_batch_that_cannot_be_written_is_an_unjournalled_exchange(journal: ExchangeJournal) -> None:
+    from adapters.core.journal import UnjournalledExchangeError
+
+    with pytest.raises(UnjournalledExchangeError, match=r"2 exchange attempts .*message m-1") as err, \
+            journal.batch():
+        journal.record(row(message_id="m-1"))
+        journal.record(row(message_id="m-2"))
+        with sqlite3.connect(str(journal.engine.url.database)) as conn:
+            conn.execute("DROP TABLE exchange_attempts")
+    assert err.value.retryable and err.value.context["rows"] == 2
+    assert "no such table" in str(err.value)
