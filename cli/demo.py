@@ -134,8 +134,8 @@ def _copy_trust_files(land: Any, target: Path) -> None:
 
 
 @click.command("demo")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
-              help="where the artefacts are written")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+              show_default=True, help="folder where the artefacts are written (emptied first)")
 @click.option("--only", type=click.Choice(["all", "trust", "procedure"]), default="all", show_default=True,
               help="run one chapter only")
 def demo_cmd(out_dir: Path, only: str) -> None:

@@ -169,11 +169,13 @@ def flow_resume(flow_id: str, manifest: Path | None, db: str | None, out_dir: Pa
 @click.option("--json", "as_json", is_flag=True, help="the flow as JSON: its record, data and history")
 def flow_show(flow_id: str, db: str | None, as_json: bool) -> None:
     """A flow's state and history, each step's time against its norm."""
+    from adapters.core.db import existing_database
+    from cli.settings import current_settings
     from procedure.diagrams import get_diagram
     from procedure.machine import FlowResult
     from procedure.store import FlowStore
 
-    store = FlowStore.from_url(db)
+    store = FlowStore.from_url(existing_database(db or current_settings().database_url, what="flow state"))
     try:
         flow = store.get_flow(flow_id)
         history = tuple(store.history(flow_id))

@@ -51,6 +51,15 @@ def journal_group() -> None:
     """The exchange journal: one row per attempt of every call to an external system."""
 
 
+def _open(db: str | None) -> ExchangeJournal:
+    """The journal of ``--db`` or the settings' database, which must exist (a reading command creates
+    no database where a mistyped path points)."""
+    from adapters.core.db import existing_database
+    from cli.settings import current_settings
+
+    return ExchangeJournal.open(existing_database(db or current_settings().database_url, what="exchange journal"))
+
+
 _db_option = click.option("--db", "db", metavar="URL", default=None,
                           help="database URL (default: EGOV_DATABASE_URL, sqlite:///./egov.db)")
 
@@ -63,7 +72,7 @@ _db_option = click.option("--db", "db", metavar="URL", default=None,
 @_db_option
 def tail_cmd(count: int, service: str | None, as_json: bool, db: str | None) -> None:
     """Show the last attempts, oldest first."""
-    journal = ExchangeJournal.open(db)
+    journal = _open(db)
     try:
         rows = journal.tail(count, service=service)
     finally:
@@ -96,7 +105,11 @@ def stats_cmd(since: str, until: str | None, as_json: bool, db: str | None) -> N
     now = dt.datetime.now(dt.UTC)
     start = parse_since(since, now)
     end = parse_since(until, now) if until else None
-    journal = ExchangeJournal.open(db)
+    if end is not None and end <= start:
+        raise click.BadParameter(f"the window ends ({end:%Y-%m-%d %H:%M:%S} UTC) before it starts "
+                                 f"({start:%Y-%m-%d %H:%M:%S} UTC): --until must be later than --since",
+                                 param_hint="--until")
+    journal = _open(db)
     try:
         stats = journal.stats(start, end)
     finally:

@@ -153,7 +153,7 @@ class Endpoints(BaseModel):
         return cls(gateway_url=s.gateway_url, payment_gateway_url=s.payment_gateway_url,
                    elicense_url=s.elicense_url, pki_url=s.pki_url,
                    trust_anchors=[str(p) for p in s.trust_anchors],
-                   intermediates=[str(p) for p in s.intermediates], revocation_policy=s.revocation_policy,
+                   intermediates=[str(p) for p in s.intermediates], revocation_policy=str(s.revocation_policy),
                    keystore_path=str(s.keystore_path), keystore_password=s.keystore_password or SecretStr(""),
                    sender_id=s.gateway_sender_id, sender_password=s.gateway_sender_password,
                    requestor_bin=s.requestor_bin, gateway_bin=s.gateway_bin)

@@ -86,8 +86,22 @@ def test_empty_window_and_empty_journal(tmp_path: Path, db: str) -> None:
     result = CliRunner().invoke(journal_group, ["stats", "--since", "1m", "--db", db])
     assert result.exit_code == 0 and "no attempts journalled since" in result.output
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    ExchangeJournal.open(empty).close()
     result = CliRunner().invoke(journal_group, ["tail", "--db", empty])
     assert result.exit_code == 0 and "no attempts journalled" in result.output
+
+
+def test_a_journal_that_does_not_exist_is_refused_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "mistyped.db"
+    for args in (["tail"], ["stats"]):
+        result = CliRunner().invoke(journal_group, [*args, "--db", f"sqlite:///{missing}"])
+        assert result.exit_code == 1 and f"exchange journal {missing} does not exist" in result.output
+    assert not missing.exists()
+
+
+def test_a_reversed_window_is_refused(db: str) -> None:
+    result = CliRunner().invoke(journal_group, ["stats", "--since", "1h", "--until", "2h", "--db", db])
+    assert result.exit_code == 2 and "--until must be later than --since" in result.output
 
 
 def test_bad_since_and_bad_db_are_reported() -> None:
