@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.flow import SERVICES, flow_group
+from cli.settings import current_settings
 
 if TYPE_CHECKING:
     from harness.env import ProcedureEnv
@@ -94,7 +95,7 @@ def run_procedure(out_dir: Path) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     total = 2 * len(SERVICES) * len(CHAIN) + len(REFUSALS)
     db = f"sqlite:///{(out_dir / 'egov-demo.db').resolve()}"
-    with procedure_env(manifest=None, db=db, out_dir=out_dir) as env:
+    with procedure_env(manifest=None, db=db, out_dir=out_dir, settings=current_settings()) as env:
         land = env.landscape
         click.echo("   landscape: " + ", ".join(f"{k} {v}" for k, v in land.urls.items()))
         click.echo(HEADER)

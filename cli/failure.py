@@ -22,7 +22,13 @@ from typing import IO, Any
 
 import click
 
-from adapters.core.errors import ConfigurationError, EgovError, KeystoreError
+from adapters.core.errors import (
+    ConfigurationError,
+    EgovError,
+    KeystoreError,
+    RetriesExhaustedError,
+    TransportError,
+)
 
 __all__ = ["EXIT_FINAL", "EXIT_RETRYABLE", "CommandFailed", "ReportingGroup", "RetryableCommandFailed", "file_error",
            "hint"]
@@ -50,6 +56,10 @@ def hint(error: EgovError) -> str:
         return "check the PKCS#12 file, its permissions (owner only) and its password"
     if isinstance(error, ConfigurationError):
         return "check the setting or file named above (README: configuration)"
+    last = error.last if isinstance(error, RetriesExhaustedError) else error
+    if isinstance(last, TransportError) and last.context.get("kind") == "refused":
+        return ("nothing listens at that address: start the server there (for simulators: `egov sim up`, and use "
+                "the manifest and URLs it prints), or correct the URL")
     if error.retryable:
         return "a temporary failure: the same command may succeed later"
     return "the request was refused as it is; running it again will not change that"

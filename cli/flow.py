@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cli.failure import ReportingGroup
+from cli.settings import current_settings
 
 if TYPE_CHECKING:
     from procedure.machine import FlowContext, FlowResult, StepObserver, StepPhase
@@ -127,7 +128,8 @@ def flow_run(service: str, operation: str, diagram: str, fault: str, flow_id: st
     if not f.applies_to(int(diagram)):
         raise click.BadParameter(f"{fault} does not exist in Diagram {diagram}", param_hint="--scenario")
     crash = crash_observer()
-    with procedure_env(manifest=manifest, db=db, out_dir=out_dir, observers=[progress_printer(click.echo)]) as env:
+    with procedure_env(manifest=manifest, db=db, out_dir=out_dir, observers=[progress_printer(click.echo)],
+                       settings=current_settings()) as env:
         scenario = env.scenario(service, operation, int(diagram), f,
                                 prepare=lambda r: click.echo(f"(prepared: licence {r.data.get('licence_number')} "
                                                              f"issued by flow {r.flow_id})"))
@@ -155,7 +157,8 @@ def flow_resume(flow_id: str, manifest: Path | None, db: str | None, out_dir: Pa
     if manifest is None:
         raise click.UsageError("resume needs --manifest: the landscape the flow started against")
     crash = crash_observer()
-    with procedure_env(manifest=manifest, db=db, out_dir=out_dir, observers=[progress_printer(click.echo)]) as env:
+    with procedure_env(manifest=manifest, db=db, out_dir=out_dir, observers=[progress_printer(click.echo)],
+                       settings=current_settings()) as env:
         flow = env.store.get_flow(flow_id)
         click.echo(f"flow {flow_id}: resuming at step {flow.current_step} ({flow.status.value})")
         with _naming_the_flow(flow_id):
@@ -170,7 +173,6 @@ def flow_resume(flow_id: str, manifest: Path | None, db: str | None, out_dir: Pa
 def flow_show(flow_id: str, db: str | None, as_json: bool) -> None:
     """A flow's state and history, each step's time against its norm."""
     from adapters.core.db import existing_database
-    from cli.settings import current_settings
     from procedure.diagrams import get_diagram
     from procedure.machine import FlowResult
     from procedure.store import FlowStore

@@ -246,7 +246,14 @@ class ProcedureClients:
         self.metrics_server: Any = None
         """Serves ``/metrics`` on 127.0.0.1:``metrics_port`` for Prometheus while the clients live."""
         if metrics_port is not None:
-            self.metrics_server, self.metrics_port = self.metrics.serve(metrics_port)
+            try:
+                self.metrics_server, self.metrics_port = self.metrics.serve(metrics_port)
+            except OSError as exc:
+                if self.journal is not None:
+                    self.journal.close()
+                raise ConfigurationError(f"EGOV_METRICS_PORT: cannot serve metrics on 127.0.0.1:{metrics_port}: "
+                                         f"{exc.strerror or exc} (another process holds the port? choose another "
+                                         "or unset it)", setting="metrics_port") from exc
         self.caller = ResilientCaller(
             opts.retry, CircuitBreakerRegistry(opts.circuit_failure_threshold, opts.circuit_reset_seconds, clock),
             journal=self.journal, metrics=self.metrics, clock=clock)
