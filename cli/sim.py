@@ -291,10 +291,13 @@ def call_gateway(service_id: str, data_file: Path, url: str | None, correlation_
     try:
         endpoints = Endpoints.from_settings(settings)
         trust = TrustServices.build(endpoints, ocsp_cache_seconds=options.ocsp_cache_seconds,
-                                    check_transport_revocation=options.check_transport_revocation)
+                                    check_transport_revocation=options.check_transport_revocation,
+                                    ocsp_url=options.ocsp_url, crl_url=options.crl_url, crl_path=options.crl_path,
+                                    signature=options.signature)
         caller = ResilientCaller(options.retry, CircuitBreakerRegistry(options.circuit_failure_threshold,
                                                                        options.circuit_reset_seconds))
-        signing = SigningService(KeyMaterial.from_pkcs12(endpoints.keystore_path, reveal(endpoints.keystore_password)))
+        signing = SigningService(KeyMaterial.from_pkcs12(endpoints.keystore_path, reveal(endpoints.keystore_password)),
+                                 options.signature)
         data = parse_xml(data_file.read_bytes(), what=str(data_file))
         with GatewayClient(url or endpoints.gateway_url, signing=signing, verification=trust.transport_verification,
                            sender_id=endpoints.sender_id,

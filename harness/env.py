@@ -57,10 +57,12 @@ class ProcedureEnv:
         """The steps of both diagrams over the clients, the landscape's bank and ``out_dir`` (one
         instance: sessions and keys are shared by the flows of this process)."""
         if self._steps is None:
-            ports = self.clients.ports(bank=self.landscape.bank, artefacts=ArtefactDirectory(self.out_dir))
+            ports = self.clients.ports(bank=self.landscape.bank, artefacts=ArtefactDirectory(
+                self.out_dir, pdf_workers=self.settings.pdf_workers))
             self._steps = ProcedureSteps(ports, fees=Fees.from_settings(self.settings),
                                          notice_deadline=self.settings.flow_notice_wait_seconds,
-                                         payment_deadline=self.settings.flow_payment_wait_seconds)
+                                         payment_deadline=self.settings.flow_payment_wait_seconds,
+                                         review_working_days=self.settings.review_working_days)
         return self._steps
 
     def application(self, scenario: Scenario) -> Application:
