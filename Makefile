@@ -29,7 +29,7 @@ $(TEST_STAMP): pyproject.toml scripts/install-system-deps.sh | $(BIN)/python
 install: $(TEST_STAMP)
 
 demo: $(DEMO_STAMP)
-	$(BIN)/egov demo --out out
+	$(BIN)/egov --log-level WARNING demo --out out
 
 test: $(TEST_STAMP)
 	$(BIN)/ruff check .

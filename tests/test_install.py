@@ -30,6 +30,7 @@ def test_make_demo_installs_the_package_and_the_demos_system_packages_only() -> 
     assert "install-system-deps.sh demo" in commands
     assert "install-system-deps.sh test" not in commands
     assert "pip install -q -e ." in commands and "[dev]" not in commands
+    assert "egov --log-level WARNING demo --out out" in commands
 
 
 def test_make_test_installs_the_dev_extra_and_the_test_tools() -> None:
@@ -66,3 +67,15 @@ def test_the_independent_signers_are_dev_dependencies_not_imported_at_run_time()
     importers = [str(p.relative_to(ROOT)) for package in PACKAGES for p in (ROOT / package).rglob("*.py")
                  if set(DEV_ONLY) & _imported(str(p.relative_to(ROOT)))]
     assert importers == []
+
+
+def test_the_contract_facts_are_in_the_projects_own_docs() -> None:
+    """A clone holds every document its files point to: the contract facts are docs/contracts.md,
+    not a specification outside the repository."""
+    assert (ROOT / "docs" / "contracts.md").is_file()
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, timeout=30, check=True)
+    outside = [name for name in tracked.stdout.splitlines()
+               if (ROOT / name).is_file() and name.endswith((".py", ".md", ".xsd", ".wsdl", ".toml", ".yaml"))
+               and "PROTOCOLS.md" in (ROOT / name).read_text(encoding="utf-8", errors="replace")
+               and name != "tests/test_install.py"]
+    assert outside == []
