@@ -107,8 +107,9 @@ def flow_group() -> None:
 
 
 @flow_group.command("run")
-@click.option("--service", type=click.Choice(SERVICES), required=True)
-@click.option("--operation", type=click.Choice(OPERATIONS), default="issue", show_default=True)
+@click.option("--service", type=click.Choice(SERVICES), required=True, help="the licensed activity")
+@click.option("--operation", type=click.Choice(OPERATIONS), default="issue", show_default=True,
+              help="a new licence, or re-issue, duplicate or appendix of one (issued first by its own flow)")
 @click.option("--diagram", type=click.Choice(["1", "2"]), default="1", show_default=True,
               help="1: through the portal; 2: through the provider's employee")
 @click.option("--scenario", "fault", type=click.Choice(FAULTS), default="none", show_default=True,
@@ -197,7 +198,8 @@ def flow_show(flow_id: str, db: str | None, as_json: bool) -> None:
 
 
 @flow_group.command("describe")
-@click.option("--diagram", type=click.Choice(["1", "2"]), default="1", show_default=True)
+@click.option("--diagram", type=click.Choice(["1", "2"]), default="1", show_default=True,
+              help="1: through the portal; 2: through the provider's employee")
 @click.option("--mermaid", is_flag=True, help="a Mermaid flowchart instead of the table")
 def flow_describe(diagram: str, mermaid: bool) -> None:
     """The diagram as the machine runs it: steps, actors, norms, branches, refusal messages."""

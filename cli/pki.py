@@ -50,15 +50,17 @@ def init_cmd(directory: Path, base_url: str) -> None:
 @click.option("--iin", required=True, help="holder's IIN (12 digits)")
 @click.option("--bin", "bin_", default=None, help="employer's BIN for a legal-entity employee's key (with --org)")
 @click.option("--org", default=None, help="organisation name (with --bin; both or neither)")
-@click.option("--surname", default="TESTOV", show_default=True)
+@click.option("--surname", default="TESTOV", show_default=True, help="holder's surname (SURNAME)")
 @click.option("--given-name", default="TESTOVICH", show_default=True, help="patronymic (GIVENNAME)")
 @click.option("--common-name", default=None, help='CN, default "<SURNAME> TEST"')
-@click.option("--usage", type=click.Choice(["sign", "auth"]), default="sign", show_default=True)
+@click.option("--usage", type=click.Choice(["sign", "auth"]), default="sign", show_default=True,
+              help="a signing key (RSA256_*.p12) or an authentication key (AUTH_RSA256_*.p12)")
 @click.option("--role", "roles", multiple=True,
               help="NCA role name or OID (repeatable); default by --bin: individual / legal-entity+right-to-sign")
-@click.option("--days", type=int, default=365, show_default=True)
+@click.option("--days", type=click.IntRange(min=1), default=365, show_default=True, help="validity in days")
 @click.option("--expired", is_flag=True, help="issue a certificate whose validity has ended")
-@click.option("--key-type", type=click.Choice(["rsa", "ec"]), default="rsa", show_default=True)
+@click.option("--key-type", type=click.Choice(["rsa", "ec"]), default="rsa", show_default=True,
+              help="RSA-2048 or ECDSA P-256")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="PKCS#12 file to write (readable by its owner only)")
 @password_options("new PKCS#12")

@@ -108,7 +108,8 @@ def _kind(data: bytes) -> str:
 @click.option("--expect-iin", default=None, help="refuse unless the signer's certificate carries this IIN")
 @click.option("--usage", type=click.Choice(["sign", "auth", "any"]), default="sign", show_default=True,
               help="required key usage")
-@click.option("--kind", type=click.Choice(["auto", "wsse", "enveloped"]), default="auto", show_default=True)
+@click.option("--kind", type=click.Choice(["auto", "wsse", "enveloped"]), default="auto", show_default=True,
+              help="what IN is: auto tells a SOAP envelope with wsse:Security from a document")
 @click.option("--max-age", type=float, default=None, help="with wsse: timestamp TTL in seconds (default 300)")
 def verify_cmd(input_path: str, ca: tuple[str, ...], intermediate: tuple[str, ...], revocation: str,
                crl: str | None, expect_bin: str | None, expect_iin: str | None, usage: str, kind: str,

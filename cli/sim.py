@@ -261,9 +261,10 @@ def call_group() -> None:
 @click.option("--data", "data_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="XML file: the business payload (requestData/data)")
 @click.option("--url", help="gateway endpoint (default: EGOV_GATEWAY_URL)")
-@click.option("--correlation-id")
-@click.option("--message-id")
-@click.option("--timeout", type=float)
+@click.option("--correlation-id", help="correlationId of the message (default: none)")
+@click.option("--message-id", help="messageId (default: a new UUID; the same one on every retry)")
+@click.option("--timeout", type=click.FloatRange(min=0.001),
+              help="seconds an attempt may take (default: the settings')")
 def call_gateway(service_id: str, data_file: Path, url: str | None, correlation_id: str | None,
                  message_id: str | None, timeout: float | None) -> None:
     """Sign and send DATA to SERVICE on the sync channel; print the verified answer.

@@ -378,3 +378,24 @@ def test_flow_run_after_the_simulators_stopped(stopped_landscape_manifest: Path,
                    "--db", f"sqlite:///{tmp_path / 'f.db'}", "--out", str(tmp_path / "out")])
     _clear_failure(result, exit_code=75)
     assert "egov sim up" in result.output  # the hint: start them
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_every_command_says_what_it_does(path: tuple[str, ...]) -> None:
+    command = _command(path)
+    assert (command.help or "").strip(), f"egov {' '.join(path)} has no help text"
+    for param in command.params:
+        if isinstance(param, click.Option) and not param.hidden and param.name not in ("help",):
+            assert (param.help or "").strip() or (param.is_flag and param.secondary_opts), \
+                f"egov {' '.join(path)} {param.opts[0]} has no help text"
+
+
+def test_fault_add_lists_every_kind_with_what_it_does() -> None:
+    from typing import get_args
+
+    from simulators.common.faults import KIND_HELP, FaultKind
+
+    assert list(KIND_HELP) == list(get_args(FaultKind))
+    shown = _run(["sim", "fault", "add", "--help"]).output
+    for kind, text in KIND_HELP.items():
+        assert kind in shown and text.split()[0] in shown, kind
