@@ -129,5 +129,7 @@ def callers_cmd(callers_file: Path | None) -> None:
         content = read_callers(_callers_file(callers_file))
     except EgovError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from None
+    if not content.callers:
+        click.echo(f"no callers in {_callers_file(callers_file)} (add one: egov serve add-caller NAME --allow ...)")
     for caller in content.callers:
         click.echo(f"{caller.name:<24} {', '.join(caller.allow)}")
