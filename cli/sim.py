@@ -16,7 +16,7 @@ import click
 
 from cli.serving import wait_until_stopped
 from cli.settings import current_settings
-from simulators.common.faults import KIND_HELP
+from simulators.common.fault_kinds import KIND_HELP
 
 
 @click.group("sim")

@@ -104,7 +104,7 @@ def existing_database(url: str, *, what: str = "database") -> str:
     with path.open("rb") as head:
         start = head.read(len(_SQLITE_HEADER))
     if start and start != _SQLITE_HEADER:
-        raise ConfigurationError(f"{what} {path} is not a SQLite database", field="database_url")
+        raise ConfigurationError(f"{what} {path}: file is not a database (not SQLite)", field="database_url")
     return url
 
 

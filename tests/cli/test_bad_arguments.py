@@ -393,7 +393,7 @@ def test_every_command_says_what_it_does(path: tuple[str, ...]) -> None:
 def test_fault_add_lists_every_kind_with_what_it_does() -> None:
     from typing import get_args
 
-    from simulators.common.faults import KIND_HELP, FaultKind
+    from simulators.common.fault_kinds import KIND_HELP, FaultKind
 
     assert list(KIND_HELP) == list(get_args(FaultKind))
     shown = _run(["sim", "fault", "add", "--help"]).output
