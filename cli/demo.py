@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.flow import SERVICES, flow_group
+from cli.settings import current_settings
 
 if TYPE_CHECKING:
     from harness.env import ProcedureEnv
@@ -94,7 +95,7 @@ def run_procedure(out_dir: Path) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     total = 2 * len(SERVICES) * len(CHAIN) + len(REFUSALS)
     db = f"sqlite:///{(out_dir / 'egov-demo.db').resolve()}"
-    with procedure_env(manifest=None, db=db, out_dir=out_dir) as env:
+    with procedure_env(manifest=None, db=db, out_dir=out_dir, settings=current_settings()) as env:
         land = env.landscape
         click.echo("   landscape: " + ", ".join(f"{k} {v}" for k, v in land.urls.items()))
         click.echo(HEADER)
@@ -134,8 +135,8 @@ def _copy_trust_files(land: Any, target: Path) -> None:
 
 
 @click.command("demo")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
-              help="where the artefacts are written")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+              show_default=True, help="folder where the artefacts are written (emptied first)")
 @click.option("--only", type=click.Choice(["all", "trust", "procedure"]), default="all", show_default=True,
               help="run one chapter only")
 def demo_cmd(out_dir: Path, only: str) -> None:

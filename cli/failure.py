@@ -9,17 +9,29 @@ rise to its command group (a :class:`ReportingGroup`: ``egov`` itself, ``egov fl
 
 on stderr, never as a traceback, and exits with :data:`EXIT_RETRYABLE` (75, ``EX_TEMPFAIL``: the
 same command may succeed later, e.g. once the disk has space again) or :data:`EXIT_FINAL` (1).
+
+A file the command cannot read or write (an :class:`OSError` naming it: a missing folder, no
+permission, a full disk) is shown the same way, as the :class:`~adapters.core.errors.ConfigurationError`
+"<file>: <reason>" (retryable when the disk is full or the system is out of resources).
 """
 
 from __future__ import annotations
 
+import errno
 from typing import IO, Any
 
 import click
 
-from adapters.core.errors import ConfigurationError, EgovError, KeystoreError
+from adapters.core.errors import (
+    ConfigurationError,
+    EgovError,
+    KeystoreError,
+    RetriesExhaustedError,
+    TransportError,
+)
 
-__all__ = ["EXIT_FINAL", "EXIT_RETRYABLE", "CommandFailed", "ReportingGroup", "RetryableCommandFailed", "hint"]
+__all__ = ["EXIT_FINAL", "EXIT_RETRYABLE", "CommandFailed", "ReportingGroup", "RetryableCommandFailed", "file_error",
+           "hint"]
 
 EXIT_FINAL = 1
 EXIT_RETRYABLE = 75
@@ -44,6 +56,10 @@ def hint(error: EgovError) -> str:
         return "check the PKCS#12 file, its permissions (owner only) and its password"
     if isinstance(error, ConfigurationError):
         return "check the setting or file named above (README: configuration)"
+    last = error.last if isinstance(error, RetriesExhaustedError) else error
+    if isinstance(last, TransportError) and last.context.get("kind") == "refused":
+        return ("nothing listens at that address: start the server there (for simulators: `egov sim up`, and use "
+                "the manifest and URLs it prints), or correct the URL")
     if error.retryable:
         return "a temporary failure: the same command may succeed later"
     return "the request was refused as it is; running it again will not change that"
@@ -75,11 +91,25 @@ class RetryableCommandFailed(CommandFailed):
     exit_code = EXIT_RETRYABLE
 
 
+_TEMPORARY = {errno.ENOSPC, errno.EDQUOT, errno.EAGAIN, errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EINTR}
+
+
+def file_error(exc: OSError) -> ConfigurationError:
+    """``exc`` as the error of the project naming the file and the reason."""
+    where = " -> ".join(str(name) for name in (exc.filename, exc.filename2) if name is not None)
+    reason = exc.strerror or exc.__class__.__name__
+    return ConfigurationError(f"{where}: {reason}" if where else reason, setting=str(exc.filename or ""),
+                              retryable=exc.errno in _TEMPORARY)
+
+
 class ReportingGroup(click.Group):
-    """A command group showing an :class:`EgovError` of its commands as :class:`CommandFailed`."""
+    """A command group showing an :class:`EgovError` of its commands (and an :class:`OSError` naming
+    a file) as :class:`CommandFailed`."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except EgovError as exc:
             raise CommandFailed.of(exc) from exc
+        except OSError as exc:
+            raise CommandFailed.of(file_error(exc)) from exc

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cli.failure import ReportingGroup
+from cli.settings import current_settings
 
 if TYPE_CHECKING:
     from procedure.machine import FlowContext, FlowResult, StepObserver, StepPhase
@@ -106,8 +107,9 @@ def flow_group() -> None:
 
 
 @flow_group.command("run")
-@click.option("--service", type=click.Choice(SERVICES), required=True)
-@click.option("--operation", type=click.Choice(OPERATIONS), default="issue", show_default=True)
+@click.option("--service", type=click.Choice(SERVICES), required=True, help="the licensed activity")
+@click.option("--operation", type=click.Choice(OPERATIONS), default="issue", show_default=True,
+              help="a new licence, or re-issue, duplicate or appendix of one (issued first by its own flow)")
 @click.option("--diagram", type=click.Choice(["1", "2"]), default="1", show_default=True,
               help="1: through the portal; 2: through the provider's employee")
 @click.option("--scenario", "fault", type=click.Choice(FAULTS), default="none", show_default=True,
@@ -127,7 +129,8 @@ def flow_run(service: str, operation: str, diagram: str, fault: str, flow_id: st
     if not f.applies_to(int(diagram)):
         raise click.BadParameter(f"{fault} does not exist in Diagram {diagram}", param_hint="--scenario")
     crash = crash_observer()
-    with procedure_env(manifest=manifest, db=db, out_dir=out_dir, observers=[progress_printer(click.echo)]) as env:
+    with procedure_env(manifest=manifest, db=db, out_dir=out_dir, observers=[progress_printer(click.echo)],
+                       settings=current_settings()) as env:
         scenario = env.scenario(service, operation, int(diagram), f,
                                 prepare=lambda r: click.echo(f"(prepared: licence {r.data.get('licence_number')} "
                                                              f"issued by flow {r.flow_id})"))
@@ -155,7 +158,8 @@ def flow_resume(flow_id: str, manifest: Path | None, db: str | None, out_dir: Pa
     if manifest is None:
         raise click.UsageError("resume needs --manifest: the landscape the flow started against")
     crash = crash_observer()
-    with procedure_env(manifest=manifest, db=db, out_dir=out_dir, observers=[progress_printer(click.echo)]) as env:
+    with procedure_env(manifest=manifest, db=db, out_dir=out_dir, observers=[progress_printer(click.echo)],
+                       settings=current_settings()) as env:
         flow = env.store.get_flow(flow_id)
         click.echo(f"flow {flow_id}: resuming at step {flow.current_step} ({flow.status.value})")
         with _naming_the_flow(flow_id):
@@ -169,11 +173,12 @@ def flow_resume(flow_id: str, manifest: Path | None, db: str | None, out_dir: Pa
 @click.option("--json", "as_json", is_flag=True, help="the flow as JSON: its record, data and history")
 def flow_show(flow_id: str, db: str | None, as_json: bool) -> None:
     """A flow's state and history, each step's time against its norm."""
+    from adapters.core.db import existing_database
     from procedure.diagrams import get_diagram
     from procedure.machine import FlowResult
     from procedure.store import FlowStore
 
-    store = FlowStore.from_url(db)
+    store = FlowStore.from_url(existing_database(db or current_settings().database_url, what="flow state"))
     try:
         flow = store.get_flow(flow_id)
         history = tuple(store.history(flow_id))
@@ -193,7 +198,8 @@ def flow_show(flow_id: str, db: str | None, as_json: bool) -> None:
 
 
 @flow_group.command("describe")
-@click.option("--diagram", type=click.Choice(["1", "2"]), default="1", show_default=True)
+@click.option("--diagram", type=click.Choice(["1", "2"]), default="1", show_default=True,
+              help="1: through the portal; 2: through the provider's employee")
 @click.option("--mermaid", is_flag=True, help="a Mermaid flowchart instead of the table")
 def flow_describe(diagram: str, mermaid: bool) -> None:
     """The diagram as the machine runs it: steps, actors, norms, branches, refusal messages."""

@@ -1,5 +1,9 @@
 """``egov journal``: read the exchange journal (``tail``, ``stats``).
 
+``tail`` keeps the attempts of one system, service, operation, outcome or flow (the flow's id is
+the exchanges' correlationId) and, with ``--follow``, prints each new attempt as it is journalled
+until Ctrl-C.
+
 A journal that cannot be opened or read is shown by the ``egov`` group as one line and a hint
 (:mod:`cli.failure`)."""
 
@@ -8,11 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from typing import get_args
 
 import click
 
-from adapters.core.journal import AttemptRecord, ExchangeJournal, ServiceStats
+from adapters.core.journal import AttemptFilter, AttemptRecord, ExchangeJournal, Outcome, ServiceStats
 from cli.failure import ReportingGroup
 
 __all__ = ["journal_group", "parse_since"]
@@ -51,33 +57,77 @@ def journal_group() -> None:
     """The exchange journal: one row per attempt of every call to an external system."""
 
 
+def _open(db: str | None) -> ExchangeJournal:
+    """The journal of ``--db`` or the settings' database, which must exist (a reading command creates
+    no database where a mistyped path points)."""
+    from adapters.core.db import existing_database
+    from cli.settings import current_settings
+
+    return ExchangeJournal.open(existing_database(db or current_settings().database_url, what="exchange journal"))
+
+
 _db_option = click.option("--db", "db", metavar="URL", default=None,
                           help="database URL (default: EGOV_DATABASE_URL, sqlite:///./egov.db)")
+
+
+_HEADERS = ["time (UTC)", "system", "service", "operation", "message_id", "try", "outcome", "ms", "error"]
 
 
 @journal_group.command("tail")
 @click.option("-n", "count", type=click.IntRange(min=1), default=20, show_default=True,
               help="number of attempts")
+@click.option("--system", default=None, help="only this system (egov_gateway, payment_gateway, elicense, ...)")
 @click.option("--service", default=None, help="only this service")
+@click.option("--operation", default=None, help="only this SOAP operation (SendMessage, ...)")
+@click.option("--outcome", type=click.Choice(get_args(Outcome)), default=None, help="only attempts that ended so")
+@click.option("--flow", default=None, help="only the exchanges of this flow (its id, their correlationId)")
+@click.option("-f", "--follow", is_flag=True, help="then print each new attempt as it is journalled, until Ctrl-C")
+@click.option("--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
+              help="with --follow: seconds between two looks at the journal")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
 @_db_option
-def tail_cmd(count: int, service: str | None, as_json: bool, db: str | None) -> None:
-    """Show the last attempts, oldest first."""
-    journal = ExchangeJournal.open(db)
+def tail_cmd(count: int, system: str | None, service: str | None, operation: str | None, outcome: str | None,
+             flow: str | None, follow: bool, interval: float, as_json: bool, db: str | None) -> None:
+    """Show the last attempts, oldest first (those the filters keep)."""
+    match = AttemptFilter(system=system, service=service, operation=operation, outcome=outcome, flow=flow)
+    journal = _open(db)
     try:
-        rows = journal.tail(count, service=service)
+        rows = journal.numbered_tail(count, match=match)
+        _print_rows([r for _, r in rows], as_json, header=True, empty=not follow, match=match)
+        if follow:
+            _follow(journal, match, rows[-1][0] if rows else 0, interval,
+                    lambda new: _print_rows(new, as_json, header=False, empty=False, match=match))
     finally:
         journal.close()
+
+
+def _follow(journal: ExchangeJournal, match: AttemptFilter, after_id: int, interval: float,
+            show: Callable[[list[AttemptRecord]], None], *, stop: Callable[[], bool] = lambda: False) -> None:
+    """Show each attempt journalled after row ``after_id`` as it comes, until Ctrl-C (or ``stop()``)."""
+    try:
+        while not stop():
+            time.sleep(interval)
+            new = journal.numbered_tail(1000, match=match, after_id=after_id)
+            if new:
+                after_id = new[-1][0]
+                show([r for _, r in new])
+    except KeyboardInterrupt:
+        pass
+
+
+def _print_rows(rows: list[AttemptRecord], as_json: bool, *, header: bool, empty: bool,
+                match: AttemptFilter) -> None:
     if as_json:
         for r in rows:
             click.echo(r.model_dump_json())
         return
     if not rows:
-        click.echo("no attempts journalled" + (f" for service {service}" if service else ""))
+        if empty:
+            kept = ", ".join(f"{column}={value}" for column, value in match.conditions())
+            click.echo("no attempts journalled" + (f" ({kept})" if kept else ""))
         return
-    click.echo(_table(
-        ["time (UTC)", "system", "service", "operation", "message_id", "try", "outcome", "ms", "error"],
-        [_tail_row(r) for r in rows]))
+    table = _table(_HEADERS, [_tail_row(r) for r in rows]).splitlines()
+    click.echo("\n".join(table if header else table[2:]))
 
 
 def _tail_row(r: AttemptRecord) -> list[str]:
@@ -96,7 +146,11 @@ def stats_cmd(since: str, until: str | None, as_json: bool, db: str | None) -> N
     now = dt.datetime.now(dt.UTC)
     start = parse_since(since, now)
     end = parse_since(until, now) if until else None
-    journal = ExchangeJournal.open(db)
+    if end is not None and end <= start:
+        raise click.BadParameter(f"the window ends ({end:%Y-%m-%d %H:%M:%S} UTC) before it starts "
+                                 f"({start:%Y-%m-%d %H:%M:%S} UTC): --until must be later than --since",
+                                 param_hint="--until")
+    journal = _open(db)
     try:
         stats = journal.stats(start, end)
     finally:

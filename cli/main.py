@@ -59,16 +59,26 @@ def _unavailable(name: str, help_text: str) -> click.Command:
     return cmd
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--log-level", default="WARNING", show_default=True, help="logging level (logs go to stderr)")
-@click.option("--log-json/--log-text", default=True, show_default=True, help="structured JSON logs or plain text")
-@click.pass_context
-def cli(ctx: click.Context, log_level: str, log_json: bool) -> None:
-    """Adapters and simulators for Kazakhstan's e-government systems (Order No. 467 licensing)."""
-    from adapters.core.logs import configure_logging
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
-    configure_logging(log_level.upper(), json=log_json)
-    ctx.ensure_object(dict)
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--log-level", type=click.Choice(_LEVELS, case_sensitive=False), default=None,
+              help="logging level, logs to stderr (default: EGOV_LOG_LEVEL, INFO)")
+@click.option("--log-json/--log-text", default=None, help="structured JSON logs or plain text "
+              "(default: EGOV_LOG_JSON, JSON)")
+@click.pass_context
+def cli(ctx: click.Context, log_level: str | None, log_json: bool | None) -> None:
+    """Adapters and simulators for Kazakhstan's e-government systems (Order No. 467 licensing).
+
+    Settings come from EGOV_* variables and ./egov.env (README, "Configuration").
+    """
+    from adapters.core.logs import configure_logging
+    from cli.settings import current_settings
+
+    settings = current_settings()
+    configure_logging((log_level or settings.log_level).upper(),
+                      json=settings.log_json if log_json is None else log_json)
 
 
 def main(argv: list[str] | None = None) -> Any:

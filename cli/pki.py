@@ -48,17 +48,19 @@ def init_cmd(directory: Path, base_url: str) -> None:
 @pki_group.command("issue")
 @_dir_arg
 @click.option("--iin", required=True, help="holder's IIN (12 digits)")
-@click.option("--bin", "bin_", default=None, help="employer's BIN for a legal-entity employee's key")
-@click.option("--org", default=None, help="organisation name (with --bin)")
-@click.option("--surname", default="TESTOV", show_default=True)
+@click.option("--bin", "bin_", default=None, help="employer's BIN for a legal-entity employee's key (with --org)")
+@click.option("--org", default=None, help="organisation name (with --bin; both or neither)")
+@click.option("--surname", default="TESTOV", show_default=True, help="holder's surname (SURNAME)")
 @click.option("--given-name", default="TESTOVICH", show_default=True, help="patronymic (GIVENNAME)")
 @click.option("--common-name", default=None, help='CN, default "<SURNAME> TEST"')
-@click.option("--usage", type=click.Choice(["sign", "auth"]), default="sign", show_default=True)
+@click.option("--usage", type=click.Choice(["sign", "auth"]), default="sign", show_default=True,
+              help="a signing key (RSA256_*.p12) or an authentication key (AUTH_RSA256_*.p12)")
 @click.option("--role", "roles", multiple=True,
               help="NCA role name or OID (repeatable); default by --bin: individual / legal-entity+right-to-sign")
-@click.option("--days", type=int, default=365, show_default=True)
+@click.option("--days", type=click.IntRange(min=1), default=365, show_default=True, help="validity in days")
 @click.option("--expired", is_flag=True, help="issue a certificate whose validity has ended")
-@click.option("--key-type", type=click.Choice(["rsa", "ec"]), default="rsa", show_default=True)
+@click.option("--key-type", type=click.Choice(["rsa", "ec"]), default="rsa", show_default=True,
+              help="RSA-2048 or ECDSA P-256")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="PKCS#12 file to write (readable by its owner only)")
 @password_options("new PKCS#12")
@@ -68,11 +70,18 @@ def issue_cmd(directory: Path, iin: str, bin_: str | None, org: str | None, surn
               password_env: str | None) -> None:
     """Issue a key and certificate in the NCA layout and write it as PKCS#12 (0600). Without
     --password-file, --password-env or --password, the password is asked for (twice, not echoed)."""
+    from adapters.core.errors import KeystoreError
     from simulators.pki import TestPKI
 
+    if (bin_ is None) != (org is None):
+        raise click.UsageError("a legal entity's key names its organisation: give --bin and --org together "
+                               "(neither for an individual's key)")
+    if not out.parent.is_dir():
+        raise click.BadParameter(f"folder {out.parent} does not exist (create it first)", param_hint="--out")
     pki = TestPKI.load(directory)
     secret = key_password(password, password_file, password_env, prompt="password of the new PKCS#12", confirm=True)
-    assert secret is not None  # a prompt was offered
+    if not secret:
+        raise KeystoreError("the password of a new PKCS#12 keystore must not be empty")
     key = pki.issue(iin=iin, bin=bin_, org=org, surname=surname, given_name=given_name,
                     common_name=common_name, usage=usage,  # type: ignore[arg-type]
                     roles=roles or None, days=days, expired=expired,
@@ -123,7 +132,8 @@ def status_cmd(directory: Path, serial: str) -> None:
 
 @pki_group.command("serve")
 @_dir_arg
-@click.option("--port", type=int, default=None, help="port (default: the one in the PKI's base URL)")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="port, 0 for a free one (default: the one in the PKI's base URL)")
 def serve_cmd(directory: Path, port: int | None) -> None:
     """Serve the CRL and the OCSP responder until Ctrl-C (or SIGTERM)."""
     from simulators.pki import TestPKI

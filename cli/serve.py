@@ -1,7 +1,8 @@
 """``egov serve``: run the long-running service; manage its callers.
 
 ``egov serve [--host H] [--port P]`` starts the service (``docs/service.md``) with the ``EGOV_*``
-settings, prints its URL and serves until Ctrl-C or SIGTERM. A bad setting, an unreadable
+settings (logging as ``egov`` set it: EGOV_LOG_LEVEL, EGOV_LOG_JSON or ``egov --log-level``), prints
+its URL and serves until Ctrl-C or SIGTERM. A bad setting, an unreadable
 keystore or manifest, or a taken port is one line on stderr and exit status 1, never a traceback.
 
 ``egov serve add-caller NAME --allow PERMISSION...`` adds a caller (or gives it a new key) and
@@ -22,34 +23,10 @@ if TYPE_CHECKING:
 
 
 def _settings() -> Settings:
-    """The settings, or one clear line naming the bad one."""
-    import pydantic
+    """The run's settings (:mod:`cli.settings`; a bad one is one line naming it, from the ``egov`` group)."""
+    from cli.settings import current_settings
 
-    from adapters.core.settings import load_settings
-
-    try:
-        return load_settings()
-    except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(p) for p in first.get("loc", ())) or "?"
-        raise click.ClickException(f"setting EGOV_{name.upper()}: {first.get('msg')} "
-                                   f"(got {first.get('input')!r})") from None
-
-
-def _logging(ctx: click.Context, settings: Settings) -> None:
-    """The settings' level and format, unless given on the command line (``egov --log-level``)."""
-    from click.core import ParameterSource
-
-    from adapters.core.logs import configure_logging
-
-    root = ctx.find_root()
-    level = settings.log_level
-    json_logs = settings.log_json
-    if root.get_parameter_source("log_level") not in (ParameterSource.DEFAULT, None):
-        level = str(root.params["log_level"])
-    if root.get_parameter_source("log_json") not in (ParameterSource.DEFAULT, None):
-        json_logs = bool(root.params["log_json"])
-    configure_logging(level.upper(), json=json_logs)
+    return current_settings()
 
 
 def _callers_file(given: Path | None) -> Path:
@@ -75,7 +52,6 @@ def serve_group(ctx: click.Context, host: str | None, port: int | None) -> None:
     from service.server import ServiceServer, bind
 
     settings = _settings()
-    _logging(ctx, settings)
     host = host or settings.service_host
     port = settings.service_port if port is None else port
     runtime = None
@@ -153,5 +129,7 @@ def callers_cmd(callers_file: Path | None) -> None:
         content = read_callers(_callers_file(callers_file))
     except EgovError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from None
+    if not content.callers:
+        click.echo(f"no callers in {_callers_file(callers_file)} (add one: egov serve add-caller NAME --allow ...)")
     for caller in content.callers:
         click.echo(f"{caller.name:<24} {', '.join(caller.allow)}")

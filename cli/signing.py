@@ -1,7 +1,11 @@
 """``egov sign`` and ``egov verify``: the signing and verification services on files.
 
 ``egov sign`` takes the keystore's password from a file, a variable or a prompt (:mod:`cli.passwords`);
-its errors are one line and a hint (:mod:`cli.failure`). ``egov verify`` loads no key."""
+its errors are one line and a hint (:mod:`cli.failure`). It refuses to sign what is already signed
+(an envelope whose wsse:Security holds a signature, a document with a ds:Signature under its
+root): a second enveloped signature over the whole document would break the first (its digest
+covers the root's content), and a second WS-Security signature is not the gateway's profile.
+Sign the unsigned original instead. ``egov verify`` loads no key."""
 
 from __future__ import annotations
 
@@ -30,28 +34,52 @@ def _write(path: str, data: bytes) -> None:
 @click.option("--p12", "p12", required=True, type=click.Path(exists=True, dir_okay=False),
               help="PKCS#12 keystore (RSA256_*.p12)")
 @password_options("keystore")
-@click.option("--wsse", "mode", flag_value="wsse", help="sign a SOAP envelope (WS-Security, gateway profile)")
-@click.option("--enveloped", "mode", flag_value="enveloped", help="enveloped XML-DSig over a whole document")
+@click.option("--wsse", is_flag=True, help="sign a SOAP envelope (WS-Security, gateway profile)")
+@click.option("--enveloped", is_flag=True, help="enveloped XML-DSig over a whole document")
 @click.option("--reference", default="", help="with --enveloped: sign '#id' instead of the whole document")
 @click.option("--token", type=click.Choice(["key-identifier", "binary-security-token"]),
               default="key-identifier", show_default=True, help="with --wsse: how KeyInfo carries the certificate")
-@click.argument("input_path", metavar="IN")
-@click.argument("output_path", metavar="OUT")
+@click.argument("input_path", metavar="IN", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.argument("output_path", metavar="OUT", type=click.Path(dir_okay=False, allow_dash=True))
 def sign_cmd(p12: str, password: str | None, password_file: Path | None, password_env: str | None,
-             mode: str | None, reference: str, token: str, input_path: str, output_path: str) -> None:
+             wsse: bool, enveloped: bool, reference: str, token: str, input_path: str, output_path: str) -> None:
     """Sign IN (a file, or - for stdin) and write OUT (a file, or - for stdout). Without
-    --password-file, --password-env or --password, the keystore's password is asked for (not echoed)."""
+    --password-file, --password-env or --password, the keystore's password is asked for (not echoed).
+    A signed IN is refused: sign the unsigned original."""
     from adapters.core.trust.keystore import KeyMaterial
     from adapters.core.xmlsig import SignatureConfig, SigningService
 
-    if mode is None:
-        raise click.UsageError("choose --wsse or --enveloped")
+    if wsse == enveloped:
+        raise click.UsageError("choose --wsse or --enveloped, one of them: a SOAP envelope or a document")
+    if output_path != "-" and not Path(output_path).resolve().parent.is_dir():
+        raise click.BadParameter(f"folder {Path(output_path).parent} does not exist (create it first)",
+                                 param_hint="OUT")
+    data = _read(input_path)
+    _refuse_signed(data, input_path, "wsse" if wsse else "enveloped")
     secret = key_password(password, password_file, password_env, prompt=f"password of {p12}")
     key = KeyMaterial.from_pkcs12(p12, secret or None)
     service = SigningService(key, SignatureConfig(token_reference=token))  # type: ignore[arg-type]
-    data = _read(input_path)
-    out = service.sign_envelope(data) if mode == "wsse" else service.sign_document(data, reference_uri=reference)
+    out = service.sign_envelope(data) if wsse else service.sign_document(data, reference_uri=reference)
     _write(output_path, out)
+
+
+def _refuse_signed(data: bytes, name: str, mode: str) -> None:
+    """A :class:`~adapters.core.errors.ValidationError` when ``data`` already carries the signature
+    ``mode`` would add (see the module's docstring)."""
+    from adapters.core.errors import ValidationError
+    from adapters.core.xmlparse import NS, parse_xml
+
+    root = parse_xml(data, allow_huge=True, what=name)
+    signature = f"{{{NS['ds']}}}Signature"
+    if mode == "wsse":
+        security = root.find(f"*/{{{NS['wsse']}}}Security")
+        signed = security is not None and security.find(signature) is not None
+    else:
+        signed = root.find(signature) is not None
+    if signed:
+        raise ValidationError("IN", f"{name} is already signed ({'wsse:Security' if mode == 'wsse' else 'the root'} "
+                              "holds a ds:Signature); a second signature would not add to it: sign the unsigned "
+                              "original")
 
 
 def _kind(data: bytes) -> str:
@@ -80,7 +108,8 @@ def _kind(data: bytes) -> str:
 @click.option("--expect-iin", default=None, help="refuse unless the signer's certificate carries this IIN")
 @click.option("--usage", type=click.Choice(["sign", "auth", "any"]), default="sign", show_default=True,
               help="required key usage")
-@click.option("--kind", type=click.Choice(["auto", "wsse", "enveloped"]), default="auto", show_default=True)
+@click.option("--kind", type=click.Choice(["auto", "wsse", "enveloped"]), default="auto", show_default=True,
+              help="what IN is: auto tells a SOAP envelope with wsse:Security from a document")
 @click.option("--max-age", type=float, default=None, help="with wsse: timestamp TTL in seconds (default 300)")
 def verify_cmd(input_path: str, ca: tuple[str, ...], intermediate: tuple[str, ...], revocation: str,
                crl: str | None, expect_bin: str | None, expect_iin: str | None, usage: str, kind: str,

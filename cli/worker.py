@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import click
 
-from cli.serve import _logging, _settings
+from cli.serve import _settings
 
 
 @click.command("worker")
 @click.option("--threads", type=click.IntRange(1, 64), help="task threads (default: EGOV_WORKER_THREADS, 4)")
-@click.pass_context
-def worker_cmd(ctx: click.Context, threads: int | None) -> None:
+def worker_cmd(threads: int | None) -> None:
     """Run the flows' tasks from the broker (EGOV_BROKER_URL) until Ctrl-C or SIGTERM."""
     from adapters.core.errors import EgovError
     from cli.serving import wait_until_stopped
@@ -27,7 +26,6 @@ def worker_cmd(ctx: click.Context, threads: int | None) -> None:
     settings = _settings()
     if threads is not None:
         settings = settings.model_copy(update={"worker_threads": threads})
-    _logging(ctx, settings)
     try:
         worker = BrokerWorker(settings).start()
     except EgovError as exc:

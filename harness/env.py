@@ -5,6 +5,11 @@
 request (:mod:`harness.play`) and runs or resumes flows through :class:`~procedure.steps.ProcedureSteps`
 over the real adapters, with the landscape's bank as the applicant's bank. Used by ``egov flow``,
 ``egov demo``, the tests and bench b.
+
+The settings given (``egov``'s one settings object; by default the process's) decide as they do for
+``egov serve`` and ``egov worker``: the clients' retry policy, timeouts and circuit breakers
+(:func:`procedure.deployment.client_options`), the database when none is given, the metrics port,
+the fee and the result step's wait for status notices.
 """
 
 from __future__ import annotations
@@ -16,13 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters.core.errors import BusinessError
-from adapters.core.settings import get_settings
+from adapters.core.settings import Settings, get_settings
 from harness import play
 from harness.landscape import Landscape
 from harness.scenario import Fault, Scenario
 from procedure.application import SERVICE_CODES, Application
 from procedure.artefacts import ArtefactDirectory
 from procedure.clients import ProcedureClients
+from procedure.deployment import client_options
 from procedure.fees import Fees
 from procedure.machine import FlowResult, StepObserver
 from procedure.models import FlowStatus, Operation, Service
@@ -43,6 +49,7 @@ class ProcedureEnv:
     store: FlowStore
     out_dir: Path
     observers: tuple[StepObserver, ...] = ()
+    settings: Settings = field(default_factory=get_settings)
     _steps: ProcedureSteps | None = field(default=None, init=False, repr=False)
 
     @property
@@ -50,8 +57,12 @@ class ProcedureEnv:
         """The steps of both diagrams over the clients, the landscape's bank and ``out_dir`` (one
         instance: sessions and keys are shared by the flows of this process)."""
         if self._steps is None:
-            ports = self.clients.ports(bank=self.landscape.bank, artefacts=ArtefactDirectory(self.out_dir))
-            self._steps = ProcedureSteps(ports, fees=Fees.from_settings(get_settings()), notice_deadline=2.0)
+            ports = self.clients.ports(bank=self.landscape.bank, artefacts=ArtefactDirectory(
+                self.out_dir, pdf_workers=self.settings.pdf_workers))
+            self._steps = ProcedureSteps(ports, fees=Fees.from_settings(self.settings),
+                                         notice_deadline=self.settings.flow_notice_wait_seconds,
+                                         payment_deadline=self.settings.flow_payment_wait_seconds,
+                                         review_working_days=self.settings.review_working_days)
         return self._steps
 
     def application(self, scenario: Scenario) -> Application:
@@ -95,18 +106,21 @@ class ProcedureEnv:
 
 @contextlib.contextmanager
 def procedure_env(*, manifest: Path | None, db: str | None, out_dir: Path,
-                  observers: Sequence[StepObserver] = (), metrics_port: int | None = None) -> Iterator[ProcedureEnv]:
-    """Attach to ``manifest``'s landscape, or start one in a temporary directory for the run."""
+                  observers: Sequence[StepObserver] = (), metrics_port: int | None = None,
+                  settings: Settings | None = None) -> Iterator[ProcedureEnv]:
+    """Attach to ``manifest``'s landscape, or start one in a temporary directory for the run; the flow
+    state and the journal go to ``db`` or the settings' database (so ``egov flow show`` finds them)."""
+    s = settings or get_settings()
+    url = db or s.database_url
     with contextlib.ExitStack() as stack:
         if manifest is not None:
             land = Landscape.attach(manifest)
-            url = db or get_settings().database_url
         else:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="egov-flow-")))
             land = stack.enter_context(Landscape.start(workdir / "landscape"))
-            url = db or f"sqlite:///{workdir / 'egov.db'}"
-        port = metrics_port if metrics_port is not None else get_settings().metrics_port
-        clients = stack.enter_context(ProcedureClients(land.endpoints, database_url=url, metrics_port=port))
+        port = metrics_port if metrics_port is not None else s.metrics_port
+        clients = stack.enter_context(ProcedureClients(land.endpoints, database_url=url, options=client_options(s),
+                                                       metrics_port=port))
         store = FlowStore.from_url(url)
         stack.callback(store.engine.dispose)
-        yield ProcedureEnv(land, clients, store, out_dir, tuple(observers))
+        yield ProcedureEnv(land, clients, store, out_dir, tuple(observers), s)

@@ -38,7 +38,7 @@ from adapters.core.transport import SoapTransport
 from adapters.core.trust.keystore import KeyMaterial
 from adapters.core.trust.revocation import RevocationChecker, RevocationPolicy
 from adapters.core.trust.validator import CertificateValidator
-from adapters.core.xmlsig import SigningService, VerificationService
+from adapters.core.xmlsig import SignatureConfig, SigningService, VerificationService
 from adapters.egov_gateway import GatewayClient
 from adapters.elicense import ElicenseClient, StatusNotificationConsumer
 from adapters.legal_entities import LegalEntitiesClient
@@ -153,7 +153,7 @@ class Endpoints(BaseModel):
         return cls(gateway_url=s.gateway_url, payment_gateway_url=s.payment_gateway_url,
                    elicense_url=s.elicense_url, pki_url=s.pki_url,
                    trust_anchors=[str(p) for p in s.trust_anchors],
-                   intermediates=[str(p) for p in s.intermediates], revocation_policy=s.revocation_policy,
+                   intermediates=[str(p) for p in s.intermediates], revocation_policy=str(s.revocation_policy),
                    keystore_path=str(s.keystore_path), keystore_password=s.keystore_password or SecretStr(""),
                    sender_id=s.gateway_sender_id, sender_password=s.gateway_sender_password,
                    requestor_bin=s.requestor_bin, gateway_bin=s.gateway_bin)
@@ -178,10 +178,12 @@ class TrustServices:
 
     @classmethod
     def build(cls, endpoints: Endpoints, *, clock: Clock = SYSTEM_CLOCK, revocation_timeout: float = 5.0,
-              ocsp_cache_seconds: float | None = None,
-              check_transport_revocation: bool | None = None) -> TrustServices:
+              ocsp_cache_seconds: float | None = None, check_transport_revocation: bool | None = None,
+              ocsp_url: str | None = None, crl_url: str | None = None, crl_path: str | None = None,
+              signature: SignatureConfig | None = None) -> TrustServices:
         """From ``endpoints``' trust anchors and revocation policy; ``None`` options come from the settings
-        (``EGOV_OCSP_CACHE_SECONDS``, ``EGOV_CHECK_TRANSPORT_REVOCATION``)."""
+        (``EGOV_OCSP_CACHE_SECONDS``, ``EGOV_CHECK_TRANSPORT_REVOCATION``). ``ocsp_url``, ``crl_url`` and
+        ``crl_path`` replace what certificates name; ``signature`` bounds inbound Timestamps."""
         if ocsp_cache_seconds is None or check_transport_revocation is None:
             from adapters.core.settings import get_settings
 
@@ -190,12 +192,15 @@ class TrustServices:
             if check_transport_revocation is None:
                 check_transport_revocation = settings.check_transport_revocation
         revocation = RevocationChecker(RevocationPolicy(endpoints.revocation_policy), timeout=revocation_timeout,
-                                       clock=clock, ocsp_cache_seconds=ocsp_cache_seconds)
+                                       clock=clock, ocsp_cache_seconds=ocsp_cache_seconds, ocsp_url=ocsp_url,
+                                       crl_url=crl_url, crl_path=crl_path)
         validator = CertificateValidator.from_files(endpoints.trust_anchors, endpoints.intermediates,
                                                     revocation=revocation, clock=clock)
         transport = validator if check_transport_revocation else CertificateValidator(
             validator.trust_anchors, validator.intermediates, clock=clock)
-        return cls(revocation, validator, VerificationService(validator), VerificationService(transport))
+        config = signature or SignatureConfig()
+        return cls(revocation, validator, VerificationService(validator, config),
+                   VerificationService(transport, config))
 
 
 @dataclass(frozen=True)
@@ -220,6 +225,14 @@ class ClientOptions:
     None: ``EGOV_CHECK_TRANSPORT_REVOCATION``."""
     circuit_failure_threshold: int = 5
     circuit_reset_seconds: float = 30.0
+    signature: SignatureConfig = field(default_factory=SignatureConfig)
+    """Outgoing Timestamps' lifetime and the clock skew tolerated on inbound ones (the profile is fixed)."""
+    ocsp_url: str | None = None
+    """OCSP responder to ask instead of the one certificates name."""
+    crl_url: str | None = None
+    """CRL to fetch instead of the one certificates name."""
+    crl_path: str | None = None
+    """A local CRL file (offline checks)."""
 
 
 class ProcedureClients:
@@ -232,10 +245,12 @@ class ProcedureClients:
         self.endpoints = endpoints
         self.clock = clock
         self.key = KeyMaterial.from_pkcs12(endpoints.keystore_path, reveal(endpoints.keystore_password))
-        self.signing = SigningService(self.key, clock=clock)
+        self.signing = SigningService(self.key, opts.signature, clock=clock)
         trust = TrustServices.build(endpoints, clock=clock, revocation_timeout=opts.revocation_timeout,
                                     ocsp_cache_seconds=opts.ocsp_cache_seconds,
-                                    check_transport_revocation=opts.check_transport_revocation)
+                                    check_transport_revocation=opts.check_transport_revocation,
+                                    ocsp_url=opts.ocsp_url, crl_url=opts.crl_url, crl_path=opts.crl_path,
+                                    signature=opts.signature)
         self.revocation = trust.revocation
         self.validator = trust.validator
         """Chain, validity, revocation: Condition 3, signed licences and refusal letters."""
@@ -246,7 +261,14 @@ class ProcedureClients:
         self.metrics_server: Any = None
         """Serves ``/metrics`` on 127.0.0.1:``metrics_port`` for Prometheus while the clients live."""
         if metrics_port is not None:
-            self.metrics_server, self.metrics_port = self.metrics.serve(metrics_port)
+            try:
+                self.metrics_server, self.metrics_port = self.metrics.serve(metrics_port)
+            except OSError as exc:
+                if self.journal is not None:
+                    self.journal.close()
+                raise ConfigurationError(f"EGOV_METRICS_PORT: cannot serve metrics on 127.0.0.1:{metrics_port}: "
+                                         f"{exc.strerror or exc} (another process holds the port? choose another "
+                                         "or unset it)", setting="metrics_port") from exc
         self.caller = ResilientCaller(
             opts.retry, CircuitBreakerRegistry(opts.circuit_failure_threshold, opts.circuit_reset_seconds, clock),
             journal=self.journal, metrics=self.metrics, clock=clock)

@@ -19,7 +19,7 @@ import base64
 from adapters.core.errors import ConfigurationError, DeadlineExceededError, ValidationError
 from adapters.elicense import MissingDocument, Session
 from procedure.application import Application
-from procedure.calendar import review_deadline
+from procedure.calendar import REVIEW_WORKING_DAYS, review_deadline
 from procedure.logins import Logins
 from procedure.machine import FlowContext, Outcome, passed
 from procedure.models import Operation
@@ -31,10 +31,13 @@ __all__ = ["DecisionSteps"]
 class DecisionSteps:
     """Registration, refusal and result, on the application's own channel (portal or employee)."""
 
-    def __init__(self, ports: ProcedurePorts, logins: Logins, *, notice_deadline: float = 5.0) -> None:
+    def __init__(self, ports: ProcedurePorts, logins: Logins, *, notice_deadline: float = 5.0,
+                 review_working_days: int = REVIEW_WORKING_DAYS) -> None:
         self.ports = ports
         self.logins = logins
         self.notice_deadline = notice_deadline
+        self.review_working_days = review_working_days
+        """The review deadline, in working days from registration (``EGOV_REVIEW_WORKING_DAYS``)."""
 
     def _officer(self, app: Application, ctx: FlowContext) -> Session:
         return self.logins.officer(app.officer, ctx.clock.now())
@@ -51,7 +54,7 @@ class DecisionSteps:
                                      f"application's officer works for {app.officer.licensor_code}",
                                      setting="officer")
         self.ports.elicense.start_processing(self._officer(app, ctx), info.number)
-        deadline = review_deadline(info.registered_at)
+        deadline = review_deadline(info.registered_at, self.review_working_days)
         return passed(f"application {info.number} registered {info.registered_at:%d.%m.%Y %H:%M:%S}",
                       application_number=info.number, registered_at=info.registered_at.isoformat(),
                       licensor=info.licensor.code, deadline=deadline.isoformat())

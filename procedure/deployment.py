@@ -13,6 +13,7 @@ from adapters.core.http import Timeouts
 from adapters.core.metrics import Metrics
 from adapters.core.resilience import RetryPolicy
 from adapters.core.settings import Settings
+from adapters.core.xmlsig import SignatureConfig
 from procedure.clients import ClientOptions, Endpoints, ProcedureClients
 
 __all__ = ["client_options", "clients_from_settings", "endpoints_from"]
@@ -27,14 +28,19 @@ def endpoints_from(settings: Settings) -> Endpoints:
 
 def client_options(settings: Settings) -> ClientOptions:
     """Retry policy and call deadline, timeouts and attempt deadline, answer byte limits, OCSP cache,
-    transport revocation and circuit breakers as the settings say."""
+    transport revocation, circuit breakers, Timestamp lifetime and tolerated skew, and the OCSP/CRL
+    overrides as the settings say."""
     return ClientOptions(retry=RetryPolicy.from_settings(settings), timeouts=Timeouts.from_settings(settings),
                          response_max_bytes=settings.response_max_bytes,
                          attachment_response_max_bytes=settings.attachment_response_max_bytes,
                          ocsp_cache_seconds=settings.ocsp_cache_seconds,
                          check_transport_revocation=settings.check_transport_revocation,
                          circuit_failure_threshold=settings.circuit_failure_threshold,
-                         circuit_reset_seconds=settings.circuit_reset_seconds)
+                         circuit_reset_seconds=settings.circuit_reset_seconds,
+                         signature=SignatureConfig(timestamp_ttl=float(settings.timestamp_ttl_seconds),
+                                                   clock_skew=float(settings.clock_skew_seconds)),
+                         ocsp_url=settings.ocsp_url, crl_url=settings.crl_url,
+                         crl_path=str(settings.crl_path) if settings.crl_path is not None else None)
 
 
 def clients_from_settings(settings: Settings, *, clock: Clock = SYSTEM_CLOCK, metrics: Metrics | None = None,

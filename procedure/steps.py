@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from procedure.application import Application
+from procedure.calendar import REVIEW_WORKING_DAYS
 from procedure.decision import DecisionSteps
 from procedure.diagrams import Diagram, get_diagram
 from procedure.fees import Fees
@@ -41,14 +42,16 @@ class ProcedureSteps:
     ``payment_deadline``: seconds Condition 2 waits for the bank's answer."""
 
     def __init__(self, ports: ProcedurePorts, *, rules: RuleSet | None = None, fees: Fees | None = None,
-                 notice_deadline: float = 5.0, payment_deadline: float = 10.0) -> None:
+                 notice_deadline: float = 5.0, payment_deadline: float = 10.0,
+                 review_working_days: int = REVIEW_WORKING_DAYS) -> None:
         self.ports = ports
         self.rules = rules or default_rules()
         self.fees = fees or Fees()
         self.logins = Logins(ports.elicense)
         self.portal = PortalSteps(ports, self.logins, self.fees, payment_deadline=payment_deadline)
         self.provider = ProviderSteps(ports, self.logins)
-        self.decision = DecisionSteps(ports, self.logins, notice_deadline=notice_deadline)
+        self.decision = DecisionSteps(ports, self.logins, notice_deadline=notice_deadline,
+                                      review_working_days=review_working_days)
         qualification = qualification_step(self.rules, key="documents")
         p, e, d = self.portal, self.provider, self.decision
         self._tables: dict[str, dict[str, StepFn]] = {

@@ -23,13 +23,16 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError as PydanticValidationError
 
 from adapters.core.errors import ConfigurationError
 from simulators.common.control_guard import CONTROL_TOKEN_NAME, write_control_token
+
+if TYPE_CHECKING:
+    from adapters.core.settings import Settings
 from simulators.context import RunningSimulator, SimContext, SimulatorFactory
 from simulators.egov_gateway.factory import GatewayConfig, start_gateway
 from simulators.elicense.factory import ElicenseConfig, start_elicense
@@ -88,11 +91,11 @@ NEEDED_BY = {"elicense": ("payment_gateway",)}
 """Further simulators one needs (E-licensing confirms payments with the payment gateway)."""
 
 
-def settings_ports() -> dict[str, int]:
+def settings_ports(settings: Settings | None = None) -> dict[str, int]:
     """Default ports of ``egov sim up``: those of the settings' URLs (``EGOV_GATEWAY_URL``, ...)."""
     from adapters.core.settings import get_settings
 
-    s = get_settings()
+    s = settings or get_settings()
     urls = {"pki": s.pki_url, "gateway": s.gateway_url, "payment_gateway": s.payment_gateway_url,
             "elicense": s.elicense_url}
     return {name: urlsplit(url).port or 0 for name, url in urls.items()}
@@ -154,7 +157,15 @@ class SimulatorRegistry:
                     continue
                 if not sections[name].enabled:
                     continue
-                running = factory(ctx)
+                try:
+                    running = factory(ctx)
+                except OSError as exc:
+                    section = getattr(sections[name], "port", None)
+                    port = ctx.port(name, section if isinstance(section, int) else None)
+                    reason = exc.strerror or exc
+                    raise ConfigurationError(f"simulator {name}: cannot listen on 127.0.0.1:{port}: {reason} "
+                                             "(another process holds the port? stop it, or give the simulator "
+                                             "another port in --config or its EGOV_*_URL)", setting=name) from exc
                 ctx.running[name] = running
                 started.append(running)
         except BaseException:

@@ -41,7 +41,8 @@ from adapters.core.errors import ConfigurationError
 from adapters.core.private_files import ensure_private_sqlite
 
 __all__ = ["DEFAULT_DATABASE_URL", "POSTGRES_DRIVER", "SQLITE_BUSY_TIMEOUT_MS", "JsonText", "PreparedStatement",
-           "create_tables", "database_reason", "default_database_url", "make_engine", "normalise_url", "redact_url"]
+           "create_tables", "database_reason", "default_database_url", "existing_database", "make_engine",
+           "normalise_url", "redact_url"]
 
 DEFAULT_DATABASE_URL = "sqlite:///./egov.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -78,6 +79,34 @@ def normalise_url(url: URL) -> URL:
     would pick psycopg2, which is not a dependency. An explicit driver is kept."""
     if url.drivername in ("postgresql", "postgres"):
         return url.set(drivername=POSTGRES_DRIVER)
+    return url
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def existing_database(url: str, *, what: str = "database") -> str:
+    """``url``, when it names a database that exists: for reading commands, which must not create an
+    empty one where a mistyped path points. A SQLite file that is missing, a folder, or not a SQLite
+    database is a :class:`ConfigurationError` naming it (an empty file counts as a new database;
+    other back ends are checked when connected to)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigurationError(f"database URL {redact_url(url)!r} is not valid: {exc}", field="database_url") from exc
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or "uri" in parsed.query:
+        return url
+    path = Path(database).expanduser()
+    if not path.exists():
+        raise ConfigurationError(f"{what} {path} does not exist (nothing was recorded there: check --db or "
+                                 "EGOV_DATABASE_URL)", field="database_url")
+    if not path.is_file():
+        raise ConfigurationError(f"{what} {path} is not a file", field="database_url")
+    with path.open("rb") as head:
+        start = head.read(len(_SQLITE_HEADER))
+    if start and start != _SQLITE_HEADER:
+        raise ConfigurationError(f"{what} {path}: file is not a database (not SQLite)", field="database_url")
     return url
 
 

@@ -20,11 +20,13 @@ after that is impossible. A batch that cannot be written raises
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import math
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -50,6 +52,7 @@ from adapters.core.db import PreparedStatement, create_tables, database_reason, 
 from adapters.core.errors import EgovError
 
 __all__ = [
+    "AttemptFilter",
     "AttemptRecord",
     "ExchangeJournal",
     "JournalError",
@@ -155,6 +158,29 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 metadata = MetaData()
+
+@dataclass(frozen=True)
+class AttemptFilter:
+    """Which attempts a reader wants: each field set must equal the row's (``flow``: the flow's id,
+    carried as the exchanges' correlationId)."""
+
+    system: str | None = None
+    service: str | None = None
+    operation: str | None = None
+    outcome: str | None = None
+    flow: str | None = None
+
+    @classmethod
+    def of(cls, match: AttemptFilter | None, *, service: str | None = None) -> AttemptFilter:
+        base = match or cls()
+        return base if service is None else dataclasses.replace(base, service=service)
+
+    def conditions(self) -> list[tuple[str, str]]:
+        """(column, value) of every field set."""
+        named = {"system": self.system, "service": self.service, "operation": self.operation,
+                 "outcome": self.outcome, "correlation_id": self.flow}
+        return [(column, value) for column, value in named.items() if value is not None]
+
 
 exchange_attempts = Table(
     "exchange_attempts", metadata,
@@ -281,13 +307,26 @@ class ExchangeJournal:
         except SQLAlchemyError as exc:
             raise self._fail(action, exc) from exc
 
-    def tail(self, n: int = 20, service: str | None = None) -> list[AttemptRecord]:
-        """The last ``n`` attempts (optionally of one service), oldest first."""
+    def tail(self, n: int = 20, service: str | None = None, *,
+             match: AttemptFilter | None = None) -> list[AttemptRecord]:
+        """The last ``n`` attempts (optionally of one service, and those ``match`` keeps), oldest first."""
+        return [record for _, record in self.numbered_tail(n, match=AttemptFilter.of(match, service=service))]
+
+    def numbered_tail(self, n: int, *, match: AttemptFilter | None = None,
+                      after_id: int = 0) -> list[tuple[int, AttemptRecord]]:
+        """The last ``n`` attempts ``match`` keeps with a row number above ``after_id``, oldest first,
+        each with its row number (a reader following the journal asks again after the last one)."""
         t = exchange_attempts
-        stmt = select(t).order_by(t.c.id.desc()).limit(n)
-        if service is not None:
-            stmt = stmt.where(t.c.service == service)
-        return list(reversed(self._rows(stmt, "read the tail")))
+        stmt = select(t).where(t.c.id > after_id).order_by(t.c.id.desc()).limit(n)
+        for column, value in (match or AttemptFilter()).conditions():
+            stmt = stmt.where(t.c[column] == value)
+        try:
+            with self._lock, self.engine.connect() as conn:
+                rows = [(int(m["id"]), AttemptRecord(**{k: m[k] for k in _FIELDS}))
+                        for m in conn.execute(stmt).mappings()]
+        except SQLAlchemyError as exc:
+            raise self._fail("read the tail", exc) from exc
+        return list(reversed(rows))
 
     def for_message(self, message_id: str) -> list[AttemptRecord]:
         """Every attempt carrying ``message_id``, in order."""

@@ -14,17 +14,21 @@ source. A password file that other users may read is refused, as is a secret giv
 
 from __future__ import annotations
 
+import enum
 import os
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from adapters.core.errors import ConfigurationError
 from adapters.core.private_files import read_secret_text
+from adapters.core.trust.revocation import RevocationPolicy
+
+__all__ = ["SECRET_FILES", "LogLevel", "Settings", "get_settings", "load_settings"]
 
 SECRET_FILES: dict[str, str] = {
     "keystore_password": "keystore_password_file",
@@ -32,6 +36,16 @@ SECRET_FILES: dict[str, str] = {
     "elicense_employee_password": "elicense_employee_password_file",
 }
 """Each secret setting and the setting naming a file that holds it."""
+
+
+class LogLevel(enum.StrEnum):
+    """The logging levels a setting or ``egov --log-level`` may name (any case)."""
+
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+    CRITICAL = "CRITICAL"
 
 
 class Settings(BaseSettings):
@@ -45,7 +59,8 @@ class Settings(BaseSettings):
     trust_anchors: list[Path] = Field(default_factory=list,
                                       description="PEM files of trusted root CAs (the NCA roots)")
     intermediates: list[Path] = Field(default_factory=list, description="PEM files of issuing CAs")
-    revocation_policy: str = Field("ocsp-then-crl", description="ocsp | crl | ocsp-then-crl | none")
+    revocation_policy: RevocationPolicy = Field(RevocationPolicy.OCSP_THEN_CRL,
+                                                description="ocsp | crl | ocsp-then-crl | none")
     ocsp_url: str | None = Field(None, description="override of the OCSP URL found in certificates")
     crl_url: str | None = Field(None, description="override of the CRL URL found in certificates")
     crl_path: Path | None = Field(None, description="a local CRL file, for offline checks")
@@ -96,7 +111,8 @@ class Settings(BaseSettings):
     # --- storage and observability
     database_url: str = Field("sqlite:///./egov.db",
                               description="exchange journal and flow state (SQLite file or postgresql:// URL)")
-    log_level: str = Field("INFO", description="logging level")
+    log_level: LogLevel = Field(LogLevel.INFO, description="logging level of every command and the service: "
+                                "DEBUG | INFO | WARNING | ERROR | CRITICAL (`egov --log-level` wins)")
     log_json: bool = Field(True, description="structured JSON logs")
     metrics_port: int | None = Field(None, description="serve Prometheus metrics on this port when set")
 
@@ -127,6 +143,14 @@ class Settings(BaseSettings):
     elicense_employee_password: SecretStr | None = Field(None, description="password of that employee")
     elicense_employee_password_file: Path | None = Field(None, description="file holding that password "
                                                          "(instead of EGOV_ELICENSE_EMPLOYEE_PASSWORD)")
+
+    @field_validator("log_level", "revocation_policy", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any, info: Any) -> Any:
+        """``info`` and ``INFO``, ``OCSP`` and ``ocsp`` name the same choice."""
+        if not isinstance(value, str):
+            return value
+        return value.strip().upper() if info.field_name == "log_level" else value.strip().lower()
 
     @model_validator(mode="before")
     @classmethod
@@ -179,8 +203,24 @@ def _config_file() -> Path | None:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build settings from the environment and the optional config file; keyword overrides win."""
-    return Settings(_env_file=_config_file(), **overrides)  # type: ignore[call-arg]
+    """Build settings from the environment and the optional config file; keyword overrides win.
+
+    A value that is not of its setting's type (``EGOV_METRICS_PORT=abc``, a non-JSON list, a policy
+    or level that does not exist) is a :class:`ConfigurationError` naming the variable, what was
+    expected and (unless the setting is a secret) the value given."""
+    try:
+        return Settings(_env_file=_config_file(), **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first.get("loc") else "?"
+        shown = "" if name in SECRET_FILES else f" (got {first.get('input')!r})"
+        raise ConfigurationError(f"setting EGOV_{name.upper()}: {first['msg']}{shown}", setting=name) from None
+    except SettingsError as exc:
+        # pydantic-settings cannot decode a complex value (a list given as other than JSON)
+        cause = exc.__cause__
+        name = next((field for field in Settings.model_fields if f'"{field}"' in str(exc)), "?")
+        raise ConfigurationError(f"setting EGOV_{name.upper()}: not valid JSON (a list is written "
+                                 f"'[\"a\", \"b\"]'){': ' + str(cause) if cause else ''}", setting=name) from None
 
 
 @lru_cache(maxsize=1)

@@ -27,6 +27,7 @@ from adapters.contracts.gateway_codes import SUCCESS
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError, ValidationError
 from adapters.core.http import DEFAULT_MAX_RESPONSE_BYTES, Timeouts
+from adapters.core.resilience import ResilientCaller, RetryPolicy
 from adapters.core.soap import ProcessedResponse, ResponsePipeline, require_match
 from adapters.core.transport import SoapTransport
 from adapters.egov_gateway import answers, messages
@@ -42,8 +43,10 @@ _MESSAGE_TYPES = ("REQUEST", "RESPONSE", "NOTIFICATION", "UPDATE")
 class GatewayClient:
     """Client of the gateway's sync and async channels. Build once, share across threads.
 
-    ``caller`` (a :class:`adapters.core.resilience.ResilientCaller`) adds retries, circuit
-    breakers, the exchange journal and metrics; without it each call is one attempt.
+    ``caller`` (a :class:`adapters.core.resilience.ResilientCaller`) runs every call: retries, circuit
+    breakers, the exchange journal and metrics; without one, a caller with the default
+    :class:`~adapters.core.resilience.RetryPolicy` retries what is worth retrying, as the payment
+    gateway's client does (``from_settings`` gives the settings' policy).
     ``expect_bin``: the BIN the gateway's certificate must carry (every answer's transport
     signature); ``max_answer_bytes``: the byte limit of every answer.
     """
@@ -65,7 +68,7 @@ class GatewayClient:
         self.sender_id = sender_id
         self._sender = messages.Sender(sender_id, sender_password)
         self._signing = signing
-        self._caller = caller
+        self._caller: Any = caller if caller is not None else ResilientCaller(RetryPolicy())
         self._own_transport = transport is None
         self._transport = transport or SoapTransport(timeouts=timeouts or Timeouts())
         self._clock = clock
@@ -79,11 +82,16 @@ class GatewayClient:
     @classmethod
     def from_settings(cls, *, signing: Any, verification: Any, caller: Any | None = None,
                       settings: Any | None = None) -> GatewayClient:
-        """The client the settings describe: endpoint, sender, the gateway's BIN, timeouts and the
-        byte limit of answers that may carry attachments."""
+        """The client the settings describe: endpoint, sender, the gateway's BIN, timeouts, the byte
+        limit of answers that may carry attachments, and (without ``caller``) the retry policy and
+        circuit breakers."""
+        from adapters.core.resilience import CircuitBreakerRegistry
         from adapters.core.settings import get_settings
 
         s = settings or get_settings()
+        if caller is None:
+            caller = ResilientCaller(RetryPolicy.from_settings(s), CircuitBreakerRegistry(
+                s.circuit_failure_threshold, s.circuit_reset_seconds))
         password = s.gateway_sender_password.get_secret_value() if s.gateway_sender_password else None
         return cls(s.gateway_url, signing=signing, verification=verification, sender_id=s.gateway_sender_id,
                    sender_password=password, caller=caller, timeouts=Timeouts.from_settings(s),
@@ -243,8 +251,6 @@ class GatewayClient:
     def _run(self, service: str, operation: str, message_id: str, correlation_id: str | None, idempotent: bool,
              timeout: float | None,
              fn: Callable[[int, float | None, Callable[[bytes, bytes], None]], T]) -> T:
-        if self._caller is None:
-            return fn(1, timeout, lambda req, resp: None)
         from adapters.core.resilience import Attempt, CallContext
 
         ctx = CallContext(system=SYSTEM, service=service, operation=operation, message_id=message_id,

@@ -4,7 +4,8 @@ runner uses.
 Routes at or under ``/_control`` are a simulator's control API: the router puts its
 :class:`~simulators.common.control_guard.ControlGuard` in front of each of them when they are
 added, so that every runner (socket, ASGI, in-process) guards them the same way. A router built
-without a guard refuses to take a control route.
+without a guard refuses to take a control route. ``GET /_control/`` (behind the same guard) is the
+index of a simulator's control API: every control route, method and path, as JSON.
 """
 
 from __future__ import annotations
@@ -64,11 +65,19 @@ class Router:
                 return handler
         return None
 
+    def control_index(self) -> list[dict[str, str]]:
+        """Every control route: ``{"method": ..., "path": ...}``, by path then method."""
+        routes = {(prefix, method) for method, prefix, _ in self._routes if is_control_path(prefix)}
+        return [{"method": method, "path": prefix} for prefix, method in sorted(routes)]
+
     def dispatch(self, request: Request) -> Response | WireFault:
         """The handler's answer; 404 when no route matches (after the guard's checks, under
         ``/_control``), 500 when the handler raises (a
         simulator bug must not take the server down)."""
         handler = self.resolve(request.method, request.path)
+        if handler is None and self._control is not None and request.method == "GET" \
+                and request.path.rstrip("/") == "/_control":
+            handler = _guarded(self._control, lambda _: Response.json({"routes": self.control_index()}))
         if handler is None:
             if self._control is not None and is_control_path(request.path):
                 # a stranger learns no more of the control API from a missing route than from another

@@ -110,18 +110,6 @@ class GatewayFront:
 
     # ------------------------------------------------------------------ HTTP entry points
 
-    def handle_get(self, req: Request, channel: str) -> Response:
-        base = self._base_url()
-        name = req.param("xsd")
-        if name:
-            doc = wire.served_xsd(name, base, req.path)
-            if doc is None:
-                return Response.text(f"no schema named {name}", 404)
-            return Response.xml(doc)
-        # "?wsdl" arrives with an empty value, which the server's query parsing drops: any GET
-        # without ?xsd= answers the WSDL, as many SOAP stacks do
-        return Response.xml(wire.served_wsdl(channel, base, req.path))
-
     def handle_post(self, req: Request) -> Response | WireFault:
         started = time.perf_counter()
         ex = Exchange()

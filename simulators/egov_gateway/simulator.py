@@ -11,12 +11,14 @@ from typing import Any
 
 from lxml import etree
 
+from adapters.contracts import ASYNC_WSDL, SYNC_WSDL
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError
 from adapters.core.trust.keystore import KeyMaterial
+from simulators.common.contract import install_contract
 from simulators.common.control_guard import ControlGuard, new_control_token
 from simulators.common.faults import FaultInjector
-from simulators.common.httpserver import Request, Response, Router, SimServer, base_url
+from simulators.common.httpserver import Router, SimServer, base_url
 from simulators.common.limits import DEFAULT_LIMITS, ConnectionLimits
 from simulators.common.request_journal import RequestJournal
 from simulators.egov_gateway.backend import GatewayBackend
@@ -95,9 +97,9 @@ class GatewaySimulator:
             async_store=self.async_store, injector=self.injector, journal=self.journal,
             executor=self._get_executor, base_url=self._base_url)
         self.router = Router(control=ControlGuard(self.control_token))
-        for path, channel in ((self.SYNC_PATH, "sync"), (self.ASYNC_PATH, "async")):
+        for path, wsdl in ((self.SYNC_PATH, SYNC_WSDL), (self.ASYNC_PATH, ASYNC_WSDL)):
             self.router.add("POST", path, self.front.handle_post)
-            self.router.add("GET", path, self._getter(channel))
+            install_contract(self.router, (path,), wsdl, "schemas/shep", self._base_url)
         install_control(self.router, self)
         self._server: SimServer | None = None
 
@@ -106,11 +108,6 @@ class GatewaySimulator:
         if self._server is not None:
             return self._server.url
         return self._public_url or "http://127.0.0.1"
-
-    def _getter(self, channel: str) -> Any:
-        def get(req: Request) -> Response:
-            return self.front.handle_get(req, channel)
-        return get
 
     def _get_executor(self) -> Executor:
         with self._executor_lock:

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from adapters.contracts import ASYNC_WSDL, SYNC_WSDL, contract_path, contracts_root
 from adapters.core.soap import SOAP_ENV, build_fault, serialize, xml_datetime
 from adapters.core.xmlparse import parse_xml
 from adapters.core.xmlsig.algorithms import WSU_NS
@@ -265,29 +263,3 @@ def async_ack_response(message_id: str, code: str, message: str, now: dt.datetim
     return _answer_envelope(wrapper)
 
 
-# --------------------------------------------------------------------------- contract serving
-
-_LOCATION = re.compile(rb'schemaLocation="([^"]+)"')
-_ADDRESS = re.compile(rb'(<soap:address\s+location=")([^"]+)(")')
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.xsd$")
-
-
-def served_wsdl(channel: str, base_url: str, path: str) -> bytes:
-    """The packaged WSDL with its address and schema imports pointing at this server."""
-    raw = contract_path(SYNC_WSDL if channel == "sync" else ASYNC_WSDL).read_bytes()
-    endpoint = f"{base_url}{path}".encode()
-    raw = _ADDRESS.sub(lambda m: m.group(1) + endpoint + m.group(3), raw)
-    return _LOCATION.sub(lambda m: b'schemaLocation="' + endpoint + b"?xsd="
-                         + m.group(1).rsplit(b"/", 1)[-1] + b'"', raw)
-
-
-def served_xsd(name: str, base_url: str, path: str) -> bytes | None:
-    """A packaged schema of ``schemas/shep`` by file name, imports rewritten; None if unknown."""
-    if not _SAFE_NAME.match(name):
-        return None
-    file = contracts_root() / "schemas" / "shep" / name
-    if not file.is_file():
-        return None
-    endpoint = f"{base_url}{path}".encode()
-    return _LOCATION.sub(lambda m: b'schemaLocation="' + endpoint + b"?xsd="
-                         + m.group(1).rsplit(b"/", 1)[-1] + b'"', file.read_bytes())

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.db import make_engine
 from adapters.core.trust.keystore import KeyMaterial
+from simulators.common.contract import install_contract
 from simulators.common.control_guard import ControlGuard, new_control_token
 from simulators.common.faults import FaultInjector
 from simulators.common.httpserver import Request, Response, Router, SimServer, base_url
@@ -67,6 +68,8 @@ class ElicenseSimulator:
         self.router.add("POST", SOAP_PATH, self.front.handle)
         self.router.add("POST", SEARCH_PATH, self.front.handle)
         self.router.add("GET", LICENCE_PATH, self._licence_document)
+        install_contract(self.router, (SOAP_PATH, SEARCH_PATH), "wsdl/elicense/elicense.wsdl", "schemas/elicense",
+                         lambda: self.url)
         install_control(self.router, self.backend, self.injector, self.journal)
 
     def _licence_document(self, req: Request) -> Response:

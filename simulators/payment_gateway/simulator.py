@@ -31,6 +31,7 @@ from adapters.core.identifiers import parse_identifier
 from adapters.core.soap import body_of, payload_of, serialize
 from adapters.core.xmlparse import parse_xml
 from adapters.core.xmlsig import SigningService, VerificationService
+from simulators.common.contract import install_contract
 from simulators.common.control_guard import ControlGuard, new_control_token
 from simulators.common.faults import TRANSPORT_KINDS, FaultInjector, FaultSpec, install_fault_control, perform
 from simulators.common.httpserver import Request, Response, Router, SimServer
@@ -77,6 +78,7 @@ class PaymentGatewaySimulator:
         self.journal = journal or RequestJournal(clock=clock)
         self.router = Router(control=ControlGuard(self.control_token))
         self.router.add("POST", path, self.handle_soap)
+        install_contract(self.router, (path,), "wsdl/payment/pshep.wsdl", "schemas/payment", lambda: self.url)
         install_payment_control(self.router, self)
         install_fault_control(self.router, self.faults)
         install_journal_control(self.router, self.journal)

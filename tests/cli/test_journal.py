@@ -10,7 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from adapters.core.journal import AttemptRecord, ExchangeJournal
+from adapters.core.journal import AttemptFilter, AttemptRecord, ExchangeJournal
 from cli.journal import journal_group, parse_since
 from cli.main import cli
 
@@ -86,8 +86,22 @@ def test_empty_window_and_empty_journal(tmp_path: Path, db: str) -> None:
     result = CliRunner().invoke(journal_group, ["stats", "--since", "1m", "--db", db])
     assert result.exit_code == 0 and "no attempts journalled since" in result.output
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    ExchangeJournal.open(empty).close()
     result = CliRunner().invoke(journal_group, ["tail", "--db", empty])
     assert result.exit_code == 0 and "no attempts journalled" in result.output
+
+
+def test_a_journal_that_does_not_exist_is_refused_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "mistyped.db"
+    for args in (["tail"], ["stats"]):
+        result = CliRunner().invoke(journal_group, [*args, "--db", f"sqlite:///{missing}"])
+        assert result.exit_code == 1 and f"exchange journal {missing} does not exist" in result.output
+    assert not missing.exists()
+
+
+def test_a_reversed_window_is_refused(db: str) -> None:
+    result = CliRunner().invoke(journal_group, ["stats", "--since", "1h", "--until", "2h", "--db", db])
+    assert result.exit_code == 2 and "--until must be later than --since" in result.output
 
 
 def test_bad_since_and_bad_db_are_reported() -> None:
@@ -112,3 +126,46 @@ def test_parse_since() -> None:
     assert parse_since("2024-03-01T15:00:00+05:00", now) == dt.datetime(2024, 3, 1, 10, tzinfo=dt.UTC)
     with pytest.raises(click.BadParameter):
         parse_since("soon", now)
+
+
+def _json_rows(args: list[str]) -> list[dict[str, object]]:
+    result = CliRunner().invoke(journal_group, ["tail", "--json", *args])
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.output.splitlines()]
+
+
+def test_tail_filters_by_system_operation_outcome_and_flow(db: str) -> None:
+    extra = ExchangeJournal.open(db)
+    extra.record(AttemptRecord(at=NOW, system="elicense", service="Authorize", operation="Authorize",
+                               message_id="m-flow", correlation_id="flow-7", attempt=1, outcome="ok", latency_ms=5))
+    extra.close()
+    assert [r["message_id"] for r in _json_rows(["--system", "elicense", "--db", db])] == ["m-flow"]
+    assert {r["system"] for r in _json_rows(["--operation", "send_sync", "--db", db])} == {"egov_gateway"}
+    failed = _json_rows(["--outcome", "failed", "--db", db])
+    assert [r["message_id"] for r in failed] == ["m-2", "m-old"]
+    assert [r["message_id"] for r in _json_rows(["--flow", "flow-7", "--db", db])] == ["m-flow"]
+    assert _json_rows(["--flow", "flow-7", "--system", "egov_gateway", "--db", db]) == []
+    result = CliRunner().invoke(journal_group, ["tail", "--outcome", "exploded", "--db", db])
+    assert result.exit_code == 2 and "exploded" in result.output
+
+
+def test_follow_shows_each_new_attempt_the_filters_keep(db: str) -> None:
+    from cli.journal import _follow
+
+    journal = ExchangeJournal.open(db)
+    seen: list[list[str]] = []
+    looks = iter(range(10))
+
+    def stop() -> bool:
+        look = next(looks)
+        if look == 1:  # journalled while the reader follows
+            for mid, system in (("m-new", "payment_gateway"), ("m-other", "egov_gateway")):
+                journal.record(AttemptRecord(at=NOW, system=system, service="PAYMENT", operation="payment",
+                                             message_id=mid, attempt=1, outcome="ok", latency_ms=1))
+        return look >= 3
+
+    last = journal.numbered_tail(1)[-1][0]
+    _follow(journal, AttemptFilter(system="payment_gateway"), last, 0.01,
+            lambda rows: seen.append([r.message_id for r in rows]), stop=stop)
+    journal.close()
+    assert seen == [["m-new"]]

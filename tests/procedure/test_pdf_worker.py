@@ -60,7 +60,7 @@ def test_the_setting_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("EGOV_PDF_WORKERS", "2")
     assert load_settings().pdf_workers == 2
     monkeypatch.setenv("EGOV_PDF_WORKERS", "-1")
-    with pytest.raises(Exception, match="pdf_workers"):
+    with pytest.raises(ConfigurationError, match="EGOV_PDF_WORKERS"):
         load_settings()
 
 

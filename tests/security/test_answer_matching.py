@@ -22,7 +22,7 @@ import pytest
 from lxml import etree
 
 from adapters.contracts.elicense import STATUS_NOTIFICATION_SERVICE_ID
-from adapters.core.errors import DeadlineExceededError, MismatchedAnswerError
+from adapters.core.errors import DeadlineExceededError, MismatchedAnswerError, RetriesExhaustedError
 from adapters.core.resilience import ResilientCaller, RetryPolicy
 from adapters.core.xmlsig import SigningService, VerificationService
 from adapters.egov_gateway import GatewayClient
@@ -49,15 +49,18 @@ def proxied(gateway_env: GatewayEnv) -> Iterator[tuple[GatewayClient, ReplayProx
     with ReplayProxy(gateway_env.sim.url) as proxy, gateway_env.client() as direct:
         client = GatewayClient(proxy.url + GatewaySimulator.SYNC_PATH, signing=gateway_env.signing(),
                                verification=gateway_env.verification(), sender_id=direct.sender_id,
-                               sender_password="s3cret")
+                               sender_password="s3cret", caller=_no_retry())
         try:
             yield client, proxy
         finally:
             client.close()
 
 
-def _refused(exc: pytest.ExceptionInfo[MismatchedAnswerError], field: str, expected: str, other: str) -> None:
-    assert exc.value.field == field and expected in exc.value.message
+def _refused(exc: pytest.ExceptionInfo[Any], field: str, expected: str, other: str) -> None:
+    """The refusal (a gateway client's call runs under its caller: one attempt, then given up)."""
+    refused = exc.value.last if isinstance(exc.value, RetriesExhaustedError) else exc.value
+    assert isinstance(refused, MismatchedAnswerError)
+    assert refused.field == field and expected in refused.message
     assert other not in str(exc.value.to_dict())  # the other request's id is not revealed
 
 
@@ -67,7 +70,7 @@ def test_a_replayed_message_status_is_refused(proxied: tuple[GatewayClient, Repl
     second = client.send_async(ECHO_SERVICE, PAYLOAD).message_id
     assert client.get_message_status(first).message_id == first
     proxy.arm("getMessageStatus", proxy.recorded["getMessageStatus"])  # the signed status of `first`
-    with pytest.raises(MismatchedAnswerError) as exc:
+    with pytest.raises((MismatchedAnswerError, RetriesExhaustedError)) as exc:
         client.get_message_status(second)
     _refused(exc, "messageId", second, first)
     assert proxy.forwarded.count("getMessageStatus") == 1  # the replay answered; nothing else happened
@@ -79,7 +82,7 @@ def test_a_replayed_send_receipt_is_refused(proxied: tuple[GatewayClient, Replay
     first = client.send_async(ECHO_SERVICE, PAYLOAD).message_id
     proxy.arm("sendMessage", proxy.recorded["sendMessage"])  # the signed receipt of `first`
     third = str(uuid.uuid4())
-    with pytest.raises(MismatchedAnswerError) as exc:
+    with pytest.raises((MismatchedAnswerError, RetriesExhaustedError)) as exc:
         client.send_async(ECHO_SERVICE, PAYLOAD, message_id=third)
     _refused(exc, "messageId", third, first)
     assert gateway_env.sim.async_store.get(third) is None  # the message never reached the gateway
@@ -92,7 +95,7 @@ def test_a_replayed_delivery_acknowledgement_is_refused(proxied: tuple[GatewayCl
     second = gateway_env.sim.publish(client.sender_id, ECHO_SERVICE, "NOTIFICATION", PAYLOAD, "corr-2")
     assert client.send_delivery_notification(first).message_id == first
     proxy.arm("sendDeliveryNotification", proxy.recorded["sendDeliveryNotification"])
-    with pytest.raises(MismatchedAnswerError) as exc:
+    with pytest.raises((MismatchedAnswerError, RetriesExhaustedError)) as exc:
         client.send_delivery_notification(second)
     _refused(exc, "messageId", second, first)
     assert gateway_env.sim.async_store.get(second).state != "DELIVERED"  # still waiting to be acknowledged
@@ -105,13 +108,15 @@ def test_messages_of_another_correlation_are_refused_and_not_acknowledged(
     mine = gateway_env.sim.publish(client.sender_id, ECHO_SERVICE, "NOTIFICATION", PAYLOAD, "corr-B")
     assert [m.correlation_id for m in client.get_messages(correlation_id="corr-A")] == ["corr-A"]
     proxy.arm("getMessages", proxy.recorded["getMessages"])  # the signed list for corr-A
-    with pytest.raises(MismatchedAnswerError) as exc:
+    with pytest.raises((MismatchedAnswerError, RetriesExhaustedError)) as exc:
         client.get_messages(correlation_id="corr-B")
     _refused(exc, "correlationId", "corr-B", "corr-A")
     # waiting for corr-B's messages, the replays are not taken for them: the wait runs out
-    with pytest.raises(DeadlineExceededError) as waited:
+    # (under the client's caller a refused answer ends the wait at once, given up; it is never taken)
+    with pytest.raises((DeadlineExceededError, RetriesExhaustedError)) as waited:
         client.poll_messages(correlation_id="corr-B", deadline=0.3, initial=0.05)
-    assert isinstance(waited.value.__cause__, MismatchedAnswerError)
+    cause = waited.value.__cause__ if isinstance(waited.value, DeadlineExceededError) else waited.value
+    assert isinstance(cause.last if isinstance(cause, RetriesExhaustedError) else cause, MismatchedAnswerError)
     assert "sendDeliveryNotification" not in proxy.forwarded  # nothing was acknowledged
     assert gateway_env.sim.async_store.get(mine).state != "DELIVERED"
 

@@ -74,10 +74,13 @@ def test_a_dripping_server_is_cut_at_the_attempt_deadline(gateway_env: GatewayEn
                                                           make: Callable[..., Play]) -> None:
     with HostileServer(make(DRIP, stop=stop)) as server:
         client = GatewayClient.from_settings(signing=gateway_env.signing(), verification=gateway_env.verification(),
+                                             caller=ResilientCaller(RetryPolicy.no_retry()),  # the one attempt
                                              settings=_settings(server.url, attempt_timeout_seconds=1.0))
         with client:
-            error, elapsed = _bounded(lambda: client.send_message(ECHO_SERVICE, None), limit=6.0)
+            given_up, elapsed = _bounded(lambda: client.send_message(ECHO_SERVICE, None), limit=6.0)
         sent = server.sent
+    assert isinstance(given_up, RetriesExhaustedError) and given_up.attempts == 1, given_up
+    error = given_up.last
     assert isinstance(error, ExchangeTimeoutError), error
     assert error.context["kind"] == "deadline" and error.context["deadline_seconds"] == 1.0 and error.retryable
     assert 0.9 <= elapsed < 2.0

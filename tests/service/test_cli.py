@@ -22,7 +22,8 @@ from tests.paths import ROOT
 
 
 def _one_line_error(output: str) -> str:
-    lines = [line for line in output.splitlines() if line.strip()]
+    """The one line saying what is wrong (an error of the project adds a ``hint:`` line: what to do)."""
+    lines = [line for line in output.splitlines() if line.strip() and not line.startswith("hint: ")]
     assert len(lines) == 1, output
     assert "Traceback" not in output
     return lines[0]

@@ -53,6 +53,10 @@ class KeyMaterial:
         return cls(private_key=key, certificate=cert, chain=tuple(extra))
 
     def to_pkcs12(self, password: str, name: str = "key") -> bytes:
+        """The key, its certificate and chain as PKCS#12 under ``password`` (an empty one is refused:
+        :class:`KeystoreError`)."""
+        if not password:
+            raise KeystoreError("a PKCS#12 keystore needs a password of at least one character")
         return pkcs12.serialize_key_and_certificates(
             name.encode(), self.private_key, self.certificate, list(self.chain) or None,
             serialization.BestAvailableEncryption(password.encode()),

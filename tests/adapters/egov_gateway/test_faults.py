@@ -173,10 +173,14 @@ def test_slow_drip_still_delivers(gateway_env: GatewayEnv) -> None:
 
 
 def test_maintenance_mode_is_503_and_retryable(gateway_env: GatewayEnv) -> None:
+    """A client built without a caller retries like the payment gateway's (default policy: 4 attempts)."""
     gateway_env.faults.maintenance(True)
-    with pytest.raises(HttpStatusError) as info:
+    before = len(gateway_env.journal.entries())
+    with pytest.raises(RetriesExhaustedError) as info:
         gateway_env.client().send_message(ECHO_SERVICE, payload())
-    assert info.value.status == 503 and info.value.retryable
+    last = info.value.last
+    assert isinstance(last, HttpStatusError) and last.status == 503 and last.retryable
+    assert info.value.attempts == RetryPolicy().max_attempts == len(gateway_env.journal.entries()) - before
     gateway_env.faults.maintenance(False)
     assert gateway_env.client().send_message(ECHO_SERVICE, payload()).status.code == "SCSS001"
 
@@ -186,10 +190,11 @@ def test_maintenance_mode_is_503_and_retryable(gateway_env: GatewayEnv) -> None:
                                               ("expired_timestamp", "timestamp-expired")])
 def test_adapter_refuses_badly_signed_answer(gateway_env: GatewayEnv, kind: str, reason: str) -> None:
     gateway_env.faults.add(kind)
-    with pytest.raises(ResponseRefusedError) as info:
-        gateway_env.client().send_message(ECHO_SERVICE, payload())
-    assert info.value.reason.value == reason
-    assert reason in str(info.value)
+    with pytest.raises((ResponseRefusedError, RetriesExhaustedError)) as info:
+        gateway_env.client(caller=ResilientCaller(RetryPolicy.no_retry())).send_message(ECHO_SERVICE, payload())
+    refused = info.value.last if isinstance(info.value, RetriesExhaustedError) else info.value
+    assert isinstance(refused, ResponseRefusedError) and refused.reason.value == reason
+    assert reason in str(refused)
 
 
 def test_circuit_breaker_opens_and_recovers(gateway_env: GatewayEnv, tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ import yaml
 from click.testing import CliRunner
 from lxml import etree
 
-from adapters.core.errors import ConfigurationError, HttpStatusError
+from adapters.core.errors import ConfigurationError, HttpStatusError, RetriesExhaustedError
+from adapters.core.resilience import ResilientCaller, RetryPolicy
 from adapters.egov_gateway import GatewayFaultError
 from simulators.common.faults import FaultInjector, parse_scenario
 from tests.fixtures.control import control_session
@@ -41,7 +42,7 @@ def test_faults_and_journal_over_http(gateway_env: GatewayEnv) -> None:
                           timeout=10)
     assert added.status_code == 201 and added.json()["faults"][0]["kind"] == "soap_fault"
     assert control.post(f"{base}/faults", json={"kind": "nonsense"}, timeout=10).status_code == 400
-    client = gateway_env.client()
+    client = gateway_env.client(caller=ResilientCaller(RetryPolicy.no_retry()))  # each fault seen once
     with pytest.raises(GatewayFaultError) as info:
         client.send_message(ECHO_SERVICE, payload())
     assert info.value.error_code == "SCE006"
@@ -54,13 +55,15 @@ def test_faults_and_journal_over_http(gateway_env: GatewayEnv) -> None:
     assert control.delete(f"{base}/journal", timeout=10).json()["count"] == 0
 
     control.put(f"{base}/faults/maintenance", json={"enabled": True}, timeout=10)
-    with pytest.raises(HttpStatusError):
+    with pytest.raises(RetriesExhaustedError) as exhausted:
         client.send_message(ECHO_SERVICE, payload())
+    assert isinstance(exhausted.value.last, HttpStatusError) and exhausted.value.last.status == 503
     control.put(f"{base}/faults/maintenance", json={"enabled": False}, timeout=10)
     assert control.post(f"{base}/faults/scenario", json=yaml.safe_load(SCENARIO), timeout=10).status_code == 200
     assert len(control.get(f"{base}/faults", timeout=10).json()["faults"]) == 2
-    with pytest.raises(GatewayFaultError):
+    with pytest.raises(RetriesExhaustedError) as exhausted:
         client.send_message(ECHO_SERVICE, payload())
+    assert isinstance(exhausted.value.last, GatewayFaultError) and exhausted.value.last.error_code == "SCE909"
     assert client.send_message(ECHO_SERVICE, payload()).status.code == "SCSS001"
     assert control.post(f"{base}/reset", timeout=10).json() == {"status": "reset"}
     assert control.get(f"{base}/services", timeout=10).json()["services"] == [ECHO_SERVICE]
@@ -115,4 +118,5 @@ def test_registry_starts_simulators_and_cli_calls_the_gateway(registry_up: dict[
     result = CliRunner().invoke(cli, ["sim", "fault", "add", "--url", registry_up["EGOV_GATEWAY_URL"],
                                       "--kind", "reset", "--times", "1"])
     assert result.exit_code == 0, result.output
-    assert '"reset"' in result.output
+    [line] = result.output.splitlines()  # one line per fault
+    assert line.startswith("added ") and " reset " in line and "times=1" in line
