@@ -61,9 +61,10 @@ def _unavailable(name: str, help_text: str) -> click.Command:
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--log-level", default="WARNING", show_default=True, help="logging level (logs go to stderr)")
-@click.option("--log-json/--log-text", default=True, show_default=True, help="structured JSON logs or plain text")
+@click.option("--log-json/--log-text", default=None,
+              help="JSON logs or readable lines [default: readable on a terminal, JSON otherwise]")
 @click.pass_context
-def cli(ctx: click.Context, log_level: str, log_json: bool) -> None:
+def cli(ctx: click.Context, log_level: str, log_json: bool | None) -> None:
     """Adapters and simulators for Kazakhstan's e-government systems (Order No. 467 licensing)."""
     from adapters.core.logs import configure_logging
 

@@ -13,7 +13,7 @@ import hashlib
 import math
 import threading
 from collections.abc import Iterable
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import (
@@ -38,6 +38,8 @@ from adapters.core.db import PreparedStatement, database_reason, make_engine, re
 from adapters.core.errors import EgovError
 
 __all__ = [
+    "FAILED_OUTCOMES",
+    "OUTCOMES",
     "AttemptRecord",
     "ExchangeJournal",
     "JournalError",
@@ -49,8 +51,12 @@ __all__ = [
     "percentile",
 ]
 
-Outcome = Literal["ok", "retry", "failed", "circuit-open", "error"]
+Outcome = Literal["ok", "refused", "retry", "failed", "circuit-open", "error"]
+"""What became of an attempt; ``refused``: the system gave a business answer the procedure expects
+(a refusal it handles, e.g. E-licensing's ELC101 on a first registration check), not a failure."""
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 FAILED_OUTCOMES: frozenset[str] = frozenset({"failed", "circuit-open", "error"})
+"""Outcomes that are failures: the call got no answer it could use."""
 MAX_ERROR_MESSAGE = 2000
 
 

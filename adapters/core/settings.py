@@ -97,7 +97,8 @@ class Settings(BaseSettings):
     database_url: str = Field("sqlite:///./egov.db",
                               description="exchange journal and flow state (SQLite file or postgresql:// URL)")
     log_level: str = Field("INFO", description="logging level")
-    log_json: bool = Field(True, description="structured JSON logs")
+    log_json: bool | None = Field(None, description="JSON logs (true) or readable lines (false); unset: readable "
+                                  "on a terminal, JSON otherwise")
     metrics_port: int | None = Field(None, description="serve Prometheus metrics on this port when set")
 
     # --- licensing business rules
