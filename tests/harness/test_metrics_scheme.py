@@ -4,6 +4,7 @@ WSDLs), ``outcome``; and a green run shows no failure (business answers are ``re
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from adapters.core.journal import FAILED_OUTCOMES, OUTCOMES
+from adapters.core.logs import IdsFilter
 from harness.env import ProcedureEnv, procedure_env
 from harness.scenario import Fault
 from procedure.models import FlowStatus
@@ -39,17 +41,61 @@ def samples(text: str, prefix: str) -> list[Sample]:
             if s.name.startswith(prefix)]
 
 
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self.addFilter(IdsFilter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+EXCHANGES = _Records()
+FLOW_IDS: list[str] = []
+
+
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ProcedureEnv, list[FlowStatus]]]:
     out = tmp_path_factory.mktemp("scheme")
-    with procedure_env(manifest=None, db=None, out_dir=out, metrics_port=0) as env:
-        statuses = []
-        for service, diagram, fault in (("religious", 1, Fault.NONE), ("school", 2, Fault.NONE),
-                                        ("school", 1, Fault.NOT_PAID), ("religious", 2, Fault.ABSENT_FROM_LE),
-                                        ("technical-vocational", 1, Fault.NOT_AUTHORISED)):
-            result = env.run(env.scenario(service, "issue", diagram, fault))
-            statuses.append(result.status)
-        yield env, statuses
+    exchange_log = logging.getLogger("adapters.exchange")
+    level = exchange_log.level
+    exchange_log.addHandler(EXCHANGES)
+    exchange_log.setLevel(logging.DEBUG)
+    try:
+        with procedure_env(manifest=None, db=None, out_dir=out, metrics_port=0) as env:
+            statuses = []
+            for service, diagram, fault in (("religious", 1, Fault.NONE), ("school", 2, Fault.NONE),
+                                            ("school", 1, Fault.NOT_PAID), ("religious", 2, Fault.ABSENT_FROM_LE),
+                                            ("technical-vocational", 1, Fault.NOT_AUTHORISED)):
+                result = env.run(env.scenario(service, "issue", diagram, fault))
+                statuses.append(result.status)
+                FLOW_IDS.append(result.flow_id)
+            yield env, statuses
+    finally:
+        exchange_log.removeHandler(EXCHANGES)
+        exchange_log.setLevel(level)
+
+
+def test_every_exchange_of_a_flow_carries_its_flow_and_correlation_ids(
+        ran: tuple[ProcedureEnv, list[FlowStatus]]) -> None:
+    env, _ = ran
+    by_system: dict[str, set[str]] = {}
+    for record in EXCHANGES.records:
+        flow_id = getattr(record, "flow_id", None)
+        assert flow_id in FLOW_IDS, (record.getMessage(), flow_id)
+        correlation_id = getattr(record, "correlation_id", None)
+        assert correlation_id, record.getMessage()
+        if getattr(record, "system", None) in ("elicense", "payment_gateway", "legal_entities"):
+            assert correlation_id == flow_id, record.getMessage()  # a call without its own: the flow's
+        assert getattr(record, "message_id", None), record.getMessage()
+        by_system.setdefault(str(getattr(record, "system", "")), set()).add(flow_id)
+    assert set(by_system) == SYSTEMS  # E-licensing's and the payment gateway's exchanges too
+    assert env.clients.journal is not None
+    rows = env.clients.journal.tail(1000)
+    assert rows and all(r.correlation_id for r in rows)
+    assert {r.correlation_id for r in rows if r.system != "egov_gateway"} <= set(FLOW_IDS)
+    assert {r.system for r in rows} == SYSTEMS
 
 
 def _scrape(url: str) -> str:
