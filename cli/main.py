@@ -17,6 +17,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("cli.signing:verify_cmd", "verify a signed envelope or document, print the signer"),
     "sim": ("cli.sim:sim_group", "run the simulators"),
     "call": ("cli.sim:call_group", "send one message through an adapter"),
+    "conformance": ("cli.conformance:conformance_cmd",
+                    "run the simulators' contract checks against any endpoint (a real test environment)"),
     "journal": ("cli.journal:journal_group", "the exchange journal: tail, stats"),
     "demo": ("cli.demo:demo_cmd", "run the licensing procedure end to end against the simulators"),
     "flow": ("cli.demo:flow_group", "run one licensing flow"),
