@@ -22,7 +22,7 @@ answers 503 without forwarding. Every request is journalled (``/_control/journal
 
 from __future__ import annotations
 
-import logging
+import dataclasses
 import time
 from typing import Any
 
@@ -40,7 +40,6 @@ from simulators.proxy.forward import Upstream
 
 __all__ = ["ANSWER_KINDS", "BEFORE_KINDS", "PROXY_KINDS", "FaultProxy", "ProxyInjector"]
 
-log = logging.getLogger(__name__)
 
 BEFORE_KINDS = frozenset({"latency", "http_status", "reset", "empty", "garbage"})
 """Kinds that can strike before the request is forwarded."""
@@ -124,8 +123,10 @@ class FaultProxy:
         answer, record["backend_called"] = self.upstream.forward(req)
         if spec is not None and spec.kind != "latency":
             content_type = answer.headers.get("Content-Type", "text/xml; charset=utf-8")
-            return self._journal(record, started, perform(spec, answer.body, content_type=content_type),
-                                 outcome=f"injected:{spec.kind}")
+            spoilt = perform(spec, answer.body, content_type=content_type)
+            if isinstance(spoilt, WireFault) and spoilt.kind in ("truncated", "drip"):
+                spoilt = dataclasses.replace(spoilt, status=answer.status)  # the target's status, cut short
+            return self._journal(record, started, spoilt, outcome=f"injected:{spec.kind}")
         return self._journal(record, started, answer, outcome="ok" if answer.status < 400 else f"http:{answer.status}")
 
     def _journal(self, record: dict[str, Any], started: float, answer: Response | WireFault, *,
