@@ -227,7 +227,8 @@ class GatewayClient:
 
         kwargs: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
         arrived: list[AsyncMessage] = poll_until(once, deadline=deadline, initial=initial,
-                                                 max_interval=max_interval, **kwargs)
+                                                 max_interval=max_interval, system=SYSTEM, service=service_id,
+                                                 metrics=getattr(self._caller, "metrics", None), **kwargs)
         if acknowledge:
             for msg in arrived:
                 self.send_delivery_notification(msg.message_id)

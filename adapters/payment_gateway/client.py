@@ -152,7 +152,8 @@ class PaymentGatewayClient:
             return order if order.status.final else None
 
         return poll_until(check, deadline=deadline, initial=initial, clock=self._clock, system=SYSTEM,
-                          service=SERVICE, sleep=sleep or time.sleep, what=f"payment of order {order_id}")
+                          service=SERVICE, sleep=sleep or time.sleep, what=f"payment of order {order_id}",
+                          metrics=self._caller.metrics)
 
     def close(self) -> None:
         self._transport.close()

@@ -129,6 +129,8 @@ def test_adapter_metrics_follow_the_scheme_and_a_green_run_has_no_failure(
             assert s.labels["outcome"] in OUTCOMES, s
     for s in samples(text, "egov_circuit_state"):
         assert set(s.labels) == {"system", "service"} and s.labels["system"] in SYSTEMS, s
+    for s in samples(text, "egov_async_pending"):
+        assert set(s.labels) == {"system"} and s.labels["system"] in SYSTEMS, s
     attempts = {(s.labels["system"], s.labels["operation"], s.labels["outcome"]): s.value
                 for s in calls if s.name == "egov_call_attempts_total"}
     assert {system for system, _, _ in attempts} == SYSTEMS  # every system was reached, each named once
