@@ -17,6 +17,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("cli.signing:verify_cmd", "verify a signed envelope or document, print the signer"),
     "sim": ("cli.sim:sim_group", "run the simulators"),
     "call": ("cli.sim:call_group", "send one message through an adapter"),
+    "conformance": ("cli.conformance:conformance_cmd",
+                    "run the simulators' contract checks against any endpoint (a real test environment)"),
     "journal": ("cli.journal:journal_group", "the exchange journal: tail, stats"),
     "demo": ("cli.demo:demo_cmd", "run the licensing procedure end to end against the simulators"),
     "flow": ("cli.demo:flow_group", "run one licensing flow"),
@@ -65,8 +67,8 @@ _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--log-level", type=click.Choice(_LEVELS, case_sensitive=False), default=None,
               help="logging level, logs to stderr (default: EGOV_LOG_LEVEL, INFO)")
-@click.option("--log-json/--log-text", default=None, help="structured JSON logs or plain text "
-              "(default: EGOV_LOG_JSON, JSON)")
+@click.option("--log-json/--log-text", default=None, help="JSON logs or readable lines "
+              "(default: EGOV_LOG_JSON; unset: readable on a terminal, JSON otherwise)")
 @click.pass_context
 def cli(ctx: click.Context, log_level: str | None, log_json: bool | None) -> None:
     """Adapters and simulators for Kazakhstan's e-government systems (Order No. 467 licensing).

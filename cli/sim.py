@@ -163,6 +163,53 @@ def _echo_faults(answer: dict[str, Any], as_json: bool, *, added: bool = False) 
 _KINDS = "\n".join(f"  {kind:<18} {text}" for kind, text in KIND_HELP.items())
 
 
+@sim_group.command("proxy")
+@click.option("--listen", "port", type=click.IntRange(0, 65535), required=True,
+              help="port to listen on, on 127.0.0.1 (0: a free one)")
+@click.option("--target", required=True, help="the endpoint to put faults in front of: http(s)://host[:port][/path]")
+@click.option("--timeout", type=click.FloatRange(min=0.001), default=120.0, show_default=True,
+              help="seconds the target may take to answer (then 502)")
+@click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="the control API's token: read from this file if it exists, else a new one written there "
+                   "(default: EGOV_SIM_CONTROL_TOKEN_FILE, else a new file in a temporary folder)")
+def sim_proxy(port: int, target: str, timeout: float, token_file: Path | None) -> None:
+    """Forward every request to --target, playing the simulators' transport faults (latency, drip,
+    reset, http_status, truncated, malformed_xml...) set with `egov sim fault add --url <proxy>`;
+    stop on Ctrl-C (docs/simulators.md, "The fault proxy")."""
+    from adapters.core.errors import ConfigurationError
+    from adapters.core.settings import get_settings
+    from simulators.common.control_guard import new_control_token, write_control_token
+    from simulators.proxy import FaultProxy
+
+    path = token_file or get_settings().sim_control_token_file
+    tmp = None
+    if path is not None and Path(path).is_file():
+        token = _token(Path(path))
+    else:
+        if path is None:
+            tmp = tempfile.TemporaryDirectory(prefix="egov-proxy-")
+            path = Path(tmp.name) / "control-token"
+        token = new_control_token()
+        write_control_token(Path(path), token)
+    try:
+        proxy = FaultProxy(target, port=port, timeout=timeout, control_token=token).start()
+    except (ConfigurationError, OSError) as exc:
+        if tmp is not None:
+            tmp.cleanup()
+        raise click.ClickException(f"fault proxy: {exc}") from exc
+    click.echo(f"fault proxy {proxy.url} -> {proxy.target}")
+    click.echo(f"# faults: egov sim fault add --url {proxy.url} --token-file {path} --kind reset --times 1")
+    click.echo(f"export EGOV_SIM_CONTROL_TOKEN_FILE='{path}'")
+    click.echo("running; Ctrl-C to stop", err=True)
+    try:
+        wait_until_stopped()
+    finally:
+        proxy.stop()
+        if tmp is not None:
+            tmp.cleanup()
+        click.echo("stopped", err=True)
+
+
 @sim_group.group("fault")
 def fault_group() -> None:
     """Inject faults into a running simulator (docs/gateway.md): add, list, clear, or load a scenario."""

@@ -36,6 +36,7 @@ from typing import Any, Literal
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import ConfigurationError
+from adapters.core.logs import bind_ids
 from procedure.diagrams import Diagram, Step, StepKind
 from procedure.models import FlowRecord, FlowStatus, NormVerdict, StepRecord, Text
 from procedure.store import FlowStore, NextStep, idempotency_key
@@ -229,12 +230,15 @@ class FlowRunner:
             attempt=record.attempts, data=types.MappingProxyType(dict(flow.data)), clock=self.clock)
         impl = self.steps.get(step.id)
         try:
-            for observe in self.observers:
-                observe(ctx, "before")
-            with self._step_scope():  # the step's journal rows: written before its end is recorded
-                value = impl(ctx) if impl is not None else None
-            for observe in self.observers:
-                observe(ctx, "after")
+            # every exchange of the step (and every log line) carries the flow's ids; the flow id is
+            # its correlation id (the register's look-up sends it as correlationId)
+            with bind_ids(correlation_id=flow.flow_id, flow_id=flow.flow_id, step=step.id):
+                for observe in self.observers:
+                    observe(ctx, "before")
+                with self._step_scope():  # the step's journal rows: written before its end is recorded
+                    value = impl(ctx) if impl is not None else None
+                for observe in self.observers:
+                    observe(ctx, "after")
             outcome = self._outcome(step, value)
         except Exception as exc:
             self.store.step_failed(flow_id=flow.flow_id, step_id=step.id,

@@ -17,7 +17,7 @@ import pytest
 
 from tests.paths import ROOT
 
-PACKAGES = ("adapters", "simulators", "procedure", "harness", "cli", "service", "workers")
+PACKAGES = ("adapters", "simulators", "procedure", "harness", "conformance", "cli", "service", "workers")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -54,6 +54,9 @@ def test_the_tree_keeps_every_layer_contract(copy_of_the_tree: Path) -> None:
     ("workers/_wrong_way.py", "from cli.flow import procedure_env", "Layers"),
     ("service/_wrong_way.py", "from cli.flow import procedure_env", "Layers"),
     ("cli/_wrong_way.py", "from service.app import create_app", "Layers"),  # only cli.serve starts the service
+    ("conformance/_wrong_way.py", "from simulators.pki import TestPKI", "Conformance kit"),
+    ("conformance/_wrong_way.py", "from harness.landscape import Landscape", "Conformance kit"),
+    ("harness/_wrong_way.py", "from conformance import Probe", "Layers"),  # siblings, independent
 ])
 def test_a_wrong_way_import_breaks_the_contract(copy_of_the_tree: Path, module: str, imports: str,
                                                 contract: str) -> None:

@@ -27,7 +27,7 @@ import math
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import (
@@ -52,6 +52,8 @@ from adapters.core.db import PreparedStatement, create_tables, database_reason, 
 from adapters.core.errors import EgovError
 
 __all__ = [
+    "FAILED_OUTCOMES",
+    "OUTCOMES",
     "AttemptFilter",
     "AttemptRecord",
     "ExchangeJournal",
@@ -64,8 +66,12 @@ __all__ = [
     "percentile",
 ]
 
-Outcome = Literal["ok", "retry", "failed", "circuit-open", "error"]
+Outcome = Literal["ok", "refused", "retry", "failed", "circuit-open", "error"]
+"""What became of an attempt; ``refused``: the system gave a business answer the procedure expects
+(a refusal it handles, e.g. E-licensing's ELC101 on a first registration check), not a failure."""
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 FAILED_OUTCOMES: frozenset[str] = frozenset({"failed", "circuit-open", "error"})
+"""Outcomes that are failures: the call got no answer it could use."""
 MAX_ERROR_MESSAGE = 2000
 
 

@@ -113,7 +113,8 @@ class Settings(BaseSettings):
                               description="exchange journal and flow state (SQLite file or postgresql:// URL)")
     log_level: LogLevel = Field(LogLevel.INFO, description="logging level of every command and the service: "
                                 "DEBUG | INFO | WARNING | ERROR | CRITICAL (`egov --log-level` wins)")
-    log_json: bool = Field(True, description="structured JSON logs")
+    log_json: bool | None = Field(None, description="JSON logs (true) or readable lines (false); unset: readable "
+                                  "on a terminal, JSON otherwise")
     metrics_port: int | None = Field(None, description="serve Prometheus metrics on this port when set")
 
     # --- licensing business rules

@@ -112,8 +112,11 @@ class GatewayClient:
     def send_message(self, service_id: str, data: etree._Element | None, *, correlation_id: str | None = None,
                      properties: Mapping[str, str] | None = None, message_id: str | None = None,
                      timeout: float | None = None, idempotent: bool = True,
-                     route_id: str | None = None) -> SyncResponse:
+                     route_id: str | None = None, system: str = SYSTEM) -> SyncResponse:
         """Send one message on the sync channel; return the answer when its status is SCSS001.
+
+        ``system``: the system the message is for, as the journal, the metrics and the circuit
+        breakers name it (e.g. ``"legal_entities"`` for a register look-up); the gateway by default.
 
         Raises :class:`TransportError`, :class:`HttpStatusError`, ``GatewayFaultError`` (SOAP Fault),
         ``StatusCodeError`` (any other status), ``ResponseRefusedError`` (bad signature on the
@@ -140,7 +143,8 @@ class GatewayClient:
                 raise StatusCodeError(response.status.code, response.status.message, message_id=message_id)
             return response
 
-        return self._run(service_id, "SendMessage", message_id, correlation_id, idempotent, timeout, attempt)
+        return self._run(service_id, "SendMessage", message_id, correlation_id, idempotent, timeout, attempt,
+                         system=system)
 
     # ------------------------------------------------------------------ async channel
 
@@ -231,7 +235,8 @@ class GatewayClient:
 
         kwargs: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
         arrived: list[AsyncMessage] = poll_until(once, deadline=deadline, initial=initial,
-                                                 max_interval=max_interval, **kwargs)
+                                                 max_interval=max_interval, system=SYSTEM, service=service_id,
+                                                 metrics=getattr(self._caller, "metrics", None), **kwargs)
         if acknowledge:
             for msg in arrived:
                 self.send_delivery_notification(msg.message_id)
@@ -250,10 +255,10 @@ class GatewayClient:
 
     def _run(self, service: str, operation: str, message_id: str, correlation_id: str | None, idempotent: bool,
              timeout: float | None,
-             fn: Callable[[int, float | None, Callable[[bytes, bytes], None]], T]) -> T:
+             fn: Callable[[int, float | None, Callable[[bytes, bytes], None]], T], *, system: str = SYSTEM) -> T:
         from adapters.core.resilience import Attempt, CallContext
 
-        ctx = CallContext(system=SYSTEM, service=service, operation=operation, message_id=message_id,
+        ctx = CallContext(system=system, service=service, operation=operation, message_id=message_id,
                           correlation_id=correlation_id, idempotent=idempotent, timeout=timeout)
 
         def one(attempt: Attempt) -> T:

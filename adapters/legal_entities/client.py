@@ -39,6 +39,9 @@ from adapters.legal_entities.models import (
     RegistrationStatus,
 )
 
+SYSTEM = "legal_entities"
+"""How the journal, the metrics and the circuit breakers name the register (reached through the gateway)."""
+
 if TYPE_CHECKING:
     from adapters.egov_gateway import GatewayClient
 
@@ -83,7 +86,8 @@ class LegalEntitiesClient:
     def _lookup(self, service_id: str, by: str, number: str, correlation_id: str | None) -> LookupOutcome:
         request = messages.lookup_request(self.requestor_bin, number, by=by)
         signed = parse_xml(self._signer.sign_document(request), what="signed GBD UL request")
-        answer = self._gateway.send_message(service_id, signed, correlation_id=correlation_id, idempotent=True)
+        answer = self._gateway.send_message(service_id, signed, correlation_id=correlation_id, idempotent=True,
+                                            system=SYSTEM)
         if answer.data is None:
             raise InvalidResponseError(f"{service_id}: the gateway answer carries no data", field="responseData")
         verified = self._verifier.verify_document(etree.tostring(answer.data), expect_bin=self._expect_bin)

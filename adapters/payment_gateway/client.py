@@ -151,8 +151,9 @@ class PaymentGatewayClient:
             order = self.get_status(order_id)
             return order if order.status.final else None
 
-        return poll_until(check, deadline=deadline, initial=initial, clock=self._clock, service=SERVICE,
-                          sleep=sleep or time.sleep, what=f"payment of order {order_id}")
+        return poll_until(check, deadline=deadline, initial=initial, clock=self._clock, system=SYSTEM,
+                          service=SERVICE, sleep=sleep or time.sleep, what=f"payment of order {order_id}",
+                          metrics=self._caller.metrics)
 
     def close(self) -> None:
         self._transport.close()
@@ -160,7 +161,8 @@ class PaymentGatewayClient:
     # ------------------------------------------------------------------ one exchange
 
     def _exchange(self, operation: str, norm: str, payload: etree._Element, message_id: str) -> ProcessedResponse:
-        ctx = CallContext(system=SYSTEM, service=SERVICE, operation=norm, message_id=message_id, idempotent=True)
+        ctx = CallContext(system=SYSTEM, service=SERVICE, operation=operation, norm=norm, message_id=message_id,
+                          idempotent=True)
 
         def attempt(a: Attempt) -> ProcessedResponse:
             envelope = build_envelope(payload)

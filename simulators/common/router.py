@@ -1,6 +1,9 @@
 """Which handler answers a request: a (method, path prefix) table, and the one dispatch every
 runner uses.
 
+A router built with a ``system`` name counts every request in its own Prometheus metrics and
+serves them at ``GET /metrics`` (:mod:`simulators.common.sim_metrics`).
+
 Routes at or under ``/_control`` are a simulator's control API: the router puts its
 :class:`~simulators.common.control_guard.ControlGuard` in front of each of them when they are
 added, so that every runner (socket, ASGI, in-process) guards them the same way. A router built
@@ -16,6 +19,7 @@ from collections.abc import Callable, Iterable
 from adapters.core.errors import ConfigurationError
 from simulators.common.control_guard import ControlGuard, is_control_path
 from simulators.common.messages import Request, Response
+from simulators.common.sim_metrics import METRICS_PATH, SimMetrics
 from simulators.common.wire_fault import WireFault
 
 log = logging.getLogger(__name__)
@@ -35,12 +39,16 @@ class Router:
     """Maps (method, path prefix) to handlers; the longest matching prefix wins.
 
     ``control``: the guard of the control routes (``/_control...``); without one, adding a control
-    route raises :class:`ConfigurationError`.
+    route raises :class:`ConfigurationError`. ``system``: the simulated system's name in the
+    metrics (``egov_gateway``...); None: no metrics and no ``/metrics`` route.
     """
 
-    def __init__(self, *, control: ControlGuard | None = None) -> None:
+    def __init__(self, *, control: ControlGuard | None = None, system: str | None = None) -> None:
         self._routes: list[tuple[str, str, Handler]] = []
         self._control = control
+        self.metrics = SimMetrics(system) if system is not None else None
+        if self.metrics is not None:
+            self.add("GET", METRICS_PATH, self.metrics.exposition)
 
     def add(self, method: str, prefix: str, handler: Handler) -> None:
         if is_control_path(prefix):
@@ -85,6 +93,12 @@ class Router:
                 if refused is not None:
                     return refused
             return Response.text(f"no route for {request.method} {request.path}", 404)
+        if self.metrics is not None:
+            return self.metrics.timed(self._run, handler, request)
+        return self._run(handler, request)
+
+    @staticmethod
+    def _run(handler: Handler, request: Request) -> Response | WireFault:
         try:
             return handler(request)
         except Exception as exc:

@@ -96,7 +96,7 @@ class GatewaySimulator:
             verifier=verification, clock=clock, senders=self.senders, routes=self.routes, dedup=self.dedup,
             async_store=self.async_store, injector=self.injector, journal=self.journal,
             executor=self._get_executor, base_url=self._base_url)
-        self.router = Router(control=ControlGuard(self.control_token))
+        self.router = Router(control=ControlGuard(self.control_token), system="egov_gateway")
         for path, wsdl in ((self.SYNC_PATH, SYNC_WSDL), (self.ASYNC_PATH, ASYNC_WSDL)):
             self.router.add("POST", path, self.front.handle_post)
             install_contract(self.router, (path,), wsdl, "schemas/shep", self._base_url)

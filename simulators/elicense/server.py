@@ -60,7 +60,7 @@ class ElicenseSimulator:
         self.backend = ElicenseBackend(engine or make_engine(database_url), verifier=verifier, head_key=head_key,
                                        system_key=system_key, payments=payments, publisher=gateway,
                                        config=config or BackendConfig(), clock=clock)
-        self.router = Router(control=ControlGuard(self.control_token))
+        self.router = Router(control=ControlGuard(self.control_token), system="elicense")
         self._server: SimServer | None = None
         self._port = port
         self.front = ElicenseSoapFront(self.backend, injector=self.injector, journal=self.journal, clock=clock,

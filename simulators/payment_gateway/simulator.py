@@ -76,7 +76,7 @@ class PaymentGatewaySimulator:
         """Who may call; empty until :meth:`add_sender` (a simulator without senders refuses everyone)."""
         self.faults = injector or FaultInjector()
         self.journal = journal or RequestJournal(clock=clock)
-        self.router = Router(control=ControlGuard(self.control_token))
+        self.router = Router(control=ControlGuard(self.control_token), system="payment_gateway")
         self.router.add("POST", path, self.handle_soap)
         install_contract(self.router, (path,), "wsdl/payment/pshep.wsdl", "schemas/payment", lambda: self.url)
         install_payment_control(self.router, self)

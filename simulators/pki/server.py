@@ -27,7 +27,7 @@ def _der(body: bytes, content_type: str) -> Response:
 
 def build_router(pki: TestPKI, control: ControlGuard) -> Router:
     """CRL, OCSP and CA certificates for anyone; the control API (revoke, status) behind ``control``."""
-    router = Router(control=control)
+    router = Router(control=control, system="pki")
 
     def crl(_: Request) -> Response:
         return _der(pki.crl_der(), "application/pkix-crl")

@@ -12,6 +12,7 @@ import pypdf
 import pytest
 from click.testing import CliRunner
 
+from adapters.core.journal import FAILED_OUTCOMES, ExchangeJournal
 from cli.main import cli
 
 KAZAKH_LETTERS = "әғқңөұүһі"
@@ -72,3 +73,18 @@ def test_demo_pdfs_carry_kazakh_text(demo_out: Path) -> None:
         assert not missing, f"{pdf.name} lacks {missing}"
     assert "ЛИЦЕНЗИЯ" in _text(licence_pdf)
     assert "ҚАНАҒАТТАНДЫРУҒА БАС ТАРТЫЛДЫ" in _text(refusals[0])
+
+
+def test_a_green_demo_journals_no_failure(demo_out: Path) -> None:
+    """Every refusal of the demo is an answer the procedure expects (outcome ``refused``), not a
+    failure that would page someone: the journal's failing outcomes stay empty."""
+    journal = ExchangeJournal.open(f"sqlite:///{demo_out / 'egov-demo.db'}")
+    try:
+        rows = journal.tail(1_000_000)
+    finally:
+        journal.close()
+    assert len(rows) > 100
+    assert [r for r in rows if r.outcome in FAILED_OUTCOMES] == []
+    # E-licensing's first-time registration check on the portal flows answers ELC101: a business answer
+    assert any(r.system == "elicense" and r.outcome == "refused" and r.error_code == "ELC101" for r in rows)
+    assert {r.system for r in rows} == {"egov_gateway", "legal_entities", "payment_gateway", "elicense"}

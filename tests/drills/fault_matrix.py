@@ -37,6 +37,7 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from adapters.core.errors import (
+    BusinessError,
     EgovError,
     HttpStatusError,
     InvalidResponseError,
@@ -787,7 +788,7 @@ def run_cell(d: Drill, cell: Cell) -> None:
     assert changes == wanted, f"state changed by {changes}, expected {wanted}"
 
     # (4) one journal row per attempt, in order, with the digest of the exact bytes posted
-    _check_journal(rows, want, posted, op, fault)
+    _check_journal(rows, want, posted, op, fault, error)
 
 
 def _check_error(cell: Cell, want: Expected, error: BaseException) -> None:
@@ -814,8 +815,10 @@ STAND_IN_DIGEST = frozenset({"elicense.upload_attachment"})
 naming the content by its SHA-256), by design: the posted bytes are not held in memory."""
 
 def _check_journal(rows: list[AttemptRecord], want: Expected, posted: list[bytes], op: Operation,
-                   fault: Fault) -> None:
-    last = "ok" if want.success or fault.after_exchange else "failed"
+                   fault: Fault, error: BaseException | None) -> None:
+    # a business answer (PSE004: no such order...) is journalled as refused, not as a failure
+    last = ("ok" if want.success or fault.after_exchange
+            else "refused" if isinstance(error, BusinessError) else "failed")
     outcomes = [r.outcome for r in rows]
     assert outcomes == ["retry"] * (want.attempts - 1) + [last], f"journal outcomes {outcomes}"
     assert [r.attempt for r in rows] == list(range(1, want.attempts + 1))

@@ -15,11 +15,13 @@ def test_metrics_served_over_http_while_clients_live(tmp_path: Path) -> None:
         assert outcome.present
         body = requests.get(f"http://127.0.0.1:{clients.metrics_port}/metrics", timeout=5).text
         calls = [line for line in body.splitlines()
-                 if line.startswith("egov_calls_total{") and 'service="GbdulInfoByBin_v2"' in line]
+                 if line.startswith("egov_call_attempts_total{") and 'system="legal_entities"' in line
+                 and 'operation="SendMessage"' in line]
         assert len(calls) == 1 and 'outcome="ok"' in calls[0] and calls[0].endswith(" 1.0")
         assert "egov_call_latency_seconds_bucket" in body
         rows = clients.journal.tail(5) if clients.journal else []
-        assert any(r.service == "GbdulInfoByBin_v2" and r.outcome == "ok" for r in rows)
+        assert any(r.system == "legal_entities" and r.service == "GbdulInfoByBin_v2" and r.outcome == "ok"
+                   for r in rows)
         port = clients.metrics_port
     try:
         requests.get(f"http://127.0.0.1:{port}/metrics", timeout=1)

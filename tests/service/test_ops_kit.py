@@ -81,8 +81,9 @@ def test_every_dashboard_query_names_metrics_the_service_exposes(scraped: set[st
     used = {name for _, expr in queries for name in metric_names(expr)}
     # the dashboard covers what the issue asks: exchanges (rate, failures, retries, latency), circuits,
     # steps against the norms, applications against the deadline
-    assert {"egov_calls_total", "egov_retries_total", "egov_retries_exhausted_total",
-            "egov_call_latency_seconds_bucket", "egov_circuit_state", "egov_flow_step_seconds_bucket",
+    assert {"egov_call_attempts_total", "egov_call_failures_total", "egov_retries_total",
+            "egov_retries_exhausted_total", "egov_call_latency_seconds_bucket", "egov_circuit_state",
+            "egov_flow_step_seconds_bucket",
             "egov_flow_step_norm_seconds", "egov_flow_steps_total", "egov_applications_by_deadline"} <= used
     ids = [p["id"] for p in dashboard["panels"]]
     assert len(ids) == len(set(ids))

@@ -46,7 +46,7 @@ from adapters.core.journal import (
     UnjournalledExchangeError,
     digest,
 )
-from adapters.core.logs import bind_ids, log_fields
+from adapters.core.logs import bind_ids, bound_ids, log_fields
 from adapters.core.metrics import Metrics
 from adapters.core.resilience.circuit import CircuitBreaker, CircuitBreakerRegistry, counts_as_failure
 from adapters.core.resilience.norms import default_timeout
@@ -68,7 +68,8 @@ class CallContext:
     service: str
     """Target service, e.g. the gateway's serviceId."""
     operation: str
-    """Operation of the service, e.g. ``"lookup"``."""
+    """The SOAP operation as the WSDL names it, e.g. ``"SendMessage"``: the ``operation`` label of the
+    metrics and the journal's operation."""
     message_id: str
     """messageId sent on every attempt (the gateway deduplicates by it)."""
     correlation_id: str | None = None
@@ -76,7 +77,10 @@ class CallContext:
     idempotent: bool = True
     """Whether repeating the call is harmless; if not, only undelivered attempts are repeated."""
     timeout: float | None = None
-    """Per-attempt timeout in seconds; None: the regulation's norm for (system, operation)."""
+    """Per-attempt timeout in seconds; None: the regulation's norm for (system, ``norm``)."""
+    norm: str | None = None
+    """The key of the regulation's step norm (``adapters.core.resilience.norms``) when it is not the
+    operation, e.g. ``"check_payment"`` for the payment gateway's GetPaymentStatus."""
 
     def __post_init__(self) -> None:
         for name in ("system", "service", "operation", "message_id"):
@@ -92,8 +96,10 @@ class CallContext:
 
     @property
     def effective_timeout(self) -> float:
-        """``timeout``, or the regulation's step norm for (system, operation)."""
-        return self.timeout if self.timeout is not None else default_timeout(self.system, self.operation)
+        """``timeout``, or the regulation's step norm for (system, ``norm`` or operation)."""
+        if self.timeout is not None:
+            return self.timeout
+        return default_timeout(self.system, self.norm or self.operation)
 
 
 @dataclass
@@ -138,6 +144,8 @@ def may_retry(exc: BaseException, ctx: CallContext) -> bool:
 def _outcome_of(exc: BaseException) -> Outcome:
     if isinstance(exc, CircuitOpenError):
         return "circuit-open"
+    if isinstance(exc, BusinessError):
+        return "refused"  # an answer the procedure handles (ELC101 on a first registration check...)
     if isinstance(exc, EgovError):
         return "failed"
     return "error"
@@ -173,6 +181,11 @@ class ResilientCaller:
         """Run ``fn`` until it returns, fails finally, or the policy gives up."""
         if ctx.timeout is None:
             ctx = dataclasses.replace(ctx, timeout=ctx.effective_timeout)
+        if ctx.correlation_id is None:
+            # a call inside a flow carries the flow's correlation id (bound by the flow's step)
+            bound = bound_ids().get("correlation_id")
+            if bound:
+                ctx = dataclasses.replace(ctx, correlation_id=bound)
         breaker = self.breakers.get(ctx.target) if self.breakers is not None else None
         pending: list[_Pending] = []
         unjournalled: list[JournalError] = []
@@ -216,7 +229,7 @@ class ResilientCaller:
         def before_sleep(state: tenacity.RetryCallState) -> None:
             self._finish(pending[-1], "retry")
             if self.metrics is not None:
-                self.metrics.count_retry(ctx.system, ctx.service, ctx.operation)
+                self.metrics.count_retry(ctx.system, ctx.operation)
 
         with bind_ids(ctx.message_id, ctx.correlation_id):
             # The first attempt runs without tenacity (most calls need no other, and setting up
@@ -251,7 +264,7 @@ class ResilientCaller:
                 assert isinstance(last, EgovError)  # only EgovErrors are retried
                 unjournalled.extend(self._finish(pending[-1], "failed", exhausted=True))
                 if self.metrics is not None:
-                    self.metrics.count_exhausted(ctx.system, ctx.service, ctx.operation)
+                    self.metrics.count_exhausted(ctx.system, ctx.operation)
                 self._raise_if_unjournalled(ctx, unjournalled, last)
                 raise RetriesExhaustedError(len(pending), last, target=ctx.target,
                                             message_id=ctx.message_id) from last
@@ -315,10 +328,8 @@ class ResilientCaller:
                                 extra=log_fields(message_id=ctx.message_id, error_code=jexc.code))
                 failed.append(jexc)
         if self.metrics is not None:
-            self.metrics.observe_attempt(ctx.system, ctx.service, ctx.operation, outcome, p.latency_s)
-        level = {"ok": logging.INFO, "retry": logging.WARNING}.get(outcome, logging.ERROR)
-        if outcome == "failed" and isinstance(exc, BusinessError):
-            level = logging.INFO  # a business refusal is a normal answer
+            self.metrics.observe_attempt(ctx.system, ctx.operation, outcome, p.latency_s)
+        level = {"ok": logging.INFO, "refused": logging.INFO, "retry": logging.WARNING}.get(outcome, logging.ERROR)
         self._log.log(level, "%s %s.%s attempt %d: %s", ctx.system, ctx.service, ctx.operation,
                       p.attempt.number, outcome, extra=log_fields(
                           message_id=ctx.message_id, correlation_id=ctx.correlation_id, system=ctx.system,

@@ -29,11 +29,12 @@ log = logging.getLogger("adapters.polling")
 def poll_until(fn: Callable[[], T | None], *, deadline: float, initial: float = 0.5,
                max_interval: float = 5.0, multiplier: float = 2.0,
                sleep: Callable[[float], None] = time.sleep, clock: Clock = SYSTEM_CLOCK,
-               metrics: Metrics | None = None, service: str | None = None,
+               metrics: Metrics | None = None, system: str | None = None, service: str | None = None,
                what: str = "async answer") -> T:
     """Poll ``fn`` until it returns a value; ``deadline`` is the wait budget in seconds from now.
 
-    While polling, ``metrics.async_pending{service}`` counts this message as pending.
+    While polling, ``metrics.async_pending{system}`` counts this message as pending (``system``: the
+    system polled, e.g. ``"payment_gateway"``; ``service`` names it in messages and logs).
     Raises :class:`DeadlineExceededError` naming how long it waited and how many polls it made
     (chained from the last retryable error, if the last poll failed).
     """
@@ -46,7 +47,7 @@ def poll_until(fn: Callable[[], T | None], *, deadline: float, initial: float = 
     interval = initial
     polls = 0
     last_error: EgovError | None = None
-    pending_label = service or "unknown"
+    pending_label = system or "unknown"
     if metrics is not None:
         metrics.async_started(pending_label)
     try:

@@ -129,7 +129,7 @@ def test_exhausted_and_final_and_bug_rows(journal: ExchangeJournal) -> None:
     ex = journal.for_message("m-ex")
     assert [(r.outcome, r.exhausted) for r in ex] == [("retry", False), ("failed", True)]
     [nf] = journal.for_message("m-nf")
-    assert (nf.outcome, nf.error_code, nf.exhausted) == ("failed", "EGOV501", False)
+    assert (nf.outcome, nf.error_code, nf.exhausted) == ("refused", "EGOV501", False)  # a business answer
     [bug] = journal.for_message("m-bug")
     assert (bug.outcome, bug.error_code) == ("error", "ZeroDivisionError")
 

@@ -104,9 +104,9 @@ def test_retryable_fault_is_retried_with_same_message_id(gateway_env: GatewayEnv
     rows = resilient.journal.for_message(mid)
     assert [(r.attempt, r.outcome) for r in rows] == [(1, "retry"), (2, "ok")]
     assert rows[0].request_digest and rows[0].request_digest != rows[1].request_digest  # re-signed
-    labels = {"system": "egov_gateway", "service": ECHO_SERVICE, "operation": "SendMessage"}
-    assert resilient.metrics.value("egov_calls_total", **labels, outcome="retry") == 1
-    assert resilient.metrics.value("egov_calls_total", **labels, outcome="ok") == 1
+    labels = {"system": "egov_gateway", "operation": "SendMessage"}
+    assert resilient.metrics.value("egov_call_attempts_total", **labels, outcome="retry") == 1
+    assert resilient.metrics.value("egov_call_attempts_total", **labels, outcome="ok") == 1
 
 
 FINAL = [

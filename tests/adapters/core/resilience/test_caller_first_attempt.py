@@ -80,7 +80,7 @@ def test_a_final_first_failure_is_raised_unchanged(monkeypatch: pytest.MonkeyPat
     with pytest.raises(BusinessError) as err:
         s.caller.call(CTX, _script(refusal))
     assert err.value is refusal and s.controllers == 0
-    assert s.outcomes() == [(1, "failed", False)]
+    assert s.outcomes() == [(1, "refused", False)]  # a business answer, not a failure
 
 
 def test_a_retryable_first_failure_is_tenacity_s_first_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
