@@ -31,8 +31,11 @@ def licence_view(licence: Licence) -> LicenceView:
         number=licence.number, licensee_name=licence.licensee.name, licensee_bin=licence.licensee.iin_bin,
         special_conditions_ru=licence.special_conditions if licence.special_conditions != "none" else "",
         issuing_body_kk=licence.issuing_body.name_kz, issuing_body_ru=licence.issuing_body.name_ru,
-        head_name=licence.head.full_name, issue_date=licence.issue_date, issue_place=licence.territory.name_ru,
+        head_name=licence.head.full_name, issue_date=licence.issue_date,
+        issue_place_kk=licence.territory.name_kz, issue_place_ru=licence.territory.name_ru,
+        kind=licence.kind, previous_number=licence.previous_licence_number or "",
         appendices=[AppendixView(number=str(a.number),
+                                 issue_date=a.issue_date,
                                  subtypes=[SubType(code=st.code, name_kk=st.name_kz, name_ru=st.name_ru)
                                            for st in a.sub_types])
                     for a in licence.appendices])
@@ -43,7 +46,7 @@ def _workers(workers: int | None) -> int:
 
 
 def _in_thread(render: Callable[[], bytes], document: str) -> bytes:
-    """Render in this thread; a failure that is not already typed (fpdf2's, a font file's) is
+    """Render in this thread; a failure that is not already typed (reportlab's, a font file's) is
     reported as the worker pool reports it."""
     try:
         return render()
@@ -98,10 +101,16 @@ def _rows(letter: RefusalLetter, qualification_rows: Sequence[Mapping[str, Any]]
 def refusal_view(letter: RefusalLetter, qualification_rows: Sequence[Mapping[str, Any]], *,
                  recipient: str | None = None) -> RefusalLetterView:
     to = recipient or letter.to.removeprefix("Dear ").strip()
+    number, sent = letter.application_number, f"{letter.sent_on:%d.%m.%Y}"
     return RefusalLetterView(
         letter_date=letter.date, state_body_kk=letter.state_body.name_kz, state_body_ru=letter.state_body.name_ru,
-        state_body_address=letter.state_body_address, recipient_name=to,
-        application_number=letter.application_number, sent_date=letter.sent_on.date(),
+        state_body_address_kk=letter.state_body_address, state_body_address_ru=letter.state_body_address,
+        recipient_name=to, application_number=number, sent_date=letter.sent_on.date(),
+        salutation_kk=f"Құрметті {to}!", salutation_ru=f"Уважаемый(-ая) {to}!",
+        text_kk=f"Сіздің {sent} күні жіберілген № {number} «{letter.activity_type.name_kz}» қызмет түріне "
+                "лицензия алу жөніндегі өтінішіңізді",
+        text_ru=f"В удовлетворении Вашего заявления № {number}, направленного {sent}, на получение лицензии "
+                f"на вид деятельности «{letter.activity_type.name_ru}»",
         missing=_rows(letter, qualification_rows), signer_name=letter.head.full_name)
 
 
