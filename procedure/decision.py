@@ -60,14 +60,16 @@ class DecisionSteps:
         app = Application.of_flow(ctx.data)
         number = str(ctx.data["application_number"])
         rows = ctx.data.get("qualification", {}).get("missing", [])
-        missing = [MissingDocument(document=r["name_ru"], comment=r.get("comment_ru") or r["comment"]) for r in rows]
+        missing = [MissingDocument(document=r["name_ru"], comment=r.get("comment_ru") or r["comment"],
+                                   document_kz=r.get("name_kk") or None, comment_kz=r.get("comment_kk") or None)
+                   for r in rows]
         if not missing:
             raise ValidationError("qualification.missing", "a refusal lists at least one missing document")
         details = self.ports.elicense.refuse(self._officer(app, ctx), number, missing,
                                              idempotency_key=ctx.idempotency_key)
         if details.refusal is None:
             raise ValidationError("refusal", f"E-licensing refused application {number} without a letter")
-        xml_path, pdf_path = self.ports.artefacts.write_refusal(details.refusal, rows, recipient=app.applicant.name)
+        xml_path, pdf_path = self.ports.artefacts.write_refusal(details.refusal, rows)
         return passed(f"refusal letter of application {number}", refusal_xml=str(xml_path),
                       refusal_pdf=str(pdf_path), refused_by=details.refusal.signer.describe())
 

@@ -30,10 +30,6 @@ from procedure.pdf_layout import FONT_FILES, FontPair, Page, fonts
 
 DEFAULT_FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
-DUPLICATE_MARK = "ТЕЛНҰСҚА / ДУБЛИКАТ"
-REISSUE_MARK = "ҚАЙТА РЕСІМДЕЛГЕН / ПЕРЕОФОРМЛЕНА"
-
-
 def _fmt(day: dt.date) -> str:
     return day.strftime("%d.%m.%Y")
 
@@ -71,10 +67,9 @@ def render_licence_pdf(licence: LicenceView, *, font_dir: Path | None = None) ->
     """The electronic licence: its kind's mark, its fields in Kazakh and Russian, its appendices."""
     page = Page(_fonts(font_dir, licence), title=f"Лицензия № {licence.number}")
     page.text("ЛИЦЕНЗИЯ", size=14, bold=True, centre=True)
-    if licence.kind == "DUPLICATE":
-        page.text(DUPLICATE_MARK, size=12, bold=True, centre=True, gap_mm=1)
-    elif licence.kind == "REISSUED":
-        page.text(REISSUE_MARK, size=12, bold=True, centre=True, gap_mm=1)
+    if licence.mark_kk or licence.mark_ru:
+        page.text(" / ".join(t for t in (licence.mark_kk, licence.mark_ru) if t), size=12, bold=True,
+                  centre=True, gap_mm=1)
     page.text(f"№ {licence.number}    {_fmt(licence.issue_date)}", gap_mm=1)
     page.text(f"Берілді / Выдана: {licence.licensee_name}, БСН / БИН {licence.licensee_bin}", bold=True)
     rows = [
@@ -94,9 +89,9 @@ def render_licence_pdf(licence: LicenceView, *, font_dir: Path | None = None) ->
     page.table(rows, (70, 120), bold_first_column=True)
     for appendix in licence.appendices:
         page.space(6)
-        page.text(f"№ {licence.number} лицензияға № {appendix.number} қосымша / "
-                  f"Приложение № {appendix.number} к лицензии № {licence.number}", size=11, bold=True,
-                  centre=True, gap_mm=1)
+        of = appendix.licence_number or licence.number
+        page.text(f"№ {of} лицензияға № {appendix.number} қосымша / "
+                  f"Приложение № {appendix.number} к лицензии № {of}", size=11, bold=True, centre=True, gap_mm=1)
         dated = f" ({_fmt(appendix.issue_date)})" if appendix.issue_date is not None else ""
         page.text(f"{licence.activity_type_kk} / {licence.activity_type_ru}{dated}", gap_mm=1)
         if appendix.premises_address:
@@ -121,11 +116,9 @@ def render_refusal_letter_pdf(letter: RefusalLetterView, *, font_dir: Path | Non
                                       letter.recipient_address) if p)
     page.text(f"Кімге / Кому: {recipient}", gap_mm=4)
     page.text(letter.salutation_kk, bold=True)
-    page.text(letter.text_kk)
-    page.text(letter.refused_kk, size=12, bold=True, centre=True, gap_mm=4)
+    page.text(letter.text_kk, gap_mm=4)
     page.text(letter.salutation_ru, bold=True)
-    page.text(letter.text_ru)
-    page.text(letter.refused_ru, size=12, bold=True, centre=True, gap_mm=5)
+    page.text(letter.text_ru, gap_mm=5)
     if letter.missing:
         page.table([("Табыс етілмеген құжат атауы / Наименование непредставленного документа",
                      "Түсініктеме / Комментарий"),

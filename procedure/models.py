@@ -176,6 +176,7 @@ class AppendixView(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     number: str
+    licence_number: str = ""     # the licence it belongs to
     issue_date: dt.date | None = None
     subtypes: list[SubType] = Field(default_factory=list)
     premises_address: str = ""
@@ -201,6 +202,8 @@ class LicenceView(BaseModel):
     issue_place_kk: str = ""     # the licensor's seat
     issue_place_ru: str = ""
     kind: str = "ORIGINAL"       # ORIGINAL | REISSUED | DUPLICATE
+    mark_kk: str = ""            # ТЕЛНҰСҚА (a duplicate), ҚАЙТА РЕСІМДЕЛДІ (re-issued)
+    mark_ru: str = ""            # ДУБЛИКАТ, ПЕРЕОФОРМЛЕНА
     previous_number: str = ""    # the licence a re-issue replaces
     duplicate_date: dt.date | None = None
     appendices: list[AppendixView] = Field(default_factory=list)
@@ -226,9 +229,7 @@ class RefusalLetterView(BaseModel):
     sent_date: dt.date
     salutation_kk: str           # "Құрметті …!"
     salutation_ru: str           # "Уважаемый(-ая) …!"
-    text_kk: str                 # "Сіздің … өтінішіңізді"
-    text_ru: str                 # "В удовлетворении Вашего заявления … "
-    refused_kk: str = "ҚАНАҒАТТАНДЫРУҒА БАС ТАРТЫЛДЫ"
-    refused_ru: str = "ОТКАЗАНО"
+    text_kk: str                 # "Сіздің … өтінішіңізді қанағаттандыруға БАС ТАРТЫЛДЫ."
+    text_ru: str                 # "В удовлетворении Вашего заявления … ОТКАЗАНО."
     missing: list[MissingDocument] = Field(default_factory=list)
     signer_name: str = ""

@@ -22,6 +22,7 @@ from procedure.models import (
     ApplicationDocuments,
     MissingDocument,
     Operation,
+    ProvidedDocument,
     QualificationResult,
     Service,
     Text,
@@ -202,6 +203,22 @@ def evaluate(application: ApplicationDocuments, rules: RuleSet | None = None) ->
     return (rules or default_rules()).evaluate(application)
 
 
+FEE_DOCUMENT = "licence_fee_payment"
+"""The document code of the licence fee's payment document in the rule sets."""
+
+
+def _with_fee_payment(application: ApplicationDocuments, payment: Any) -> ApplicationDocuments:
+    """The application with the fee's payment document when the flow confirmed the payment
+    (Diagram 1, Condition 2: the payment gateway's signed receipt is the payment document, the memo's
+    "payment information"), so that a paid fee is never listed as not provided."""
+    if not isinstance(payment, dict) or application.document(FEE_DOCUMENT) is not None:
+        return application
+    receipt = ProvidedDocument(code=FEE_DOCUMENT, attributes={
+        "document_number": payment.get("document_number"), "document_date": payment.get("document_date"),
+        "amount": payment.get("amount"), "source": "payment gateway receipt"})
+    return application.model_copy(update={"documents": [*application.documents, receipt]})
+
+
 def qualification_step(rules: RuleSet | None = None, *, key: str = "application") -> StepFn:
     """A ready implementation of condition C4 (Diagram 1) / C3 (Diagram 2).
 
@@ -220,7 +237,7 @@ def qualification_step(rules: RuleSet | None = None, *, key: str = "application"
             first = exc.errors()[0]
             where = ".".join(str(p) for p in (key, *first["loc"]))
             raise ValidationError(where, first["msg"]) from exc
-        result = evaluate(application, rules)
+        result = evaluate(_with_fee_payment(application, ctx.data.get("payment")), rules)
         detail = "; ".join(f"{m.name_en}: {m.comment}" for m in result.missing)
         return Outcome(ok=result.met, detail=detail,
                        data={"qualification": result.model_dump(mode="json")})

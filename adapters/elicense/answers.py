@@ -26,6 +26,7 @@ from adapters.contracts.elicense import EL_NS, UL_NS
 from adapters.core.errors import InvalidResponseError
 from adapters.elicense.models import (
     Address,
+    Addressee,
     Appendix,
     Applicant,
     ApplicationInfo,
@@ -34,6 +35,7 @@ from adapters.elicense.models import (
     Catalogue,
     CodeName,
     IssuingBody,
+    KzRu,
     Licence,
     Licensee,
     LicensorInfo,
@@ -163,7 +165,7 @@ def _applicant(r: _Reader) -> Applicant:
         address=Address(postal_index=a.req("PostalIndex"), city_kato=a.req("CityKato"),
                         city_name=a.req("CityName"), street_ru=a.req("StreetRu"), street_kz=a.opt("StreetKz"),
                         house=a.req("House"), flat=a.opt("Flat")),
-        phone=r.req("Phone"), fax=r.opt("Fax"))
+        phone=r.req("Phone"), fax=r.opt("Fax"), head_name=r.opt("HeadName"))
 
 
 def _payment(r: _Reader) -> Payment:
@@ -207,6 +209,10 @@ def _person(r: _Reader) -> Person:
     return Person(full_name=r.req("FullName"), iin=r.req("Iin"), position=r.req("Position"))
 
 
+def _kz_ru(r: _Reader) -> KzRu:
+    return KzRu(kz=r.opt("Kz") or "", ru=r.opt("Ru") or "")
+
+
 def _issuing_body(r: _Reader) -> IssuingBody:
     return IssuingBody(**_cn_fields(r), bin=r.req("Bin"))
 
@@ -219,14 +225,17 @@ def licence(root: etree._Element) -> Licence:
     return Licence(
         number=r.req("Number"), global_unique_number=r.req("GlobalUniqueNumber"),
         kind=r.req("Kind"), application_number=r.req("ApplicationNumber"),  # type: ignore[arg-type]
+        mark=_kz_ru(r.sub("Mark")) if r.child("Mark") is not None else None,
         previous_licence_number=r.opt("PreviousLicenceNumber"),
         licensee=Licensee(iin_bin=ls.req("IinBin"), name=ls.req("Name"), address=ls.req("Address")),
         activity_type=_code_name(r.sub("ActivityType")), special_conditions=r.opt("SpecialConditions") or "",
         issuing_body=_issuing_body(r.sub("IssuingBody")), head=_person(r.sub("Head")),
-        issue_date=r.date("IssueDate"), validity_start_date=r.date("ValidityStartDate"),
-        validity_end_date=r.opt_date("ValidityEndDate"), territory=_code_name(r.sub("Territory")),
+        issue_date=r.date("IssueDate"), issue_place=_kz_ru(r.sub("IssuePlace")),
+        validity_start_date=r.date("ValidityStartDate"), validity_end_date=r.opt_date("ValidityEndDate"),
+        duplicate_date=r.opt_date("DuplicateDate"), territory=_code_name(r.sub("Territory")),
         appendices=tuple(
-            Appendix(number=a.integer("Number"), issue_date=a.date("IssueDate"),
+            Appendix(number=a.integer("Number"), licence_number=a.req("LicenceNumber"),
+                     issue_date=a.date("IssueDate"),
                      sub_types=tuple(_code_name(_Reader(s)) for s in a.children("SubType")))
             for a in (_Reader(c) for c in r.sub("Appendices").children("Appendix"))))
 
@@ -235,12 +244,18 @@ def licence(root: etree._Element) -> Licence:
 def refusal_letter(root: etree._Element) -> RefusalLetter:
     """A verified ``RefusalLetter`` document."""
     r = _Reader(root, what="refusal letter")
+    ad = r.sub("Addressee")
     return RefusalLetter(
         date=r.date("Date"), state_body=_issuing_body(r.sub("StateBody")),
-        state_body_address=r.opt("StateBodyAddress") or "", to=r.req("To"),
-        application_number=r.req("ApplicationNumber"), sent_on=r.datetime("SentOn"),
-        activity_type=_code_name(r.sub("ActivityType")), text=r.req("Text"),
-        missing_documents=tuple(MissingDocument(document=m.req("Document"), comment=m.req("Comment"))
+        state_body_address=_kz_ru(r.sub("StateBodyAddress")),
+        addressee=Addressee(full_name=ad.req("FullName"), organisation=ad.opt("Organisation") or "",
+                            address=ad.opt("Address") or ""),
+        salutation=_kz_ru(r.sub("Salutation")), application_number=r.req("ApplicationNumber"),
+        application_type=r.req("ApplicationType"),  # type: ignore[arg-type]
+        licence_number=r.opt("LicenceNumber"), sent_on=r.datetime("SentOn"),
+        activity_type=_code_name(r.sub("ActivityType")), text=_kz_ru(r.sub("Text")),
+        missing_documents=tuple(MissingDocument(document=m.req("Document"), comment=m.req("Comment"),
+                                                document_kz=m.opt("DocumentKz"), comment_kz=m.opt("CommentKz"))
                                 for m in (_Reader(c) for c in r.children("MissingDocument"))),
         head=_person(r.sub("Head")))
 

@@ -67,6 +67,7 @@ def application_document(form: ApplicationForm) -> etree._Element:
     _opt(addr, "Flat", a.address.flat)
     _child(ap, "Phone", a.phone)
     _opt(ap, "Fax", a.fax)
+    _opt(ap, "HeadName", a.head_name)
     _child(root, "TerritoryCode", form.territory_code)
     _child(root, "ActivityTypeCode", form.activity_code)
     if form.sub_types:
@@ -90,6 +91,7 @@ def application_document(form: ApplicationForm) -> etree._Element:
             _child(node, "Sha256", ref.sha256)
             _child(node, "Size", ref.size)
     _opt(root, "PaperDocuments", form.paper_documents)
+    _opt(root, "SpecialConditions", form.special_conditions)
     submitted = form.submitted_at if form.submitted_at.tzinfo else form.submitted_at.replace(tzinfo=dt.UTC)
     _child(root, "SubmittedAt", submitted.isoformat())
     return root
@@ -230,6 +232,8 @@ def refuse_request(session: Session, number: str, missing: Sequence[MissingDocum
         node = _child(refuse, "MissingDocument")
         _child(node, "Document", document.document)
         _child(node, "Comment", document.comment)
+        _opt(node, "DocumentKz", document.document_kz)
+        _opt(node, "CommentKz", document.comment_kz)
     return request
 
 

@@ -424,10 +424,9 @@ class ElicenseBackend:
         C.check_refusal(missing)
         lic = cat.licensor(app.licensor_code)
         assert lic is not None
-        territory = cat.territory(lic.territory_code)
-        letter = docs.build_refusal(date=self.clock.now().date(), lic=lic,
-                                    address=territory.name_en if territory else "",
-                                    applicant_name=app.data["applicant"]["name"], application_number=number,
+        letter = docs.build_refusal(date=self.clock.now().date(), lic=lic, head_name=C.applicant_head(app),
+                                    applicant=app.data["applicant"], application_number=number,
+                                    app_type=app.app_type, licence_number=app.target_licence,
                                     sent_on=app.submitted_at, missing=missing)
         signed = self._head_signer(lic).sign_document(letter)
         comment = "; ".join(f"{m['document']}: {m['comment']}" for m in missing)

@@ -321,7 +321,8 @@ class ElicenseSoapFront:
             app = self.backend.decide_issue(session, number, key, special_conditions=_t(issue, "SpecialConditions"),
                                             validity_end=dt.date.fromisoformat(end) if end else None)
         else:
-            missing = [{"document": _t(m, "Document") or "", "comment": _t(m, "Comment") or ""}
+            missing = [{"document": _t(m, "Document") or "", "comment": _t(m, "Comment") or "",
+                        "document_kz": _t(m, "DocumentKz") or "", "comment_kz": _t(m, "CommentKz") or ""}
                        for m in p.iterfind(f"{el('Refuse')}/{el('MissingDocument')}")]
             app = self.backend.decide_refuse(session, number, key, missing)
         return self._with_documents("DecideResponse", app), True

@@ -172,14 +172,16 @@ def test_portal_refusal_for_qualification_writes_the_letter(env: ProcedureEnv) -
     assert (result.status, result.step) == (FlowStatus.REFUSED, "10")
     assert result.path[-2:] == ("C4", "10")
     assert result.refusal == DIAGRAM_PORTAL.step("10").message
-    assert "restore licence data" in result.detail and "Payment document for the licence fee" in result.detail
+    # the fee was paid at Condition 2: its payment document is never listed as not provided
+    assert "restore licence data" in result.detail and "Payment document for the licence fee" not in result.detail
     assert "deadline" in result.data
     [app] = _applications(env, scenario.applicant.bin)
     assert app["status"] == "REFUSED"
     pdf = Path(str(result.data["refusal_pdf"]))
     assert pdf.name == f"refusal-{app['number']}.pdf" and pdf.read_bytes().startswith(b"%PDF")
     letter = env.clients.elicense.verify_refusal(Path(str(result.data["refusal_xml"])).read_bytes())
-    assert [m.comment for m in letter.letter.missing_documents][-1] == "документ не представлен"
+    assert [m.comment_kz for m in letter.letter.missing_documents] == [
+        "лицензия алуға өтініштің орнына лицензияның деректерін қалпына келтіру туралы өтініш ұсынылған"]
 
 
 # --------------------------------------------------------------------------- Diagram 2 refusals
