@@ -41,6 +41,10 @@ REFUSALS: tuple[tuple[int, str, str], ...] = (
     (2, "absent-from-le", "religious"),
     (2, "liquidated", "technical-vocational"),
     (2, "qualification-not-met", "school"),
+    # every service refused once at qualification (its staff share declared below the rule's threshold)
+    (1, "qualification-not-met", "religious"),
+    (2, "qualification-not-met", "technical-vocational"),
+    (1, "qualification-not-met", "republican-budget"),
 )
 CHAIN = ("issue", "appendix", "duplicate", "reissue")
 

@@ -28,6 +28,9 @@ from procedure.models import (
     Text,
 )
 
+SAMPLE_LETTER = "sample-letter"
+"""A rule's source: the regulation's sample refusal letter (appendix 2 of each regulation)."""
+
 
 class AttributeCheck(BaseModel):
     """One check on an attached document's attribute; fails with ``comment``."""
@@ -63,6 +66,8 @@ class Rule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str = ""
+    source: str
+    """``sample-letter`` (the regulation's sample refusal letter) or ``assumption: <why>``."""
     name: Text
     operations: list[Operation] | None = None
     document: str | None = None
@@ -74,8 +79,15 @@ class Rule(BaseModel):
     undeclared: Text | None = None
     below: Text | None = None
 
+    @property
+    def assumed(self) -> bool:
+        """True when the seeds are silent on this requirement (the docs list it as an assumption)."""
+        return self.source.startswith("assumption")
+
     @model_validator(mode="after")
     def _shape(self) -> Rule:
+        if self.source != SAMPLE_LETTER and not self.source.startswith("assumption: "):
+            raise ValueError(f"source {self.source!r}: give {SAMPLE_LETTER!r} or 'assumption: <why>'")
         if self.document is None and self.fact is None:
             raise ValueError("a rule needs a document or a fact")
         if self.document is not None and self.missing is None:
@@ -151,6 +163,10 @@ class RuleSet(BaseModel):
 
     def rules_for(self, service: Service, operation: Operation) -> list[Rule]:
         return [r for r in (self.rules[i] for i in self.services[service]) if r.applies_to(operation)]
+
+    def required_documents(self, service: Service, operation: Operation) -> list[Rule]:
+        """The document rules of ``service`` for ``operation``: what the applicant must attach."""
+        return [r for r in self.rules_for(service, operation) if r.document is not None]
 
     def evaluate(self, application: ApplicationDocuments) -> QualificationResult:
         missing: list[MissingDocument] = []
