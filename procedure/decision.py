@@ -18,7 +18,7 @@ import base64
 from adapters.core.errors import ConfigurationError, DeadlineExceededError, ValidationError
 from adapters.elicense import MissingDocument, Session
 from procedure.application import Application
-from procedure.calendar import review_deadline
+from procedure.calendar import DEFAULT_OFFICE_HOURS, REVIEW_WORKING_DAYS, registration_day, review_deadline
 from procedure.logins import Logins
 from procedure.machine import FlowContext, Outcome, passed
 from procedure.models import Operation
@@ -30,10 +30,13 @@ __all__ = ["DecisionSteps"]
 class DecisionSteps:
     """Registration, refusal and result, on the application's own channel (portal or employee)."""
 
-    def __init__(self, ports: ProcedurePorts, logins: Logins, *, notice_deadline: float = 5.0) -> None:
+    def __init__(self, ports: ProcedurePorts, logins: Logins, *, notice_deadline: float = 5.0,
+                 review_working_days: int = REVIEW_WORKING_DAYS, office_hours: str = DEFAULT_OFFICE_HOURS) -> None:
         self.ports = ports
         self.logins = logins
         self.notice_deadline = notice_deadline
+        self.review_working_days = review_working_days
+        self.office_hours = office_hours
 
     def _officer(self, app: Application, ctx: FlowContext) -> Session:
         return self.logins.officer(app.officer, ctx.clock.now())
@@ -50,10 +53,13 @@ class DecisionSteps:
                                      f"application's officer works for {app.officer.licensor_code}",
                                      setting="officer")
         self.ports.elicense.start_processing(self._officer(app, ctx), info.number)
-        deadline = review_deadline(info.registered_at)
-        return passed(f"application {info.number} registered {info.registered_at:%d.%m.%Y %H:%M:%S}",
+        registered_on = registration_day(info.registered_at, hours=self.office_hours)
+        deadline = review_deadline(registered_on, self.review_working_days)
+        return passed(f"application {info.number} received {info.registered_at:%d.%m.%Y %H:%M:%S}, registered "
+                      f"{registered_on:%d.%m.%Y}, review until {deadline:%d.%m.%Y}",
                       application_number=info.number, registered_at=info.registered_at.isoformat(),
-                      licensor=info.licensor.code, deadline=deadline.isoformat())
+                      registration_date=registered_on.isoformat(), licensor=info.licensor.code,
+                      deadline=deadline.isoformat())
 
     def refuse(self, ctx: FlowContext) -> Outcome:
         """The refusal: the missing documents recorded, the signed letter and its PDF written."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from adapters.core.settings import get_settings
 from procedure.application import Application
 from procedure.decision import DecisionSteps
 from procedure.diagrams import Diagram, get_diagram
@@ -38,17 +39,25 @@ __all__ = ["ProcedureSteps"]
 class ProcedureSteps:
     """Step implementations of both diagrams over ``ports``; one instance serves many flows
     (and threads). ``notice_deadline``: seconds the result step waits for the status notices;
-    ``payment_deadline``: seconds Condition 2 waits for the bank's answer."""
+    ``payment_deadline``: seconds Condition 2 waits for the bank's answer; ``review_working_days``
+    and ``office_hours``: the review deadline and the office's hours (default: the settings
+    ``EGOV_REVIEW_WORKING_DAYS``, ``EGOV_OFFICE_HOURS``)."""
 
     def __init__(self, ports: ProcedurePorts, *, rules: RuleSet | None = None, fees: Fees | None = None,
-                 notice_deadline: float = 5.0, payment_deadline: float = 10.0) -> None:
+                 notice_deadline: float = 5.0, payment_deadline: float = 10.0,
+                 review_working_days: int | None = None, office_hours: str | None = None) -> None:
         self.ports = ports
         self.rules = rules or default_rules()
         self.fees = fees or Fees()
         self.logins = Logins(ports.elicense)
         self.portal = PortalSteps(ports, self.logins, self.fees, payment_deadline=payment_deadline)
         self.provider = ProviderSteps(ports, self.logins)
-        self.decision = DecisionSteps(ports, self.logins, notice_deadline=notice_deadline)
+        if review_working_days is None or office_hours is None:
+            settings = get_settings()
+            review_working_days = review_working_days or settings.review_working_days
+            office_hours = office_hours or settings.office_hours
+        self.decision = DecisionSteps(ports, self.logins, notice_deadline=notice_deadline,
+                                      review_working_days=review_working_days, office_hours=office_hours)
         qualification = qualification_step(self.rules, key="documents")
         p, e, d = self.portal, self.provider, self.decision
         self._tables: dict[str, dict[str, StepFn]] = {

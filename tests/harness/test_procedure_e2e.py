@@ -21,7 +21,7 @@ from cli.main import cli
 from harness.env import ProcedureEnv, procedure_env
 from harness.scenario import Fault, Scenario
 from procedure.application import Application
-from procedure.calendar import review_deadline, working_days_between
+from procedure.calendar import registration_day, review_deadline, working_days_between
 from procedure.credentials import reveal
 from procedure.diagrams import DIAGRAM_PORTAL, DIAGRAM_PROVIDER, StepKind, get_diagram
 from procedure.machine import FlowResult
@@ -76,7 +76,9 @@ def test_portal_issue_for_every_service(env: ProcedureEnv, service: str) -> None
     scenario, result = _run(env, service, 1)
     assert result.status is FlowStatus.COMPLETED and result.path == SUCCESS_PATH[1]
     _check_norms(result, 1)
-    registered = dt.datetime.fromisoformat(str(result.data["registered_at"]))
+    received = dt.datetime.fromisoformat(str(result.data["registered_at"]))
+    registered = dt.date.fromisoformat(str(result.data["registration_date"]))
+    assert registered == registration_day(received)  # after hours or on a day off: the next working day
     deadline = dt.date.fromisoformat(str(result.data["deadline"]))
     assert deadline == review_deadline(registered)
     assert working_days_between(registered, deadline) == 30
