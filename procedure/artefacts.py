@@ -158,11 +158,15 @@ class ArtefactDirectory:
                              pdf_workers=self.pdf_workers)
 
 
-def write_summary(out_dir: Path, runs: Sequence[Mapping[str, Any]]) -> Path:
-    """``summary.json``: one entry per run (what the demo's table shows, and more)."""
+def write_summary(out_dir: Path, runs: Sequence[Mapping[str, Any]], *,
+                  survey: Mapping[str, Any] | None = None) -> Path:
+    """``summary.json``: one entry per run (what the demo's table shows, and more), and the
+    survey's indicators per service and per licensor when given."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "summary.json"
     ok = all(r.get("as_expected", True) for r in runs)
-    path.write_text(json.dumps({"runs": list(runs), "all_as_expected": ok}, ensure_ascii=False, indent=2),
-                    encoding="utf-8")
+    body: dict[str, Any] = {"runs": list(runs), "all_as_expected": ok}
+    if survey is not None:
+        body["survey_indicators"] = dict(survey)
+    path.write_text(json.dumps(body, ensure_ascii=False, indent=2), encoding="utf-8")
     return path

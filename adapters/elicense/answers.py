@@ -348,7 +348,8 @@ def licence_status(payload: etree._Element) -> str | None:
 def survey_indicators(payload: etree._Element) -> list[SurveyIndicator]:
     """The ``Indicator`` elements of a ``GetSurveyIndicatorsResponse``."""
     return [SurveyIndicator(
-        service_code=r.req("ServiceCode"), question=r.req("Question"),  # type: ignore[arg-type]
+        service_code=r.req("ServiceCode"), licensor_code=r.opt("LicensorCode"),
+        question=r.req("Question"),  # type: ignore[arg-type]
         answers=r.integer("Answers"), satisfied=r.integer("Satisfied"), partly_satisfied=r.integer("PartlySatisfied"),
         not_satisfied=r.integer("NotSatisfied"), satisfied_share=r.decimal("SatisfiedShare"),
         partly_satisfied_share=r.decimal("PartlySatisfiedShare"),

@@ -254,11 +254,15 @@ def survey_request(session: Session, number: str, service_quality: SurveyAnswer 
     return request
 
 
-def survey_indicators_request(service_code: str | None = None) -> etree._Element:
-    """``GetSurveyIndicatorsRequest``, for all services or one."""
+def survey_indicators_request(service_code: str | None = None, licensor_code: str | None = None,
+                              first_day: dt.date | None = None, last_day: dt.date | None = None) -> etree._Element:
+    """``GetSurveyIndicatorsRequest``: for all services or one, all licensors or one, over a period
+    (days of submission, inclusive) or all time."""
     request = _request("GetSurveyIndicatorsRequest")
-    if service_code:
-        _child(request, "ServiceCode", service_code)
+    _opt(request, "ServiceCode", service_code or None)
+    _opt(request, "LicensorCode", licensor_code or None)
+    _opt(request, "From", None if first_day is None else first_day.isoformat())
+    _opt(request, "To", None if last_day is None else last_day.isoformat())
     return request
 
 

@@ -357,7 +357,10 @@ class SurveyAnswer(enum.StrEnum):
 
 
 class SurveyIndicator(_Model):
+    """Answers to one question of the survey, of one service and licensor, over the period asked."""
+
     service_code: str
+    licensor_code: str | None = None
     question: Literal["SERVICE_QUALITY", "INFORMATION_QUALITY"]
     answers: int
     satisfied: int

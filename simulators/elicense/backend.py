@@ -553,19 +553,28 @@ class ElicenseBackend:
             if C.survey_repeated(number, previous, (service_quality, information_quality)):
                 return  # the same answers again (a retry whose answer was lost): already recorded
             conn.execute(Q.INSERT_SURVEY_ANSWERS, {
-                "application_number": number, "service_code": app.service_code, "service_quality": service_quality,
+                "application_number": number, "service_code": app.service_code,
+                "licensor_code": app.licensor_code, "service_quality": service_quality,
                 "information_quality": information_quality, "submitted_at": self.clock.now()})
 
-    def survey_indicators(self, service_code: str | None = None) -> list[Indicator]:
+    def survey_indicators(self, service_code: str | None = None, licensor_code: str | None = None,
+                          first_day: dt.date | None = None, last_day: dt.date | None = None) -> list[Indicator]:
+        """Per service, licensor and question, over the answers submitted from ``first_day`` to
+        ``last_day`` (inclusive, UTC days); a service asked for by code is listed even without answers."""
+        since = None if first_day is None else dt.datetime.combine(first_day, dt.time(), tzinfo=dt.UTC)
+        until = None if last_day is None else dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(),
+                                                                   tzinfo=dt.UTC)
         with self._tx() as conn:
-            rows = conn.execute(Q.survey_answers(service_code)).mappings().all()
-        codes = [service_code] if service_code else sorted({r["service_code"] for r in rows})
+            rows = conn.execute(Q.survey_answers(service_code, licensor_code, since, until)).mappings().all()
+        groups = sorted({(r["service_code"], r["licensor_code"]) for r in rows})
+        if service_code and not groups:
+            groups = [(service_code, licensor_code or "")]
         out: list[Indicator] = []
-        for code in codes:
-            mine = [r for r in rows if r["service_code"] == code]
+        for code, lic in groups:
+            mine = [r for r in rows if (r["service_code"], r["licensor_code"]) == (code, lic)]
             for question, column in (("SERVICE_QUALITY", "service_quality"),
                                      ("INFORMATION_QUALITY", "information_quality")):
                 answers = [r[column] for r in mine]
-                out.append(Indicator(code, question, len(answers), answers.count("SATISFIED"),
+                out.append(Indicator(code, lic, question, len(answers), answers.count("SATISFIED"),
                                      answers.count("PARTLY_SATISFIED"), answers.count("NOT_SATISFIED")))
         return out

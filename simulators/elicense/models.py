@@ -168,6 +168,7 @@ class SearchCriteria:
 @dataclass(frozen=True)
 class Indicator:
     service_code: str
+    licensor_code: str
     question: str
     answers: int
     satisfied: int

@@ -344,9 +344,15 @@ class ElicenseSoapFront:
 
     def _indicators(self, p: etree._Element) -> tuple[etree._Element, bool]:
         out = etree.Element(el("GetSurveyIndicatorsResponse"), nsmap={None: EL_NS})
-        for ind in self.backend.survey_indicators(_t(p, "ServiceCode")):
+        first, last = _t(p, "From"), _t(p, "To")
+        for ind in self.backend.survey_indicators(_t(p, "ServiceCode"), _t(p, "LicensorCode"),
+                                                  dt.date.fromisoformat(first) if first else None,
+                                                  dt.date.fromisoformat(last) if last else None):
             node = docs.sub(out, "Indicator")
-            for name, value in (("ServiceCode", ind.service_code), ("Question", ind.question),
+            docs.sub(node, "ServiceCode", ind.service_code)
+            if ind.licensor_code:
+                docs.sub(node, "LicensorCode", ind.licensor_code)
+            for name, value in (("Question", ind.question),
                                 ("Answers", ind.answers), ("Satisfied", ind.satisfied),
                                 ("PartlySatisfied", ind.partly), ("NotSatisfied", ind.not_satisfied),
                                 ("SatisfiedShare", ind.share(ind.satisfied)),

@@ -44,6 +44,14 @@ def test_demo_runs_every_service_operation_and_refusal(demo_out: Path) -> None:
     assert {r["service"] for r in runs if r["fault"] == "qualification-not-met" and r["status"] == "refused"} == {
         "higher-postgraduate", "religious", "technical-vocational", "school", "republican-budget"}
     assert all(not r["over_norm"] for r in runs)
+    # every decided flow's survey answered, with varied answers; the indicators per service and licensor
+    surveyed = [r["survey"] for r in runs if r["application"] and r["status"] in ("completed", "refused")]
+    assert surveyed and all(surveyed)
+    assert len({(s["service_quality"], s["information_quality"]) for s in surveyed}) >= 3
+    indicators = summary["survey_indicators"]
+    assert set(indicators["by_service"]) == {"S1", "S2", "S3", "S4", "S5"}
+    assert "KKSON" in indicators["by_licensor"] and len(indicators["by_licensor"]) >= 2
+    assert sum(g["quality"]["answers"] for g in indicators["by_service"].values()) == len(surveyed)
     assert all(r["deadline"] for r in runs if r["status"] == "completed")
 
 
