@@ -62,7 +62,8 @@ def test_portal_refusal_letter_is_the_samples_in_both_languages(env: ProcedureEn
     assert "на получение лицензии на вид деятельности" in letter.text.ru and "ОТКАЗАНО" in letter.text.ru
     # the fee was paid (Condition 2): its payment document is not listed as missing
     names = [m.document for m in letter.missing_documents]
-    assert names == ["Заявление установленной формы"]
+    assert names == ["Заявление установленной формы",
+                     "Доля преподавателей с учёными степенями и званиями по специальностям не менее 50 процентов"]
     assert all(m.document_kz and m.comment_kz for m in letter.missing_documents)
     for text in (letter.salutation.kz, letter.salutation.ru, letter.text.kz, letter.text.ru,
                  letter.state_body_address.kz, letter.state_body_address.ru,
@@ -133,3 +134,18 @@ def test_licence_kinds_read_alike_in_xml_and_pdf(env: ProcedureEnv) -> None:
     assert in_pdf(reissued_pdf, f"Номер предыдущей лицензии {issued.number}")
     assert in_pdf(reissued_pdf, "ҚАЙТА РЕСІМДЕЛДІ / ПЕРЕОФОРМЛЕНА")
     assert [a.licence_number for a in reissued.appendices] == [reissued.number] * 2
+
+
+def test_provider_form_is_filled_from_the_register_and_shows_what_differs(env: ProcedureEnv) -> None:
+    scenario = env.scenario("school", "issue", 2, Fault.NONE)
+    identity = scenario.applicant.identity
+    register_house = identity.house
+    changed = scenario.model_copy(update={"applicant": scenario.applicant.model_copy(update={
+        "identity": identity.model_copy(update={"house": "999", "head_name": ""})})})
+    result = env.run(changed)
+    assert result.status is FlowStatus.COMPLETED, result.detail
+    assert result.data["register_mismatches"] == [{"field": "house", "register": register_house, "brought": "999"}]
+    [step6] = [h for h in result.history if h.step == "6"]
+    assert "differs from what was brought: house: register" in step6.detail
+    issued, _ = licence(env, result)
+    assert f", {register_house}" in issued.licensee.address and "999" not in issued.licensee.address
