@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     # --- licensing business rules
     mci_kzt: Decimal = Field(Decimal("1618"), description="monthly calculation index, KZT (2012: 1,618)")
     licence_fee_mci: int = Field(10, description="licence fee in monthly calculation indices")
+    other_fee_mci: int = Field(1, ge=0, description="fee of a re-issue, duplicate or appendix in monthly calculation "
+                               "indices (the seeds state none: an assumption)")
     review_working_days: int = Field(30, ge=1, description="review deadline in working days from registration")
     office_hours: str = Field("09:00-18:30", pattern=r"^\d\d:\d\d-\d\d:\d\d$",
                               description="the state body office's working hours (local time): an application "
