@@ -90,6 +90,10 @@ def _run(env: ProcedureEnv, scenario: Scenario, rows: list[dict[str, Any]], tota
     row["survey"] = answer_survey(env.landscape, env.clients, scenario, result, len(rows))
     rows.append(row)
     click.echo(f"[{len(rows):>2}/{total}] {_line(row)}")
+    status, kind = result.data.get("application_status"), result.data.get("application_type")
+    if isinstance(status, dict) and isinstance(kind, dict):
+        row["application_status"], row["application_type"] = status, kind
+        click.echo(f"{'':8}{kind['kk']} / {kind['ru']}: {status['kk']} / {status['ru']}")
     if row["survey"]:
         s = row["survey"]
         click.echo(f"{'':8}survey: сапа / качество: {s['service_quality_kk']} / {s['service_quality_ru']}; "

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 
 from adapters.core.errors import ConfigurationError, DeadlineExceededError, ValidationError
-from adapters.elicense import MissingDocument, Session
+from adapters.elicense import ApplicationInfo, MissingDocument, Session
 from procedure.application import Application
 from procedure.calendar import DEFAULT_OFFICE_HOURS, REVIEW_WORKING_DAYS, registration_day, review_deadline
 from procedure.logins import Logins
@@ -77,7 +77,8 @@ class DecisionSteps:
             raise ValidationError("refusal", f"E-licensing refused application {number} without a letter")
         xml_path, pdf_path = self.ports.artefacts.write_refusal(details.refusal, rows)
         return passed(f"refusal letter of application {number}", refusal_xml=str(xml_path),
-                      refusal_pdf=str(pdf_path), refused_by=details.refusal.signer.describe())
+                      refusal_pdf=str(pdf_path), refused_by=details.refusal.signer.describe(),
+                      **_names(details.application))
 
     def result(self, ctx: FlowContext) -> Outcome:
         """The decision to issue; the applicant receives the licence as the registry holds it, verified."""
@@ -100,4 +101,12 @@ class DecisionSteps:
         return passed(f"licence {licence_number} ({signed.licence.kind}), signed by {signed.signer.common_name}",
                       licence_number=licence_number, licence_kind=signed.licence.kind,
                       licence_xml=str(xml_path), licence_pdf=str(pdf_path),
-                      notices=[n.status for n in notices], signed_by=signed.signer.describe())
+                      notices=[n.status for n in notices], signed_by=signed.signer.describe(),
+                      **_names(decided.application))
+
+
+def _names(info: ApplicationInfo) -> dict[str, dict[str, str]]:
+    """The application's status and type as E-licensing names them, in Kazakh and Russian (for people)."""
+    return {"application_status": {"code": info.status, "kk": info.status_name_kz or "", "ru": info.status_name},
+            "application_type": {"code": info.application_type, "kk": info.application_type_name_kz or "",
+                                 "ru": info.application_type_name}}

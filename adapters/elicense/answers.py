@@ -186,8 +186,10 @@ def application_info(node: etree._Element) -> ApplicationInfo:
     signer = r.sub("Signer")
     return ApplicationInfo(
         number=r.req("Number"), application_type=r.req("ApplicationType"),  # type: ignore[arg-type]
-        application_type_name=r.req("ApplicationTypeName"), category=r.req("Category"),
-        channel=r.req("Channel"), status=r.req("Status"), status_name=r.req("StatusName"),  # type: ignore[arg-type]
+        application_type_name=r.req("ApplicationTypeName"), application_type_name_kz=r.opt("ApplicationTypeNameKz"),
+        category=r.req("Category"), category_kz=r.opt("CategoryKz"), channel=r.req("Channel"),  # type: ignore[arg-type]
+        status=r.req("Status"), status_name=r.req("StatusName"),  # type: ignore[arg-type]
+        status_name_kz=r.opt("StatusNameKz"),
         service_code=r.req("ServiceCode"), applicant=_applicant(r.sub("Applicant")),
         applicant_details=r.req("ApplicantDetails"), submitted_at=r.datetime("SubmittedAt"),
         registered_at=r.datetime("RegisteredAt"), licensor=_code_name(r.sub("Licensor")),
@@ -201,6 +203,7 @@ def application_info(node: etree._Element) -> ApplicationInfo:
         licence_number=r.opt("LicenceNumber"), target_licence_number=r.opt("TargetLicenceNumber"),
         status_history=tuple(
             StatusEntry(status=e.req("Status"), status_name=e.req("StatusName"),  # type: ignore[arg-type]
+                        status_name_kz=e.opt("StatusNameKz"),
                         changed_at=e.datetime("ChangedAt"), comment=e.opt("Comment"))
             for e in (_Reader(c) for c in r.sub("StatusHistory").children("Entry"))))
 
@@ -267,7 +270,7 @@ def status_notice(root: etree._Element, *, message_id: str, signer: Any) -> Stat
     return StatusNotice(
         message_id=message_id, signer=signer, application_number=r.req("ApplicationNumber"),
         status=r.req("Status"), status_name=r.req("StatusName"),  # type: ignore[arg-type]
-        changed_at=r.datetime("ChangedAt"), licensor_code=r.req("LicensorCode"),
+        status_name_kz=r.opt("StatusNameKz"), changed_at=r.datetime("ChangedAt"), licensor_code=r.req("LicensorCode"),
         applicant_iin_bin=r.req("ApplicantIinBin"), licence_number=r.opt("LicenceNumber"), comment=r.opt("Comment"))
 
 

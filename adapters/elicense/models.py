@@ -170,6 +170,8 @@ class ApplicationForm(_Model):
 class StatusEntry(_Model):
     status: ApplicationStatus
     status_name: str
+    """Russian (the memo's status); ``status_name_kz`` the Kazakh."""
+    status_name_kz: str | None = None
     changed_at: dt.datetime
     comment: str | None = None
 
@@ -189,10 +191,14 @@ class ApplicationInfo(_Model):
     number: str
     application_type: ApplicationType
     application_type_name: str
+    """Russian; ``application_type_name_kz``, ``category_kz``, ``status_name_kz`` the Kazakh."""
+    application_type_name_kz: str | None = None
     category: str
+    category_kz: str | None = None
     channel: Literal["portal", "employee"]
     status: ApplicationStatus
     status_name: str
+    status_name_kz: str | None = None
     service_code: str
     applicant: Applicant
     applicant_details: str
@@ -340,6 +346,7 @@ class StatusNotice(_Model):
     application_number: str
     status: ApplicationStatus
     status_name: str
+    status_name_kz: str | None = None
     changed_at: dt.datetime
     licensor_code: str
     applicant_iin_bin: str

@@ -45,9 +45,6 @@ from simulators.elicense import tables as T
 from simulators.elicense.challenges import Challenge, ChallengeBook, prove_possession
 from simulators.elicense.issuing import NEW_NUMBER_TYPES, IssuedLicence, issue_licence
 from simulators.elicense.models import (
-    APPLICATION_TYPE_NAMES,
-    CATEGORY,
-    STATUS_NAMES,
     Application,
     Attachment,
     BackendConfig,
@@ -63,9 +60,6 @@ from simulators.elicense.payments import PaymentConfirmation
 
 __all__ = [
     # re-exported for the SOAP front (``soap.py``), which imports them from here
-    "APPLICATION_TYPE_NAMES",
-    "CATEGORY",
-    "STATUS_NAMES",
     "Application",
     "DocumentVerifier",
     "ElicenseBackend",

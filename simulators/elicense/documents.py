@@ -211,13 +211,16 @@ def build_refusal(*, date: dt.date, lic: Licensor, head_name: str, applicant: di
     return root
 
 
-def build_status_notice(*, number: str, status: str, status_name: str, changed_at: dt.datetime,
+def build_status_notice(*, number: str, status: str, status_name: str, status_name_kz: str | None = None,
+                        changed_at: dt.datetime,
                         licensor_code: str, applicant: str, licence_number: str | None,
                         comment: str | None) -> etree._Element:
     root = etree.Element(el("StatusNotice"), nsmap=NSMAP)
     sub(root, "ApplicationNumber", number)
     sub(root, "Status", status)
     sub(root, "StatusName", status_name)
+    if status_name_kz:
+        sub(root, "StatusNameKz", status_name_kz)
     sub(root, "ChangedAt", changed_at.isoformat())
     sub(root, "LicensorCode", licensor_code)
     sub(root, "ApplicantIinBin", applicant)

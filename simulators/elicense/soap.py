@@ -18,7 +18,17 @@ from typing import Any
 
 from lxml import etree
 
-from adapters.contracts.elicense import EL_NS, SOAP_NS, UL_NS, el, ul, validate
+from adapters.contracts.elicense import (
+    APPLICATION_TYPE_NAMES,
+    CATEGORY_NAME,
+    EL_NS,
+    SOAP_NS,
+    STATUS_NAMES,
+    UL_NS,
+    el,
+    ul,
+    validate,
+)
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import XmlError
 from adapters.core.soap import build_envelope, build_fault, serialize
@@ -31,9 +41,6 @@ from simulators.elicense import catalogue as cat
 from simulators.elicense import documents as docs
 from simulators.elicense import errors as E
 from simulators.elicense.backend import (
-    APPLICATION_TYPE_NAMES,
-    CATEGORY,
-    STATUS_NAMES,
     Application,
     ElicenseBackend,
     Licence,
@@ -439,11 +446,15 @@ class ElicenseSoapFront:
         a = data["applicant"]
         docs.sub(node, "Number", app.number)
         docs.sub(node, "ApplicationType", app.app_type)
-        docs.sub(node, "ApplicationTypeName", APPLICATION_TYPE_NAMES[app.app_type])
-        docs.sub(node, "Category", CATEGORY)
+        type_kz, type_ru = APPLICATION_TYPE_NAMES[app.app_type]
+        docs.sub(node, "ApplicationTypeName", type_ru)
+        docs.sub(node, "ApplicationTypeNameKz", type_kz)
+        docs.sub(node, "Category", CATEGORY_NAME[1])
+        docs.sub(node, "CategoryKz", CATEGORY_NAME[0])
         docs.sub(node, "Channel", app.channel)
         docs.sub(node, "Status", app.status)
-        docs.sub(node, "StatusName", STATUS_NAMES[app.status])
+        docs.sub(node, "StatusName", STATUS_NAMES[app.status][1])
+        docs.sub(node, "StatusNameKz", STATUS_NAMES[app.status][0])
         docs.sub(node, "ServiceCode", app.service_code)
         ap = docs.sub(node, "Applicant")
         docs.sub(ap, "IinBin", a["iin_bin"])
@@ -505,7 +516,8 @@ class ElicenseSoapFront:
         for status, at, comment in app.history:
             e = docs.sub(hist, "Entry")
             docs.sub(e, "Status", status)
-            docs.sub(e, "StatusName", STATUS_NAMES[status])
+            docs.sub(e, "StatusName", STATUS_NAMES[status][1])
+            docs.sub(e, "StatusNameKz", STATUS_NAMES[status][0])
             docs.sub(e, "ChangedAt", at.isoformat())
             if comment:
                 docs.sub(e, "Comment", comment)

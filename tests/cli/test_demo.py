@@ -44,6 +44,12 @@ def test_demo_runs_every_service_operation_and_refusal(demo_out: Path) -> None:
     assert {r["service"] for r in runs if r["fault"] == "qualification-not-met" and r["status"] == "refused"} == {
         "higher-postgraduate", "religious", "technical-vocational", "school", "republican-budget"}
     assert all(not r["over_norm"] for r in runs)
+    issued = [r for r in runs if r["status"] == "completed"]
+    assert all(r["application_status"] == {"code": "ISSUED", "kk": "беру шешімі қабылданды",
+                                           "ru": "принято решение о выдаче"} for r in issued)
+    assert {r["application_type"]["kk"] for r in issued} == {
+        "Лицензия және қосымшаларды беруге өтініш", "Лицензияны қайта ресімдеуге өтініш",
+        "Лицензияның телнұсқасын беруге өтініш", "Лицензияға қосымша беруге өтініш"}
     # every decided flow's survey answered, with varied answers; the indicators per service and licensor
     surveyed = [r["survey"] for r in runs if r["application"] and r["status"] in ("completed", "refused")]
     assert surveyed and all(surveyed)

@@ -106,6 +106,14 @@ def test_refusal_lists_missing_documents_in_a_signed_letter(elicense_env: Elicen
                MissingDocument(document="payment document for the licence fee", comment="not provided")]
     decided = client.refuse(officer, info.number, missing, idempotency_key="r-dec-1")
     assert decided.application.status == "REFUSED"
+    # the memo's status and the application's type and category, named in Kazakh and Russian; the code stays
+    app = decided.application
+    assert (app.status_name_kz, app.status_name) == ("беруден бас тарту шешімі қабылданды",
+                                                     "принято решение об отказе в выдаче")
+    assert (app.application_type_name_kz, app.category_kz) == ("Лицензия және қосымшаларды беруге өтініш",
+                                                                "Қызмет түріне лицензия")
+    first = app.status_history[0]
+    assert (first.status, first.status_name_kz) == ("SENT", "мемлекеттік органға жөнелтілді")
     assert decided.licence is None and decided.refusal is not None
     letter = decided.refusal.letter
     assert letter.missing_documents == tuple(missing)
