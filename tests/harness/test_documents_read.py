@@ -149,3 +149,32 @@ def test_provider_form_is_filled_from_the_register_and_shows_what_differs(env: P
     assert "differs from what was brought: house: register" in step6.detail
     issued, _ = licence(env, result)
     assert f", {register_house}" in issued.licensee.address and "999" not in issued.licensee.address
+
+
+def test_my_permit_documents_list_the_licences_with_appendices_and_start_an_appendix(
+        env: ProcedureEnv, tmp_path: Path) -> None:
+    from harness.documents import application_documents, write_scans
+    from procedure.permits import appendix_request, my_permit_documents, view, write_documents
+
+    land = env.landscape
+    applicant = land.new_applicant()
+    officer = land.officer(land.licensor_for("S1", applicant.city_kato).code)
+    first = Scenario(service=Service.HIGHER_POSTGRADUATE, operation=Operation.ISSUE, diagram=1,  # type: ignore[arg-type]
+                     applicant=applicant, officer=officer)
+    template = env.application(first)
+    issued = env.steps.start(template, env.store)
+    assert issued.status is FlowStatus.COMPLETED, issued.detail
+    [permit] = my_permit_documents(env.clients.elicense, applicant.bin)
+    assert permit.number == issued.data["licence_number"] and permit.status == "ACTIVE" and permit.appendices == [1]
+    # the appendix request started from the licence
+    documents = application_documents(Service.HIGHER_POSTGRADUATE, Operation.APPENDIX)
+    scans = write_scans(documents, applicant.bin, tmp_path / "scans")
+    appended = env.steps.start(appendix_request(template, permit, documents, scans), env.store)
+    assert appended.status is FlowStatus.COMPLETED, appended.detail
+    [permit] = my_permit_documents(env.clients.elicense, applicant.bin)
+    assert permit.appendices == [1, 2] and view(env.clients.elicense, permit.number).appendices == [1, 2]
+    [(xml, pdf)] = write_documents(tmp_path / "mine", [permit])
+    assert env.clients.elicense.verify_licence(xml.read_bytes()).licence.number == permit.number
+    text = pdf_text(pdf)
+    assert in_pdf(text, f"Приложение № 1 к лицензии № {permit.number}")
+    assert in_pdf(text, f"Приложение № 2 к лицензии № {permit.number}")
