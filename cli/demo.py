@@ -92,7 +92,10 @@ def _run(env: ProcedureEnv, scenario: Scenario, rows: list[dict[str, Any]], tota
     click.echo(f"[{len(rows):>2}/{total}] {_line(row)}")
     status, kind = result.data.get("application_status"), result.data.get("application_type")
     if isinstance(status, dict) and isinstance(kind, dict):
+        service = env.clients.elicense.get_catalogue().service(env_service_code(scenario.service.value))
         row["application_status"], row["application_type"] = status, kind
+        row["service_name"] = {"kk": service.name_kz, "ru": service.name_ru}
+        click.echo(f"{'':8}{service.name_kz} / {service.name_ru}")
         click.echo(f"{'':8}{kind['kk']} / {kind['ru']}: {status['kk']} / {status['ru']}")
     if row["survey"]:
         s = row["survey"]

@@ -108,6 +108,7 @@ class Page:
     def _room(self, height: float) -> None:
         if self._y - height < self.MARGIN:
             self._canvas.showPage()
+            self._canvas.setLineWidth(0.5)  # a new page starts from the default graphics state
             self._y = A4[1] - self.MARGIN
 
     def space(self, height_mm: float) -> None:

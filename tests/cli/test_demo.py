@@ -50,6 +50,7 @@ def test_demo_runs_every_service_operation_and_refusal(demo_out: Path) -> None:
     assert {r["application_type"]["kk"] for r in issued} == {
         "Лицензия және қосымшаларды беруге өтініш", "Лицензияны қайта ресімдеуге өтініш",
         "Лицензияның телнұсқасын беруге өтініш", "Лицензияға қосымша беруге өтініш"}
+    assert {r["service_name"]["kk"] for r in issued} >= {"Діни білім беретін ұйымдар"}
     # every decided flow's survey answered, with varied answers; the indicators per service and licensor
     surveyed = [r["survey"] for r in runs if r["application"] and r["status"] in ("completed", "refused")]
     assert surveyed and all(surveyed)

@@ -147,3 +147,15 @@ def test_refusal_letter_pdf_has_the_table_rows() -> None:
 def test_missing_fonts_are_a_configuration_error(tmp_path: Path, licence: LicenceView) -> None:
     with pytest.raises(ConfigurationError, match="fonts-dejavu-core"):
         render_licence_pdf(licence, font_dir=tmp_path)
+
+
+def test_a_long_licence_breaks_across_pages_and_keeps_every_row(licence: LicenceView) -> None:
+    subtypes = [SubType(code=f"ED0{i:05d}", name_kk="Жоғары білім (бакалавриат) " * 3,
+                        name_ru="Высшее образование " * 3)
+                for i in range(40)]
+    long = licence.model_copy(update={"appendices": [AppendixView(number=str(n), subtypes=subtypes) for n in (1, 2)]})
+    reader = PdfReader(io.BytesIO(render_licence_pdf(long)))
+    assert len(reader.pages) > 2
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for sub in subtypes:
+        assert text.count(sub.code) == 2, sub.code
