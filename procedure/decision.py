@@ -14,6 +14,7 @@ The qualification check between them (D1 C4 / D2 C3) is :func:`procedure.qualifi
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from adapters.core.errors import ConfigurationError, DeadlineExceededError, ValidationError
 from adapters.elicense import ApplicationInfo, MissingDocument, Session
@@ -23,6 +24,7 @@ from procedure.logins import Logins
 from procedure.machine import FlowContext, Outcome, passed
 from procedure.models import Operation
 from procedure.ports import ProcedurePorts
+from procedure.survey import QUESTIONS
 
 __all__ = ["DecisionSteps"]
 
@@ -105,8 +107,11 @@ class DecisionSteps:
                       **_names(decided.application))
 
 
-def _names(info: ApplicationInfo) -> dict[str, dict[str, str]]:
-    """The application's status and type as E-licensing names them, in Kazakh and Russian (for people)."""
+def _names(info: ApplicationInfo) -> dict[str, Any]:
+    """The application's status and type as E-licensing names them, in Kazakh and Russian (for people),
+    and the survey offered to the applicant now that the application is decided (its questions' codes;
+    the texts are :data:`procedure.survey.QUESTIONS`)."""
     return {"application_status": {"code": info.status, "kk": info.status_name_kz or "", "ru": info.status_name},
             "application_type": {"code": info.application_type, "kk": info.application_type_name_kz or "",
-                                 "ru": info.application_type_name}}
+                                 "ru": info.application_type_name},
+            "survey_offered": list(QUESTIONS)}

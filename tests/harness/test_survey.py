@@ -33,7 +33,11 @@ def test_decided_flows_are_surveyed_and_reported_by_service_and_licensor(env: Pr
             env.scenario("religious", "issue", 1, Fault.NOT_PAID)]
     answered = []
     for index, scenario in enumerate(runs):
-        answered.append(answer_survey(env.landscape, env.clients, scenario, env.run(scenario), index))
+        result = env.run(scenario)
+        # offered at the end of every decided flow (issued or refused), not before a decision
+        assert result.data.get("survey_offered") == (
+            None if index == 3 else ["SERVICE_QUALITY", "INFORMATION_QUALITY"])
+        answered.append(answer_survey(env.landscape, env.clients, scenario, result, index))
     assert answered[3] is None  # refused before registration: no decision to survey
     for index, given in enumerate(answered[:3]):
         assert given is not None and (given["service_quality"], given["information_quality"]) == answers_for(index)
