@@ -12,6 +12,7 @@ its scenario expects.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import sys
 import time
@@ -42,6 +43,10 @@ REFUSALS: tuple[tuple[int, str, str], ...] = (
     (2, "absent-from-le", "religious"),
     (2, "liquidated", "technical-vocational"),
     (2, "qualification-not-met", "school"),
+    # every service refused once at qualification (its staff share declared below the rule's threshold)
+    (1, "qualification-not-met", "religious"),
+    (2, "qualification-not-met", "technical-vocational"),
+    (1, "qualification-not-met", "republican-budget"),
 )
 CHAIN = ("issue", "appendix", "duplicate", "reissue")
 
@@ -78,16 +83,51 @@ HEADER = (f"{'service':<21}{'operation':<10}{'D':<3}{'scenario':<22}{'outcome':<
 
 
 def _run(env: ProcedureEnv, scenario: Scenario, rows: list[dict[str, Any]], total: int) -> FlowResult:
+    from harness.survey import answer_survey
+
     started = time.monotonic()
     result = env.run(scenario)
     row = _row(scenario, result, time.monotonic() - started)
+    row["survey"] = answer_survey(env.landscape, env.clients, scenario, result, len(rows))
     rows.append(row)
     click.echo(f"[{len(rows):>2}/{total}] {_line(row)}")
+    status, kind = result.data.get("application_status"), result.data.get("application_type")
+    if isinstance(status, dict) and isinstance(kind, dict):
+        service = env.clients.elicense.get_catalogue().service(env_service_code(scenario.service.value))
+        row["application_status"], row["application_type"] = status, kind
+        row["service_name"] = {"kk": service.name_kz, "ru": service.name_ru}
+        click.echo(f"{'':8}{service.name_kz} / {service.name_ru}")
+        click.echo(f"{'':8}{kind['kk']} / {kind['ru']}: {status['kk']} / {status['ru']}")
+    if row["survey"]:
+        s = row["survey"]
+        click.echo(f"{'':8}survey: сапа / качество: {s['service_quality_kk']} / {s['service_quality_ru']}; "
+                   f"ақпарат / информация: {s['information_quality_kk']} / {s['information_quality_ru']}")
     return result
 
 
-def run_procedure(out_dir: Path) -> list[dict[str, Any]]:
-    """Chapter 2: every service × operation × diagram, then each refusal. Returns the table's rows."""
+def survey_indicators(env: ProcedureEnv, since: dt.date) -> dict[str, Any]:
+    """The two indicators per service and per licensor over the run's days, as E-licensing counts them."""
+    from procedure.survey import indicators_by
+
+    counted = env.clients.elicense.survey_indicators(first_day=since, last_day=env.clients.clock.now().date())
+    return {"period": {"from": since.isoformat(), "to": env.clients.clock.now().date().isoformat()},
+            **{f"by_{key}": {code: {name: totals.as_dict() for name, totals in group.items()}
+                             for code, group in indicators_by(counted, key).items()}
+               for key in ("service", "licensor")}}
+
+
+def _echo_indicators(indicators: dict[str, Any]) -> None:
+    click.echo("\n   survey indicators (satisfied or partly satisfied), quality / accessibility:")
+    for key in ("by_service", "by_licensor"):
+        for code, group in indicators[key].items():
+            q, a = group["quality"], group["accessibility"]
+            click.echo(f"   {key[3:]:<9}{code:<10}{float(q['share']) * 100:>5.0f} % / {float(a['share']) * 100:>3.0f} %"
+                       f"   ({q['answers']} answers)")
+
+
+def run_procedure(out_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Chapter 2: every service × operation × diagram, then each refusal, each decided flow's survey
+    answered. Returns the table's rows and the survey's indicators."""
     from harness.env import procedure_env
     from harness.scenario import Fault, Scenario
     from procedure.models import FlowStatus, Operation, Service
@@ -97,6 +137,7 @@ def run_procedure(out_dir: Path) -> list[dict[str, Any]]:
     db = f"sqlite:///{(out_dir / 'egov-demo.db').resolve()}"
     with procedure_env(manifest=None, db=db, out_dir=out_dir, settings=current_settings()) as env:
         land = env.landscape
+        since = env.clients.clock.now().date()
         click.echo("   landscape: " + ", ".join(f"{k} {v}" for k, v in land.urls.items()))
         click.echo(HEADER)
         for diagram in (1, 2):
@@ -116,7 +157,8 @@ def run_procedure(out_dir: Path) -> list[dict[str, Any]]:
             scenario = env.scenario(service, "issue", diagram, Fault(fault))
             _run(env, scenario, rows, total)
         _copy_trust_files(land, out_dir / "pki")
-    return rows
+        indicators = survey_indicators(env, since)
+    return rows, indicators
 
 
 def env_service_code(service: str) -> str:
@@ -158,8 +200,9 @@ def demo_cmd(out_dir: Path, only: str) -> None:
         click.echo("\n== 2. the licensing procedure: Diagrams 1 and 2 over the simulators "
                    "(gateway, Legal Entities, payment gateway, E-licensing, PKI)")
         started = time.monotonic()
-        rows = run_procedure(out_dir)
-        summary = write_summary(out_dir, rows)
+        rows, indicators = run_procedure(out_dir)
+        _echo_indicators(indicators)
+        summary = write_summary(out_dir, rows, survey=indicators)
         unexpected = [r for r in rows if not r["as_expected"]]
         click.echo(f"\n   {len(rows) - len(unexpected)}/{len(rows)} runs as expected in "
                    f"{time.monotonic() - started:.1f} s; summary: {summary}")

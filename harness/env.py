@@ -29,7 +29,6 @@ from procedure.application import SERVICE_CODES, Application
 from procedure.artefacts import ArtefactDirectory
 from procedure.clients import ProcedureClients
 from procedure.deployment import client_options
-from procedure.fees import Fees
 from procedure.machine import FlowResult, StepObserver
 from procedure.models import FlowStatus, Operation, Service
 from procedure.steps import ProcedureSteps
@@ -59,10 +58,7 @@ class ProcedureEnv:
         if self._steps is None:
             ports = self.clients.ports(bank=self.landscape.bank, artefacts=ArtefactDirectory(
                 self.out_dir, pdf_workers=self.settings.pdf_workers))
-            self._steps = ProcedureSteps(ports, fees=Fees.from_settings(self.settings),
-                                         notice_deadline=self.settings.flow_notice_wait_seconds,
-                                         payment_deadline=self.settings.flow_payment_wait_seconds,
-                                         review_working_days=self.settings.review_working_days)
+            self._steps = ProcedureSteps.from_settings(ports, self.settings)
         return self._steps
 
     def application(self, scenario: Scenario) -> Application:

@@ -294,7 +294,9 @@ class Landscape:
         a = record.address
         identity = ApplicantIdentity(bin=bin_, name=name, name_ru=record.full_name_ru, postal_index=a.zip_code,
                                      city_kato=a.kato, city_name=a.city_ru, street_ru=a.street_ru,
-                                     street_kz=a.street_kz, house=a.building)
+                                     street_kz=a.street_kz, house=a.building,
+                                     head_name=" ".join(p for p in (leader.surname, leader.name, leader.middle_name)
+                                                        if p).upper())
         applicant = ApplicantActor(identity=identity, leader_iin=leader.iin,
                                    leader_name=f"{leader.surname} {leader.name}",
                                    portal_password=secrets.token_urlsafe(9),

@@ -27,7 +27,8 @@ def application(scenario: Scenario, land: Landscape, *, rules: RuleSet | None = 
     """The request of ``scenario``'s actors (files written, the world set for its fault)."""
     fault, applicant = scenario.fault, scenario.applicant
     documents = application_documents(scenario.service, scenario.operation,
-                                      complete=fault is not Fault.QUALIFICATION_NOT_MET, rules=rules)
+                                      complete=fault is not Fault.QUALIFICATION_NOT_MET, rules=rules,
+                                      variant=int(applicant.bin[-4:-1]))
     attachments = write_scans(documents, applicant.bin, land.workdir / "scans" / applicant.bin)
     mistyped = fault is Fault.NOT_AUTHORISED
     portal = None

@@ -57,6 +57,8 @@ class ApplicantIdentity(BaseModel):
     street_kz: str
     house: str
     phone: str = "+7 7172 000000"
+    head_name: str = ""
+    """The head (first executive): a refusal letter is addressed to them by name."""
 
 
 class PortalCredentials(BaseModel):
@@ -117,6 +119,8 @@ class Application(BaseModel):
     facts: dict[str, Any] = Field(default_factory=dict)
     """Facts the qualification rules check (e.g. the share of qualified teachers)."""
     attachments: tuple[AttachmentFile, ...] = ()
+    special_conditions: str = ""
+    """Special conditions of the licence's validity the applicant asks for (the licence carries them)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Application:

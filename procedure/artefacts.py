@@ -25,14 +25,26 @@ from procedure.models import (
 )
 
 
+def _activity(name: str, code: str) -> str:
+    return f"{name} ({code})" if code and code not in name else name
+
+
 def licence_view(licence: Licence) -> LicenceView:
-    """The licence's fields as the PDF shows them (Kazakh and Russian)."""
+    """The licence's fields as the PDF shows them (Kazakh and Russian), all read from its signed XML."""
+    act = licence.activity_type
+    special = licence.special_conditions if licence.special_conditions != "none" else ""
     return LicenceView(
         number=licence.number, licensee_name=licence.licensee.name, licensee_bin=licence.licensee.iin_bin,
-        special_conditions_ru=licence.special_conditions if licence.special_conditions != "none" else "",
+        activity_type_kk=_activity(act.name_kz, act.code), activity_type_ru=_activity(act.name_ru, act.code),
+        activity_type_en=_activity(act.name_en or act.name_ru, act.code),
+        special_conditions_ru=special,
         issuing_body_kk=licence.issuing_body.name_kz, issuing_body_ru=licence.issuing_body.name_ru,
-        head_name=licence.head.full_name, issue_date=licence.issue_date, issue_place=licence.territory.name_ru,
-        appendices=[AppendixView(number=str(a.number),
+        head_name=licence.head.full_name, issue_date=licence.issue_date,
+        issue_place_kk=licence.issue_place.kz, issue_place_ru=licence.issue_place.ru,
+        kind=licence.kind, mark_kk=licence.mark.kz if licence.mark else "",
+        mark_ru=licence.mark.ru if licence.mark else "",
+        previous_number=licence.previous_licence_number or "", duplicate_date=licence.duplicate_date,
+        appendices=[AppendixView(number=str(a.number), licence_number=a.licence_number, issue_date=a.issue_date,
                                  subtypes=[SubType(code=st.code, name_kk=st.name_kz, name_ru=st.name_ru)
                                            for st in a.sub_types])
                     for a in licence.appendices])
@@ -43,7 +55,7 @@ def _workers(workers: int | None) -> int:
 
 
 def _in_thread(render: Callable[[], bytes], document: str) -> bytes:
-    """Render in this thread; a failure that is not already typed (fpdf2's, a font file's) is
+    """Render in this thread; a failure that is not already typed (reportlab's, a font file's) is
     reported as the worker pool reports it."""
     try:
         return render()
@@ -86,22 +98,33 @@ def write_licence(out_dir: Path, signed: SignedLicence, *, suffix: str = "",
 
 
 def _rows(letter: RefusalLetter, qualification_rows: Sequence[Mapping[str, Any]]) -> list[MissingDocument]:
-    """The letter's table: the qualification check's rows (Kazakh and Russian) when they are the
-    ones E-licensing recorded, otherwise the letter's own rows."""
-    rows = [MissingDocument.model_validate(r) for r in qualification_rows]
-    if [r.name_ru for r in rows] == [m.document for m in letter.missing_documents]:
-        return rows
-    return [MissingDocument(name_kk=m.document, name_ru=m.document, name_en=m.document, comment=m.comment,
-                            comment_ru=m.comment) for m in letter.missing_documents]
+    """The letter's table as signed (Russian, and Kazakh when the letter carries it); the English of
+    the qualification check's rows, when they are the ones the letter lists, for logs."""
+    english = {r.get("name_ru"): r for r in qualification_rows}
+    rows = []
+    for m in letter.missing_documents:
+        check = english.get(m.document, {})
+        rows.append(MissingDocument(
+            rule_id=str(check.get("rule_id", "")), name_kk=m.document_kz or m.document, name_ru=m.document,
+            name_en=str(check.get("name_en", m.document)), comment=str(check.get("comment", m.comment)),
+            comment_kk=m.comment_kz or "", comment_ru=m.comment))
+    return rows
 
 
 def refusal_view(letter: RefusalLetter, qualification_rows: Sequence[Mapping[str, Any]], *,
                  recipient: str | None = None) -> RefusalLetterView:
-    to = recipient or letter.to.removeprefix("Dear ").strip()
+    """The refusal letter's fields as the PDF shows them, read from its signed XML (``recipient``:
+    another addressee's name, shown instead of the letter's)."""
+    to = recipient or letter.addressee.full_name
     return RefusalLetterView(
         letter_date=letter.date, state_body_kk=letter.state_body.name_kz, state_body_ru=letter.state_body.name_ru,
-        state_body_address=letter.state_body_address, recipient_name=to,
-        application_number=letter.application_number, sent_date=letter.sent_on.date(),
+        state_body_address_kk=letter.state_body_address.kz, state_body_address_ru=letter.state_body_address.ru,
+        recipient_name=to, recipient_organisation=letter.addressee.organisation,
+        recipient_address=letter.addressee.address, application_number=letter.application_number,
+        sent_date=letter.sent_on.date(),
+        salutation_kk=letter.salutation.kz if recipient is None else f"Құрметті {to}!",
+        salutation_ru=letter.salutation.ru if recipient is None else f"Уважаемый(-ая) {to}!",
+        text_kk=letter.text.kz, text_ru=letter.text.ru,
         missing=_rows(letter, qualification_rows), signer_name=letter.head.full_name)
 
 
@@ -135,11 +158,15 @@ class ArtefactDirectory:
                              pdf_workers=self.pdf_workers)
 
 
-def write_summary(out_dir: Path, runs: Sequence[Mapping[str, Any]]) -> Path:
-    """``summary.json``: one entry per run (what the demo's table shows, and more)."""
+def write_summary(out_dir: Path, runs: Sequence[Mapping[str, Any]], *,
+                  survey: Mapping[str, Any] | None = None) -> Path:
+    """``summary.json``: one entry per run (what the demo's table shows, and more), and the
+    survey's indicators per service and per licensor when given."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "summary.json"
     ok = all(r.get("as_expected", True) for r in runs)
-    path.write_text(json.dumps({"runs": list(runs), "all_as_expected": ok}, ensure_ascii=False, indent=2),
-                    encoding="utf-8")
+    body: dict[str, Any] = {"runs": list(runs), "all_as_expected": ok}
+    if survey is not None:
+        body["survey_indicators"] = dict(survey)
+    path.write_text(json.dumps(body, ensure_ascii=False, indent=2), encoding="utf-8")
     return path

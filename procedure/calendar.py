@@ -9,6 +9,15 @@ A day is a working day unless it is a public holiday or a weekend; holidays come
 ``holidays`` library (``country_holidays("KZ")``), which also knows the days off transferred by
 government decree ("Day off (substituted from ...)") and the Saturdays worked in exchange
 (``weekend_workdays``), which count as working days here.
+
+The registration day (:func:`registration_day`): an application received on a working day within
+the office's hours is registered that day; one received after the office closes, or on a day off,
+on the next working day (the office registers it when it opens). The hours are a setting
+(``EGOV_OFFICE_HOURS``, default 09:00-18:30, an assumption: the seeds give none).
+
+An undecided application is overdue from the day after its deadline: the flow store's search
+filter (``FlowStore.overdue_flows``) finds them, and the workers' metric
+``egov_applications_by_deadline{state="past"}`` counts them.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from adapters.core.errors import ValidationError
 
 DEFAULT_TIMEZONE = "Asia/Almaty"
 REVIEW_WORKING_DAYS = 30
+DEFAULT_OFFICE_HOURS = "09:00-18:30"
 
 
 @functools.lru_cache(maxsize=64)
@@ -64,6 +74,33 @@ def review_deadline(registered: dt.date | dt.datetime, working_days: int = REVIE
         day += dt.timedelta(days=1)
         if is_working_day(day):
             counted += 1
+    return day
+
+
+def office_hours(text: str = DEFAULT_OFFICE_HOURS) -> tuple[dt.time, dt.time]:
+    """``"HH:MM-HH:MM"`` as (opens, closes); a ValidationError naming the setting when malformed."""
+    try:
+        opens, closes = (dt.time.fromisoformat(part) for part in text.split("-"))
+    except ValueError as exc:
+        raise ValidationError("office_hours", "give the office's hours as HH:MM-HH:MM", value=text) from exc
+    if opens >= closes:
+        raise ValidationError("office_hours", "the office opens before it closes", value=text)
+    return opens, closes
+
+
+def registration_day(received: dt.datetime, *, hours: str = DEFAULT_OFFICE_HOURS,
+                     tz: str = DEFAULT_TIMEZONE) -> dt.date:
+    """The day the office registers an application received at ``received``: that day when it is a
+    working day and the office has not closed yet, else the next working day. A naive ``received``
+    is local time."""
+    _, closes = office_hours(hours)
+    local = received.astimezone(zoneinfo.ZoneInfo(tz)) if received.tzinfo is not None else received
+    day = local.date()
+    if is_working_day(day) and local.time() < closes:
+        return day
+    day += dt.timedelta(days=1)
+    while not is_working_day(day):
+        day += dt.timedelta(days=1)
     return day
 
 

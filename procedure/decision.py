@@ -15,15 +15,17 @@ The qualification check between them (D1 C4 / D2 C3) is :func:`procedure.qualifi
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from adapters.core.errors import ConfigurationError, DeadlineExceededError, ValidationError
-from adapters.elicense import MissingDocument, Session
+from adapters.elicense import ApplicationInfo, MissingDocument, Session
 from procedure.application import Application
-from procedure.calendar import REVIEW_WORKING_DAYS, review_deadline
+from procedure.calendar import DEFAULT_OFFICE_HOURS, REVIEW_WORKING_DAYS, registration_day, review_deadline
 from procedure.logins import Logins
 from procedure.machine import FlowContext, Outcome, passed
 from procedure.models import Operation
 from procedure.ports import ProcedurePorts
+from procedure.survey import QUESTIONS
 
 __all__ = ["DecisionSteps"]
 
@@ -32,12 +34,13 @@ class DecisionSteps:
     """Registration, refusal and result, on the application's own channel (portal or employee)."""
 
     def __init__(self, ports: ProcedurePorts, logins: Logins, *, notice_deadline: float = 5.0,
-                 review_working_days: int = REVIEW_WORKING_DAYS) -> None:
+                 review_working_days: int = REVIEW_WORKING_DAYS, office_hours: str = DEFAULT_OFFICE_HOURS) -> None:
         self.ports = ports
         self.logins = logins
         self.notice_deadline = notice_deadline
         self.review_working_days = review_working_days
         """The review deadline, in working days from registration (``EGOV_REVIEW_WORKING_DAYS``)."""
+        self.office_hours = office_hours
 
     def _officer(self, app: Application, ctx: FlowContext) -> Session:
         return self.logins.officer(app.officer, ctx.clock.now())
@@ -54,26 +57,32 @@ class DecisionSteps:
                                      f"application's officer works for {app.officer.licensor_code}",
                                      setting="officer")
         self.ports.elicense.start_processing(self._officer(app, ctx), info.number)
-        deadline = review_deadline(info.registered_at, self.review_working_days)
-        return passed(f"application {info.number} registered {info.registered_at:%d.%m.%Y %H:%M:%S}",
+        registered_on = registration_day(info.registered_at, hours=self.office_hours)
+        deadline = review_deadline(registered_on, self.review_working_days)
+        return passed(f"application {info.number} received {info.registered_at:%d.%m.%Y %H:%M:%S}, registered "
+                      f"{registered_on:%d.%m.%Y}, review until {deadline:%d.%m.%Y}",
                       application_number=info.number, registered_at=info.registered_at.isoformat(),
-                      licensor=info.licensor.code, deadline=deadline.isoformat())
+                      registration_date=registered_on.isoformat(), licensor=info.licensor.code,
+                      deadline=deadline.isoformat())
 
     def refuse(self, ctx: FlowContext) -> Outcome:
         """The refusal: the missing documents recorded, the signed letter and its PDF written."""
         app = Application.of_flow(ctx.data)
         number = str(ctx.data["application_number"])
         rows = ctx.data.get("qualification", {}).get("missing", [])
-        missing = [MissingDocument(document=r["name_ru"], comment=r.get("comment_ru") or r["comment"]) for r in rows]
+        missing = [MissingDocument(document=r["name_ru"], comment=r.get("comment_ru") or r["comment"],
+                                   document_kz=r.get("name_kk") or None, comment_kz=r.get("comment_kk") or None)
+                   for r in rows]
         if not missing:
             raise ValidationError("qualification.missing", "a refusal lists at least one missing document")
         details = self.ports.elicense.refuse(self._officer(app, ctx), number, missing,
                                              idempotency_key=ctx.idempotency_key)
         if details.refusal is None:
             raise ValidationError("refusal", f"E-licensing refused application {number} without a letter")
-        xml_path, pdf_path = self.ports.artefacts.write_refusal(details.refusal, rows, recipient=app.applicant.name)
+        xml_path, pdf_path = self.ports.artefacts.write_refusal(details.refusal, rows)
         return passed(f"refusal letter of application {number}", refusal_xml=str(xml_path),
-                      refusal_pdf=str(pdf_path), refused_by=details.refusal.signer.describe())
+                      refusal_pdf=str(pdf_path), refused_by=details.refusal.signer.describe(),
+                      **_names(details.application))
 
     def result(self, ctx: FlowContext) -> Outcome:
         """The decision to issue; the applicant receives the licence as the registry holds it, verified."""
@@ -100,4 +109,15 @@ class DecisionSteps:
         return passed(f"licence {licence_number} ({signed.licence.kind}), signed by {signed.signer.common_name}",
                       licence_number=licence_number, licence_kind=signed.licence.kind,
                       licence_xml=str(xml_path), licence_pdf=str(pdf_path),
-                      notices=[n.status for n in notices], signed_by=signed.signer.describe())
+                      notices=[n.status for n in notices], signed_by=signed.signer.describe(),
+                      **_names(decided.application))
+
+
+def _names(info: ApplicationInfo) -> dict[str, Any]:
+    """The application's status and type as E-licensing names them, in Kazakh and Russian (for people),
+    and the survey offered to the applicant now that the application is decided (its questions' codes;
+    the texts are :data:`procedure.survey.QUESTIONS`)."""
+    return {"application_status": {"code": info.status, "kk": info.status_name_kz or "", "ru": info.status_name},
+            "application_type": {"code": info.application_type, "kk": info.application_type_name_kz or "",
+                                 "ru": info.application_type_name},
+            "survey_offered": list(QUESTIONS)}

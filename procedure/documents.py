@@ -1,17 +1,18 @@
 """Documents for people, as PDF: the electronic licence and the refusal letter.
 
-Rendered with fpdf2 and the DejaVu fonts (Debian package ``fonts-dejavu-core``), which cover the
-Kazakh letters (ә ғ қ ң ө ұ ү һ і); the fonts are embedded with a Unicode map, so the text can be
-extracted (searched, copied, read aloud). Labels are in Kazakh and Russian, as on the seed's
+Drawn on reportlab's canvas (:mod:`procedure.pdf_layout`) in the DejaVu fonts (Debian package
+``fonts-dejavu-core``), which cover the Kazakh letters (ә ғ қ ң ө ұ ү һ і); the fonts are embedded
+with a Unicode map, so the text can be extracted. Labels are in Kazakh and Russian, as on the seed's
 forms ("Қызмет түрі", "Лицензияның нөмірі", "Құрметті ...", "ҚАНАҒАТТАНДЫРУҒА БАС ТАРТЫЛДЫ").
 
-Speed: fpdf2 parses each font file for every document and subsets it again when writing the PDF;
-both costs grow with the font's glyph count (about 6 000 in DejaVu Sans). The fonts are therefore
-cut once to the characters documents use (:mod:`procedure.fontcache`: Latin, Cyrillic
-with the Kazakh letters, punctuation, about 1 100 glyphs) and documents are rendered from those
-files: a quarter of the CPU per PDF, and the PDF is byte for byte the one the full fonts give (fpdf2
-embeds only the glyphs used either way). A document with a character outside that set is
-rendered from the full fonts, as before.
+The fields are the signed XML's (:mod:`procedure.artefacts` reads them from it): the licence's kind
+(a duplicate's mark and date, a re-issue's mark and previous number), the licensor's seat as the
+place of issue, the appendices each naming their licence; the refusal letter's salutation and
+wording per operation, in both languages, as signed.
+
+Fonts: documents are drawn from the DejaVu fonts cut once to the characters documents use
+(:mod:`procedure.fontcache`: Latin, Cyrillic with the Kazakh letters, punctuation), parsed once
+per process; a document with a character outside that set is drawn from the full fonts.
 """
 
 from __future__ import annotations
@@ -20,18 +21,14 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
-from fpdf import FPDF
-from fpdf.fonts import FontFace
 from pydantic import BaseModel
 
 from adapters.core.errors import ConfigurationError
 from procedure.fontcache import subset_font_dir
 from procedure.models import LicenceView, RefusalLetterView
+from procedure.pdf_layout import FONT_FILES, FontPair, Page, fonts
 
 DEFAULT_FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-_FAMILY = "DejaVu"
-_FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
-
 
 def _fmt(day: dt.date) -> str:
     return day.strftime("%d.%m.%Y")
@@ -48,131 +45,89 @@ def _strings(value: object) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _font_dir(font_dir: Path | None, view: BaseModel) -> Path:
-    """The directory to load the fonts from: the cut fonts when they cover every character of
-    the document's data (the labels are covered by construction), else the full fonts."""
+def _fonts(font_dir: Path | None, view: BaseModel) -> FontPair:
+    """The faces to draw with: the cut fonts when they cover every character of the document's
+    data (the labels are covered by construction), else the full fonts."""
     directory = font_dir or DEFAULT_FONT_DIR
-    paths = [directory / name for name in _FONT_FILES.values()]
+    paths = [directory / name for name in FONT_FILES.values()]
     for path in paths:
         if not path.is_file():
             raise ConfigurationError(
                 f"font {path} not found: install the DejaVu fonts (Debian package fonts-dejavu-core)",
                 font=str(path))
     text = "".join(_strings(view))
-    return subset_font_dir(paths, text) or directory
+    return fonts(subset_font_dir(paths, text) or directory)
 
 
-def _new_pdf(title: str, when: dt.date, directory: Path) -> FPDF:
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    for style, name in _FONT_FILES.items():
-        pdf.add_font(_FAMILY, style, str(directory / name))
-    pdf.set_title(title)
-    pdf.set_creator("egov-adapters")
-    # A fixed creation date makes the same licence render to the same bytes.
-    pdf.set_creation_date(dt.datetime.combine(when, dt.time(), tzinfo=dt.UTC))
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
-    pdf.set_font(_FAMILY, "", 10)
-    return pdf
-
-
-def _heading(pdf: FPDF, text: str, size: int = 14) -> None:
-    pdf.set_font(_FAMILY, "B", size)
-    pdf.multi_cell(0, 8, text, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(_FAMILY, "", 10)
-
-
-def _paragraph(pdf: FPDF, text: str, *, bold: bool = False, gap: float = 2) -> None:
-    pdf.set_font(_FAMILY, "B" if bold else "", 10)
-    pdf.multi_cell(0, 5.5, text, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(_FAMILY, "", 10)
-    pdf.ln(gap)
-
-
-_HEADER_STYLE = FontFace(emphasis="BOLD", fill_color=(225, 225, 225))
+def _both(kk: str, ru: str) -> str:
+    return "\n".join(t for t in (kk, ru) if t) or "—"
 
 
 def render_licence_pdf(licence: LicenceView, *, font_dir: Path | None = None) -> bytes:
-    """The electronic licence: its fields in Kazakh and Russian, then its appendices."""
-    pdf = _new_pdf(f"Лицензия № {licence.number}", licence.issue_date, _font_dir(font_dir, licence))
-    _heading(pdf, "ЛИЦЕНЗИЯ")
-    _paragraph(pdf, f"№ {licence.number}    {_fmt(licence.issue_date)}", gap=1)
-    _paragraph(pdf, f"Берілді / Выдана: {licence.licensee_name}, БСН / БИН {licence.licensee_bin}", bold=True)
+    """The electronic licence: its kind's mark, its fields in Kazakh and Russian, its appendices."""
+    page = Page(_fonts(font_dir, licence), title=f"Лицензия № {licence.number}")
+    page.text("ЛИЦЕНЗИЯ", size=14, bold=True, centre=True)
+    if licence.mark_kk or licence.mark_ru:
+        page.text(" / ".join(t for t in (licence.mark_kk, licence.mark_ru) if t), size=12, bold=True,
+                  centre=True, gap_mm=1)
+    page.text(f"№ {licence.number}    {_fmt(licence.issue_date)}", gap_mm=1)
+    page.text(f"Берілді / Выдана: {licence.licensee_name}, БСН / БИН {licence.licensee_bin}", bold=True)
     rows = [
-        ("Қызмет түрі / Вид деятельности",
-         f"{licence.activity_type_kk}\n{licence.activity_type_ru}"),
+        ("Қызмет түрі / Вид деятельности", _both(licence.activity_type_kk, licence.activity_type_ru)),
         ("Лицензия қолданылуының айрықша жағдайлары / Особые условия действия лицензии",
-         "\n".join(t for t in (licence.special_conditions_kk, licence.special_conditions_ru) if t) or "—"),
-        ("Лицензияны берген орган / Лицензиар",
-         f"{licence.issuing_body_kk}\n{licence.issuing_body_ru}"),
+         _both(licence.special_conditions_kk, licence.special_conditions_ru)),
+        ("Лицензияны берген орган / Лицензиар", _both(licence.issuing_body_kk, licence.issuing_body_ru)),
         ("Басшы (уәкілетті тұлға) / Руководитель (уполномоченное лицо)", licence.head_name),
         ("Лицензияның берілген күні / Дата выдачи лицензии", _fmt(licence.issue_date)),
         ("Лицензияның нөмірі / Номер лицензии", licence.number),
+        ("Берілген орны / Место выдачи", _both(licence.issue_place_kk, licence.issue_place_ru)),
     ]
-    if licence.issue_place:
-        rows.append(("Берілген орны / Место выдачи", licence.issue_place))
-    with pdf.table(col_widths=(70, 120), text_align="LEFT", first_row_as_headings=False,
-                   line_height=5.5) as table:
-        for label, value in rows:
-            row = table.row()
-            row.cell(label, style=FontFace(emphasis="BOLD"))
-            row.cell(value)
+    if licence.previous_number:
+        rows.append(("Алдыңғы лицензияның нөмірі / Номер предыдущей лицензии", licence.previous_number))
+    if licence.duplicate_date is not None:
+        rows.append(("Телнұсқаның берілген күні / Дата выдачи дубликата", _fmt(licence.duplicate_date)))
+    page.table(rows, (70, 120), bold_first_column=True)
     for appendix in licence.appendices:
-        pdf.ln(6)
-        _heading(pdf, f"Лицензияға қосымша № {appendix.number} / Приложение к лицензии № {appendix.number}",
-                 size=11)
-        _paragraph(pdf, f"Лицензия № {licence.number}. {licence.activity_type_kk} / {licence.activity_type_ru}",
-                   gap=1)
+        page.space(6)
+        of = appendix.licence_number or licence.number
+        page.text(f"№ {of} лицензияға № {appendix.number} қосымша / "
+                  f"Приложение № {appendix.number} к лицензии № {of}", size=11, bold=True, centre=True, gap_mm=1)
+        dated = f" ({_fmt(appendix.issue_date)})" if appendix.issue_date is not None else ""
+        page.text(f"{licence.activity_type_kk} / {licence.activity_type_ru}{dated}", gap_mm=1)
         if appendix.premises_address:
-            _paragraph(pdf, f"Орналасқан жері / Местонахождение: {appendix.premises_address}", gap=1)
-        with pdf.table(col_widths=(30, 80, 80), text_align="LEFT", headings_style=_HEADER_STYLE,
-                       line_height=5.5) as table:
-            head = table.row()
-            for text in ("Коды / Код", "Қызметтің кіші түрі", "Подвид деятельности"):
-                head.cell(text)
-            for sub in appendix.subtypes:
-                row = table.row()
-                row.cell(sub.code)
-                row.cell(sub.name_kk)
-                row.cell(sub.name_ru)
-    pdf.ln(6)
-    _paragraph(pdf, "Электрондық құжат қызмет берушінің уәкілетті тұлғасының ЭЦҚ-сымен қалыптастырылған. / "
-                    "Электронный документ сформирован с ЭЦП уполномоченного лица услугодателя.", gap=0)
-    return bytes(pdf.output())
+            page.text(f"Орналасқан жері / Местонахождение: {appendix.premises_address}", gap_mm=1)
+        page.table([("Коды / Код", "Қызметтің кіші түрі", "Подвид деятельности"),
+                    *((sub.code, sub.name_kk, sub.name_ru) for sub in appendix.subtypes)],
+                   (30, 80, 80), header=True)
+    page.space(6)
+    page.text("Электрондық құжат қызмет берушінің уәкілетті тұлғасының ЭЦҚ-сымен қалыптастырылған. / "
+              "Электронный документ сформирован с ЭЦП уполномоченного лица услугодателя.", gap_mm=0)
+    return page.finish()
 
 
 def render_refusal_letter_pdf(letter: RefusalLetterView, *, font_dir: Path | None = None) -> bytes:
-    """The refusal letter: addressee, the refusal sentence (kk, ru), table of documents not provided."""
-    pdf = _new_pdf(f"Бас тарту / Отказ № {letter.application_number}", letter.letter_date,
-                   _font_dir(font_dir, letter))
-    _paragraph(pdf, f"Күні / Дата: {_fmt(letter.letter_date)}", gap=1)
-    _paragraph(pdf, f"{letter.state_body_kk}\n{letter.state_body_ru}", bold=True, gap=1)
-    _paragraph(pdf, f"МО мекен-жайы / Адрес государственного органа: {letter.state_body_address}", gap=1)
-    recipient = letter.recipient_name + (f", {letter.recipient_address}" if letter.recipient_address else "")
-    _paragraph(pdf, f"Кімге / Кому: {recipient}", gap=4)
-    _paragraph(pdf, f"Құрметті {letter.recipient_name}!", bold=True)
-    number, sent = letter.application_number, _fmt(letter.sent_date)
-    _paragraph(pdf, f"Сіздің {sent} күні жіберілген № {number} «{letter.activity_type_kk}» қызмет түріне "
-                    "лицензия алу жөніндегі өтінішіңізді")
-    _heading(pdf, "ҚАНАҒАТТАНДЫРУҒА БАС ТАРТЫЛДЫ", size=12)
-    pdf.ln(2)
-    _paragraph(pdf, f"Уважаемый(-ая) {letter.recipient_name}!", bold=True)
-    _paragraph(pdf, f"В удовлетворении Вашего заявления № {number}, направленного {sent}, на получение "
-                    f"лицензии на вид деятельности «{letter.activity_type_ru}»")
-    _heading(pdf, "ОТКАЗАНО", size=12)
-    pdf.ln(3)
+    """The refusal letter: addressee, the refusal (kk, ru, as signed), table of documents not provided."""
+    page = Page(_fonts(font_dir, letter), title=f"Бас тарту / Отказ № {letter.application_number}")
+    page.text(f"Күні / Дата: {_fmt(letter.letter_date)}", gap_mm=1)
+    page.text(f"{letter.state_body_kk}\n{letter.state_body_ru}", bold=True, gap_mm=1)
+    page.text(f"МО мекен-жайы: {letter.state_body_address_kk}", gap_mm=0)
+    page.text(f"Адрес государственного органа: {letter.state_body_address_ru}", gap_mm=1)
+    recipient = ", ".join(p for p in (letter.recipient_name, letter.recipient_organisation,
+                                      letter.recipient_address) if p)
+    page.text(f"Кімге / Кому: {recipient}", gap_mm=4)
+    page.text(letter.salutation_kk, bold=True)
+    page.text(letter.text_kk, gap_mm=4)
+    page.text(letter.salutation_ru, bold=True)
+    page.text(letter.text_ru, gap_mm=5)
     if letter.missing:
-        with pdf.table(col_widths=(95, 95), text_align="LEFT", headings_style=_HEADER_STYLE,
-                       line_height=5.5) as table:
-            head = table.row()
-            head.cell("Табыс етілмеген құжат атауы / Наименование непредставленного документа")
-            head.cell("Түсініктеме / Комментарий")
-            for doc in letter.missing:
-                row = table.row()
-                row.cell(f"{doc.name_kk}\n{doc.name_ru}")
-                row.cell("\n".join(t for t in (doc.comment_kk, doc.comment_ru) if t) or doc.comment)
+        page.table([("Табыс етілмеген құжат атауы / Наименование непредставленного документа",
+                     "Түсініктеме / Комментарий"),
+                    *((f"{doc.name_kk}\n{doc.name_ru}",
+                       "\n".join(t for t in (doc.comment_kk, doc.comment_ru) if t) or doc.comment)
+                      for doc in letter.missing)],
+                   (95, 95), header=True)
     if letter.signer_name:
-        pdf.ln(6)
-        _paragraph(pdf, f"Басшы (уәкілетті тұлға) / Руководитель (уполномоченное лицо): {letter.signer_name}",
-                   gap=0)
-    return bytes(pdf.output())
+        page.space(6)
+        page.text(f"Басшы (уәкілетті тұлға) / Руководитель (уполномоченное лицо): {letter.signer_name}",
+                  gap_mm=0)
+    return page.finish()

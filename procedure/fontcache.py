@@ -1,18 +1,17 @@
 """Fonts cut to the characters documents use, built once and kept in a cache directory.
 
-fpdf2 parses a TrueType font completely for every document (``add_font``: character map, widths,
-glyph ids) and subsets it again when it writes the PDF; both costs grow with the font's glyph
-count. DejaVu Sans has ≈ 6 000 glyphs; the licence and the refusal letter need Latin, Cyrillic
-(with the Kazakh letters ә ғ қ ң ө ұ ү һ і) and punctuation. :func:`subset_font_dir` cuts each font
-to :data:`UNICODE_RANGES` (≈ 1 100 glyphs, every table kept: metrics, hinting, names, layout)
-with fontTools, once per font file, and returns the directory of the cut files.
+Parsing a TrueType font and subsetting it for a document cost in proportion to the font's glyph
+count and size. DejaVu Sans has ≈ 6 000 glyphs; the licence and the refusal letter need Latin,
+Cyrillic (with the Kazakh letters ә ғ қ ң ө ұ ү һ і) and punctuation. :func:`subset_font_dir` cuts
+each font to :data:`UNICODE_RANGES` (≈ 1 100 glyphs; metrics, names and layout kept, screen hinting
+dropped: a third of the bytes each document embeds) with fontTools, once per font file, and
+returns the directory of the cut files.
 
-Why this is safe: fpdf2 embeds only the glyphs a document uses, taken from whichever font file it
-was given, and the cut keeps each glyph's outline, metrics and the font's header unchanged (no
-bounding-box recalculation). A document rendered from the cut files is byte for byte the one
-rendered from the full files (``tests/test_documents.py`` checks it). A document with a character
-the full font has but the cut one lacks is not rendered from the cut files:
-:func:`subset_font_dir` answers ``None`` and the caller uses the full fonts.
+Why this is safe: the cut keeps each glyph's outline and advance width and the font's header
+unchanged (no bounding-box recalculation), so a document drawn from the cut files has the same
+text at the same places as one drawn from the full files (``tests/procedure/test_fontcache.py``
+checks it). A document with a character the full font has but the cut one lacks is not drawn
+from the cut files: :func:`subset_font_dir` answers ``None`` and the caller uses the full fonts.
 
 Where: ``$XDG_CACHE_HOME/egov-adapters/fonts/<key>/`` (default ``~/.cache/...``), ``<key>`` a
 SHA-256 over the source files' bytes, the ranges and :data:`CUT_VERSION`, so a changed font or a
@@ -39,7 +38,7 @@ from fontTools import ttLib
 
 __all__ = ["CUT_VERSION", "UNICODE_RANGES", "FontCut", "cache_root", "cut_fonts", "subset_font_dir"]
 
-CUT_VERSION = 1
+CUT_VERSION = 2
 """Bump when the way fonts are cut changes (new cache key)."""
 
 UNICODE_RANGES: tuple[tuple[int, int], ...] = (
@@ -97,7 +96,8 @@ def _cut_one(source: Path, target: Path) -> None:
     options.glyph_names = True
     options.notdef_outline = True
     options.recommended_glyphs = True
-    options.drop_tables += ["FFTM"]  # FontForge's timestamp: fpdf2 drops it too
+    options.hinting = False  # screen hinting: a third of the bytes, and PDF viewers do without it
+    options.drop_tables += ["FFTM"]  # FontForge's timestamp
     subsetter = ftsubset.Subsetter(options)
     subsetter.populate(unicodes=_unicodes())
     subsetter.subset(font)
@@ -153,7 +153,7 @@ def subset_font_dir(paths: Sequence[Path], text: str) -> Path | None:
         if ident not in _cuts:
             try:
                 _cuts[ident] = cut_fonts(paths)
-            except Exception as exc:  # a font fontTools cannot cut is still a font fpdf2 may use
+            except Exception as exc:  # a font fontTools cannot cut is still a font reportlab may use
                 _log.warning("cannot cut fonts %s (%s: %s): using the full fonts",
                              [str(p) for p in paths], type(exc).__name__, exc)
                 _cuts[ident] = None

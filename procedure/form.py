@@ -52,6 +52,7 @@ def application_form(elicense: Elicensing, application: Application, data: Mappi
                                 address=Address(postal_index=a.postal_index, city_kato=a.city_kato,
                                                 city_name=a.city_name, street_ru=a.street_ru,
                                                 street_kz=a.street_kz, house=a.house),
-                                phone=a.phone),
+                                phone=a.phone, head_name=a.head_name or None),
         territory_code="000000000", sub_types=chosen, payment=payment, attachments=refs,
-        paper_documents=paper, submitted_at=submitted_at)
+        paper_documents=paper, special_conditions=application.special_conditions or None,
+        submitted_at=submitted_at)

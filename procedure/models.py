@@ -176,12 +176,14 @@ class AppendixView(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     number: str
+    licence_number: str = ""     # the licence it belongs to
+    issue_date: dt.date | None = None
     subtypes: list[SubType] = Field(default_factory=list)
     premises_address: str = ""
 
 
 class LicenceView(BaseModel):
-    """The electronic licence's fields (regulation, appendix 2)."""
+    """The electronic licence's fields (regulation, appendix 2), as its signed XML gives them."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -197,24 +199,37 @@ class LicenceView(BaseModel):
     issuing_body_ru: str
     head_name: str               # head (authorised person) whose EDS forms the licence
     issue_date: dt.date
-    issue_place: str = ""
+    issue_place_kk: str = ""     # the licensor's seat
+    issue_place_ru: str = ""
+    kind: str = "ORIGINAL"       # ORIGINAL | REISSUED | DUPLICATE
+    mark_kk: str = ""            # ТЕЛНҰСҚА (a duplicate), ҚАЙТА РЕСІМДЕЛДІ (re-issued)
+    mark_ru: str = ""            # ДУБЛИКАТ, ПЕРЕОФОРМЛЕНА
+    previous_number: str = ""    # the licence a re-issue replaces
+    duplicate_date: dt.date | None = None
     appendices: list[AppendixView] = Field(default_factory=list)
 
 
 class RefusalLetterView(BaseModel):
-    """The letter refusing an application, with the table of documents not provided."""
+    """The letter refusing an application, with the table of documents not provided.
+
+    The sentences (salutation, the refusal's wording per operation) are the signed letter's own, in
+    Kazakh and Russian: the PDF shows what was signed."""
 
     model_config = ConfigDict(frozen=True)
 
     letter_date: dt.date
     state_body_kk: str
     state_body_ru: str
-    state_body_address: str
-    recipient_name: str
+    state_body_address_kk: str
+    state_body_address_ru: str
+    recipient_name: str          # the applicant's head
+    recipient_organisation: str = ""
     recipient_address: str = ""
     application_number: str
     sent_date: dt.date
-    activity_type_kk: str = "Білім беру саласындағы қызмет (М65)"
-    activity_type_ru: str = "Образовательная деятельность (М65)"
+    salutation_kk: str           # "Құрметті …!"
+    salutation_ru: str           # "Уважаемый(-ая) …!"
+    text_kk: str                 # "Сіздің … өтінішіңізді қанағаттандыруға БАС ТАРТЫЛДЫ."
+    text_ru: str                 # "В удовлетворении Вашего заявления … ОТКАЗАНО."
     missing: list[MissingDocument] = Field(default_factory=list)
     signer_name: str = ""

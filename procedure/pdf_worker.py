@@ -1,6 +1,6 @@
 """The licence and refusal-letter PDFs rendered in a pool of worker processes.
 
-Why: fpdf2's layout is pure Python, and flows run on threads, so in
+Why: the layout is Python code, and flows run on threads, so in
 one client process every PDF holds the GIL that the other flows' signing, verification and XML
 need. With ``EGOV_PDF_WORKERS=N`` (N > 0) the rendering runs in a
 :class:`~concurrent.futures.ProcessPoolExecutor` of N *spawned* processes (never forked from a
@@ -15,7 +15,7 @@ found by each worker in the on-disk cache and kept in its memory after its first
 
 Failures: an error of the project's hierarchy raised while rendering (a missing font:
 :class:`~adapters.core.errors.ConfigurationError`) is raised again in the caller with the same
-class, message and context, plus the document; any other failure (an fpdf2 exception, a worker
+class, message and context, plus the document; any other failure (a reportlab exception, a worker
 that died: ``BrokenProcessPool``) raises :class:`~adapters.core.errors.ConfigurationError` naming
 the document. A broken pool is dropped, so the next document gets a fresh one.
 """
@@ -50,7 +50,7 @@ def configured_workers() -> int:
 
 
 def _warm_up() -> None:
-    """Worker initializer: import fpdf2 and the documents once, before the first document."""
+    """Worker initializer: import reportlab and the documents once, before the first document."""
     import procedure.documents  # noqa: F401
 
 

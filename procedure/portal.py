@@ -83,8 +83,9 @@ class PortalSteps:
         current = self.ports.payment.create_order(order, message_id=None).order
         if current.status is PaymentStatus.CREATED:
             self.ports.bank.pay(current)
-        return passed(f"order {current.order_id} for {order.amount} KZT", payment_order=current.order_id,
-                      fee=str(order.amount))
+        basis = self.fees.basis(app.operation)
+        return passed(f"order {current.order_id} for {order.amount} KZT ({basis.en})", payment_order=current.order_id,
+                      fee=str(order.amount), fee_basis=basis.model_dump())
 
     def paid(self, ctx: FlowContext) -> Outcome:
         """C2: the gateway says whether the order is paid; the signed receipt is verified."""

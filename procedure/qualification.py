@@ -22,10 +22,14 @@ from procedure.models import (
     ApplicationDocuments,
     MissingDocument,
     Operation,
+    ProvidedDocument,
     QualificationResult,
     Service,
     Text,
 )
+
+SAMPLE_LETTER = "sample-letter"
+"""A rule's source: the regulation's sample refusal letter (appendix 2 of each regulation)."""
 
 
 class AttributeCheck(BaseModel):
@@ -62,6 +66,8 @@ class Rule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str = ""
+    source: str
+    """``sample-letter`` (the regulation's sample refusal letter) or ``assumption: <why>``."""
     name: Text
     operations: list[Operation] | None = None
     document: str | None = None
@@ -73,8 +79,15 @@ class Rule(BaseModel):
     undeclared: Text | None = None
     below: Text | None = None
 
+    @property
+    def assumed(self) -> bool:
+        """True when the seeds are silent on this requirement (the docs list it as an assumption)."""
+        return self.source.startswith("assumption")
+
     @model_validator(mode="after")
     def _shape(self) -> Rule:
+        if self.source != SAMPLE_LETTER and not self.source.startswith("assumption: "):
+            raise ValueError(f"source {self.source!r}: give {SAMPLE_LETTER!r} or 'assumption: <why>'")
         if self.document is None and self.fact is None:
             raise ValueError("a rule needs a document or a fact")
         if self.document is not None and self.missing is None:
@@ -151,6 +164,10 @@ class RuleSet(BaseModel):
     def rules_for(self, service: Service, operation: Operation) -> list[Rule]:
         return [r for r in (self.rules[i] for i in self.services[service]) if r.applies_to(operation)]
 
+    def required_documents(self, service: Service, operation: Operation) -> list[Rule]:
+        """The document rules of ``service`` for ``operation``: what the applicant must attach."""
+        return [r for r in self.rules_for(service, operation) if r.document is not None]
+
     def evaluate(self, application: ApplicationDocuments) -> QualificationResult:
         missing: list[MissingDocument] = []
         checked: list[str] = []
@@ -202,6 +219,22 @@ def evaluate(application: ApplicationDocuments, rules: RuleSet | None = None) ->
     return (rules or default_rules()).evaluate(application)
 
 
+FEE_DOCUMENT = "licence_fee_payment"
+"""The document code of the licence fee's payment document in the rule sets."""
+
+
+def _with_fee_payment(application: ApplicationDocuments, payment: Any) -> ApplicationDocuments:
+    """The application with the fee's payment document when the flow confirmed the payment
+    (Diagram 1, Condition 2: the payment gateway's signed receipt is the payment document, the memo's
+    "payment information"), so that a paid fee is never listed as not provided."""
+    if not isinstance(payment, dict) or application.document(FEE_DOCUMENT) is not None:
+        return application
+    receipt = ProvidedDocument(code=FEE_DOCUMENT, attributes={
+        "document_number": payment.get("document_number"), "document_date": payment.get("document_date"),
+        "amount": payment.get("amount"), "source": "payment gateway receipt"})
+    return application.model_copy(update={"documents": [*application.documents, receipt]})
+
+
 def qualification_step(rules: RuleSet | None = None, *, key: str = "application") -> StepFn:
     """A ready implementation of condition C4 (Diagram 1) / C3 (Diagram 2).
 
@@ -220,7 +253,7 @@ def qualification_step(rules: RuleSet | None = None, *, key: str = "application"
             first = exc.errors()[0]
             where = ".".join(str(p) for p in (key, *first["loc"]))
             raise ValidationError(where, first["msg"]) from exc
-        result = evaluate(application, rules)
+        result = evaluate(_with_fee_payment(application, ctx.data.get("payment")), rules)
         detail = "; ".join(f"{m.name_en}: {m.comment}" for m in result.missing)
         return Outcome(ok=result.met, detail=detail,
                        data={"qualification": result.model_dump(mode="json")})

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from adapters.core.settings import Settings
 from procedure.application import Application
-from procedure.calendar import REVIEW_WORKING_DAYS
+from procedure.calendar import DEFAULT_OFFICE_HOURS, REVIEW_WORKING_DAYS
 from procedure.decision import DecisionSteps
 from procedure.diagrams import Diagram, get_diagram
 from procedure.fees import Fees
@@ -39,11 +40,13 @@ __all__ = ["ProcedureSteps"]
 class ProcedureSteps:
     """Step implementations of both diagrams over ``ports``; one instance serves many flows
     (and threads). ``notice_deadline``: seconds the result step waits for the status notices;
-    ``payment_deadline``: seconds Condition 2 waits for the bank's answer."""
+    ``payment_deadline``: seconds Condition 2 waits for the bank's answer; ``review_working_days``
+    and ``office_hours``: the review deadline and the office's hours (:meth:`from_settings` takes
+    them from ``EGOV_REVIEW_WORKING_DAYS`` and ``EGOV_OFFICE_HOURS``)."""
 
     def __init__(self, ports: ProcedurePorts, *, rules: RuleSet | None = None, fees: Fees | None = None,
                  notice_deadline: float = 5.0, payment_deadline: float = 10.0,
-                 review_working_days: int = REVIEW_WORKING_DAYS) -> None:
+                 review_working_days: int = REVIEW_WORKING_DAYS, office_hours: str = DEFAULT_OFFICE_HOURS) -> None:
         self.ports = ports
         self.rules = rules or default_rules()
         self.fees = fees or Fees()
@@ -51,7 +54,7 @@ class ProcedureSteps:
         self.portal = PortalSteps(ports, self.logins, self.fees, payment_deadline=payment_deadline)
         self.provider = ProviderSteps(ports, self.logins)
         self.decision = DecisionSteps(ports, self.logins, notice_deadline=notice_deadline,
-                                      review_working_days=review_working_days)
+                                      review_working_days=review_working_days, office_hours=office_hours)
         qualification = qualification_step(self.rules, key="documents")
         p, e, d = self.portal, self.provider, self.decision
         self._tables: dict[str, dict[str, StepFn]] = {
@@ -62,6 +65,16 @@ class ProcedureSteps:
                          "C2": e.applicant_present, "6": e.fill_and_attach, "7": d.register, "C3": qualification,
                          "8": d.refuse, "9": d.result},
         }
+
+    @classmethod
+    def from_settings(cls, ports: ProcedurePorts, settings: Settings, *,
+                      rules: RuleSet | None = None) -> ProcedureSteps:
+        """The steps as every deployment runs them: fees, waits, the review deadline and the office's
+        hours from ``settings`` (the harness, ``egov serve`` and ``egov worker`` build them here)."""
+        return cls(ports, rules=rules, fees=Fees.from_settings(settings),
+                   notice_deadline=settings.flow_notice_wait_seconds,
+                   payment_deadline=settings.flow_payment_wait_seconds,
+                   review_working_days=settings.review_working_days, office_hours=settings.office_hours)
 
     def steps(self, diagram: Diagram | str) -> dict[str, StepFn]:
         """Step id → implementation, for ``diagram``."""

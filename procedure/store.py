@@ -288,6 +288,18 @@ class FlowStore:
         with self.engine.connect() as conn:
             return [self._flow(r) for r in conn.execute(query).mappings()]
 
+    def overdue_flows(self, today: dt.date, *, service: str | None = None, limit: int = 1000) -> list[FlowRecord]:
+        """The search filter "overdue": registered applications without a decision (the flow not
+        ended) whose review deadline is before ``today``, the most overdue first."""
+        overdue = []
+        for flow in self.open_flows(limit=100_000):
+            deadline = flow.data.get("deadline")
+            if (isinstance(deadline, str) and dt.date.fromisoformat(deadline) < today
+                    and (service is None or flow.service == service)):
+                overdue.append(flow)
+        overdue.sort(key=lambda f: (str(f.data["deadline"]), f.flow_id))
+        return overdue[:limit]
+
     def open_flows(self, *, updated_before: dt.datetime | None = None, limit: int = 1000) -> list[FlowRecord]:
         """Flows not ended (running or failed), least recently updated first; ``updated_before``:
         only those without a change since then."""

@@ -17,7 +17,6 @@ from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.settings import Settings
 from procedure.clients import ProcedureClients
 from procedure.deployment import clients_from_settings
-from procedure.fees import Fees
 from procedure.steps import ProcedureSteps
 from procedure.store import FlowStore
 from workers.claims import FlowClaims
@@ -62,9 +61,7 @@ class WorkerRuntime:
             ports = dataclasses.replace(
                 clients.ports(bank=PaymentByApplicant(), artefacts=DeferredPdfArtefacts(settings.artefacts_dir, queue)),
                 notices=InboxNotices(inbox))
-            steps = ProcedureSteps(ports, fees=Fees.from_settings(settings),
-                                   notice_deadline=settings.flow_notice_wait_seconds,
-                                   payment_deadline=settings.flow_payment_wait_seconds)
+            steps = ProcedureSteps.from_settings(ports, settings)
         except BaseException:
             if owns:
                 clients.close()

@@ -19,6 +19,23 @@ DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 ATTACHMENTS_MAX_TOTAL_BYTES = 30 * 1024 * 1024
 """The memo's limit on the total size of an application's attachments: 30 MB = 31,457,280 bytes."""
 
+STATUS_NAMES: dict[str, tuple[str, str]] = {
+    "SENT": ("мемлекеттік органға жөнелтілді", "отправлено в государственный орган"),
+    "IN_PROGRESS": ("жұмыс барысында", "в работе"),
+    "ISSUED": ("беру шешімі қабылданды", "принято решение о выдаче"),
+    "REFUSED": ("беруден бас тарту шешімі қабылданды", "принято решение об отказе в выдаче"),
+}
+"""The memo's statuses (step 3), (kk, ru) by the code on the wire; the Russian names are ours."""
+APPLICATION_TYPE_NAMES: dict[str, tuple[str, str]] = {
+    "ISSUE": ("Лицензия және қосымшаларды беруге өтініш", "Заявление на выдачу лицензии и приложений"),
+    "REISSUE": ("Лицензияны қайта ресімдеуге өтініш", "Заявление на переоформление лицензии"),
+    "DUPLICATE": ("Лицензияның телнұсқасын беруге өтініш", "Заявление на выдачу дубликата лицензии"),
+    "APPENDIX": ("Лицензияға қосымша беруге өтініш", "Заявление на выдачу приложения к лицензии"),
+}
+"""Application types (the seed's application information: "Лицензия және қосымшаларды беруге өтініш")."""
+CATEGORY_NAME = ("Қызмет түріне лицензия", "Лицензия на вид деятельности")
+"""The application's category (the seed: "Санаты: Қызмет түріне лицензия")."""
+
 SEARCH_SERVICE_ID = "ElicenseUniversalLicense"
 STATUS_NOTIFICATION_SERVICE_ID = "ElicenseStatusNotification"
 

@@ -120,7 +120,12 @@ class Settings(BaseSettings):
     # --- licensing business rules
     mci_kzt: Decimal = Field(Decimal("1618"), description="monthly calculation index, KZT (2012: 1,618)")
     licence_fee_mci: int = Field(10, description="licence fee in monthly calculation indices")
-    review_working_days: int = Field(30, description="review deadline in working days from registration")
+    other_fee_mci: int = Field(1, ge=0, description="fee of a re-issue, duplicate or appendix in monthly calculation "
+                               "indices (the seeds state none: an assumption)")
+    review_working_days: int = Field(30, ge=1, description="review deadline in working days from registration")
+    office_hours: str = Field("09:00-18:30", pattern=r"^\d\d:\d\d-\d\d:\d\d$",
+                              description="the state body office's working hours (local time): an application "
+                              "received after them or on a day off is registered on the next working day")
 
     # --- documents
     pdf_workers: int = Field(0, ge=0, description="worker processes rendering the licence and refusal PDFs "

@@ -26,6 +26,7 @@ from adapters.contracts.elicense import EL_NS, UL_NS
 from adapters.core.errors import InvalidResponseError
 from adapters.elicense.models import (
     Address,
+    Addressee,
     Appendix,
     Applicant,
     ApplicationInfo,
@@ -34,6 +35,7 @@ from adapters.elicense.models import (
     Catalogue,
     CodeName,
     IssuingBody,
+    KzRu,
     Licence,
     Licensee,
     LicensorInfo,
@@ -163,7 +165,7 @@ def _applicant(r: _Reader) -> Applicant:
         address=Address(postal_index=a.req("PostalIndex"), city_kato=a.req("CityKato"),
                         city_name=a.req("CityName"), street_ru=a.req("StreetRu"), street_kz=a.opt("StreetKz"),
                         house=a.req("House"), flat=a.opt("Flat")),
-        phone=r.req("Phone"), fax=r.opt("Fax"))
+        phone=r.req("Phone"), fax=r.opt("Fax"), head_name=r.opt("HeadName"))
 
 
 def _payment(r: _Reader) -> Payment:
@@ -184,8 +186,10 @@ def application_info(node: etree._Element) -> ApplicationInfo:
     signer = r.sub("Signer")
     return ApplicationInfo(
         number=r.req("Number"), application_type=r.req("ApplicationType"),  # type: ignore[arg-type]
-        application_type_name=r.req("ApplicationTypeName"), category=r.req("Category"),
-        channel=r.req("Channel"), status=r.req("Status"), status_name=r.req("StatusName"),  # type: ignore[arg-type]
+        application_type_name=r.req("ApplicationTypeName"), application_type_name_kz=r.opt("ApplicationTypeNameKz"),
+        category=r.req("Category"), category_kz=r.opt("CategoryKz"), channel=r.req("Channel"),  # type: ignore[arg-type]
+        status=r.req("Status"), status_name=r.req("StatusName"),  # type: ignore[arg-type]
+        status_name_kz=r.opt("StatusNameKz"),
         service_code=r.req("ServiceCode"), applicant=_applicant(r.sub("Applicant")),
         applicant_details=r.req("ApplicantDetails"), submitted_at=r.datetime("SubmittedAt"),
         registered_at=r.datetime("RegisteredAt"), licensor=_code_name(r.sub("Licensor")),
@@ -199,12 +203,17 @@ def application_info(node: etree._Element) -> ApplicationInfo:
         licence_number=r.opt("LicenceNumber"), target_licence_number=r.opt("TargetLicenceNumber"),
         status_history=tuple(
             StatusEntry(status=e.req("Status"), status_name=e.req("StatusName"),  # type: ignore[arg-type]
+                        status_name_kz=e.opt("StatusNameKz"),
                         changed_at=e.datetime("ChangedAt"), comment=e.opt("Comment"))
             for e in (_Reader(c) for c in r.sub("StatusHistory").children("Entry"))))
 
 
 def _person(r: _Reader) -> Person:
     return Person(full_name=r.req("FullName"), iin=r.req("Iin"), position=r.req("Position"))
+
+
+def _kz_ru(r: _Reader) -> KzRu:
+    return KzRu(kz=r.opt("Kz") or "", ru=r.opt("Ru") or "")
 
 
 def _issuing_body(r: _Reader) -> IssuingBody:
@@ -219,14 +228,17 @@ def licence(root: etree._Element) -> Licence:
     return Licence(
         number=r.req("Number"), global_unique_number=r.req("GlobalUniqueNumber"),
         kind=r.req("Kind"), application_number=r.req("ApplicationNumber"),  # type: ignore[arg-type]
+        mark=_kz_ru(r.sub("Mark")) if r.child("Mark") is not None else None,
         previous_licence_number=r.opt("PreviousLicenceNumber"),
         licensee=Licensee(iin_bin=ls.req("IinBin"), name=ls.req("Name"), address=ls.req("Address")),
         activity_type=_code_name(r.sub("ActivityType")), special_conditions=r.opt("SpecialConditions") or "",
         issuing_body=_issuing_body(r.sub("IssuingBody")), head=_person(r.sub("Head")),
-        issue_date=r.date("IssueDate"), validity_start_date=r.date("ValidityStartDate"),
-        validity_end_date=r.opt_date("ValidityEndDate"), territory=_code_name(r.sub("Territory")),
+        issue_date=r.date("IssueDate"), issue_place=_kz_ru(r.sub("IssuePlace")),
+        validity_start_date=r.date("ValidityStartDate"), validity_end_date=r.opt_date("ValidityEndDate"),
+        duplicate_date=r.opt_date("DuplicateDate"), territory=_code_name(r.sub("Territory")),
         appendices=tuple(
-            Appendix(number=a.integer("Number"), issue_date=a.date("IssueDate"),
+            Appendix(number=a.integer("Number"), licence_number=a.req("LicenceNumber"),
+                     issue_date=a.date("IssueDate"),
                      sub_types=tuple(_code_name(_Reader(s)) for s in a.children("SubType")))
             for a in (_Reader(c) for c in r.sub("Appendices").children("Appendix"))))
 
@@ -235,12 +247,18 @@ def licence(root: etree._Element) -> Licence:
 def refusal_letter(root: etree._Element) -> RefusalLetter:
     """A verified ``RefusalLetter`` document."""
     r = _Reader(root, what="refusal letter")
+    ad = r.sub("Addressee")
     return RefusalLetter(
         date=r.date("Date"), state_body=_issuing_body(r.sub("StateBody")),
-        state_body_address=r.opt("StateBodyAddress") or "", to=r.req("To"),
-        application_number=r.req("ApplicationNumber"), sent_on=r.datetime("SentOn"),
-        activity_type=_code_name(r.sub("ActivityType")), text=r.req("Text"),
-        missing_documents=tuple(MissingDocument(document=m.req("Document"), comment=m.req("Comment"))
+        state_body_address=_kz_ru(r.sub("StateBodyAddress")),
+        addressee=Addressee(full_name=ad.req("FullName"), organisation=ad.opt("Organisation") or "",
+                            address=ad.opt("Address") or ""),
+        salutation=_kz_ru(r.sub("Salutation")), application_number=r.req("ApplicationNumber"),
+        application_type=r.req("ApplicationType"),  # type: ignore[arg-type]
+        licence_number=r.opt("LicenceNumber"), sent_on=r.datetime("SentOn"),
+        activity_type=_code_name(r.sub("ActivityType")), text=_kz_ru(r.sub("Text")),
+        missing_documents=tuple(MissingDocument(document=m.req("Document"), comment=m.req("Comment"),
+                                                document_kz=m.opt("DocumentKz"), comment_kz=m.opt("CommentKz"))
                                 for m in (_Reader(c) for c in r.children("MissingDocument"))),
         head=_person(r.sub("Head")))
 
@@ -252,7 +270,7 @@ def status_notice(root: etree._Element, *, message_id: str, signer: Any) -> Stat
     return StatusNotice(
         message_id=message_id, signer=signer, application_number=r.req("ApplicationNumber"),
         status=r.req("Status"), status_name=r.req("StatusName"),  # type: ignore[arg-type]
-        changed_at=r.datetime("ChangedAt"), licensor_code=r.req("LicensorCode"),
+        status_name_kz=r.opt("StatusNameKz"), changed_at=r.datetime("ChangedAt"), licensor_code=r.req("LicensorCode"),
         applicant_iin_bin=r.req("ApplicantIinBin"), licence_number=r.opt("LicenceNumber"), comment=r.opt("Comment"))
 
 
@@ -333,7 +351,8 @@ def licence_status(payload: etree._Element) -> str | None:
 def survey_indicators(payload: etree._Element) -> list[SurveyIndicator]:
     """The ``Indicator`` elements of a ``GetSurveyIndicatorsResponse``."""
     return [SurveyIndicator(
-        service_code=r.req("ServiceCode"), question=r.req("Question"),  # type: ignore[arg-type]
+        service_code=r.req("ServiceCode"), licensor_code=r.opt("LicensorCode"),
+        question=r.req("Question"),  # type: ignore[arg-type]
         answers=r.integer("Answers"), satisfied=r.integer("Satisfied"), partly_satisfied=r.integer("PartlySatisfied"),
         not_satisfied=r.integer("NotSatisfied"), satisfied_share=r.decimal("SatisfiedShare"),
         partly_satisfied_share=r.decimal("PartlySatisfiedShare"),

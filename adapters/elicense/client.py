@@ -406,9 +406,11 @@ class ElicenseClient:
                       information_quality: SurveyAnswer | str) -> None:
         self._call("SubmitSurvey", messages.survey_request(session, number, service_quality, information_quality))
 
-    def survey_indicators(self, service_code: str | None = None) -> list[SurveyIndicator]:
-        return answers.survey_indicators(
-            self._call("GetSurveyIndicators", messages.survey_indicators_request(service_code)))
+    def survey_indicators(self, service_code: str | None = None, *, licensor_code: str | None = None,
+                          first_day: dt.date | None = None, last_day: dt.date | None = None) -> list[SurveyIndicator]:
+        """The survey's indicators per service, licensor and question, over a period (inclusive days)."""
+        return answers.survey_indicators(self._call("GetSurveyIndicators", messages.survey_indicators_request(
+            service_code, licensor_code, first_day, last_day)))
 
     # ------------------------------------------------------------------ plumbing
 

@@ -67,6 +67,7 @@ def application_document(form: ApplicationForm) -> etree._Element:
     _opt(addr, "Flat", a.address.flat)
     _child(ap, "Phone", a.phone)
     _opt(ap, "Fax", a.fax)
+    _opt(ap, "HeadName", a.head_name)
     _child(root, "TerritoryCode", form.territory_code)
     _child(root, "ActivityTypeCode", form.activity_code)
     if form.sub_types:
@@ -90,6 +91,7 @@ def application_document(form: ApplicationForm) -> etree._Element:
             _child(node, "Sha256", ref.sha256)
             _child(node, "Size", ref.size)
     _opt(root, "PaperDocuments", form.paper_documents)
+    _opt(root, "SpecialConditions", form.special_conditions)
     submitted = form.submitted_at if form.submitted_at.tzinfo else form.submitted_at.replace(tzinfo=dt.UTC)
     _child(root, "SubmittedAt", submitted.isoformat())
     return root
@@ -230,6 +232,8 @@ def refuse_request(session: Session, number: str, missing: Sequence[MissingDocum
         node = _child(refuse, "MissingDocument")
         _child(node, "Document", document.document)
         _child(node, "Comment", document.comment)
+        _opt(node, "DocumentKz", document.document_kz)
+        _opt(node, "CommentKz", document.comment_kz)
     return request
 
 
@@ -250,11 +254,15 @@ def survey_request(session: Session, number: str, service_quality: SurveyAnswer 
     return request
 
 
-def survey_indicators_request(service_code: str | None = None) -> etree._Element:
-    """``GetSurveyIndicatorsRequest``, for all services or one."""
+def survey_indicators_request(service_code: str | None = None, licensor_code: str | None = None,
+                              first_day: dt.date | None = None, last_day: dt.date | None = None) -> etree._Element:
+    """``GetSurveyIndicatorsRequest``: for all services or one, all licensors or one, over a period
+    (days of submission, inclusive) or all time."""
     request = _request("GetSurveyIndicatorsRequest")
-    if service_code:
-        _child(request, "ServiceCode", service_code)
+    _opt(request, "ServiceCode", service_code or None)
+    _opt(request, "LicensorCode", licensor_code or None)
+    _opt(request, "From", None if first_day is None else first_day.isoformat())
+    _opt(request, "To", None if last_day is None else last_day.isoformat())
     return request
 
 

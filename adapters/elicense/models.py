@@ -115,6 +115,8 @@ class Applicant(_Model):
     address: Address
     phone: str = Field(min_length=1)
     fax: str | None = None
+    head_name: str | None = None
+    """The head (first executive) of the applicant: a refusal letter is addressed to them."""
 
     @field_validator("iin_bin")
     @classmethod
@@ -160,12 +162,16 @@ class ApplicationForm(_Model):
     attachments: tuple[AttachmentRef, ...] = ()
     paper_documents: str | None = None
     """Employee channel: the paper documents brought in."""
+    special_conditions: str | None = None
+    """Special conditions of the licence's validity the applicant asks for (the licence carries them)."""
     submitted_at: dt.datetime
 
 
 class StatusEntry(_Model):
     status: ApplicationStatus
     status_name: str
+    """Russian (the memo's status); ``status_name_kz`` the Kazakh."""
+    status_name_kz: str | None = None
     changed_at: dt.datetime
     comment: str | None = None
 
@@ -185,10 +191,14 @@ class ApplicationInfo(_Model):
     number: str
     application_type: ApplicationType
     application_type_name: str
+    """Russian; ``application_type_name_kz``, ``category_kz``, ``status_name_kz`` the Kazakh."""
+    application_type_name_kz: str | None = None
     category: str
+    category_kz: str | None = None
     channel: Literal["portal", "employee"]
     status: ApplicationStatus
     status_name: str
+    status_name_kz: str | None = None
     service_code: str
     applicant: Applicant
     applicant_details: str
@@ -210,8 +220,19 @@ class ApplicationInfo(_Model):
 # --------------------------------------------------------------------------- decisions and documents
 
 class MissingDocument(_Model):
+    """A row of the refusal letter: ``document`` and ``comment`` in Russian, and in Kazakh."""
+
     document: str = Field(min_length=1)
     comment: str = Field(min_length=1)
+    document_kz: str | None = None
+    comment_kz: str | None = None
+
+
+class KzRu(_Model):
+    """One text in Kazakh and Russian, as a signed document carries it."""
+
+    kz: str
+    ru: str
 
 
 class Person(_Model):
@@ -226,6 +247,8 @@ class IssuingBody(CodeName):
 
 class Appendix(_Model):
     number: int
+    licence_number: str
+    """The licence the appendix belongs to."""
     issue_date: dt.date
     sub_types: tuple[CodeName, ...]
 
@@ -242,6 +265,8 @@ class Licence(_Model):
     number: str
     global_unique_number: str
     kind: LicenceKind
+    mark: KzRu | None = None
+    """A duplicate's (ТЕЛНҰСҚА / ДУБЛИКАТ) or a re-issued licence's mark."""
     application_number: str
     previous_licence_number: str | None = None
     licensee: Licensee
@@ -250,21 +275,36 @@ class Licence(_Model):
     issuing_body: IssuingBody
     head: Person
     issue_date: dt.date
+    issue_place: KzRu
+    """The licensor's seat."""
     validity_start_date: dt.date
     validity_end_date: dt.date | None = None
+    duplicate_date: dt.date | None = None
     territory: CodeName
     appendices: tuple[Appendix, ...] = ()
 
 
+class Addressee(_Model):
+    full_name: str
+    """The applicant's head."""
+    organisation: str
+    address: str
+
+
 class RefusalLetter(_Model):
+    """The refusal letter, in Kazakh and Russian as the regulation's sample."""
+
     date: dt.date
     state_body: IssuingBody
-    state_body_address: str
-    to: str
+    state_body_address: KzRu
+    addressee: Addressee
+    salutation: KzRu
     application_number: str
+    application_type: ApplicationType
+    licence_number: str | None = None
     sent_on: dt.datetime
     activity_type: CodeName
-    text: str
+    text: KzRu
     missing_documents: tuple[MissingDocument, ...]
     head: Person
 
@@ -306,6 +346,7 @@ class StatusNotice(_Model):
     application_number: str
     status: ApplicationStatus
     status_name: str
+    status_name_kz: str | None = None
     changed_at: dt.datetime
     licensor_code: str
     applicant_iin_bin: str
@@ -323,7 +364,10 @@ class SurveyAnswer(enum.StrEnum):
 
 
 class SurveyIndicator(_Model):
+    """Answers to one question of the survey, of one service and licensor, over the period asked."""
+
     service_code: str
+    licensor_code: str | None = None
     question: Literal["SERVICE_QUALITY", "INFORMATION_QUALITY"]
     answers: int
     satisfied: int

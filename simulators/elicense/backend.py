@@ -45,9 +45,6 @@ from simulators.elicense import tables as T
 from simulators.elicense.challenges import Challenge, ChallengeBook, prove_possession
 from simulators.elicense.issuing import NEW_NUMBER_TYPES, IssuedLicence, issue_licence
 from simulators.elicense.models import (
-    APPLICATION_TYPE_NAMES,
-    CATEGORY,
-    STATUS_NAMES,
     Application,
     Attachment,
     BackendConfig,
@@ -63,9 +60,6 @@ from simulators.elicense.payments import PaymentConfirmation
 
 __all__ = [
     # re-exported for the SOAP front (``soap.py``), which imports them from here
-    "APPLICATION_TYPE_NAMES",
-    "CATEGORY",
-    "STATUS_NAMES",
     "Application",
     "DocumentVerifier",
     "ElicenseBackend",
@@ -424,10 +418,9 @@ class ElicenseBackend:
         C.check_refusal(missing)
         lic = cat.licensor(app.licensor_code)
         assert lic is not None
-        territory = cat.territory(lic.territory_code)
-        letter = docs.build_refusal(date=self.clock.now().date(), lic=lic,
-                                    address=territory.name_en if territory else "",
-                                    applicant_name=app.data["applicant"]["name"], application_number=number,
+        letter = docs.build_refusal(date=self.clock.now().date(), lic=lic, head_name=C.applicant_head(app),
+                                    applicant=app.data["applicant"], application_number=number,
+                                    app_type=app.app_type, licence_number=app.target_licence,
                                     sent_on=app.submitted_at, missing=missing)
         signed = self._head_signer(lic).sign_document(letter)
         comment = "; ".join(f"{m['document']}: {m['comment']}" for m in missing)
@@ -554,19 +547,28 @@ class ElicenseBackend:
             if C.survey_repeated(number, previous, (service_quality, information_quality)):
                 return  # the same answers again (a retry whose answer was lost): already recorded
             conn.execute(Q.INSERT_SURVEY_ANSWERS, {
-                "application_number": number, "service_code": app.service_code, "service_quality": service_quality,
+                "application_number": number, "service_code": app.service_code,
+                "licensor_code": app.licensor_code, "service_quality": service_quality,
                 "information_quality": information_quality, "submitted_at": self.clock.now()})
 
-    def survey_indicators(self, service_code: str | None = None) -> list[Indicator]:
+    def survey_indicators(self, service_code: str | None = None, licensor_code: str | None = None,
+                          first_day: dt.date | None = None, last_day: dt.date | None = None) -> list[Indicator]:
+        """Per service, licensor and question, over the answers submitted from ``first_day`` to
+        ``last_day`` (inclusive, UTC days); a service asked for by code is listed even without answers."""
+        since = None if first_day is None else dt.datetime.combine(first_day, dt.time(), tzinfo=dt.UTC)
+        until = None if last_day is None else dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(),
+                                                                   tzinfo=dt.UTC)
         with self._tx() as conn:
-            rows = conn.execute(Q.survey_answers(service_code)).mappings().all()
-        codes = [service_code] if service_code else sorted({r["service_code"] for r in rows})
+            rows = conn.execute(Q.survey_answers(service_code, licensor_code, since, until)).mappings().all()
+        groups = sorted({(r["service_code"], r["licensor_code"]) for r in rows})
+        if service_code and not groups:
+            groups = [(service_code, licensor_code or "")]
         out: list[Indicator] = []
-        for code in codes:
-            mine = [r for r in rows if r["service_code"] == code]
+        for code, lic in groups:
+            mine = [r for r in rows if (r["service_code"], r["licensor_code"]) == (code, lic)]
             for question, column in (("SERVICE_QUALITY", "service_quality"),
                                      ("INFORMATION_QUALITY", "information_quality")):
                 answers = [r[column] for r in mine]
-                out.append(Indicator(code, question, len(answers), answers.count("SATISFIED"),
+                out.append(Indicator(code, lic, question, len(answers), answers.count("SATISFIED"),
                                      answers.count("PARTLY_SATISFIED"), answers.count("NOT_SATISFIED")))
         return out

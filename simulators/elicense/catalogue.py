@@ -23,7 +23,7 @@ COUNTRY_CODE = "000000000"
 ACTIVITY_CODE = "M65"
 ACTIVITY_NAMES = {
     "ru": "Образовательная деятельность",
-    "kz": "Білім беру қызметі",
+    "kz": "Білім беру саласындағы қызмет",  # as the regulation's application information names it
     "en": "Educational activity",
 }
 COMMITTEE_CODE = "KKSON"
@@ -74,6 +74,28 @@ class Licensor:
     territory_code: str
     head_iin: str
     head_name: str
+    seat_kz: str = ""
+    """The city of the licensor's seat (the licence's place of issue), e.g. "Астана қ."."""
+    seat_ru: str = ""
+    address_kz: str = ""
+    """The state body's address, as its letters give it."""
+    address_ru: str = ""
+
+
+SEATS: dict[str, tuple[str, str]] = {
+    "10": ("Семей", "Семей"), "11": ("Көкшетау", "Кокшетау"), "15": ("Ақтөбе", "Актобе"),
+    "19": ("Қонаев", "Конаев"), "23": ("Атырау", "Атырау"), "27": ("Орал", "Уральск"), "31": ("Тараз", "Тараз"),
+    "33": ("Талдықорған", "Талдыкорган"), "35": ("Қарағанды", "Караганда"), "39": ("Қостанай", "Костанай"),
+    "43": ("Қызылорда", "Кызылорда"), "47": ("Ақтау", "Актау"), "55": ("Павлодар", "Павлодар"),
+    "59": ("Петропавл", "Петропавловск"), "61": ("Түркістан", "Туркестан"), "62": ("Жезқазған", "Жезказган"),
+    "63": ("Өскемен", "Усть-Каменогорск"), "71": ("Астана", "Астана"), "75": ("Алматы", "Алматы"),
+    "79": ("Шымкент", "Шымкент"),
+}
+"""Region prefix → the city where its territorial department sits (the regional centre), kk and ru."""
+COMMITTEE_ADDRESS = ("Астана қ., Мәңгілік Ел даңғылы, 8, Министрліктер үйі, 11-кіреберіс",
+                     "г. Астана, проспект Мангилик Ел, 8, Дом министерств, 11 подъезд")
+"""The Committee's address (the Ministry's building). A department's street address is not in the
+seeds: its letters give its city and the department's name only (an assumption, docs/regulation-conformance.md)."""
 
 
 TERRITORIES: tuple[Territory, ...] = (
@@ -182,14 +204,19 @@ def licensors() -> tuple[Licensor, ...]:
                     "Комитет по контролю в сфере образования и науки МОН РК",
                     "ҚР БҒМ Білім және ғылым саласындағы бақылау комитеті",
                     "Committee for Control in Education and Science (MES)", COUNTRY_CODE,
-                    _valid_iin(0, 100, _HEAD_NAMES[0]), _HEAD_NAMES[0])]
+                    _valid_iin(0, 100, _HEAD_NAMES[0]), _HEAD_NAMES[0], seat_kz="Астана қ.", seat_ru="г. Астана",
+                    address_kz=COMMITTEE_ADDRESS[0], address_ru=COMMITTEE_ADDRESS[1])]
     for i, t in enumerate(TERRITORIES[1:], start=1):
+        city_kz, city_ru = SEATS[t.prefix]
         out.append(Licensor(f"DKSO{t.prefix}", _valid_bin(200 + 10 * i),
                             f"Департамент по контролю в сфере образования ({t.name_ru})",
                             f"{t.name_kz} білім саласындағы бақылау департаменті",
                             f"Department of Control in Education ({t.name_en})", t.code,
                             _valid_iin(i, 200 + 10 * i, _HEAD_NAMES[i % len(_HEAD_NAMES)]),
-                            _HEAD_NAMES[i % len(_HEAD_NAMES)]))
+                            _HEAD_NAMES[i % len(_HEAD_NAMES)], seat_kz=f"{city_kz} қ.", seat_ru=f"г. {city_ru}",
+                            address_kz=f"{city_kz} қ., {t.name_kz} білім саласындағы бақылау департаменті",
+                            address_ru=f"г. {city_ru}, Департамент по контролю в сфере образования "
+                                       f"({t.name_ru})"))
     return tuple(out)
 
 

@@ -347,6 +347,19 @@ def decision_repeated(app: Application, stored_key: str | None, key: str, decisi
     return False
 
 
+def applicant_head(app: Application) -> str:
+    """Who a letter to the applicant is addressed to: the head the application names; else the
+    signer, when the applicant signed it (the portal channel: the head's own certificate, carrying
+    the applicant's BIN); else the applicant's name."""
+    applicant = app.data["applicant"]
+    if applicant.get("head_name"):
+        return str(applicant["head_name"])
+    signer = app.data.get("signer") or {}
+    if signer.get("full_name") and applicant["iin_bin"] in (signer.get("bin"), signer.get("iin")):
+        return str(signer["full_name"])
+    return str(applicant["name"])
+
+
 def check_refusal(missing: Sequence[dict[str, str]]) -> None:
     """A refusal lists at least one missing document."""
     if not missing:

@@ -10,6 +10,7 @@ from typing import Any
 from lxml import etree
 
 from adapters.contracts.elicense import EL_NS, el
+from simulators.elicense import wording
 from simulators.elicense.catalogue import ACTIVITY_CODE, ACTIVITY_NAMES, Licensor, SubType, Territory
 
 NSMAP = {None: EL_NS}
@@ -41,7 +42,7 @@ def parse_application(root: etree._Element) -> dict[str, Any]:
         "address": {k: _text(addr, n) for k, n in (
             ("postal_index", "PostalIndex"), ("city_kato", "CityKato"), ("city_name", "CityName"),
             ("street_ru", "StreetRu"), ("street_kz", "StreetKz"), ("house", "House"), ("flat", "Flat"))},
-        "phone": _req(ap, "Phone"), "fax": _text(ap, "Fax"),
+        "phone": _req(ap, "Phone"), "fax": _text(ap, "Fax"), "head_name": _text(ap, "HeadName"),
     }
     payment = None
     pay = root.find(el("Payment"))
@@ -62,6 +63,7 @@ def parse_application(root: etree._Element) -> dict[str, Any]:
         "payment": payment,
         "attachments": attachments,
         "paper_documents": _text(root, "PaperDocuments"),
+        "special_conditions": _text(root, "SpecialConditions"),
         "submitted_at": _req(root, "SubmittedAt"),
     }
 
@@ -121,15 +123,27 @@ def head(parent: etree._Element, lic: Licensor) -> etree._Element:
     return node
 
 
+def kz_ru(parent: etree._Element, name: str, kz: str, ru: str) -> etree._Element:
+    node = sub(parent, name)
+    sub(node, "Kz", kz)
+    sub(node, "Ru", ru)
+    return node
+
+
 def build_licence(*, number: str, global_number: str, kind: str, application_number: str,
                   previous_number: str | None, licensee: dict[str, str], special_conditions: str,
                   lic: Licensor, issue_date: dt.date, validity_start: dt.date, validity_end: dt.date | None,
-                  territory: Territory, appendices: list[dict[str, Any]],
+                  duplicate_date: dt.date | None, territory: Territory, appendices: list[dict[str, Any]],
                   sub_types: dict[str, SubType]) -> etree._Element:
+    """The licence: its kind's mark (a duplicate's, a re-issue's), the licensor's seat as the place of
+    issue, the duplicate's date, each appendix naming the licence."""
     root = etree.Element(el("Licence"), nsmap=NSMAP)
     sub(root, "Number", number)
     sub(root, "GlobalUniqueNumber", global_number)
     sub(root, "Kind", kind)
+    mark = wording.licence_mark(kind)
+    if mark is not None:
+        kz_ru(root, "Mark", *mark)
     sub(root, "ApplicationNumber", application_number)
     if previous_number:
         sub(root, "PreviousLicenceNumber", previous_number)
@@ -142,14 +156,18 @@ def build_licence(*, number: str, global_number: str, kind: str, application_num
     issuing_body(root, "IssuingBody", lic)
     head(root, lic)
     sub(root, "IssueDate", issue_date.isoformat())
+    kz_ru(root, "IssuePlace", lic.seat_kz, lic.seat_ru)
     sub(root, "ValidityStartDate", validity_start.isoformat())
     if validity_end is not None:
         sub(root, "ValidityEndDate", validity_end.isoformat())
+    if duplicate_date is not None:
+        sub(root, "DuplicateDate", duplicate_date.isoformat())
     code_name(root, "Territory", territory.code, territory.name_ru, territory.name_kz, territory.name_en)
     apps = sub(root, "Appendices")
     for a in appendices:
         node = sub(apps, "Appendix")
         sub(node, "Number", a["number"])
+        sub(node, "LicenceNumber", number)
         sub(node, "IssueDate", a["issue_date"])
         for code in a["sub_types"]:
             st = sub_types[code]
@@ -157,33 +175,52 @@ def build_licence(*, number: str, global_number: str, kind: str, application_num
     return root
 
 
-def build_refusal(*, date: dt.date, lic: Licensor, address: str, applicant_name: str, application_number: str,
-                  sent_on: dt.datetime, missing: list[dict[str, str]]) -> etree._Element:
+def build_refusal(*, date: dt.date, lic: Licensor, head_name: str, applicant: dict[str, Any],
+                  application_number: str, app_type: str, licence_number: str | None, sent_on: dt.datetime,
+                  missing: list[dict[str, str]]) -> etree._Element:
+    """The refusal letter as the regulation's sample: the state body and its address, addressed to the
+    applicant's head by name, the refusal worded per operation, in Kazakh and Russian; the table of
+    documents not provided (Russian, and Kazakh when the decision gave it)."""
     root = etree.Element(el("RefusalLetter"), nsmap=NSMAP)
     sub(root, "Date", date.isoformat())
     issuing_body(root, "StateBody", lic)
-    sub(root, "StateBodyAddress", address)
-    sub(root, "To", f"Dear {applicant_name}")
+    kz_ru(root, "StateBodyAddress", lic.address_kz, lic.address_ru)
+    addressee = sub(root, "Addressee")
+    sub(addressee, "FullName", head_name)
+    sub(addressee, "Organisation", applicant["name"])
+    sub(addressee, "Address", address_line(applicant["address"]))
+    kz_ru(root, "Salutation", *wording.salutation(head_name))
     sub(root, "ApplicationNumber", application_number)
+    sub(root, "ApplicationType", app_type)
+    if licence_number:
+        sub(root, "LicenceNumber", licence_number)
     sub(root, "SentOn", sent_on.isoformat())
     activity(root)
-    sub(root, "Text", f"Your application No. {application_number} sent on {sent_on:%d.%m.%Y} for "
-                      f"{ACTIVITY_NAMES['en']} ({ACTIVITY_CODE}) is REFUSED. Documents not provided:")
+    kz_ru(root, "Text", *wording.refusal_text(
+        app_type, number=application_number, sent_on=sent_on, activity_kz=f"{ACTIVITY_NAMES['kz']} ({ACTIVITY_CODE})",
+        activity_ru=f"{ACTIVITY_NAMES['ru']} ({ACTIVITY_CODE})", licence=licence_number))
     for m in missing:
         node = sub(root, "MissingDocument")
         sub(node, "Document", m["document"])
         sub(node, "Comment", m["comment"])
+        if m.get("document_kz"):
+            sub(node, "DocumentKz", m["document_kz"])
+        if m.get("comment_kz"):
+            sub(node, "CommentKz", m["comment_kz"])
     head(root, lic)
     return root
 
 
-def build_status_notice(*, number: str, status: str, status_name: str, changed_at: dt.datetime,
+def build_status_notice(*, number: str, status: str, status_name: str, status_name_kz: str | None = None,
+                        changed_at: dt.datetime,
                         licensor_code: str, applicant: str, licence_number: str | None,
                         comment: str | None) -> etree._Element:
     root = etree.Element(el("StatusNotice"), nsmap=NSMAP)
     sub(root, "ApplicationNumber", number)
     sub(root, "Status", status)
     sub(root, "StatusName", status_name)
+    if status_name_kz:
+        sub(root, "StatusNameKz", status_name_kz)
     sub(root, "ChangedAt", changed_at.isoformat())
     sub(root, "LicensorCode", licensor_code)
     sub(root, "ApplicantIinBin", applicant)

@@ -17,8 +17,10 @@ Per application type:
 - APPENDIX: the named licence with one more appendix listing the application's sub-types (kind and
   duplicate date unchanged).
 
-For DUPLICATE and APPENDIX the decision's special conditions and validity end, when given, replace
-the licence's. The licensee (IIN/BIN, name, address) is always the application's applicant.
+Special conditions are the decision's when it gives them, else the application's (the applicant
+asked for them), else for ISSUE and REISSUE "none"; for DUPLICATE and APPENDIX the decision's or
+application's special conditions and the decision's validity end, when given, replace the licence's.
+The licensee (IIN/BIN, name, address) is always the application's applicant.
 """
 
 from __future__ import annotations
@@ -86,7 +88,8 @@ class IssuedLicence:
             application_number=self.application_number, previous_number=self.previous_number,
             licensee={"iin_bin": self.iin_bin, "name": self.licensee_name, "address": self.licensee_address},
             special_conditions=self.special_conditions, lic=self.licensor, issue_date=self.issue_date,
-            validity_start=self.validity_start, validity_end=self.validity_end, territory=self.territory,
+            validity_start=self.validity_start, validity_end=self.validity_end,
+            duplicate_date=self.duplicate_date, territory=self.territory,
             appendices=list(self.appendices), sub_types={st.code: st for st in svc.sub_types})
 
 
@@ -112,6 +115,7 @@ def issue_licence(app: Application, licensor: cat.Licensor, *, today: dt.date, s
     day. ``ValueError`` when one needed is missing.
     """
     applicant = app.data["applicant"]
+    special_conditions = special_conditions or app.data.get("special_conditions") or None
     territory = cat.territory(app.territory_code)
     if territory is None:
         raise ValueError(f"application {app.number}: territory {app.territory_code} is not in the directory")

@@ -16,19 +16,6 @@ from typing import Any
 
 from sqlalchemy.engine import RowMapping
 
-STATUS_NAMES = {
-    "SENT": "sent to the state body",
-    "IN_PROGRESS": "in progress",
-    "ISSUED": "decision taken to issue",
-    "REFUSED": "decision taken to refuse",
-}
-APPLICATION_TYPE_NAMES = {
-    "ISSUE": "Application for a licence and appendices",
-    "REISSUE": "Application for re-issue (re-registration) of a licence",
-    "DUPLICATE": "Application for a duplicate of a licence",
-    "APPENDIX": "Application for an appendix to a licence",
-}
-CATEGORY = "Licence for an activity type"
 SURVEY_ANSWERS = ("NOT_SATISFIED", "PARTLY_SATISFIED", "SATISFIED")
 
 
@@ -168,6 +155,7 @@ class SearchCriteria:
 @dataclass(frozen=True)
 class Indicator:
     service_code: str
+    licensor_code: str
     question: str
     answers: int
     satisfied: int

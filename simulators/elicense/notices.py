@@ -15,11 +15,11 @@ from typing import Protocol
 
 from lxml import etree
 
-from adapters.contracts.elicense import STATUS_NOTIFICATION_SERVICE_ID
+from adapters.contracts.elicense import STATUS_NAMES, STATUS_NOTIFICATION_SERVICE_ID
 from adapters.core.xmlparse import parse_xml
 from adapters.core.xmlsig import SigningService
 from simulators.elicense import documents as docs
-from simulators.elicense.models import STATUS_NAMES, Application
+from simulators.elicense.models import Application
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,8 @@ class Published:
 def status_notice(app: Application) -> etree._Element:
     """The ``StatusNotice`` of ``app``'s latest status (the last entry of its history), unsigned."""
     status, changed_at, comment = app.history[-1]
-    return docs.build_status_notice(number=app.number, status=status, status_name=STATUS_NAMES[status],
+    return docs.build_status_notice(number=app.number, status=status, status_name=STATUS_NAMES[status][1],
+                                    status_name_kz=STATUS_NAMES[status][0],
                                     changed_at=changed_at, licensor_code=app.licensor_code,
                                     applicant=app.data["applicant"]["iin_bin"],
                                     licence_number=app.licence_number, comment=comment)

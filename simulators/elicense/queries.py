@@ -9,6 +9,7 @@ indicators) are built by the functions at the end.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, select
@@ -128,9 +129,16 @@ def licence_search(criteria: SearchCriteria) -> tuple[Select[Any], Select[Any]]:
     return count_q, page_q
 
 
-def survey_answers(service_code: str | None = None) -> Select[Any]:
-    """Every survey answer, or those of one service."""
+def survey_answers(service_code: str | None = None, licensor_code: str | None = None,
+                   since: dt.datetime | None = None, until: dt.datetime | None = None) -> Select[Any]:
+    """The survey answers of one service or licensor, or all, submitted in [since, until)."""
     query: Select[Any] = select(T.survey_answers)
+    if licensor_code:
+        query = query.where(T.survey_answers.c.licensor_code == licensor_code)
+    if since is not None:
+        query = query.where(T.survey_answers.c.submitted_at >= since)
+    if until is not None:
+        query = query.where(T.survey_answers.c.submitted_at < until)
     if service_code:
         query = query.where(T.survey_answers.c.service_code == service_code)
     return query

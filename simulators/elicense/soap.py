@@ -18,7 +18,17 @@ from typing import Any
 
 from lxml import etree
 
-from adapters.contracts.elicense import EL_NS, SOAP_NS, UL_NS, el, ul, validate
+from adapters.contracts.elicense import (
+    APPLICATION_TYPE_NAMES,
+    CATEGORY_NAME,
+    EL_NS,
+    SOAP_NS,
+    STATUS_NAMES,
+    UL_NS,
+    el,
+    ul,
+    validate,
+)
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import XmlError
 from adapters.core.soap import build_envelope, build_fault, serialize
@@ -31,9 +41,6 @@ from simulators.elicense import catalogue as cat
 from simulators.elicense import documents as docs
 from simulators.elicense import errors as E
 from simulators.elicense.backend import (
-    APPLICATION_TYPE_NAMES,
-    CATEGORY,
-    STATUS_NAMES,
     Application,
     ElicenseBackend,
     Licence,
@@ -321,7 +328,8 @@ class ElicenseSoapFront:
             app = self.backend.decide_issue(session, number, key, special_conditions=_t(issue, "SpecialConditions"),
                                             validity_end=dt.date.fromisoformat(end) if end else None)
         else:
-            missing = [{"document": _t(m, "Document") or "", "comment": _t(m, "Comment") or ""}
+            missing = [{"document": _t(m, "Document") or "", "comment": _t(m, "Comment") or "",
+                        "document_kz": _t(m, "DocumentKz") or "", "comment_kz": _t(m, "CommentKz") or ""}
                        for m in p.iterfind(f"{el('Refuse')}/{el('MissingDocument')}")]
             app = self.backend.decide_refuse(session, number, key, missing)
         return self._with_documents("DecideResponse", app), True
@@ -343,9 +351,15 @@ class ElicenseSoapFront:
 
     def _indicators(self, p: etree._Element) -> tuple[etree._Element, bool]:
         out = etree.Element(el("GetSurveyIndicatorsResponse"), nsmap={None: EL_NS})
-        for ind in self.backend.survey_indicators(_t(p, "ServiceCode")):
+        first, last = _t(p, "From"), _t(p, "To")
+        for ind in self.backend.survey_indicators(_t(p, "ServiceCode"), _t(p, "LicensorCode"),
+                                                  dt.date.fromisoformat(first) if first else None,
+                                                  dt.date.fromisoformat(last) if last else None):
             node = docs.sub(out, "Indicator")
-            for name, value in (("ServiceCode", ind.service_code), ("Question", ind.question),
+            docs.sub(node, "ServiceCode", ind.service_code)
+            if ind.licensor_code:
+                docs.sub(node, "LicensorCode", ind.licensor_code)
+            for name, value in (("Question", ind.question),
                                 ("Answers", ind.answers), ("Satisfied", ind.satisfied),
                                 ("PartlySatisfied", ind.partly), ("NotSatisfied", ind.not_satisfied),
                                 ("SatisfiedShare", ind.share(ind.satisfied)),
@@ -432,11 +446,15 @@ class ElicenseSoapFront:
         a = data["applicant"]
         docs.sub(node, "Number", app.number)
         docs.sub(node, "ApplicationType", app.app_type)
-        docs.sub(node, "ApplicationTypeName", APPLICATION_TYPE_NAMES[app.app_type])
-        docs.sub(node, "Category", CATEGORY)
+        type_kz, type_ru = APPLICATION_TYPE_NAMES[app.app_type]
+        docs.sub(node, "ApplicationTypeName", type_ru)
+        docs.sub(node, "ApplicationTypeNameKz", type_kz)
+        docs.sub(node, "Category", CATEGORY_NAME[1])
+        docs.sub(node, "CategoryKz", CATEGORY_NAME[0])
         docs.sub(node, "Channel", app.channel)
         docs.sub(node, "Status", app.status)
-        docs.sub(node, "StatusName", STATUS_NAMES[app.status])
+        docs.sub(node, "StatusName", STATUS_NAMES[app.status][1])
+        docs.sub(node, "StatusNameKz", STATUS_NAMES[app.status][0])
         docs.sub(node, "ServiceCode", app.service_code)
         ap = docs.sub(node, "Applicant")
         docs.sub(ap, "IinBin", a["iin_bin"])
@@ -498,7 +516,8 @@ class ElicenseSoapFront:
         for status, at, comment in app.history:
             e = docs.sub(hist, "Entry")
             docs.sub(e, "Status", status)
-            docs.sub(e, "StatusName", STATUS_NAMES[status])
+            docs.sub(e, "StatusName", STATUS_NAMES[status][1])
+            docs.sub(e, "StatusNameKz", STATUS_NAMES[status][0])
             docs.sub(e, "ChangedAt", at.isoformat())
             if comment:
                 docs.sub(e, "Comment", comment)

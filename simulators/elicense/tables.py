@@ -115,6 +115,7 @@ survey_answers = Table(
     "elicense_survey_answers", metadata,
     Column("application_number", String(8), primary_key=True),
     Column("service_code", String(8), nullable=False),
+    Column("licensor_code", String(16), nullable=False),
     Column("service_quality", String(20), nullable=False),
     Column("information_quality", String(20), nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),

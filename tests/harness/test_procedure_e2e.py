@@ -21,7 +21,7 @@ from cli.main import cli
 from harness.env import ProcedureEnv, procedure_env
 from harness.scenario import Fault, Scenario
 from procedure.application import Application
-from procedure.calendar import review_deadline, working_days_between
+from procedure.calendar import registration_day, review_deadline, working_days_between
 from procedure.credentials import reveal
 from procedure.diagrams import DIAGRAM_PORTAL, DIAGRAM_PROVIDER, StepKind, get_diagram
 from procedure.machine import FlowResult
@@ -82,7 +82,9 @@ def test_portal_issue_for_every_service(env: ProcedureEnv, service: str) -> None
     assert operations.count("Decide") == 1 and "GetLicence" not in operations
     assert result.status is FlowStatus.COMPLETED and result.path == SUCCESS_PATH[1]
     _check_norms(result, 1)
-    registered = dt.datetime.fromisoformat(str(result.data["registered_at"]))
+    received = dt.datetime.fromisoformat(str(result.data["registered_at"]))
+    registered = dt.date.fromisoformat(str(result.data["registration_date"]))
+    assert registered == registration_day(received)  # after hours or on a day off: the next working day
     deadline = dt.date.fromisoformat(str(result.data["deadline"]))
     assert deadline == review_deadline(registered)
     assert working_days_between(registered, deadline) == 30
@@ -178,14 +180,18 @@ def test_portal_refusal_for_qualification_writes_the_letter(env: ProcedureEnv) -
     assert (result.status, result.step) == (FlowStatus.REFUSED, "10")
     assert result.path[-2:] == ("C4", "10")
     assert result.refusal == DIAGRAM_PORTAL.step("10").message
-    assert "restore licence data" in result.detail and "Payment document for the licence fee" in result.detail
+    # the fee was paid at Condition 2: its payment document is never listed as not provided
+    assert "restore licence data" in result.detail and "Payment document for the licence fee" not in result.detail
     assert "deadline" in result.data
     [app] = _applications(env, scenario.applicant.bin)
     assert app["status"] == "REFUSED"
     pdf = Path(str(result.data["refusal_pdf"]))
     assert pdf.name == f"refusal-{app['number']}.pdf" and pdf.read_bytes().startswith(b"%PDF")
     letter = env.clients.elicense.verify_refusal(Path(str(result.data["refusal_xml"])).read_bytes())
-    assert [m.comment for m in letter.letter.missing_documents][-1] == "документ не представлен"
+    comments = [m.comment_kz or "" for m in letter.letter.missing_documents]
+    assert comments[0] == ("лицензия алуға өтініштің орнына лицензияның деректерін қалпына келтіру туралы "
+                           "өтініш ұсынылған")
+    assert len(comments) == 2 and "ғылыми дәрежелері бар оқытушылар үлесі" in comments[1]  # the declared share
 
 
 # --------------------------------------------------------------------------- Diagram 2 refusals

@@ -1,8 +1,10 @@
-"""The 30-working-day review deadline: weekends, public holidays, transferred days off."""
+"""The 30-working-day review deadline: weekends, public holidays, transferred days off; the
+registration day of an application received after hours or on a day off."""
 
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +14,8 @@ from adapters.core.errors import ValidationError
 from procedure.calendar import (
     holiday_name,
     is_working_day,
+    office_hours,
+    registration_day,
     review_deadline,
     working_days_between,
 )
@@ -86,3 +90,47 @@ def test_deadline_and_count_agree(registered: dt.date, n: int) -> None:
     assert is_working_day(deadline)
     assert working_days_between(registered, deadline) == n
     assert working_days_between(registered, deadline - dt.timedelta(days=1)) == n - 1
+
+
+# --------------------------------------------------------------------------- registration day (memo, step 3)
+
+ALMATY = zoneinfo.ZoneInfo("Asia/Almaty")
+
+
+def at(y: int, m: int, d: int, hh: int, mm: int = 0) -> dt.datetime:
+    return dt.datetime(y, m, d, hh, mm, tzinfo=ALMATY)
+
+
+def test_within_office_hours_the_application_is_registered_the_same_day() -> None:
+    assert registration_day(at(2024, 2, 7, 11, 30)) == D(2024, 2, 7)
+    assert registration_day(at(2024, 2, 7, 7, 45)) == D(2024, 2, 7)   # before opening: registered when it opens
+    assert registration_day(at(2024, 2, 7, 18, 29)) == D(2024, 2, 7)
+
+
+def test_friday_evening_is_registered_on_monday() -> None:
+    friday_evening = at(2024, 2, 9, 19, 5)
+    assert registration_day(friday_evening) == D(2024, 2, 12)
+    assert registration_day(at(2024, 2, 10, 12)) == D(2024, 2, 12)      # Saturday
+    # the 30 working days run from Monday's registration, not from Friday's sending
+    assert review_deadline(registration_day(friday_evening)) == review_deadline(D(2024, 2, 12))
+    assert review_deadline(registration_day(friday_evening)) != review_deadline(friday_evening)
+    # UTC time of the same evening reads the same
+    assert registration_day(friday_evening.astimezone(dt.UTC)) == D(2024, 2, 12)
+
+
+def test_evening_before_a_public_holiday_is_registered_after_it() -> None:
+    # Thu 7 March 2024 evening; Fri 8 March is International Women's Day, then the weekend
+    assert not is_working_day(D(2024, 3, 8))
+    assert registration_day(at(2024, 3, 7, 20)) == D(2024, 3, 11)
+    # Nauryz 2024: 21-23 March (Thu-Sat), Saturday's day off moved to Mon 25: Wed 20 March after hours → Tue 26
+    assert holiday_name(D(2024, 3, 25)) is not None
+    assert registration_day(at(2024, 3, 20, 18, 31)) == D(2024, 3, 26)
+    # on the holiday itself, during what would be office hours
+    assert registration_day(at(2024, 3, 8, 11)) == D(2024, 3, 11)
+
+
+def test_office_hours_are_a_setting() -> None:
+    assert registration_day(at(2024, 2, 7, 17, 30), hours="09:00-17:00") == D(2024, 2, 8)
+    for bad in ("9-18", "18:00-09:00"):
+        with pytest.raises(ValidationError, match="office_hours"):
+            office_hours(bad)

@@ -13,7 +13,7 @@ from procedure.documents import render_licence_pdf, render_refusal_letter_pdf
 from procedure.fontcache import cut_fonts, subset_font_dir
 from procedure.models import AppendixView, LicenceView, MissingDocument, RefusalLetterView, SubType
 
-FONTS = [documents.DEFAULT_FONT_DIR / name for name in documents._FONT_FILES.values()]
+FONTS = [documents.DEFAULT_FONT_DIR / name for name in documents.FONT_FILES.values()]
 
 
 def licence(name: str = "«Мәшһүр Жүсіп атындағы университет» ЖШС") -> LicenceView:
@@ -22,7 +22,7 @@ def licence(name: str = "«Мәшһүр Жүсіп атындағы универ
         special_conditions_kk="Шектеусіз", special_conditions_ru="Без ограничений — №1",
         issuing_body_kk="Білім және ғылым саласындағы бақылау комитеті",
         issuing_body_ru="Комитет по контролю в сфере образования и науки", head_name="САЛЫКОВ ҚАЙДАР",
-        issue_date=dt.date(2012, 11, 9), issue_place="Астана қ.",
+        issue_date=dt.date(2012, 11, 9), issue_place_kk="Астана қ.",
         appendices=[AppendixView(number="001", premises_address="Гастелло көш. 1", subtypes=[
             SubType(code="SB100100", name_kk="Өрт қауіпсіздігі", name_ru="Пожарная безопасность")])])
 
@@ -30,7 +30,9 @@ def licence(name: str = "«Мәшһүр Жүсіп атындағы универ
 def letter() -> RefusalLetterView:
     return RefusalLetterView(
         letter_date=dt.date(2012, 2, 17), state_body_kk="Комитеті", state_body_ru="Комитет",
-        state_body_address="Астана қ.", recipient_name="ДАУКЕЕВ ГУМАРБЕК", application_number="128",
+        state_body_address_kk="Астана қ.", state_body_address_ru="г. Астана", recipient_name="ДАУКЕЕВ ГУМАРБЕК",
+        salutation_kk="Құрметті ДАУКЕЕВ ГУМАРБЕК!", salutation_ru="Уважаемый(-ая) ДАУКЕЕВ ГУМАРБЕК!",
+        text_kk="Сіздің өтінішіңізді", text_ru="В удовлетворении Вашего заявления", application_number="128",
         sent_date=dt.date(2011, 12, 27), signer_name="Иманғали Нұрлан Өмірұлы",
         missing=[MissingDocument(name_kk="Жарғы", name_ru="Устав", name_en="Charter", comment_kk="жоқ",
                                  comment_ru="нет")])

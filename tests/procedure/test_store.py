@@ -255,3 +255,23 @@ def test_refused_flow_history_persists(memory_store: FlowStore, clock: FrozenClo
     history = memory_store.history("R")
     assert [h.outcome for h in history][-2:] == ["fail", "refused"]
     assert history[-2].detail == "no payment with reference PAY-1"
+
+
+def test_overdue_filter_finds_undecided_applications_past_their_deadline(memory_store: FlowStore) -> None:
+    """The search filter "overdue": registered, not decided, the review deadline passed."""
+    now = dt.datetime(2024, 4, 1, 10, tzinfo=dt.UTC)
+    today = now.date()
+    for flow_id, deadline, service in (("late", "2024-03-20", "school"), ("later", "2024-03-01", "religious"),
+                                       ("due-today", "2024-04-01", "school"), ("unregistered", None, "school"),
+                                       ("decided", "2024-03-01", "school")):
+        data = {} if deadline is None else {"deadline": deadline}
+        memory_store.create_flow(flow_id=flow_id, service=service, operation="issue", diagram="portal",
+                                 start_step="C4", data=data, now=now)
+    memory_store.step_started(flow_id="decided", step_id="C4", now=now, norm_min=None, norm_max=None)
+    memory_store.step_finished(flow_id="decided", step_id="C4", finished_at=now, duration_seconds=1.0,
+                               verdict=NormVerdict.NO_NORM, outcome="refused", detail="", data_update={},
+                               next_step="10", status=FlowStatus.REFUSED)
+    assert [f.flow_id for f in memory_store.overdue_flows(today)] == ["later", "late"]
+    assert [f.flow_id for f in memory_store.overdue_flows(today, service="school")] == ["late"]
+    assert [f.flow_id for f in memory_store.overdue_flows(today + dt.timedelta(days=1))] == [
+        "later", "late", "due-today"]

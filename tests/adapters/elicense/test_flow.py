@@ -30,7 +30,7 @@ def test_catalogue_lists_five_services_and_licensors(elicense_env: ElicenseEnv) 
     catalogue = client.get_catalogue()
     assert [s.code for s in catalogue.services] == ["S1", "S2", "S3", "S4", "S5"]
     assert catalogue.activity_type.code == "M65"
-    assert catalogue.activity_type.name_kz == "Білім беру қызметі"
+    assert catalogue.activity_type.name_kz == "Білім беру саласындағы қызмет"  # as the regulation names it
     assert len(catalogue.licensors) == 21  # the Committee + 17 regions + 3 cities
     assert len([t for t in catalogue.territories if t.kind != "country"]) == 20
     assert {s.licensor_level for s in catalogue.services if s.code in ("S3", "S4")} == {"territorial"}
@@ -106,11 +106,27 @@ def test_refusal_lists_missing_documents_in_a_signed_letter(elicense_env: Elicen
                MissingDocument(document="payment document for the licence fee", comment="not provided")]
     decided = client.refuse(officer, info.number, missing, idempotency_key="r-dec-1")
     assert decided.application.status == "REFUSED"
+    # the memo's status and the application's type and category, named in Kazakh and Russian; the code stays
+    app = decided.application
+    assert (app.status_name_kz, app.status_name) == ("беруден бас тарту шешімі қабылданды",
+                                                     "принято решение об отказе в выдаче")
+    assert (app.application_type_name_kz, app.category_kz) == ("Лицензия және қосымшаларды беруге өтініш",
+                                                                "Қызмет түріне лицензия")
+    first = app.status_history[0]
+    assert (first.status, first.status_name_kz) == ("SENT", "мемлекеттік органға жөнелтілді")
     assert decided.licence is None and decided.refusal is not None
     letter = decided.refusal.letter
     assert letter.missing_documents == tuple(missing)
-    assert letter.to == f"Dear {person.name}"
-    assert f"No. {info.number}" in letter.text and "REFUSED" in letter.text
+    # addressed to the applicant's head (here the signer of the application, on the portal), in both languages
+    assert letter.addressee.full_name == decided.application.signer.full_name
+    assert letter.salutation.kz == f"Құрметті {letter.addressee.full_name}!"
+    assert letter.salutation.ru == f"Уважаемый(-ая) {letter.addressee.full_name}!"
+    assert letter.application_type == "ISSUE" and letter.licence_number is None
+    assert f"№ {info.number}" in letter.text.kz and "лицензия алу жөніндегі" in letter.text.kz
+    assert letter.text.kz.endswith("қанағаттандыруға БАС ТАРТЫЛДЫ.")
+    assert f"№ {info.number}" in letter.text.ru and "на получение лицензии" in letter.text.ru
+    assert letter.text.ru.endswith("ОТКАЗАНО.")
+    assert letter.state_body_address.kz.startswith("Астана қ.") and letter.state_body_address.ru.startswith("г. Астана")
     assert decided.refusal.signer.bin == letter.state_body.bin
     # the applicant reads the same decision
     seen = client.get_application(session, info.number)
