@@ -1,0 +1,106 @@
+"""The NCALayer simulator over a real WebSocket: the greeting, the commonUtils answers, signXml's
+signature verifying with the project's verification service, and the refusals NCALayer gives."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from adapters.core.private_files import write_private
+from adapters.core.trust.validator import CertificateValidator
+from adapters.core.xmlsig import VerificationService
+from simulators.ncalayer import KeyChoice, NcaLayerSimulator
+from simulators.pki import TestPKI
+
+IIN = "800101330018"
+BIN = "120940001946"
+
+
+@pytest.fixture(scope="module")
+def keys(pki: TestPKI, tmp_path_factory: pytest.TempPathFactory) -> KeyChoice:
+    folder = tmp_path_factory.mktemp("ncalayer-keys")
+    auth = pki.issue(iin=IIN, bin=BIN, usage="auth").write_pkcs12(folder / "auth.p12", "auth-pw")
+    sign = pki.issue(iin=IIN, bin=BIN).write_pkcs12(folder / "sign.p12", "sign-pw")
+    files = [write_private(folder / "auth.pw", b"auth-pw\n"), write_private(folder / "sign.pw", b"sign-pw")]
+    return KeyChoice.from_paths([Path(auth), Path(sign)], files)
+
+
+@pytest.fixture(scope="module")
+def layer(keys: KeyChoice) -> Iterator[NcaLayerSimulator]:
+    with NcaLayerSimulator(keys, port=0) as sim:
+        yield sim
+
+
+@pytest.fixture()
+def ws(layer: NcaLayerSimulator) -> Iterator[ClientConnection]:
+    with connect(layer.url, open_timeout=5) as conn:
+        assert json.loads(conn.recv(timeout=5)) == {"result": {"version": "1.3"}}
+        yield conn
+
+
+def call(ws: ClientConnection, request: dict[str, object]) -> dict[str, object]:
+    ws.send(json.dumps(request))
+    answer: dict[str, object] = json.loads(ws.recv(timeout=30))
+    return answer
+
+
+def utils(method: str, *args: object) -> dict[str, object]:
+    return {"module": "kz.gov.pki.knca.commonUtils", "method": method, "args": list(args)}
+
+
+def test_active_tokens_and_key_info(ws: ClientConnection) -> None:
+    assert call(ws, {"module": "kz.gov.pki.knca.commonUtils", "method": "getActiveTokens"}) == {
+        "code": "200", "responseObject": []}
+    info = call(ws, utils("getKeyInfo", "PKCS12"))
+    assert info["code"] == "200"
+    obj = info["responseObject"]
+    assert isinstance(obj, dict)
+    assert obj["alias"] == "auth.p12" and f"IIN{IIN}" in obj["subjectDn"]
+    assert obj["pem"].startswith("-----BEGIN CERTIFICATE-----") and int(obj["certNotAfter"]) > int(obj["certNotBefore"])
+
+
+@pytest.mark.parametrize(("key_type", "usage"), [("AUTHENTICATION", "auth"), ("SIGNATURE", "sign")])
+def test_sign_xml_verifies_with_the_key_of_the_type_asked(ws: ClientConnection, pki_validator: CertificateValidator,
+                                                          key_type: str, usage: str) -> None:
+    answer = call(ws, utils("signXml", "PKCS12", key_type, "<doc><a>қазақ</a></doc>", "", ""))
+    assert answer["code"] == "200"
+    signed = str(answer["responseObject"]).encode()
+    verified = VerificationService(pki_validator).verify_document(signed, usage=usage, expect_iin=IIN)  # type: ignore[arg-type]
+    assert verified.signer.iin == IIN and verified.signer.usage == usage
+
+
+def test_sign_xmls_signs_each(ws: ClientConnection) -> None:
+    answer = call(ws, utils("signXmls", "PKCS12", "SIGNATURE", ["<a/>", "<b/>"], "", ""))
+    out = answer["responseObject"]
+    assert isinstance(out, list) and len(out) == 2 and all("SignatureValue" in x for x in out)
+
+
+@pytest.mark.parametrize(("request_", "message"), [
+    (utils("getKeyInfo", None), "java.lang.IllegalArgumentException: argument type mismatch. Method: getKeyInfo"),
+    (utils("signXml", "PKCS12", 555, "<a/>", "", ""),
+     "java.lang.IllegalArgumentException: argument type mismatch. Method: signXml"),
+    (utils("getKeyInfo", "AKKaztokenStore"), "storage AKKaztokenStore: no such device is connected"),
+    ({"module": "kz.digiflow.mobile.extensions", "method": "getVersion"},
+     "module kz.digiflow.mobile.extensions not found"),
+])
+def test_refusals_are_500_answers(ws: ClientConnection, request_: dict[str, object], message: str) -> None:
+    assert call(ws, request_) == {"code": "500", "message": message}
+
+
+def test_malformed_xml_is_refused_with_the_reason(ws: ClientConnection) -> None:
+    answer = call(ws, utils("signXml", "PKCS12", "SIGNATURE", "<this>is not XML", "", ""))
+    assert answer["code"] == "500" and "XML" in str(answer["message"])
+
+
+def test_a_key_type_the_user_lacks_is_a_cancelled_dialog(pki: TestPKI, tmp_path: Path) -> None:
+    only_sign = pki.issue(iin=IIN).write_pkcs12(tmp_path / "s.p12", "pw")
+    pw = write_private(tmp_path / "pw", b"pw")
+    with NcaLayerSimulator(KeyChoice.from_paths([Path(only_sign)], [pw]), port=0) as sim, \
+            connect(sim.url, open_timeout=5) as conn:
+        conn.recv(timeout=5)
+        assert call(conn, utils("signXml", "PKCS12", "AUTHENTICATION", "<a/>", "", "")) == {
+            "code": "500", "message": "action.canceled"}
