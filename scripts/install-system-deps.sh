@@ -4,7 +4,8 @@
 # binaries for tests/procedure/test_store_postgres.py, which starts a throwaway cluster; not a server to run;
 # curl, the non-Python client of tests/service/test_curl.py; redis-server, the task queue's broker that
 # the workers' tests and the scale drill start as throwaway servers; prometheus for promtool, which
-# checks the ops kit's alert rules in tests/service/test_ops_kit.py; neither is a server to run).
+# checks the ops kit's alert rules in tests/service/test_ops_kit.py; neither is a server to run;
+# chromium and chromium-driver, the headless browser the portal's tests in tests/portal/ drive).
 set -euo pipefail
 need=()
 command -v xmlsec1 >/dev/null 2>&1 || need+=(xmlsec1)
@@ -14,6 +15,8 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || need+=(redis-server)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -34,6 +34,10 @@ class NcaLayerSimulator:
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
 
+    def use(self, keys: KeyChoice) -> None:
+        """From now on answer with ``keys`` (the user picks other files in NCALayer's dialog)."""
+        self.protocol.keys = keys
+
     def _serve(self, connection: ServerConnection) -> None:
         try:
             connection.send(hello())

@@ -1,0 +1,272 @@
+"""The portal walked in a real browser (Debian's headless Chromium through Selenium), signing through
+the NCALayer simulator with the landscape's test keys, as an applicant and a licensor do by hand.
+
+The walks also leave the screenshots of docs/portal.md in docs/portal/.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.support.ui import Select
+
+from harness.actors import ApplicantActor
+from harness.landscape import Landscape
+from portal import PortalBackends, PortalServer
+from procedure.clients import ProcedureClients
+from simulators.elicense import catalogue as cat
+from simulators.ncalayer import KeyChoice, NcaLayerSimulator, StoredKey
+from tests.portal.browser import Browser, chromium
+
+pytestmark = pytest.mark.slow
+
+SERVICE = "S1"  # higher education: decided by the Committee (KKSON) whatever the applicant's region
+PASSWORD = "portal-pass-1"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Layer:
+    """The NCALayer simulator on one port for the whole module; up with the keys of the user at the
+    browser, or down (not running, as on a computer without NCALayer)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"ws://127.0.0.1:{port}"
+        self.sim: NcaLayerSimulator | None = None
+
+    def up(self, keys: KeyChoice) -> None:
+        if self.sim is None:
+            self.sim = NcaLayerSimulator(keys, port=self.port).start()
+        else:
+            self.sim.use(keys)
+
+    def down(self) -> None:
+        if self.sim is not None:
+            self.sim.stop()
+            self.sim = None
+
+
+@pytest.fixture(scope="module")
+def land(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Landscape]:
+    with Landscape.start(tmp_path_factory.mktemp("portal-land")) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def layer() -> Iterator[Layer]:
+    made = Layer(_free_port())
+    yield made
+    made.down()
+
+
+@pytest.fixture(scope="module")
+def portal(land: Landscape, layer: Layer) -> Iterator[PortalServer]:
+    clients = ProcedureClients(land.endpoints)
+    with PortalServer(PortalBackends(clients, land.bank), ncalayer_url=layer.url) as server:
+        yield server
+    clients.close()
+
+
+@pytest.fixture()
+def browser(portal: PortalServer, tmp_path: Path) -> Iterator[Browser]:
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    with chromium(downloads) as driver:
+        yield Browser(driver, portal.url, downloads)
+
+
+def applicant_keys(applicant: ApplicantActor) -> KeyChoice:
+    return KeyChoice.from_files([(Path(ref.path), ref.password.resolve())
+                                 for ref in (applicant.auth_key, applicant.sign_key)])
+
+
+def head_keys(land: Landscape, licensor: cat.Licensor) -> KeyChoice:
+    """A key of the licensor's first head, from the landscape's PKI (what the head's NCALayer holds)."""
+    issued = land.pki.issue(iin=licensor.head_iin, bin=licensor.bin, org=licensor.name_ru,
+                            surname=licensor.head_name.partition(" ")[0], common_name=licensor.head_name,
+                            roles=["legal-entity", "first-head"])
+    return KeyChoice([StoredKey("head.p12", issued.key_material)])
+
+
+def register_and_login(b: Browser, applicant: ApplicantActor, *, shots: bool) -> None:
+    b.open("/register")
+    b.click("#choose-key")
+    b.wait(lambda d: b.el("#iin_bin").get_attribute("value") == applicant.bin)
+    assert b.el("#holder").get_attribute("value") == applicant.leader_name.upper()
+    b.type("#password", PASSWORD)
+    b.type("#password2", PASSWORD)
+    if shots:
+        b.shot("01-register")
+    b.click("#register-submit")
+    b.wait_path("/login")
+    assert "Регистрация завершена" in b.text("#flash")
+    login(b, applicant)
+
+
+def login(b: Browser, applicant: ApplicantActor) -> None:
+    b.open("/login")
+    b.click("#choose-key")
+    b.wait(lambda d: b.el("#iin_bin").get_attribute("value") == applicant.bin)
+    b.type("#password", PASSWORD)
+    b.click("#login-submit")
+    b.wait_path("/services")
+
+
+def walk_wizard(b: Browser, applicant: ApplicantActor, layer: Layer, scan: Path, *, shots: bool,
+                keys_at_signing: KeyChoice | None = None) -> str:
+    """Sphere → activity → the five steps of the wizard → "Sign and send"; the application's number.
+
+    With ``keys_at_signing``, NCALayer is down until the signing step: "Sign and send" says NCALayer
+    is not reachable, and once NCALayer is up with those keys the same button signs and sends."""
+    b.click("#sphere-education")
+    if shots:
+        b.shot("02-services")
+    b.click(f"#order-{SERVICE}")
+    b.wait_path("/wizard/territory")
+    Select(b.el("#territory")).select_by_value(cat.region_of(applicant.city_kato).code)  # type: ignore[union-attr]
+    b.click("#st-ED010100")
+    if shots:
+        b.shot("03-wizard-territory")
+    b.click("#next")
+    b.wait_path("/wizard/personal")
+    assert b.el("#city_kato").get_attribute("value") == applicant.city_kato  # pre-filled from the profile
+    if shots:
+        b.shot("04-wizard-personal")
+    b.click("#next")
+    b.wait_path("/wizard/attachments")
+    b.type("input[name=document]", "Жарғы")
+    b.el("input[type=file]").send_keys(str(scan))
+    b.click("#upload")
+    b.wait_text("#attached", "Жарғы.pdf")
+    if shots:
+        b.shot("05-wizard-attachments")
+    b.click("#next")
+    b.wait_path("/wizard/payment")
+    b.click("#pay-gateway")
+    assert "16180.00" in b.text("#payment-info")
+    if shots:
+        b.shot("06-wizard-payment")
+    b.click("#next")
+    b.wait_path("/wizard/sign")
+    b.click("#lang-kk")
+    b.wait_text("#sign-and-send", "Қол қою және жөнелту")
+    if shots:
+        b.shot("07-wizard-sign-kk")
+    b.click("#lang-ru")
+    b.wait_text("#sign-and-send", "Подписать и отправить")
+    if keys_at_signing is not None:
+        assert layer.sim is None
+        b.click("#sign-and-send")
+        b.wait_text("#ncalayer-status", "NCALayer недоступен")
+        if shots:
+            b.shot("08-ncalayer-unreachable")
+        assert b.driver.current_url.endswith("/wizard/sign")
+        layer.up(keys_at_signing)
+    b.click("#sign-and-send")
+    path = b.wait_path("/applications/")
+    assert "Заявление отправлено" in b.text("#flash")
+    assert b.el("#status").get_attribute("data-status") == "SENT"
+    return path.rsplit("/", 1)[-1]
+
+
+def desk_decides(b: Browser, land: Landscape, layer: Layer, number: str, *, refuse: list[tuple[str, str]] | None,
+                 shots: bool) -> None:
+    """The Committee's officer takes the application into work; the head signs the decision."""
+    officer = land.officer(cat.COMMITTEE_CODE)
+    b.open("/logout")
+    b.open("/desk/login")
+    b.type("#login", officer.login)
+    b.type("#password", officer.password)
+    b.click("#desk-login")
+    b.wait_path("/desk")
+    b.el(f"tr[data-number='{number}']")
+    if shots:
+        b.shot("10-desk-list")
+    b.click(f"a[href='/desk/applications/{number}']")
+    assert "ЗАРЕГИСТРИРОВАН" in b.text("#legal-entities").upper()  # the register's record of the BIN
+    b.click("#take")
+    b.wait(lambda d: b.el("#status").get_attribute("data-status") == "IN_PROGRESS")
+    if shots:
+        b.shot("11-desk-application")
+    lic = cat.licensor(cat.COMMITTEE_CODE)
+    assert lic is not None
+    layer.up(head_keys(land, lic))
+    if refuse is None:
+        b.type("#special_conditions", "Оқу корпусы: Абай даңғылы, 10")
+        b.click("#issue")
+        b.wait(lambda d: b.el("#status").get_attribute("data-status") == "ISSUED")
+    else:
+        for i, (document, comment) in enumerate(refuse):
+            if i:
+                b.click("#add-missing")
+            rows = b.driver.find_elements("css selector", "#missing-table tr.missing-row")
+            rows[i].find_element("css selector", "input[name=document]").send_keys(document)
+            rows[i].find_element("css selector", "input[name=comment]").send_keys(comment)
+        if shots:
+            b.shot("12-desk-refusal")
+        b.click("#refuse")
+        b.wait(lambda d: b.el("#status").get_attribute("data-status") == "REFUSED")
+    assert "Решение принято" in b.text("#flash")
+    b.open("/logout")
+
+
+def test_applicant_applies_pays_signs_employee_issues_applicant_saves_the_licence(
+        land: Landscape, layer: Layer, browser: Browser, tmp_path: Path) -> None:
+    b = browser
+    applicant = land.new_applicant()
+    keys = applicant_keys(applicant)
+    layer.up(keys)
+    register_and_login(b, applicant, shots=True)
+    scan = tmp_path / "charter.pdf"
+    scan.write_bytes(b"%PDF-1.4\n% charter of the organisation\n" + bytes(range(256)) * 64)
+
+    # up to the signing step the pages need no NCALayer; there they say it is not reachable
+    layer.down()
+    number = walk_wizard(b, applicant, layer, scan, shots=True, keys_at_signing=keys)
+
+    desk_decides(b, land, layer, number, refuse=None, shots=True)
+
+    layer.up(keys)
+    login(b, applicant)
+    b.click("#nav-applications")
+    b.wait(lambda d: b.el("#applications td.status").get_attribute("data-status") == "ISSUED")
+    assert "Принято решение о выдаче" in b.text("#applications")
+    b.shot("13-my-applications")
+    b.open(f"/applications/{number}")
+    b.click("#licence-link")
+    b.wait_path("/licences/")
+    licence_number = b.text("#licence-number")
+    b.shot("14-licence")
+    pdf = b.download("#save-pdf", f"licence-{licence_number}.pdf")
+    xml = b.download("#save-xml", f"licence-{licence_number}.xml")
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    egov = Path(sys.executable).with_name("egov")
+    verified = subprocess.run([str(egov), "verify", str(xml), "--ca", land.endpoints.trust_anchors[0],
+                               "--expect-bin", cat.licensor(cat.COMMITTEE_CODE).bin],  # type: ignore[union-attr]
+                              capture_output=True, text=True, timeout=120)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert cat.licensor(cat.COMMITTEE_CODE).head_name in verified.stdout  # type: ignore[union-attr]
+
+    # the survey after the decision
+    b.open(f"/applications/{number}")
+    b.click("#survey-send")
+    assert "Спасибо за ответы" in b.text("#flash")
+    # My permit documents, and the search with "View"
+    b.click("#nav-permits")
+    b.wait_text("#licences", licence_number)
+    b.shot("15-my-permits")
+    b.open("/search")
+    b.type("#number", licence_number)
+    b.click("#find")
+    b.click(f"#view-{licence_number}")
+    b.wait_text("#licence-number", licence_number)
