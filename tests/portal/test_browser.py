@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from selenium.webdriver.support.ui import Select
 
 from harness.actors import ApplicantActor
@@ -123,7 +124,7 @@ def login(b: Browser, applicant: ApplicantActor) -> None:
 
 
 def walk_wizard(b: Browser, applicant: ApplicantActor, layer: Layer, scan: Path, *, shots: bool,
-                keys_at_signing: KeyChoice | None = None) -> str:
+                keys_at_signing: KeyChoice | None = None, too_large: Path | None = None) -> str:
     """Sphere → activity → the five steps of the wizard → "Sign and send"; the application's number.
 
     With ``keys_at_signing``, NCALayer is down until the signing step: "Sign and send" says NCALayer
@@ -144,6 +145,8 @@ def walk_wizard(b: Browser, applicant: ApplicantActor, layer: Layer, scan: Path,
         b.shot("04-wizard-personal")
     b.click("#next")
     b.wait_path("/wizard/attachments")
+    if too_large is not None:
+        attachments_over_30_mb_are_refused(b, too_large)
     b.type("input[name=document]", "Жарғы")
     b.el("input[type=file]").send_keys(str(scan))
     b.click("#upload")
@@ -177,6 +180,22 @@ def walk_wizard(b: Browser, applicant: ApplicantActor, layer: Layer, scan: Path,
     assert "Заявление отправлено" in b.text("#flash")
     assert b.el("#status").get_attribute("data-status") == "SENT"
     return path.rsplit("/", 1)[-1]
+
+
+def attachments_over_30_mb_are_refused(b: Browser, big: Path) -> None:
+    """The page refuses files over 30 MB in total before uploading; the portal refuses them too."""
+    b.type("input[name=document]", "Үлкен файл")
+    b.el("input[type=file]").send_keys(str(big))
+    b.click("#upload")
+    b.wait_text("#ncalayer-status", "Общий размер файлов превышает 30 Мб")
+    assert not b.driver.find_elements("css selector", "#attached")
+    sid = b.driver.get_cookie("portal_sid")
+    assert sid is not None
+    answer = requests.post(f"{b.base}/wizard/upload", params={"document": "Үлкен файл", "file": big.name},
+                           data=big.read_bytes(), cookies={"portal_sid": sid["value"]}, timeout=60)
+    assert answer.status_code == 413
+    assert "30 MB" in answer.json()["error"]
+    b.open("/wizard/attachments")
 
 
 def desk_decides(b: Browser, land: Landscape, layer: Layer, number: str, *, refuse: list[tuple[str, str]] | None,
@@ -270,3 +289,71 @@ def test_applicant_applies_pays_signs_employee_issues_applicant_saves_the_licenc
     b.click("#find")
     b.click(f"#view-{licence_number}")
     b.wait_text("#licence-number", licence_number)
+
+
+def test_a_refusal_walked_the_same_way(land: Landscape, layer: Layer, browser: Browser, tmp_path: Path) -> None:
+    b = browser
+    applicant = land.new_applicant()
+    keys = applicant_keys(applicant)
+    layer.up(keys)
+    register_and_login(b, applicant, shots=False)
+    scan = tmp_path / "staff.pdf"
+    scan.write_bytes(b"%PDF-1.4\n% staff list\n")
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"\0" * (30 * 1024 * 1024 + 1))
+    number = walk_wizard(b, applicant, layer, scan, shots=False, too_large=big)
+    rows = [("Оқу корпусына құқық белгілейтін құжаттар", "Оқу корпусының құжаттары жоқ"),
+            ("Педагогтардың штат кестесі", "Біліктілік расталмаған")]
+    desk_decides(b, land, layer, number, refuse=rows, shots=True)
+
+    layer.up(keys)
+    login(b, applicant)
+    b.click("#nav-applications")
+    b.wait(lambda d: b.el("#applications td.status").get_attribute("data-status") == "REFUSED")
+    b.open(f"/applications/{number}")
+    assert b.el("#status").get_attribute("data-status") == "REFUSED"
+    table = b.text("#refusal-missing")
+    for document, comment in rows:
+        assert document in table and comment in table
+    b.shot("16-refused-application")
+
+
+def test_registration_with_a_key_the_applicant_does_not_hold_is_refused(land: Landscape, layer: Layer,
+                                                                        browser: Browser) -> None:
+    """The NCALayer holds the keys of one organisation; registering another BIN with them is refused
+    on the page (E-licensing: the AUTH certificate does not carry that BIN), and no account is made."""
+    b = browser
+    holder, other = land.new_applicant(), land.new_applicant()
+    layer.up(applicant_keys(holder))
+    b.open("/register")
+    b.click("#choose-key")
+    b.wait(lambda d: b.el("#iin_bin").get_attribute("value") == holder.bin)
+    b.type("#iin_bin", other.bin)
+    b.type("#password", PASSWORD)
+    b.type("#password2", PASSWORD)
+    b.click("#register-submit")
+    error = b.wait_text("#error", "В регистрации отказано")
+    assert other.bin in error or "BIN" in error
+    assert b.driver.current_url.endswith("/register")
+    b.shot("09-register-refused")
+    b.open("/login")
+    b.type("#iin_bin", other.bin)
+    b.type("#password", PASSWORD)
+    b.click("#login-submit")
+    b.wait_text("#error", "Во входе отказано")
+
+
+def test_pages_work_without_ncalayer_until_the_signing_step(layer: Layer, browser: Browser) -> None:
+    b = browser
+    layer.down()
+    for path, css, text in (("/", "h1", "Портал"), ("/services/education", "#order-S1", "Получить услугу"),
+                            ("/search", "#find", "Найти"), ("/desk/login", "#desk-login", "Вход")):
+        b.open(path)
+        b.wait_text(css, text)
+    b.open("/register")
+    b.click("#choose-key")
+    b.wait_text("#ncalayer-status", "NCALayer недоступен")
+    b.click("#lang-kk")
+    b.wait_text("#choose-key", "ЭЦҚ таңдау")
+    b.click("#choose-key")
+    b.wait_text("#ncalayer-status", "NCALayer қолжетімсіз")
