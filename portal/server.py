@@ -24,8 +24,10 @@ class PortalServer:
     the NCALayer at ``ncalayer_url``."""
 
     def __init__(self, backends: PortalBackends, *, ncalayer_url: str = DEFAULT_NCALAYER_URL,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+                 host: str = "127.0.0.1", port: int = 0, close_backends: bool = False) -> None:
         self.backends = backends
+        self._close_backends = close_backends
+        """Whether :meth:`stop` closes the backends too (the portal made them)."""
         self.pages = Pages(ncalayer_url=ncalayer_url)
         self.router = Router()
         p = self.pages.page
@@ -73,6 +75,8 @@ class PortalServer:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self._close_backends:
+            self.backends.close()
 
     def __enter__(self) -> PortalServer:
         return self.start()

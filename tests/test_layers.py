@@ -17,7 +17,7 @@ import pytest
 
 from tests.paths import ROOT
 
-PACKAGES = ("adapters", "simulators", "procedure", "harness", "cli", "service", "workers")
+PACKAGES = ("adapters", "simulators", "procedure", "harness", "cli", "service", "workers", "portal")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -54,6 +54,8 @@ def test_the_tree_keeps_every_layer_contract(copy_of_the_tree: Path) -> None:
     ("workers/_wrong_way.py", "from cli.flow import procedure_env", "Layers"),
     ("service/_wrong_way.py", "from cli.flow import procedure_env", "Layers"),
     ("cli/_wrong_way.py", "from service.app import create_app", "Layers"),  # only cli.serve starts the service
+    ("portal/_wrong_way.py", "from cli.flow import procedure_env", "Layers"),  # the portal sits under the commands
+    ("harness/_wrong_way.py", "from portal import PortalServer", "Layers"),
 ])
 def test_a_wrong_way_import_breaks_the_contract(copy_of_the_tree: Path, module: str, imports: str,
                                                 contract: str) -> None:
