@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import click
+
+from cli.serving import wait_until_stopped
 
 
 @click.command(name="ncalayer")
@@ -31,9 +32,7 @@ def ncalayer_cmd(p12: tuple[Path, ...], password_files: tuple[Path, ...], port: 
         click.echo(f"  {key.usage:<4} {info['alias']}: {info['subjectCn']}")
     click.echo("running; Ctrl-C to stop", err=True)
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        wait_until_stopped()
     finally:
         sim.stop()
         click.echo("stopped", err=True)

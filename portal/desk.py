@@ -81,7 +81,8 @@ class DeskPages:
         outcome = le.lookup_bin(iin_bin) if iin_bin[4] in "456" else le.lookup_iin(iin_bin)
         organisation = outcome.organisation if isinstance(outcome, Found) else None
         return self.pages.render(bs, "desk_application.html", details=details, info=info, row=self._row(info),
-                                 organisation=organisation, register_outcome=outcome)
+                                 organisation=organisation, register_outcome=outcome,
+                                 licensor_bin=self._licensor_bin(employee))
 
     def act(self, req: Request, bs: BrowserSession) -> Response:
         employee = self._employee(bs)

@@ -104,3 +104,34 @@ def test_a_key_type_the_user_lacks_is_a_cancelled_dialog(pki: TestPKI, tmp_path:
         conn.recv(timeout=5)
         assert call(conn, utils("signXml", "PKCS12", "AUTHENTICATION", "<a/>", "", "")) == {
             "code": "500", "message": "action.canceled"}
+
+
+def test_egov_ncalayer_serves_the_keys_given(keys: KeyChoice, tmp_path: Path) -> None:
+    """``egov ncalayer --p12 F --password-file P`` (one password file per keystore) answers on its port."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    folder = tmp_path
+    files = []
+    for i, key in enumerate(keys.keys):
+        files += ["--p12", str(key.material.write_pkcs12(folder / f"k{i}.p12", f"pw{i}")),
+                  "--password-file", str(write_private(folder / f"k{i}.pw", f"pw{i}".encode()))]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    egov = Path(sys.executable).with_name("egov")
+    proc = subprocess.Popen([str(egov), "ncalayer", *files, "--port", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == f"NCALayer simulator on ws://127.0.0.1:{port}"
+        with connect(f"ws://127.0.0.1:{port}", open_timeout=5) as conn:
+            conn.recv(timeout=5)
+            answer = call(conn, utils("getKeyInfo", "PKCS12"))
+        assert answer["code"] == "200" and f"IIN{IIN}" in answer["responseObject"]["subjectDn"]  # type: ignore[index]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "stopped" in err
