@@ -133,9 +133,17 @@ def walk_wizard(b: Browser, applicant: ApplicantActor, layer: Layer, scan: Path,
     if shots:
         b.shot("02-services")
     b.click(f"#order-{SERVICE}")
+    return fill_sign_and_send(b, applicant, layer, scan, shots=shots, keys_at_signing=keys_at_signing,
+                              too_large=too_large)
+
+
+def fill_sign_and_send(b: Browser, applicant: ApplicantActor, layer: Layer, scan: Path | None, *, shots: bool,
+                       sub_type: str = "ED010100", fee: str = "16180.00", keys_at_signing: KeyChoice | None = None,
+                       too_large: Path | None = None) -> str:
+    """The wizard's five steps from the territory on; the application's number."""
     b.wait_path("/wizard/territory")
     Select(b.el("#territory")).select_by_value(cat.region_of(applicant.city_kato).code)  # type: ignore[union-attr]
-    b.click("#st-ED010100")
+    b.click(f"#st-{sub_type}")
     if shots:
         b.shot("03-wizard-territory")
     b.click("#next")
@@ -147,16 +155,17 @@ def walk_wizard(b: Browser, applicant: ApplicantActor, layer: Layer, scan: Path,
     b.wait_path("/wizard/attachments")
     if too_large is not None:
         attachments_over_30_mb_are_refused(b, too_large)
-    b.type("input[name=document]", "Жарғы")
-    b.el("input[type=file]").send_keys(str(scan))
-    b.click("#upload")
-    b.wait_text("#attached", "Жарғы.pdf")
+    if scan is not None:
+        b.type("input[name=document]", "Жарғы")
+        b.el("input[type=file]").send_keys(str(scan))
+        b.click("#upload")
+        b.wait_text("#attached", "Жарғы.pdf")
     if shots:
         b.shot("05-wizard-attachments")
     b.click("#next")
     b.wait_path("/wizard/payment")
     b.click("#pay-gateway")
-    assert "16180.00" in b.text("#payment-info")
+    assert fee in b.text("#payment-info")
     if shots:
         b.shot("06-wizard-payment")
     b.click("#next")
@@ -289,6 +298,13 @@ def test_applicant_applies_pays_signs_employee_issues_applicant_saves_the_licenc
     b.click("#find")
     b.click(f"#view-{licence_number}")
     b.wait_text("#licence-number", licence_number)
+
+    # the appendix request from the permit document page: the wizard again, for one more sub-type
+    b.click("#request-appendix")
+    appendix = fill_sign_and_send(b, applicant, layer, None, shots=False, sub_type="ED010200", fee="1618.00")
+    b.click("#nav-applications")
+    b.wait_text("#applications", appendix)
+    assert "Заявление на получение приложения к лицензии" in b.text("#applications")
 
 
 def test_a_refusal_walked_the_same_way(land: Landscape, layer: Layer, browser: Browser, tmp_path: Path) -> None:
