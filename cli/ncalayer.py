@@ -19,13 +19,17 @@ from cli.serving import wait_until_stopped
                    "or one for all")
 @click.option("--port", default=13579, show_default=True, help="port to listen on (NCALayer's own: 13579)")
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
-def ncalayer_cmd(p12: tuple[Path, ...], password_files: tuple[Path, ...], port: int, host: str) -> None:
+@click.option("--origin", "origins", multiple=True, metavar="URL",
+              help="only pages of this origin may connect, e.g. http://127.0.0.1:8790 (repeatable; default: any "
+                   "page, and the simulator signs without asking: test keys only)")
+def ncalayer_cmd(p12: tuple[Path, ...], password_files: tuple[Path, ...], port: int, host: str,
+                 origins: tuple[str, ...]) -> None:
     """Serve NCALayer's WebSocket protocol (getActiveTokens, getKeyInfo, signXml, ...) with the keys
     given: the portal's pages sign through it as through the real NCALayer."""
     from simulators.ncalayer import KeyChoice, NcaLayerSimulator
 
     keys = KeyChoice.from_paths(list(p12), list(password_files))
-    sim = NcaLayerSimulator(keys, host=host, port=port).start()
+    sim = NcaLayerSimulator(keys, host=host, port=port, origins=origins or None).start()
     click.echo(f"NCALayer simulator on {sim.url}")
     for key in keys.keys:
         info = key.info()

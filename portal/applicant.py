@@ -315,7 +315,12 @@ class ApplicantPages:
     def permits(self, req: Request, bs: BrowserSession) -> Response:
         session = self._applicant(bs)
         found = self.elicense.search(LicenseSearch(iin_bin=session.subject, page_index=0, page_size=100))
-        return self.pages.render(bs, "permits.html", licences=found.licenses)
+        documents = []
+        for listed in found.licenses:  # each licence read (and verified) for its appendices
+            signed = self.elicense.get_licence(listed.number)
+            service = self.elicense.get_application(session, signed.licence.application_number).application.service_code
+            documents.append({"listed": listed, "licence": signed.licence, "service": service})
+        return self.pages.render(bs, "permits.html", licences=found.licenses, documents=documents)
 
     def search(self, req: Request, bs: BrowserSession) -> Response:
         criteria = {k: (req.param(k) or "").strip() or None for k in ("number", "licensor_code", "name", "iin_bin")}

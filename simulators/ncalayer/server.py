@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
@@ -27,8 +28,13 @@ log = logging.getLogger(__name__)
 class NcaLayerSimulator:
     """A local NCALayer answering with ``keys``; ``port`` 0 takes a free one."""
 
-    def __init__(self, keys: KeyChoice, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
+    def __init__(self, keys: KeyChoice, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
+                 origins: Sequence[str] | None = None) -> None:
         self.protocol = NcaLayerProtocol(keys)
+        self._origins = list(origins) if origins else None
+        """Pages (``Origin`` headers) that may connect; None: any page, as NCALayer itself, which asks
+        the user for each signature. The simulator signs without asking: name the portal here when
+        the browser visits other sites too."""
         self._host = host
         self._port = port
         self._server: Server | None = None
@@ -60,7 +66,7 @@ class NcaLayerSimulator:
 
     def start(self) -> NcaLayerSimulator:
         self._server = serve(self._serve, self._host, self._port, max_size=MAX_MESSAGE_BYTES,
-                             compression=None)
+                             compression=None, origins=self._origins)  # type: ignore[arg-type]
         self._thread = threading.Thread(target=self._server.serve_forever, name="ncalayer", daemon=True)
         self._thread.start()
         log.info("NCALayer simulator on %s", self.url)

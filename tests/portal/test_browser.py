@@ -292,6 +292,7 @@ def test_applicant_applies_pays_signs_employee_issues_applicant_saves_the_licenc
     # My permit documents, and the search with "View"
     b.click("#nav-permits")
     b.wait_text("#licences", licence_number)
+    assert "Высшее образование (бакалавриат)" in b.text(f"table.appendices[data-number='{licence_number}']")
     b.shot("15-my-permits")
     b.open("/search")
     b.type("#number", licence_number)

@@ -135,3 +135,14 @@ def test_egov_ncalayer_serves_the_keys_given(keys: KeyChoice, tmp_path: Path) ->
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0 and "stopped" in err
+
+
+def test_only_the_origins_named_may_connect(keys: KeyChoice) -> None:
+    from websockets.exceptions import InvalidStatus
+
+    with NcaLayerSimulator(keys, port=0, origins=["http://127.0.0.1:8790"]) as sim:
+        with connect(sim.url, origin="http://127.0.0.1:8790", open_timeout=5) as conn:  # type: ignore[arg-type]
+            assert json.loads(conn.recv(timeout=5))["result"]["version"]
+        with pytest.raises(InvalidStatus) as refused:
+            connect(sim.url, origin="http://evil.example", open_timeout=5)  # type: ignore[arg-type]
+        assert refused.value.response.status_code == 403
