@@ -20,7 +20,7 @@ from lxml import etree
 from adapters.core.errors import EgovError, ValidationError
 from adapters.core.trust.subject import signer_info
 from adapters.elicense import ElicenseClient, LicenseSearch, Session
-from adapters.legal_entities.models import Found
+from adapters.legal_entities.models import Found, LookupOutcome
 from adapters.payment_gateway import Payer, PaymentOrderRequest, PaymentStatus
 from portal import i18n
 from portal.backends import PortalBackends
@@ -39,6 +39,16 @@ PAYMENT_DEADLINE_SECONDS = 10.0
 def _tail(req: Request, prefix: str) -> str:
     """The path after ``prefix`` (percent-decoded), e.g. the number in ``/applications/00012001``."""
     return unquote(req.path[len(prefix):].strip("/"))
+
+
+def with_register_record(profile: dict[str, str], outcome: LookupOutcome) -> dict[str, str]:
+    """``profile`` filled from the Legal Entities register's record (when the register found one)."""
+    if not isinstance(outcome, Found):
+        return profile
+    org, a = outcome.organisation, outcome.organisation.address
+    return {**profile, "name": org.full_name_kz or org.full_name_ru, "postal_index": a.zip_code, "city_kato": a.kato,
+            "city_name": a.city_ru, "street_ru": a.street_ru, "street_kz": a.street_kz, "house": a.building,
+            "flat": a.flat or a.office or "", "phone": "+7 727 000 00 00"}
 
 
 class ApplicantPages:
@@ -81,10 +91,20 @@ class ApplicantPages:
         return bs.applicant
 
     def _draft(self, bs: BrowserSession) -> Draft:
-        self._applicant(bs)
+        self._actor(bs)
+        assert bs.draft is not None
+        return bs.draft
+
+    def _actor(self, bs: BrowserSession) -> Session:
+        """Who fills the draft: the applicant on the portal, the employee on the desk (Diagram 2)."""
         if bs.draft is None:
             raise ValidationError("wizard", "no application is being filled: choose a service first")
-        return bs.draft
+        if bs.draft.channel == "desk":
+            if bs.employee is None or bs.employee.expires_at <= self.b.clock.now():
+                bs.employee = None
+                raise ValidationError("session", i18n.text(bs.lang, "need_login"))
+            return bs.employee
+        return self._applicant(bs)
 
     # ------------------------------------------------------------------ registration and login
 
@@ -174,21 +194,16 @@ class ApplicantPages:
     def personal_form(self, req: Request, bs: BrowserSession) -> Response:
         draft = self._draft(bs)
         if not draft.applicant:
-            draft.applicant = self._profile(self._applicant(bs))
+            draft.applicant = self._profile(self._applicant(bs).subject)
         return self._wizard(bs, "wizard_personal.html", 2)
 
-    def _profile(self, session: Session) -> dict[str, str]:
+    def _profile(self, iin_bin: str) -> dict[str, str]:
         """The applicant's data as the profile has it: the Legal Entities register's record of the BIN."""
-        profile = {"name": session.subject, "postal_index": "",
+        profile = {"name": iin_bin, "postal_index": "",
                    "city_kato": "", "city_name": "", "street_ru": "", "street_kz": "", "house": "", "flat": "",
                    "phone": "", "small_business": ""}
-        outcome = self.b.clients.legal_entities.lookup_bin(session.subject) if len(session.subject) == 12 else None
-        if isinstance(outcome, Found):
-            org, a = outcome.organisation, outcome.organisation.address
-            profile.update(name=org.full_name_kz or org.full_name_ru, postal_index=a.zip_code, city_kato=a.kato,
-                           city_name=a.city_ru, street_ru=a.street_ru, street_kz=a.street_kz, house=a.building,
-                           flat=a.flat or a.office or "", phone="+7 727 000 00 00")
-        return profile
+        outcome = self.b.clients.legal_entities.lookup_bin(iin_bin) if iin_bin[4:5] in ("4", "5", "6") else None
+        return profile if outcome is None else with_register_record(profile, outcome)
 
     def personal(self, req: Request, bs: BrowserSession) -> Response:
         draft = self._draft(bs)
@@ -210,7 +225,7 @@ class ApplicantPages:
     def upload(self, req: Request, bs: BrowserSession) -> Response:
         """One file, the request's body, under the document name typed (``?document=``) and the
         file's own extension (``?file=``). The 30 MB total is checked here before E-licensing is asked."""
-        session = self._applicant(bs)
+        session = self._actor(bs)
         draft = self._draft(bs)
         name = (req.param("document") or "").strip()
         original = PurePosixPath(req.param("file") or "")
@@ -263,6 +278,13 @@ class ApplicantPages:
         f = form(req)
         values = {k: field(f, k) for k in ("document_number", "document_date", "amount_paid", "receipt_id")}
         missing = [k for k in ("document_number", "document_date", "amount_paid") if not values[k]]
+        if draft.channel == "desk":
+            draft.paper_documents = field(f, "paper_documents") or None
+            if not draft.paper_documents:
+                return self._wizard(bs, "wizard_payment.html", 4, 422, fee=self._fee(draft),
+                                    error=i18n.text(bs.lang, "paper_documents"))
+            if not any(values.values()):  # no payment noted: E-licensing does not ask for one here
+                return redirect("/wizard/sign")
         if missing:
             return self._wizard(bs, "wizard_payment.html", 4, 422, fee=self._fee(draft),
                                 error=", ".join(i18n.text(bs.lang, k) for k in missing))
@@ -275,13 +297,15 @@ class ApplicantPages:
 
     def unsigned_document(self, req: Request, bs: BrowserSession) -> Response:
         """The application document the browser has NCALayer sign (schema-valid, or the reason why not)."""
-        session = self._applicant(bs)
-        doc = ElicenseClient.application_document(self._draft(bs).form(session.subject, self.b.clock.now()))
+        session = self._actor(bs)
+        draft = self._draft(bs)
+        doc = ElicenseClient.application_document(draft.form(draft.applicant_iin_bin or session.subject,
+                                                             self.b.clock.now()))
         body = etree.tostring(doc, encoding="UTF-8", xml_declaration=True)
         return Response(200, body, {"Content-Type": "application/xml; charset=utf-8", "Cache-Control": "no-store"})
 
     def send(self, req: Request, bs: BrowserSession) -> Response:
-        session = self._applicant(bs)
+        session = self._actor(bs)
         draft = self._draft(bs)
         signed = field(form(req), "signed_xml").encode("utf-8")
         if not signed:
@@ -289,7 +313,8 @@ class ApplicantPages:
         info = self.elicense.register_application(session, signed, idempotency_key=draft.id)
         bs.draft = None
         bs.flash = f"{i18n.text(bs.lang, 'sent')}: № {info.number}"
-        return redirect(f"/applications/{info.number}")
+        where = "/desk/applications" if draft.channel == "desk" else "/applications"
+        return redirect(f"{where}/{info.number}")
 
     # ------------------------------------------------------------------ my applications, survey
 

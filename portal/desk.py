@@ -13,8 +13,10 @@ from adapters.core.errors import EgovError, ValidationError
 from adapters.elicense import ApplicationInfo, MissingDocument, Session
 from adapters.legal_entities.models import Found
 from portal import i18n
+from portal.applicant import with_register_record
 from portal.backends import PortalBackends
 from portal.decision import accept_signed, decision_document, decision_key, read_decision
+from portal.draft import Draft
 from portal.pages import Pages
 from portal.sessions import BrowserSession
 from portal.web import field, form, json_answer, redirect
@@ -34,6 +36,8 @@ class DeskPages:
         p = self.pages.page
         router.add("GET", "/desk/login", p(self.login_form))
         router.add("POST", "/desk/login", p(self.login))
+        router.add("GET", "/desk/new", p(self.new_form))
+        router.add("POST", "/desk/new", p(self.new))
         router.add("GET", "/desk", p(self.listing))
         router.add("GET", "/desk/applications", p(self.application))
         router.add("POST", "/desk/applications", p(self.act))
@@ -54,6 +58,29 @@ class DeskPages:
         except EgovError as exc:
             return self.pages.render(bs, "desk_login.html", 422, error=f"{i18n.text(bs.lang, 'login_refused')}: {exc}")
         return redirect("/desk")
+
+    def new_form(self, req: Request, bs: BrowserSession) -> Response:
+        self._employee(bs)
+        return self.pages.render(bs, "desk_new.html", catalogue=self.b.clients.elicense.get_catalogue(), error=None)
+
+    def new(self, req: Request, bs: BrowserSession) -> Response:
+        """Diagram 2, steps 3 to 5: the service and the applicant's BIN; the applicant's data asked of the
+        Legal Entities register through the gateway; absent, the application cannot be made."""
+        self._employee(bs)
+        f = form(req)
+        service, iin_bin = field(f, "service"), field(f, "iin_bin")
+        catalogue = self.b.clients.elicense.get_catalogue()
+        if not any(s.code == service for s in catalogue.services):
+            raise ValidationError("service", f"unknown service {service!r}")
+        outcome = self.b.clients.legal_entities.lookup_bin(iin_bin)
+        if not isinstance(outcome, Found):
+            message = f"{i18n.text(bs.lang, 'no_register_data')}: {iin_bin} ({outcome.kind})"
+            return self.pages.render(bs, "desk_new.html", 422, catalogue=catalogue, error=message)
+        empty = {k: "" for k in ("postal_index", "city_kato", "city_name", "street_ru", "street_kz", "house", "flat",
+                                 "phone", "small_business")}
+        bs.draft = Draft(service_code=service, channel="desk", applicant_iin_bin=iin_bin,
+                         applicant=with_register_record({"name": iin_bin, **empty}, outcome))
+        return redirect("/wizard/territory")
 
     def _row(self, info: ApplicationInfo) -> dict[str, Any]:
         deadline = review_deadline(info.registered_at)

@@ -44,6 +44,13 @@ class Draft:
     payment_order: str | None = None
     """The payment gateway's order, when paid through it."""
     submitted_at: dt.datetime | None = None
+    channel: str = "portal"
+    """``portal``: the applicant applies; ``desk``: the licensor's employee enters the application of an
+    applicant who brought paper documents (Diagram 2), and signs it with the employee's key."""
+    applicant_iin_bin: str | None = None
+    """The applicant, on the desk (on the portal it is the one logged in)."""
+    paper_documents: str | None = None
+    """On the desk: the paper documents the applicant brought."""
 
     def total_bytes(self) -> int:
         return sum(a.size for a in self.attachments)
@@ -61,7 +68,7 @@ class Draft:
             raise ValidationError("territory", "not chosen (step 1 of the wizard)")
         if not self.applicant:
             raise ValidationError("applicant", "personal data not confirmed (step 2 of the wizard)")
-        if self.payment is None:
+        if self.payment is None and self.channel == "portal":
             raise ValidationError("payment", "no payment information (step 4 of the wizard)")
         if self.submitted_at is None:
             self.submitted_at = now.replace(microsecond=0)
@@ -72,12 +79,13 @@ class Draft:
         applicant = Applicant(iin_bin=iin_bin, name=a["name"], is_small_business=a.get("small_business") == "1",
                               address=address, phone=a["phone"])
         p = self.payment
-        payment = Payment(amount_paid=Decimal(p["amount_paid"]), document_number=p["document_number"],
-                          document_date=dt.date.fromisoformat(p["document_date"]),
-                          amount_due=Decimal(p["amount_due"]), receipt_id=p.get("receipt_id") or None)
+        payment = None if p is None else Payment(
+            amount_paid=Decimal(p["amount_paid"]), document_number=p["document_number"],
+            document_date=dt.date.fromisoformat(p["document_date"]), amount_due=Decimal(p["amount_due"]),
+            receipt_id=p.get("receipt_id") or None)
         return ApplicationForm(app_type=self.app_type, service_code=self.service_code,  # type: ignore[arg-type]
                                licence_number=self.licence_number, applicant=applicant,
                                territory_code=self.territory_code, sub_types=tuple(self.sub_types), payment=payment,
                                attachments=tuple(AttachmentRef(file_name=f.file_name, sha256=f.sha256, size=f.size)
                                                  for f in self.attachments),
-                               submitted_at=self.submitted_at)
+                               paper_documents=self.paper_documents or None, submitted_at=self.submitted_at)

@@ -16,7 +16,8 @@ import pytest
 import requests
 from selenium.webdriver.support.ui import Select
 
-from harness.actors import ApplicantActor
+from adapters.core.identifiers import make_bin
+from harness.actors import ApplicantActor, OfficerActor
 from harness.landscape import Landscape
 from portal import PortalBackends, PortalServer
 from procedure.clients import ProcedureClients
@@ -207,9 +208,7 @@ def attachments_over_30_mb_are_refused(b: Browser, big: Path) -> None:
     b.open("/wizard/attachments")
 
 
-def desk_decides(b: Browser, land: Landscape, layer: Layer, number: str, *, refuse: list[tuple[str, str]] | None,
-                 shots: bool) -> None:
-    """The Committee's officer takes the application into work; the head signs the decision."""
+def desk_login(b: Browser, land: Landscape) -> OfficerActor:
     officer = land.officer(cat.COMMITTEE_CODE)
     b.open("/logout")
     b.open("/desk/login")
@@ -217,6 +216,13 @@ def desk_decides(b: Browser, land: Landscape, layer: Layer, number: str, *, refu
     b.type("#password", officer.password)
     b.click("#desk-login")
     b.wait_path("/desk")
+    return officer
+
+
+def desk_decides(b: Browser, land: Landscape, layer: Layer, number: str, *, refuse: list[tuple[str, str]] | None,
+                 shots: bool) -> None:
+    """The Committee's officer takes the application into work; the head signs the decision."""
+    desk_login(b, land)
     b.el(f"tr[data-number='{number}']")
     if shots:
         b.shot("10-desk-list")
@@ -374,3 +380,48 @@ def test_pages_work_without_ncalayer_until_the_signing_step(layer: Layer, browse
     b.wait_text("#choose-key", "ЭЦҚ таңдау")
     b.click("#choose-key")
     b.wait_text("#ncalayer-status", "NCALayer қолжетімсіз")
+
+
+def test_diagram_2_the_employee_enters_an_application_with_paper_documents(land: Landscape, layer: Layer,
+                                                                            browser: Browser, tmp_path: Path) -> None:
+    """The desk asks the Legal Entities register through the gateway (absent: the data cannot be
+    obtained), fills the form from it, notes the paper documents, attaches the scans, and the employee
+    signs with a key of the licensor's BIN."""
+    b = browser
+    applicant = land.new_applicant()
+    officer = desk_login(b, land)
+    absent = make_bin(2019, 5, 4, 0, 54321)
+    assert land.organisation(absent) is None
+    b.click("#new-paper-application")
+    b.type("#iin_bin", absent)
+    b.click("#desk-new")
+    b.wait_text("#error", "Данные не могут быть получены")
+    Select(b.el("#service")).select_by_value(SERVICE)
+    b.type("#iin_bin", applicant.bin)
+    b.click("#desk-new")
+    b.wait_path("/wizard/territory")
+    Select(b.el("#territory")).select_by_value(cat.region_of(applicant.city_kato).code)  # type: ignore[union-attr]
+    b.click("#st-ED010300")
+    b.click("#next")
+    b.wait_path("/wizard/personal")
+    assert b.el("#city_kato").get_attribute("value") == applicant.city_kato  # from the register
+    b.click("#next")
+    b.wait_path("/wizard/attachments")
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"%PDF-1.4\n% scanned charter\n")
+    b.type("input[name=document]", "Жарғы (скан)")
+    b.el("input[type=file]").send_keys(str(scan))
+    b.click("#upload")
+    b.wait_text("#attached", "Жарғы (скан).pdf")
+    b.click("#next")
+    b.wait_path("/wizard/payment")
+    b.type("#paper_documents", "Жарғы, тіркеу туралы куәлік, штат кестесі (түпнұсқалар)")
+    b.click("#payment-save")
+    b.wait_path("/wizard/sign")
+    b.shot("17-desk-paper-application")
+    layer.up(KeyChoice.from_files([(Path(officer.key.path), officer.key.password.resolve())]))
+    b.click("#sign-and-send")
+    path = b.wait_path("/desk/applications/")
+    assert b.el("#status").get_attribute("data-status") == "SENT"
+    assert applicant.bin in b.text("main")
+    assert path.rsplit("/", 1)[-1]
