@@ -6,6 +6,7 @@ through NCALayer (:mod:`portal.decision`) before E-licensing records it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -25,6 +26,13 @@ from simulators.common.messages import Request, Response
 from simulators.common.router import Router
 
 OPEN = ("SENT", "IN_PROGRESS")
+
+
+def review_state(registered_at: dt.datetime, status: str, today: dt.date) -> tuple[dt.date, bool]:
+    """The review deadline (30 working days from registration by the state body, the memo's count) and
+    whether an undecided application is past it on ``today``."""
+    deadline = review_deadline(registered_at)
+    return deadline, status in OPEN and today > deadline
 
 
 class DeskPages:
@@ -83,9 +91,8 @@ class DeskPages:
         return redirect("/wizard/territory")
 
     def _row(self, info: ApplicationInfo) -> dict[str, Any]:
-        deadline = review_deadline(info.registered_at)
-        today = self.b.clock.now().date()
-        return {"info": info, "deadline": deadline, "overdue": info.status in OPEN and today > deadline}
+        deadline, overdue = review_state(info.registered_at, info.status, self.b.clock.now().date())
+        return {"info": info, "deadline": deadline, "overdue": overdue}
 
     def listing(self, req: Request, bs: BrowserSession) -> Response:
         employee = self._employee(bs)

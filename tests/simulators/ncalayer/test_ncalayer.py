@@ -73,6 +73,21 @@ def test_sign_xml_verifies_with_the_key_of_the_type_asked(ws: ClientConnection, 
     assert verified.signer.iin == IIN and verified.signer.usage == usage
 
 
+def test_sign_xml_verifies_with_xmlsec1(ws: ClientConnection, pki: TestPKI, tmp_path: Path) -> None:
+    """The same bytes verify with xmlsec1, independently of the project's verifier."""
+    import subprocess
+
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    answer = call(ws, utils("signXml", "PKCS12", "SIGNATURE", "<Application><Name>Шаһар</Name></Application>", "", ""))
+    (tmp_path / "signed.xml").write_text(str(answer["responseObject"]), encoding="utf-8")
+    (tmp_path / "ca.pem").write_bytes(pki.root_certificate.public_bytes(Encoding.PEM)
+                                      + pki.issuing_certificate.public_bytes(Encoding.PEM))
+    done = subprocess.run(["xmlsec1", "--verify", "--trusted-pem", str(tmp_path / "ca.pem"),
+                           str(tmp_path / "signed.xml")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
 def test_sign_xmls_signs_each(ws: ClientConnection) -> None:
     answer = call(ws, utils("signXmls", "PKCS12", "SIGNATURE", ["<a/>", "<b/>"], "", ""))
     out = answer["responseObject"]
