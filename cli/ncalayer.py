@@ -20,7 +20,7 @@ from cli.serving import wait_until_stopped
 @click.option("--port", default=13579, show_default=True, help="port to listen on (NCALayer's own: 13579)")
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
 @click.option("--origin", "origins", multiple=True, metavar="URL",
-              help="only pages of this origin may connect, e.g. http://127.0.0.1:8790 (repeatable; default: any "
+              help="only pages of this origin may connect, e.g. http://127.0.0.1:8783 (repeatable; default: any "
                    "page, and the simulator signs without asking: test keys only)")
 def ncalayer_cmd(p12: tuple[Path, ...], password_files: tuple[Path, ...], port: int, host: str,
                  origins: tuple[str, ...]) -> None:

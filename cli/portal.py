@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from portal import PortalServer
 
-DEFAULT_PORT = 8790
+DEFAULT_PORT = 8783
 
 
 def start_on_landscape(manifest: Path, *, port: int = DEFAULT_PORT,

@@ -23,7 +23,7 @@ def sim_group() -> None:
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
               help="state directory (PKI, keys, manifest); a temporary one by default")
 @click.option("--only", multiple=True, help="start only these simulators (and pki, gateway)")
-@click.option("--portal-port", default=8790, show_default=True,
+@click.option("--portal-port", default=8783, show_default=True,
               help="port of the E-licensing portal's pages (0: a free one; docs/portal.md)")
 def sim_up(config_file: Path | None, workdir: Path | None, only: tuple[str, ...], portal_port: int) -> None:
     """Start every registered simulator on 127.0.0.1, print their URLs and where the control APIs'

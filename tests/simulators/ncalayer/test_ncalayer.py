@@ -155,8 +155,8 @@ def test_egov_ncalayer_serves_the_keys_given(keys: KeyChoice, tmp_path: Path) ->
 def test_only_the_origins_named_may_connect(keys: KeyChoice) -> None:
     from websockets.exceptions import InvalidStatus
 
-    with NcaLayerSimulator(keys, port=0, origins=["http://127.0.0.1:8790"]) as sim:
-        with connect(sim.url, origin="http://127.0.0.1:8790", open_timeout=5) as conn:  # type: ignore[arg-type]
+    with NcaLayerSimulator(keys, port=0, origins=["http://127.0.0.1:8783"]) as sim:
+        with connect(sim.url, origin="http://127.0.0.1:8783", open_timeout=5) as conn:  # type: ignore[arg-type]
             assert json.loads(conn.recv(timeout=5))["result"]["version"]
         with pytest.raises(InvalidStatus) as refused:
             connect(sim.url, origin="http://evil.example", open_timeout=5)  # type: ignore[arg-type]
