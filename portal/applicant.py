@@ -26,6 +26,7 @@ from portal import i18n
 from portal.backends import PortalBackends
 from portal.draft import Draft, UploadedFile
 from portal.pages import Pages
+from portal.requirements import required_documents
 from portal.sessions import BrowserSession
 from portal.web import document, field, form, json_answer, redirect
 from procedure.artefacts import licence_view, render_licence_pdf
@@ -209,7 +210,7 @@ class ApplicantPages:
         draft = self._draft(bs)
         f = form(req)
         keys = ("name", "postal_index", "city_kato", "city_name", "street_ru", "street_kz", "house", "flat", "phone",
-                "small_business")
+                "fax", "small_business", "sole_proprietor")
         values = {k: field(f, k) for k in keys}
         missing = [k for k in ("name", "postal_index", "city_kato", "city_name", "street_ru", "house", "phone")
                    if not values[k]]
@@ -220,7 +221,9 @@ class ApplicantPages:
         return redirect("/wizard/attachments")
 
     def attachments_form(self, req: Request, bs: BrowserSession) -> Response:
-        return self._wizard(bs, "wizard_attachments.html", 3)
+        draft = self._draft(bs)
+        return self._wizard(bs, "wizard_attachments.html", 3,
+                            required=required_documents(draft.service_code, draft.app_type, bs.lang))
 
     def upload(self, req: Request, bs: BrowserSession) -> Response:
         """One file, the request's body, under the document name typed (``?document=``) and the

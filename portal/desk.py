@@ -19,6 +19,7 @@ from portal.backends import PortalBackends
 from portal.decision import accept_signed, decision_document, decision_key, read_decision
 from portal.draft import Draft
 from portal.pages import Pages
+from portal.requirements import required_documents
 from portal.sessions import BrowserSession
 from portal.web import field, form, json_answer, redirect
 from procedure.calendar import review_deadline
@@ -116,7 +117,8 @@ class DeskPages:
         organisation = outcome.organisation if isinstance(outcome, Found) else None
         return self.pages.render(bs, "desk_application.html", details=details, info=info, row=self._row(info),
                                  organisation=organisation, register_outcome=outcome,
-                                 licensor_bin=self._licensor_bin(employee))
+                                 licensor_bin=self._licensor_bin(employee),
+                                 required=required_documents(info.service_code, info.application_type, bs.lang))
 
     def act(self, req: Request, bs: BrowserSession) -> Response:
         employee = self._employee(bs)

@@ -156,6 +156,7 @@ def fill_sign_and_send(b: Browser, applicant: ApplicantActor, layer: Layer, scan
     b.wait_path("/wizard/attachments")
     if too_large is not None:
         attachments_over_30_mb_are_refused(b, too_large)
+    assert "Заявление установленной формы" in b.text("#required")  # the service's qualification rules
     if scan is not None:
         b.type("input[name=document]", "Жарғы")
         b.el("input[type=file]").send_keys(str(scan))
