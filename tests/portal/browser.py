@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -17,8 +18,13 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "portal"
-"""Where the tests leave the screenshots docs/portal.md shows."""
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "portal"
+"""Where the screenshots docs/portal.md shows live: the tests write there when
+``EGOV_PORTAL_SCREENSHOTS=1`` (else into a temporary folder, so a test run leaves the tree clean)."""
+
+
+def screenshots_dir(fallback: Path) -> Path:
+    return DOCS_SCREENSHOTS if os.environ.get("EGOV_PORTAL_SCREENSHOTS") == "1" else fallback
 WAIT_SECONDS = 30
 
 
@@ -51,10 +57,11 @@ def chromium(downloads: Path) -> Iterator[WebDriver]:
 class Browser:
     """One user's browser on the portal at ``base``."""
 
-    def __init__(self, driver: WebDriver, base: str, downloads: Path) -> None:
+    def __init__(self, driver: WebDriver, base: str, downloads: Path, screenshots: Path) -> None:
         self.driver = driver
         self.base = base
         self.downloads = downloads
+        self.screenshots = screenshots
 
     def open(self, path: str) -> None:
         self.driver.get(self.base + path)
@@ -86,8 +93,8 @@ class Browser:
         return self.text(css)
 
     def shot(self, name: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
+        self.screenshots.mkdir(parents=True, exist_ok=True)
+        path = self.screenshots / f"{name}.png"
         self.driver.save_screenshot(str(path))
         return path
 

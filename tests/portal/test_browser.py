@@ -1,7 +1,8 @@
 """The portal walked in a real browser (Debian's headless Chromium through Selenium), signing through
 the NCALayer simulator with the landscape's test keys, as an applicant and a licensor do by hand.
 
-The walks also leave the screenshots of docs/portal.md in docs/portal/.
+The walks also take the screenshots of docs/portal.md (into docs/portal/ with
+``EGOV_PORTAL_SCREENSHOTS=1``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from portal import PortalBackends, PortalServer
 from procedure.clients import ProcedureClients
 from simulators.elicense import catalogue as cat
 from simulators.ncalayer import KeyChoice, NcaLayerSimulator, StoredKey
-from tests.portal.browser import Browser, chromium
+from tests.portal.browser import Browser, chromium, screenshots_dir
 
 pytestmark = pytest.mark.slow
 
@@ -84,7 +85,7 @@ def browser(portal: PortalServer, tmp_path: Path) -> Iterator[Browser]:
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     with chromium(downloads) as driver:
-        yield Browser(driver, portal.url, downloads)
+        yield Browser(driver, portal.url, downloads, screenshots_dir(tmp_path / "screenshots"))
 
 
 def applicant_keys(applicant: ApplicantActor) -> KeyChoice:
@@ -285,6 +286,7 @@ def test_applicant_applies_pays_signs_employee_issues_applicant_saves_the_licenc
     pdf = b.download("#save-pdf", f"licence-{licence_number}.pdf")
     xml = b.download("#save-xml", f"licence-{licence_number}.xml")
     assert pdf.read_bytes().startswith(b"%PDF-")
+    assert b.shot("14-licence").stat().st_size > 0
     egov = Path(sys.executable).with_name("egov")
     verified = subprocess.run([str(egov), "verify", str(xml), "--ca", land.endpoints.trust_anchors[0],
                                "--expect-bin", cat.licensor(cat.COMMITTEE_CODE).bin],  # type: ignore[union-attr]
