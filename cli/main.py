@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("cli.demo:demo_cmd", "run the licensing procedure end to end against the simulators"),
     "flow": ("cli.demo:flow_group", "run one licensing flow"),
     "serve": ("cli.serve:serve_group", "run the long-running service (JSON API, ShEP proxy); manage its callers"),
+    "ncalayer": ("cli.ncalayer:ncalayer_cmd", "a local NCALayer: the portal's pages sign through it with test keys"),
     "worker": ("cli.worker:worker_cmd", "run the licensing flows' tasks from the task queue (EGOV_BROKER_URL)"),
 }
 

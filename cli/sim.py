@@ -35,14 +35,23 @@ def sim_group() -> None:
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
               help="state directory (PKI, keys, manifest); a temporary one by default")
 @click.option("--only", multiple=True, help="start only these simulators (and pki, gateway)")
-def sim_up(config_file: Path | None, workdir: Path | None, only: tuple[str, ...]) -> None:
+@click.option("--portal-port", default=8783, show_default=True,
+              help="port of the E-licensing portal's pages (0: a free one; docs/portal.md)")
+def sim_up(config_file: Path | None, workdir: Path | None, only: tuple[str, ...], portal_port: int) -> None:
     """Start every registered simulator on 127.0.0.1, print their URLs and where the control APIs'
     token is, stop on Ctrl-C."""
     import yaml
 
     from adapters.core.errors import ConfigurationError
     from harness.manifest import manifest
-    from simulators.registry import MANIFEST_NAME, SimContext, default_registry, settings_ports, stop_all
+    from simulators.registry import (
+        MANIFEST_NAME,
+        RunningSimulator,
+        SimContext,
+        default_registry,
+        settings_ports,
+        stop_all,
+    )
 
     config: dict[str, Any] = {}
     if config_file is not None:
@@ -72,6 +81,18 @@ def sim_up(config_file: Path | None, workdir: Path | None, only: tuple[str, ...]
     endpoints = manifest(ctx)
     if endpoints is not None:
         path = endpoints.write(workdir / MANIFEST_NAME)
+        from cli.portal import start_on_landscape  # the portal needs every simulator: only with the manifest
+
+        try:
+            portal = start_on_landscape(path, port=portal_port)
+        except OSError as exc:
+            stop_all(running)
+            raise click.ClickException(f"the portal cannot listen on port {portal_port}: {exc} "
+                                       "(--portal-port)") from exc
+        running.append(RunningSimulator("portal", {"web": portal.url}, portal.stop, portal))
+        click.echo(f"{'portal':<16} {'web':<10} {portal.url}")
+        click.echo("# the portal's pages sign through NCALayer: `egov ncalayer --p12 AUTH.p12 --p12 SIGN.p12 "
+                   "--password-file P` (docs/portal.md)")
         click.echo(f"\n# for `egov flow run --manifest`: {path}")
     click.echo(f"\n# the control APIs' token (Authorization: Bearer ...): {ctx.env['EGOV_SIM_CONTROL_TOKEN_FILE']}")
     click.echo("\n# for `egov call gateway` and `egov sim fault|maintenance|journal`:")

@@ -8,7 +8,8 @@
 #       not a server to run), curl (the non-Python client of tests/service/test_curl.py),
 #       redis-server (the task queue's broker that the workers' tests and the scale drill start as
 #       throwaway servers) and prometheus for promtool (checks the ops kit's alert rules in
-#       tests/service/test_ops_kit.py); none of them is a server to run.
+#       tests/service/test_ops_kit.py), chromium and chromium-driver (the headless browser the
+#       portal's tests in tests/portal/ drive); none of them is a server to run.
 set -euo pipefail
 purpose="${1:-test}"
 case "$purpose" in
@@ -24,6 +25,8 @@ if [ "$purpose" = test ]; then
   command -v curl >/dev/null 2>&1 || need+=(curl)
   command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || need+=(redis-server)
   command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""

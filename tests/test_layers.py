@@ -17,7 +17,7 @@ import pytest
 
 from tests.paths import ROOT
 
-PACKAGES = ("adapters", "simulators", "procedure", "harness", "conformance", "cli", "service", "workers")
+PACKAGES = ("adapters", "simulators", "procedure", "harness", "conformance", "cli", "service", "workers", "portal")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -57,6 +57,8 @@ def test_the_tree_keeps_every_layer_contract(copy_of_the_tree: Path) -> None:
     ("conformance/_wrong_way.py", "from simulators.pki import TestPKI", "Conformance kit"),
     ("conformance/_wrong_way.py", "from harness.landscape import Landscape", "Conformance kit"),
     ("harness/_wrong_way.py", "from conformance import Probe", "Layers"),  # siblings, independent
+    ("portal/_wrong_way.py", "from cli.flow import procedure_env", "Layers"),  # the portal sits under the commands
+    ("harness/_wrong_way.py", "from portal import PortalServer", "Layers"),
 ])
 def test_a_wrong_way_import_breaks_the_contract(copy_of_the_tree: Path, module: str, imports: str,
                                                 contract: str) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from click.testing import CliRunner
 
 from adapters.core.errors import ConfigurationError
@@ -191,7 +192,8 @@ def test_sim_up_prints_urls_and_a_manifest_that_flow_run_uses(tmp_path: Path) ->
     config.write_text("pki: {port: 0}\ngateway: {port: 0, scenario: faults.yaml}\n"
                       "payment_gateway: {port: 0}\nelicense: {port: 0}\n", encoding="utf-8")
     workdir = tmp_path / "sims"
-    proc = subprocess.Popen([*EGOV, "sim", "up", "--config", str(config), "--workdir", str(workdir)],
+    proc = subprocess.Popen([*EGOV, "sim", "up", "--config", str(config), "--workdir", str(workdir),
+                             "--portal-port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=tmp_path)
     try:
         assert proc.stdout is not None
@@ -210,6 +212,8 @@ def test_sim_up_prints_urls_and_a_manifest_that_flow_run_uses(tmp_path: Path) ->
         assert urls[("payment_gateway", "soap")] == endpoints.payment_gateway_url
         assert urls[("elicense", "soap")] == endpoints.elicense_url
         assert urls[("pki", "crl/ocsp")] == endpoints.pki_url
+        portal = requests.get(urls[("portal", "web")] + "/services/education", timeout=30)
+        assert portal.status_code == 200 and "S1" in portal.text  # the portal reads E-licensing's catalogue
         assert f"export EGOV_KEYSTORE_PATH='{endpoints.keystore_path}'" in lines
         token_file = workdir / "control-token"
         assert f"# the control APIs' token (Authorization: Bearer ...): {token_file.resolve()}" in lines

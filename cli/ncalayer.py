@@ -1,0 +1,42 @@
+"""``egov ncalayer``: a local NCALayer answering web pages' signing requests with chosen test keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli.serving import wait_until_stopped
+
+
+@click.command(name="ncalayer")
+@click.option("--p12", "p12", required=True, multiple=True, type=click.Path(exists=True, dir_okay=False,
+                                                                              path_type=Path),
+              help="PKCS#12 keystore the user picks in NCALayer's dialog (repeatable: an AUTH and a signing key)")
+@click.option("--password-file", "password_files", required=True, multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="file holding a keystore's password (readable by its owner only); one per --p12, in order, "
+                   "or one for all")
+@click.option("--port", default=13579, show_default=True, help="port to listen on (NCALayer's own: 13579)")
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--origin", "origins", multiple=True, metavar="URL",
+              help="only pages of this origin may connect, e.g. http://127.0.0.1:8783 (repeatable; default: any "
+                   "page, and the simulator signs without asking: test keys only)")
+def ncalayer_cmd(p12: tuple[Path, ...], password_files: tuple[Path, ...], port: int, host: str,
+                 origins: tuple[str, ...]) -> None:
+    """Serve NCALayer's WebSocket protocol (getActiveTokens, getKeyInfo, signXml, ...) with the keys
+    given: the portal's pages sign through it as through the real NCALayer."""
+    from simulators.ncalayer import KeyChoice, NcaLayerSimulator
+
+    keys = KeyChoice.from_paths(list(p12), list(password_files))
+    sim = NcaLayerSimulator(keys, host=host, port=port, origins=origins or None).start()
+    click.echo(f"NCALayer simulator on {sim.url}")
+    for key in keys.keys:
+        info = key.info()
+        click.echo(f"  {key.usage:<4} {info['alias']}: {info['subjectCn']}")
+    click.echo("running; Ctrl-C to stop", err=True)
+    try:
+        wait_until_stopped()
+    finally:
+        sim.stop()
+        click.echo("stopped", err=True)

@@ -1,0 +1,85 @@
+"""The portal assembled: the applicant's pages, the licensor's desk, the language switch and the
+static files (the vendored ``ncalayer-client.js`` among them) on one HTTP server."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from portal import i18n
+from portal.applicant import ApplicantPages
+from portal.backends import PortalBackends
+from portal.desk import DeskPages
+from portal.pages import STATIC, Pages
+from portal.sessions import BrowserSession
+from portal.web import redirect, static_file
+from simulators.common.httpserver import SimServer
+from simulators.common.messages import Request, Response
+from simulators.common.router import Router
+
+DEFAULT_NCALAYER_URL = "ws://127.0.0.1:13579"
+
+
+class PortalServer:
+    """The E-licensing portal on ``http://host:port`` (a free port when 0), its pages signing through
+    the NCALayer at ``ncalayer_url``."""
+
+    def __init__(self, backends: PortalBackends, *, ncalayer_url: str = DEFAULT_NCALAYER_URL,
+                 host: str = "127.0.0.1", port: int = 0, close_backends: bool = False) -> None:
+        self.backends = backends
+        self._close_backends = close_backends
+        """Whether :meth:`stop` closes the backends too (the portal made them)."""
+        self.pages = Pages(ncalayer_url=ncalayer_url)
+        self.router = Router()
+        p = self.pages.page
+        self.router.add("GET", "/", p(self._home))
+        self.router.add("GET", "/lang", p(self._lang))
+        self.router.add("GET", "/logout", p(self._logout))
+        self.router.add("GET", "/static", self._static)
+        ApplicantPages(self.pages, backends).install(self.router)
+        DeskPages(self.pages, backends).install(self.router)
+        self._host = host
+        self._port = port
+        self._server: SimServer | None = None
+
+    def _home(self, req: Request, bs: BrowserSession) -> Response:
+        if req.path != "/":
+            return Response.text(f"no page {req.path}", 404)
+        return self.pages.render(bs, "home.html")
+
+    def _lang(self, req: Request, bs: BrowserSession) -> Response:
+        lang = req.path.rstrip("/").rsplit("/", 1)[-1]
+        if lang in i18n.LANGS:
+            bs.lang = lang
+        back = req.headers.get("referer")
+        path = urlsplit(back).path if back else "/"
+        query = urlsplit(back).query if back else ""
+        return redirect(f"{path}?{query}" if query else path or "/")
+
+    def _logout(self, req: Request, bs: BrowserSession) -> Response:
+        bs.applicant = bs.employee = bs.draft = None
+        bs.pending.clear()
+        return redirect("/")
+
+    def _static(self, req: Request) -> Response:
+        return static_file(STATIC, req.path[len("/static/"):])
+
+    @property
+    def url(self) -> str:
+        return self._server.url if self._server is not None else ""
+
+    def start(self) -> PortalServer:
+        self._server = SimServer(self.router, name="portal", host=self._host, port=self._port).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self._close_backends:
+            self.backends.close()
+
+    def __enter__(self) -> PortalServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
