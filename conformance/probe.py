@@ -102,7 +102,7 @@ class Probe:
                                     receipt_verifier=self.trust.verification, transport=self.soap,
                                     sender_id=e.sender_id, sender_password=self.sender_password,
                                     expect_gateway_bin=e.payment_gateway_bin, clock=self.clock,
-                                    caller=ResilientCaller(RetryPolicy.no_retry(), clock=self.clock))
+                                    caller=self._single_attempt())
 
     @cached_property
     def elicense(self) -> ElicenseClient:
@@ -115,7 +115,11 @@ class Probe:
                              verification=self.trust.transport_verification, sender_id=self.endpoints.sender_id,
                              sender_password=sender_password if sender_password is not None else self.sender_password,
                              transport=self.soap, async_endpoint_url=self.endpoints.gateway_async_url,
-                             clock=self.clock, expect_bin=self.endpoints.gateway_bin)
+                             clock=self.clock, expect_bin=self.endpoints.gateway_bin, caller=self._single_attempt())
+
+    def _single_attempt(self) -> ResilientCaller:
+        """A check sees the endpoint's first answer: a retry would hide what it answered."""
+        return ResilientCaller(RetryPolicy.no_retry(), clock=self.clock)
 
     def close(self) -> None:
         self.soap.close()

@@ -11,7 +11,7 @@ import fnmatch
 import time
 from collections.abc import Callable, Sequence
 
-from adapters.core.errors import EgovError
+from adapters.core.errors import EgovError, RetriesExhaustedError
 from conformance.gateway import GATEWAY_CHECKS
 from conformance.probe import Probe
 from conformance.report import CheckFailed, CheckResult, CheckSkipped, Report
@@ -43,7 +43,9 @@ def run_one(probe: Probe, system: str, name: str, check: Check) -> CheckResult:
     except CheckSkipped as skipped:
         detail, verdict = str(skipped), "skipped"
     except EgovError as exc:
-        detail, verdict = f"seen {type(exc).__name__} {exc.code}: {exc.message}", "failed"
+        # the probe makes one attempt per call: name the endpoint's refusal, not the retry wrapper
+        seen = exc.last if isinstance(exc, RetriesExhaustedError) else exc
+        detail, verdict = f"seen {type(seen).__name__} {seen.code}: {seen.message}", "failed"
     except Exception as exc:
         detail, verdict = f"the check could not run: {type(exc).__name__}: {exc}", "failed"
     return CheckResult(name=name, system=name.split(".", 1)[0], verdict=verdict,  # type: ignore[arg-type]

@@ -19,6 +19,7 @@ loops' own tests (tests/workers, tests/service) show what they do with it.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import socket
 from collections.abc import Callable, Iterator
@@ -32,6 +33,7 @@ from lxml import etree
 
 from adapters.core.settings import Settings, load_settings
 from harness.landscape import Landscape
+from procedure.calendar import registration_day
 from procedure.credentials import reveal
 
 BASE_ENV = {"EGOV_CONFIG_FILE": "/nonexistent/egov.env"}
@@ -260,6 +262,10 @@ def cases(world: World) -> dict[str, Case]:
         # --- licensing business rules, documents
         "mci_kzt": Case({"mci_kzt": "3000"}, flows(lambda e: e.steps.fees.of(_issue()))),
         "licence_fee_mci": Case({"licence_fee_mci": 3}, flows(lambda e: e.steps.fees.of(_issue()))),
+        "other_fee_mci": Case({"other_fee_mci": 3}, flows(lambda e: e.steps.fees.of(_duplicate()))),
+        "office_hours": Case({"office_hours": "09:00-12:00"},  # an application received on a Tuesday at 13:00
+                             flows(lambda e: registration_day(dt.datetime(2026, 12, 1, 13, 0),
+                                                              hours=e.steps.decision.office_hours))),
         "review_working_days": Case({"review_working_days": 10},
                                     flows(lambda e: e.steps.decision.review_working_days)),
         "pdf_workers": Case({"pdf_workers": 1}, flows(lambda e: e.steps.ports.artefacts.pdf_workers)),
@@ -311,6 +317,12 @@ def _issue() -> Any:
     from procedure.models import Operation
 
     return Operation.ISSUE
+
+
+def _duplicate() -> Any:
+    from procedure.models import Operation
+
+    return Operation.DUPLICATE
 
 
 def _sim_ports(s: Settings) -> dict[str, int]:

@@ -62,7 +62,7 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ProcedureEnv
     exchange_log.addHandler(EXCHANGES)
     exchange_log.setLevel(logging.DEBUG)
     try:
-        with procedure_env(manifest=None, db=None, out_dir=out, metrics_port=0) as env:
+        with procedure_env(manifest=None, db=f"sqlite:///{out / 'egov.db'}", out_dir=out, metrics_port=0) as env:
             statuses = []
             for service, diagram, fault in (("religious", 1, Fault.NONE), ("school", 2, Fault.NONE),
                                             ("school", 1, Fault.NOT_PAID), ("religious", 2, Fault.ABSENT_FROM_LE),

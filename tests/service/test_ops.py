@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -103,9 +104,16 @@ def test_logs_carry_the_request_id_and_the_exchange_ids(service: Running, caplog
     caplog.set_level(logging.INFO)
     answer = service.get(f"/api/v1/legal-entities/{MINISTRY_BIN}", headers={"X-Request-ID": "trace-lookup-1"})
     assert answer.status_code == 200
-    mine = [r for r in caplog.records if getattr(r, "request_id", None) == "trace-lookup-1"]
-    exchange = [r for r in mine if r.name == "adapters.exchange"]
-    access = [r for r in mine if r.name == "service.access"]
+    # the access line is written when the request's handling ends, which may be just after the
+    # answer's last byte reached us: wait for it (bounded)
+    deadline = time.monotonic() + 10
+    while True:
+        mine = [r for r in caplog.records if getattr(r, "request_id", None) == "trace-lookup-1"]
+        exchange = [r for r in mine if r.name == "adapters.exchange"]
+        access = [r for r in mine if r.name == "service.access"]
+        if access or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     message_id = getattr(exchange[0], "message_id", None) if exchange else None
     assert message_id  # the exchange's messageId, next to the request id
     assert len(access) == 1 and getattr(access[0], "route", None) == "/api/v1/legal-entities/{bin}"
