@@ -55,8 +55,14 @@ PERMISSIONS: dict[str, str] = {
     "trust:sign": "sign with the organisation's key (only when EGOV_SERVICE_SIGNING_ENABLED)",
     "shep:<serviceId>": "ShEP proxy: send a message to that gateway service (sync or async)",
     "shep_async:getMessageStatus": "ShEP proxy: status of an async message",
+    "flows:start": "licensing flows: start one (service, operation, diagram, the applicant's files)",
+    "flows:read": "licensing flows: list them, a flow's state and steps, its artefacts",
+    "flows:resume": "licensing flows: resume a failed or waiting flow",
 }
 """What can be allowed (``shep:`` takes any serviceId). Documented in docs/service.md."""
+
+_KNOWN = tuple(name.replace("<serviceId>", "AnyService") for name in PERMISSIONS)
+"""The permissions a pattern is matched against (``shep:`` takes any serviceId)."""
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _PERMISSION = re.compile(r"^[A-Za-z0-9_*?\[\]-]+(:[A-Za-z0-9_.*?\[\]-]+)?$")
@@ -106,6 +112,9 @@ def _check_permissions(allow: Iterable[str]) -> tuple[str, ...]:
         if not _PERMISSION.match(pattern):
             raise ValidationError("allow", "a permission is '<service>:<operation>' (wildcards * ? [ ] allowed)",
                                   value=pattern)
+        if not pattern.startswith("shep:") and not any(fnmatch.fnmatchcase(known, pattern) for known in _KNOWN):
+            raise ValidationError("allow", "it allows nothing the service offers; the permissions are "
+                                  + ", ".join(PERMISSIONS), value=pattern)
     return found
 
 

@@ -84,7 +84,12 @@ def test_bad_names_and_permissions_are_refused(tmp_path: Path) -> None:
         add_caller(tmp_path / "c.json", "ok", [])
     with pytest.raises(ValidationError, match="allow"):
         add_caller(tmp_path / "c.json", "ok", ["has space:x"])
+    with pytest.raises(ValidationError, match="allows nothing the service offers") as typo:
+        add_caller(tmp_path / "c.json", "ok", ["payments:craete"])  # a typo would have allowed nothing
+    assert typo.value.context.get("value") == "payments:craete" or "payments:craete" in str(typo.value)
     assert not (tmp_path / "c.json").exists()
+    # what the service offers is accepted, wildcards and any gateway serviceId included
+    add_caller(tmp_path / "c.json", "ok", ["payments:*", "flows:start", "shep:AnyServiceId", "*:read", "*"])
 
 
 def test_the_cli_adds_lists_and_removes_callers(tmp_path: Path) -> None:
