@@ -5,15 +5,18 @@ dev extra and the test tools (the PostgreSQL server binaries among them). The in
 from __future__ import annotations
 
 import ast
+import importlib.metadata as metadata
+import re
 import shutil
 import subprocess
+import sys
 import tomllib
 
 import pytest
 
 from tests.paths import ROOT
 
-PACKAGES = ("adapters", "simulators", "procedure", "harness", "cli", "service", "workers")
+PACKAGES = ("adapters", "simulators", "procedure", "harness", "conformance", "cli", "service", "workers", "portal")
 DEV_ONLY = ("xmlsec", "signxml")
 
 
@@ -79,3 +82,49 @@ def test_the_contract_facts_are_in_the_projects_own_docs() -> None:
                and "PROTOCOLS.md" in (ROOT / name).read_text(encoding="utf-8", errors="replace")
                and name != "tests/test_install.py"]
     assert outside == []
+
+
+def _requirement_names(requirements: list[str]) -> set[str]:
+    return {_canonical(re.split(r"[\s\[<>=!~;]", req.strip(), maxsplit=1)[0]) for req in requirements}
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _closure(names: set[str]) -> set[str]:
+    """The distributions ``names`` pull in when installed (their run-time requirements, transitively)."""
+    seen: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        todo += [n for n in _requirement_names([r for r in requires if "extra ==" not in r])]
+    return seen
+
+
+def test_every_module_the_package_imports_is_installed_by_its_dependencies() -> None:
+    """A fresh ``pip install .`` brings every third-party module the project's packages import: a
+    module pulled in only by a dependency that was removed since (fontTools by fpdf2) fails here,
+    not on a clean machine."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    installed = _closure(_requirement_names(project["dependencies"]))
+    providers = metadata.packages_distributions()
+    ours = set(PACKAGES) | {"tests", "bench"}
+    missing: dict[str, list[str]] = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            for module in _imported(str(path.relative_to(ROOT))):
+                if module in ours or module in sys.stdlib_module_names or module == "__future__":
+                    continue
+                dists = {_canonical(d) for d in providers.get(module, [])}
+                assert dists, f"{path.relative_to(ROOT)} imports {module}, which no installed distribution provides"
+                if not dists & installed:
+                    missing.setdefault(module, []).append(str(path.relative_to(ROOT)))
+    assert missing == {}, "imported but not installed by pyproject's dependencies"
