@@ -9,7 +9,7 @@
 #       redis-server (the task queue's broker that the workers' tests and the scale drill start as
 #       throwaway servers) and prometheus for promtool (checks the ops kit's alert rules in
 #       tests/service/test_ops_kit.py), chromium and chromium-driver (the headless browser the
-#       portal's tests in tests/portal/ drive); none of them is a server to run.
+#       portal's tests in tests/simulators/portal/ drive); none of them is a server to run.
 set -euo pipefail
 purpose="${1:-test}"
 case "$purpose" in

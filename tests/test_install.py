@@ -16,7 +16,7 @@ import pytest
 
 from tests.paths import ROOT
 
-PACKAGES = ("adapters", "simulators", "procedure", "harness", "conformance", "cli", "service", "workers", "portal")
+PACKAGES = ("adapters", "simulators", "procedure", "harness", "conformance", "cli", "service", "workers")
 DEV_ONLY = ("xmlsec", "signxml")
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from tests.paths import ROOT
 
-PACKAGES = ("adapters", "simulators", "procedure", "harness", "conformance", "cli", "service", "workers", "portal")
+PACKAGES = ("adapters", "simulators", "procedure", "harness", "conformance", "cli", "service", "workers")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -45,7 +45,8 @@ def test_the_tree_keeps_every_layer_contract(copy_of_the_tree: Path) -> None:
 
 @pytest.mark.parametrize(("module", "imports", "contract"), [
     ("adapters/core/_wrong_way.py", "from procedure.machine import FlowRunner", "Layers"),
-    ("simulators/_wrong_way.py", "from adapters.elicense import ElicenseClient", "Adapters and simulators"),
+    ("simulators/elicense/_wrong_way.py", "from adapters.elicense import ElicenseClient", "Adapters and simulators"),
+    ("simulators/common/_wrong_way.py", "from adapters.elicense import ElicenseClient", "Adapters and simulators"),
     ("adapters/elicense/_wrong_way.py", "from simulators.pki import TestPKI", "never import a simulator"),
     ("procedure/_wrong_way.py", "from harness.landscape import Landscape", "Layers"),
     ("service/_wrong_way.py", "from harness.landscape import Landscape", "never import the harness"),
@@ -57,8 +58,11 @@ def test_the_tree_keeps_every_layer_contract(copy_of_the_tree: Path) -> None:
     ("conformance/_wrong_way.py", "from simulators.pki import TestPKI", "Conformance kit"),
     ("conformance/_wrong_way.py", "from harness.landscape import Landscape", "Conformance kit"),
     ("harness/_wrong_way.py", "from conformance import Probe", "Layers"),  # siblings, independent
-    ("portal/_wrong_way.py", "from cli.flow import procedure_env", "Layers"),  # the portal sits under the commands
-    ("harness/_wrong_way.py", "from portal import PortalServer", "Layers"),
+    ("simulators/portal/_wrong_way.py", "from cli.flow import procedure_env", "Layers"),  # under the commands
+    ("simulators/portal/_wrong_way.py", "from harness.landscape import Landscape", "Layers"),  # beside it
+    ("harness/_wrong_way.py", "from simulators.portal import PortalServer", "Layers"),
+    ("simulators/elicense/_wrong_way.py", "from simulators.portal import PortalServer", "Layers"),
+    ("simulators/elicense/_wrong_way.py", "from procedure.clients import ProcedureClients", "Layers"),
 ])
 def test_a_wrong_way_import_breaks_the_contract(copy_of_the_tree: Path, module: str, imports: str,
                                                 contract: str) -> None:

@@ -18,7 +18,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "portal"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "portal"
 """Where the screenshots docs/portal.md shows live: the tests write there when
 ``EGOV_PORTAL_SCREENSHOTS=1`` (else into a temporary folder, so a test run leaves the tree clean)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from portal.desk import review_state
+from simulators.portal.desk import review_state
 
 REGISTERED = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # Monday; Nauryz (21-23 March) falls in the count
 

@@ -3,7 +3,7 @@ it, in Kazakh and Russian), signing through NCALayer, and the licensor's desk (D
 decisions). Server-rendered pages over the project's adapters; ``egov portal`` and ``egov sim up``
 start it (docs/portal.md)."""
 
-from portal.backends import PortalBackends
-from portal.server import DEFAULT_NCALAYER_URL, PortalServer
+from simulators.portal.backends import PortalBackends
+from simulators.portal.server import DEFAULT_NCALAYER_URL, PortalServer
 
 __all__ = ["DEFAULT_NCALAYER_URL", "PortalBackends", "PortalServer"]

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from portal import i18n
-from portal.applicant import ApplicantPages
-from portal.backends import PortalBackends
-from portal.desk import DeskPages
-from portal.pages import STATIC, Pages
-from portal.sessions import BrowserSession
-from portal.web import redirect, static_file
 from simulators.common.httpserver import SimServer
 from simulators.common.messages import Request, Response
 from simulators.common.router import Router
+from simulators.portal import i18n
+from simulators.portal.applicant import ApplicantPages
+from simulators.portal.backends import PortalBackends
+from simulators.portal.desk import DeskPages
+from simulators.portal.pages import STATIC, Pages
+from simulators.portal.sessions import BrowserSession
+from simulators.portal.web import redirect, static_file
 
 DEFAULT_NCALAYER_URL = "ws://127.0.0.1:13579"
 

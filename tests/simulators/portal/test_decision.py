@@ -11,8 +11,8 @@ from adapters.core.errors import SignatureRefused, ValidationError
 from adapters.core.trust.validator import CertificateValidator
 from adapters.core.xmlsig import SigningService, VerificationService
 from adapters.elicense import MissingDocument
-from portal.decision import accept_signed, decision_document, decision_key, read_decision
 from simulators.pki import TestPKI
+from simulators.portal.decision import accept_signed, decision_document, decision_key, read_decision
 
 LICENSOR_BIN = "120940001946"
 OTHER_BIN = "130840491668"

@@ -13,18 +13,18 @@ from typing import Any
 from adapters.core.errors import EgovError, ValidationError
 from adapters.elicense import ApplicationInfo, MissingDocument, Session
 from adapters.legal_entities.models import Found
-from portal import i18n
-from portal.applicant import with_register_record
-from portal.backends import PortalBackends
-from portal.decision import accept_signed, decision_document, decision_key, read_decision
-from portal.draft import Draft
-from portal.pages import Pages
-from portal.requirements import required_documents
-from portal.sessions import BrowserSession
-from portal.web import field, form, json_answer, redirect
 from procedure.calendar import review_deadline
 from simulators.common.messages import Request, Response
 from simulators.common.router import Router
+from simulators.portal import i18n
+from simulators.portal.applicant import with_register_record
+from simulators.portal.backends import PortalBackends
+from simulators.portal.decision import accept_signed, decision_document, decision_key, read_decision
+from simulators.portal.draft import Draft
+from simulators.portal.pages import Pages
+from simulators.portal.requirements import required_documents
+from simulators.portal.sessions import BrowserSession
+from simulators.portal.web import field, form, json_answer, redirect
 
 OPEN = ("SENT", "IN_PROGRESS")
 

@@ -20,11 +20,11 @@ from selenium.webdriver.support.ui import Select
 from adapters.core.identifiers import make_bin
 from harness.actors import ApplicantActor, OfficerActor
 from harness.landscape import Landscape
-from portal import PortalBackends, PortalServer
 from procedure.clients import ProcedureClients
 from simulators.elicense import catalogue as cat
 from simulators.ncalayer import KeyChoice, NcaLayerSimulator, StoredKey
-from tests.portal.browser import Browser, chromium, screenshots_dir
+from simulators.portal import PortalBackends, PortalServer
+from tests.simulators.portal.browser import Browser, chromium, screenshots_dir
 
 pytestmark = pytest.mark.slow
 

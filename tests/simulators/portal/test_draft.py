@@ -9,7 +9,7 @@ import pytest
 from adapters.contracts.elicense import ATTACHMENTS_MAX_TOTAL_BYTES
 from adapters.core.errors import ValidationError
 from adapters.elicense import ElicenseClient
-from portal.draft import Draft, UploadedFile
+from simulators.portal.draft import Draft, UploadedFile
 
 NOW = dt.datetime(2026, 12, 3, 10, 0, 7, 123, tzinfo=dt.UTC)
 APPLICANT = {"name": "«Шаһар» білім ордасы ЖШС", "postal_index": "010000", "city_kato": "710000000",

@@ -11,10 +11,10 @@ from typing import Any
 import jinja2
 
 from adapters.core.errors import EgovError
-from portal import i18n
-from portal.sessions import COOKIE, BrowserSession, SessionBook
-from portal.web import cookie, html, set_cookie
 from simulators.common.messages import Request, Response
+from simulators.portal import i18n
+from simulators.portal.sessions import COOKIE, BrowserSession, SessionBook
+from simulators.portal.web import cookie, html, set_cookie
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from cachetools import LRUCache
 
 from adapters.elicense import Session
-from portal.draft import Draft
-from portal.i18n import DEFAULT_LANG
+from simulators.portal.draft import Draft
+from simulators.portal.i18n import DEFAULT_LANG
 
 COOKIE = "portal_sid"
 

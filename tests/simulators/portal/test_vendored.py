@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-STATIC = Path(__file__).resolve().parents[2] / "portal" / "static"
+STATIC = Path(__file__).resolve().parents[3] / "simulators" / "portal" / "static"
 VERSION = "1.5.6"
 SHA256 = "b84d1425a63d163280df60315437f309e4822345acce61fb73a725321f723833"
 

@@ -22,17 +22,17 @@ from adapters.core.trust.subject import signer_info
 from adapters.elicense import ElicenseClient, LicenseSearch, Session
 from adapters.legal_entities.models import Found, LookupOutcome
 from adapters.payment_gateway import Payer, PaymentOrderRequest, PaymentStatus
-from portal import i18n
-from portal.backends import PortalBackends
-from portal.draft import Draft, UploadedFile
-from portal.pages import Pages
-from portal.requirements import required_documents
-from portal.sessions import BrowserSession
-from portal.web import document, field, form, json_answer, redirect
 from procedure.artefacts import licence_view, render_licence_pdf
 from procedure.models import Operation
 from simulators.common.messages import Request, Response
 from simulators.common.router import Router
+from simulators.portal import i18n
+from simulators.portal.backends import PortalBackends
+from simulators.portal.draft import Draft, UploadedFile
+from simulators.portal.pages import Pages
+from simulators.portal.requirements import required_documents
+from simulators.portal.sessions import BrowserSession
+from simulators.portal.web import document, field, form, json_answer, redirect
 
 PAYMENT_DEADLINE_SECONDS = 10.0
 

@@ -5,7 +5,6 @@ state fee, and the trust that checks the head's signature on a decision."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from procedure.clients import ProcedureClients
@@ -20,14 +19,6 @@ class PortalBackends:
     """Pays a fee order when the applicant pays through the payment gateway."""
     fees: Fees = field(default_factory=Fees)
     clock: Clock = SYSTEM_CLOCK
-
-    @classmethod
-    def attach(cls, manifest: str | Path, *, clock: Clock = SYSTEM_CLOCK) -> PortalBackends:
-        """The backends of the landscape described by ``manifest`` (``egov sim up`` writes it)."""
-        from harness.landscape import Landscape
-
-        land = Landscape.attach(manifest, clock=clock)
-        return cls(ProcedureClients(land.endpoints, clock=clock), land.bank, clock=clock)
 
     def close(self) -> None:
         self.clients.close()
