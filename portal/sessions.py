@@ -2,7 +2,9 @@
 logged in, the application being filled (the wizard's draft), and one message for the next page.
 
 Kept in memory, by a random cookie (``portal_sid``, HttpOnly, SameSite=Lax); a portal restarted is
-a portal logged out of. At most ``capacity`` sessions are kept (the least recently used goes first).
+a portal logged out of. Each session has its own CSRF token, which every form and every script's POST
+of the portal carries back (:mod:`portal.csrf`).
+At most ``capacity`` sessions are kept (the least recently used goes first).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ COOKIE = "portal_sid"
 @dataclass
 class BrowserSession:
     sid: str
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    """The token a state-changing request of this session must carry (hidden field or header)."""
     lang: str = DEFAULT_LANG
     applicant: Session | None = None
     employee: Session | None = None

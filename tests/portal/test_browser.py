@@ -46,10 +46,12 @@ class Layer:
         self.port = port
         self.url = f"ws://127.0.0.1:{port}"
         self.sim: NcaLayerSimulator | None = None
+        self.origins: list[str] = []
+        """The pages allowed to connect: the portal under test."""
 
     def up(self, keys: KeyChoice) -> None:
         if self.sim is None:
-            self.sim = NcaLayerSimulator(keys, port=self.port).start()
+            self.sim = NcaLayerSimulator(keys, port=self.port, origins=self.origins).start()
         else:
             self.sim.use(keys)
 
@@ -76,6 +78,7 @@ def layer() -> Iterator[Layer]:
 def portal(land: Landscape, layer: Layer) -> Iterator[PortalServer]:
     clients = ProcedureClients(land.endpoints)
     with PortalServer(PortalBackends(clients, land.bank), ncalayer_url=layer.url) as server:
+        layer.origins = [server.url]
         yield server
     clients.close()
 
@@ -203,16 +206,25 @@ def attachments_over_30_mb_are_refused(b: Browser, big: Path) -> None:
     assert not b.driver.find_elements("css selector", "#attached")
     sid = b.driver.get_cookie("portal_sid")
     assert sid is not None
+    token = b.driver.execute_script("return window.PORTAL.csrf")
     answer = requests.post(f"{b.base}/wizard/upload", params={"document": "Үлкен файл", "file": big.name},
-                           data=big.read_bytes(), cookies={"portal_sid": sid["value"]}, timeout=60)
+                           data=big.read_bytes(), cookies={"portal_sid": sid["value"]},
+                           headers={"X-CSRF-Token": token}, timeout=60)
     assert answer.status_code == 413
     assert "30 MB" in answer.json()["error"]
     b.open("/wizard/attachments")
 
 
+def logout(b: Browser) -> None:
+    """"Log out" in the header (a form posting the session's CSRF token), when someone is logged in."""
+    if b.driver.find_elements("css selector", "#logout"):
+        b.click("#logout")
+        b.wait(lambda d: b.driver.find_elements("css selector", "#nav-login"))
+
+
 def desk_login(b: Browser, land: Landscape) -> OfficerActor:
     officer = land.officer(cat.COMMITTEE_CODE)
-    b.open("/logout")
+    logout(b)
     b.open("/desk/login")
     b.type("#login", officer.login)
     b.type("#password", officer.password)
@@ -253,7 +265,7 @@ def desk_decides(b: Browser, land: Landscape, layer: Layer, number: str, *, refu
         b.click("#refuse")
         b.wait(lambda d: b.el("#status").get_attribute("data-status") == "REFUSED")
     assert "Решение принято" in b.text("#flash")
-    b.open("/logout")
+    logout(b)
 
 
 def test_applicant_applies_pays_signs_employee_issues_applicant_saves_the_licence(
