@@ -1,17 +1,25 @@
-"""The head's decision as a document the head signs through NCALayer before the portal passes it on.
+"""What the licensor's head signs on the desk, through NCALayer, before the portal passes it on.
 
-E-licensing signs the licence or the refusal letter with the licensor head's key when it records the
-decision. On the desk the decision is first signed by the head in the browser (NCALayer ``signXml``,
-SIGNATURE key): the portal makes the ``Decision`` document, keeps it, and accepts it back only
-signed by a first head of the employee's licensor (the certificate's BIN and role, chain, validity,
-revocation), and only the very document it made (the content is compared canonically). Only then
-does it ask E-licensing to issue or refuse.
+The regulation: the electronic licence is "formed with the EDS of the provider's authorised person".
+So a decision to issue has E-licensing prepare the licence (``PrepareLicence``: the unsigned document,
+number and all), the head signs that licence in the browser (NCALayer ``signXml``, SIGNATURE key),
+and ``Decide`` carries it back: the licence the applicant receives is the head's own signature.
+
+A refusal is a ``Decision`` document the portal makes (the missing documents, a comment each) and
+the head signs the same way; E-licensing's contract has the refusal letter signed on its side, so
+the head's signed decision is what the portal checks before it asks E-licensing to refuse.
+
+Either way the portal keeps what it handed out (:class:`Pending`) and accepts it back only signed by
+a first head of the employee's licensor (the certificate's BIN and role, chain, validity,
+revocation), and only the very document handed out (compared canonically); E-licensing checks the
+signed licence again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -20,6 +28,17 @@ from adapters.core.xmlsig import VerificationService, VerifiedDocument
 from adapters.elicense import MissingDocument
 
 DECISION_NS = "urn:egov-adapters:portal:decision"
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A document handed to the browser for the head to sign, kept to compare with what comes back."""
+
+    kind: str
+    """``issue`` (the prepared licence) or ``refuse`` (the ``Decision`` document)."""
+    document: bytes
+    special_conditions: str | None = None
+    """Of an issue: the special conditions the licence was prepared with (Decide repeats them)."""
 
 
 def _el(name: str) -> str:
@@ -54,12 +73,13 @@ def _c14n(root: etree._Element) -> bytes:
 
 def accept_signed(signed: bytes, made: bytes, *, licensor_bin: str,
                   verification: VerificationService) -> VerifiedDocument:
-    """The signed decision, when it is ``made`` signed by a first head of the licensor ``licensor_bin``
-    (:class:`~adapters.core.errors.SignatureRefused` or :class:`ValidationError` naming why not)."""
+    """The signed document, when it is ``made`` (the decision, the prepared licence) signed by a first
+    head of the licensor ``licensor_bin`` (:class:`~adapters.core.errors.SignatureRefused` or
+    :class:`ValidationError` naming why not)."""
     verified = verification.verify_document(signed, usage="sign", expect_bin=licensor_bin,
                                             required_roles=("first-head",))
     if _c14n(verified.root) != _c14n(etree.fromstring(made)):
-        raise ValidationError("signed_xml", "the signed decision is not the document the desk made")
+        raise ValidationError("signed_xml", "the signed document is not the one the desk handed out to sign")
     return verified
 
 

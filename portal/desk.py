@@ -1,6 +1,7 @@
 """The licensor's desk (Diagram 2, and the decisions of Diagram 1): the employee's login, the
 applications with their review deadlines (30 working days from registration; overdue marked),
-an application's page with the Legal Entities register's data and the attachments, and the
+an application's page with the Legal Entities register's data and the attachments (each opened or
+saved from E-licensing, ``GetAttachment``, checked against the signed application's digest), and the
 decision to issue or refuse (the missing-documents table, a comment per row), signed by the head
 through NCALayer (:mod:`portal.decision`) before E-licensing records it."""
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
+from urllib.parse import unquote
 
 from adapters.core.errors import EgovError, ValidationError
 from adapters.elicense import ApplicationInfo, MissingDocument, Session
@@ -16,12 +18,12 @@ from adapters.legal_entities.models import Found
 from portal import i18n
 from portal.applicant import with_register_record
 from portal.backends import PortalBackends
-from portal.decision import accept_signed, decision_document, decision_key, read_decision
+from portal.decision import Pending, accept_signed, decision_document, decision_key, read_decision
 from portal.draft import Draft
 from portal.pages import Pages
 from portal.requirements import required_documents
 from portal.sessions import BrowserSession
-from portal.web import field, form, json_answer, redirect
+from portal.web import attached_file, field, form, json_answer, redirect
 from procedure.calendar import review_deadline
 from simulators.common.messages import Request, Response
 from simulators.common.router import Router
@@ -108,7 +110,9 @@ class DeskPages:
 
     def application(self, req: Request, bs: BrowserSession) -> Response:
         employee = self._employee(bs)
-        number, _ = self._number(req)
+        number, action = self._number(req)
+        if action.startswith("attachments/"):
+            return self._attachment(req, employee, number, unquote(action[len("attachments/"):]))
         details = self.b.clients.elicense.get_application(employee, number)
         info = details.application
         iin_bin = info.applicant.iin_bin
@@ -119,6 +123,19 @@ class DeskPages:
                                  organisation=organisation, register_outcome=outcome,
                                  licensor_bin=self._licensor_bin(employee),
                                  required=required_documents(info.service_code, info.application_type, bs.lang))
+
+    def _attachment(self, req: Request, employee: Session, number: str, file_name: str) -> Response:
+        """An attached file as the applicant uploaded it (``?download=1`` saves it), only when its
+        content is the one the signed application references (name, SHA-256, size)."""
+        info = self.b.clients.elicense.get_application(employee, number).application
+        ref = next((a for a in info.attachments if a.file_name == file_name), None)
+        if ref is None:
+            return Response.text(f"application {number} has no attachment {file_name!r}", 404)
+        got = self.b.clients.elicense.get_attachment(employee, number, file_name)
+        if (got.sha256, got.size) != (ref.sha256, ref.size):
+            raise ValidationError("attachment", f"{file_name!r}: E-licensing gave SHA-256 {got.sha256} ({got.size} "
+                                                f"bytes), the signed application names {ref.sha256} ({ref.size})")
+        return attached_file(got.content, file_name, download=req.param("download") == "1")
 
     def act(self, req: Request, bs: BrowserSession) -> Response:
         employee = self._employee(bs)
@@ -142,7 +159,8 @@ class DeskPages:
         return found.bin
 
     def _make_decision(self, req: Request, bs: BrowserSession, employee: Session, number: str) -> Response:
-        """The ``Decision`` document for the head to sign (JSON in: kind, special conditions, rows)."""
+        """What the head signs (JSON in: kind, special conditions, rows): to issue, the licence E-licensing
+        prepares; to refuse, the ``Decision`` document."""
         try:
             body = json.loads(req.body)
             missing = [MissingDocument(document=str(r["document"]).strip(), comment=str(r["comment"]).strip())
@@ -151,29 +169,33 @@ class DeskPages:
             return json_answer({"error": f"not a decision: {exc}"}, 400)
         except EgovError as exc:
             return json_answer({"error": str(exc)}, 422)
+        kind = str(body.get("kind"))
+        special = str(body.get("special_conditions") or "").strip() or None
         try:
-            made = decision_document(number=number, kind=str(body.get("kind")),
-                                     licensor_bin=self._licensor_bin(employee), decided_at=self.b.clock.now(),
-                                     special_conditions=str(body.get("special_conditions") or "").strip() or None,
-                                     missing=missing)
+            if kind == "issue":
+                made = self.b.clients.elicense.prepare_licence(employee, number, special_conditions=special)
+            else:
+                made = decision_document(number=number, kind=kind, licensor_bin=self._licensor_bin(employee),
+                                         decided_at=self.b.clock.now(), special_conditions=special, missing=missing)
         except EgovError as exc:
             return json_answer({"error": str(exc)}, 422)
-        bs.pending[number] = made.decode("utf-8")
-        return json_answer({"xml": bs.pending[number]})
+        bs.pending[number] = Pending(kind, made, special)
+        return json_answer({"xml": made.decode("utf-8")})
 
     def _decide(self, req: Request, bs: BrowserSession, employee: Session, number: str) -> Response:
-        made = bs.pending.get(number)
-        if made is None:
+        pending = bs.pending.get(number)
+        if pending is None:
             raise ValidationError("decision", "no decision was prepared for this application on this desk")
         signed = field(form(req), "signed_xml").encode("utf-8")
-        verified = accept_signed(signed, made.encode("utf-8"), licensor_bin=self._licensor_bin(employee),
+        verified = accept_signed(signed, pending.document, licensor_bin=self._licensor_bin(employee),
                                  verification=self.b.clients.verification)
-        kind, special, missing = read_decision(made.encode("utf-8"))
-        key = decision_key(number, made.encode("utf-8"))
+        key = decision_key(number, pending.document)
         elicense = self.b.clients.elicense
-        if kind == "issue":
-            elicense.issue(employee, number, idempotency_key=key, special_conditions=special)
+        if pending.kind == "issue":  # the licence the head signed is the licence E-licensing keeps
+            elicense.issue(employee, number, idempotency_key=key, special_conditions=pending.special_conditions,
+                           signed_licence=signed)
         else:
+            _kind, _special, missing = read_decision(pending.document)
             elicense.refuse(employee, number, missing, idempotency_key=key)
         del bs.pending[number]
         bs.flash = f"{i18n.text(bs.lang, 'decided')} ({verified.signer.common_name})"

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 
@@ -34,6 +35,8 @@ class Pages:
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                                       autoescape=jinja2.select_autoescape(default=True),
                                       undefined=jinja2.StrictUndefined)
+        self.env.filters["path_part"] = lambda value: quote(str(value), safe="")
+        """One segment of a URL path (a file name with ``/`` or ``?`` in it stays one segment)."""
 
     def render(self, bs: BrowserSession, template: str, status: int = 200, **context: Any) -> Response:
         lang = bs.lang

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from cachetools import LRUCache
 
 from adapters.elicense import Session
+from portal.decision import Pending
 from portal.draft import Draft
 from portal.i18n import DEFAULT_LANG
 
@@ -33,8 +34,8 @@ class BrowserSession:
     draft: Draft | None = None
     flash: str | None = None
     """A message shown once, on the next page."""
-    pending: dict[str, str] = field(default_factory=dict)
-    """Documents handed to the browser to sign, by purpose (the head's decision), to compare with
+    pending: dict[str, Pending] = field(default_factory=dict)
+    """Documents handed to the browser for the head to sign, by application number, to compare with
     what comes back signed."""
 
     def take_flash(self) -> str | None:

@@ -14,7 +14,9 @@
   licensor the applicant's city gives, and for re-issue, duplicate and appendix an ACTIVE licence
   of the applicant under the same service;
 - attachments referenced by name + SHA-256 + size, total at most 30 MB;
-- statuses SENT -> IN_PROGRESS -> ISSUED | REFUSED, decided once by the licensor's employee;
+- statuses SENT -> IN_PROGRESS -> ISSUED | REFUSED, decided once by the licensor's employee; a licence
+  the licensor's first head signed (their own EDS) is kept only when it is the licensor's first head
+  who signed and the licence is exactly the one the decision gives;
 - the survey answered once per application, by its applicant, after the decision.
 
 The functions here read no database and no clock: what they judge (stored rows, the time, a
@@ -25,13 +27,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
-from adapters.contracts.elicense import ATTACHMENTS_MAX_TOTAL_BYTES, validate
+from adapters.contracts.elicense import ATTACHMENTS_MAX_TOTAL_BYTES, el, validate
 from adapters.core.errors import EgovError, SignatureRefused, XmlError
 from adapters.core.identifiers import parse_identifier
 from adapters.core.trust.subject import SignerInfo, signer_info
@@ -345,6 +348,50 @@ def decision_repeated(app: Application, stored_key: str | None, key: str, decisi
         raise E.ElicenseFault(E.CONFLICT, f"application {app.number} is {app.status}; take it into work before "
                                           "deciding", data=app.number)
     return False
+
+
+def check_undecided(app: Application) -> None:
+    """A licence is prepared for an application in work (IN_PROGRESS), not yet decided."""
+    if app.status != "IN_PROGRESS":
+        raise E.ElicenseFault(E.CONFLICT, f"application {app.number} is {app.status}; a licence is prepared for an "
+                                          "application in work", data=app.number)
+
+
+@dataclass(frozen=True)
+class HeadSigned:
+    """A licence signed by the licensor's first head: the bytes as signed, and what they sign."""
+
+    data: bytes
+    content: etree._Element
+    """The document without its signature."""
+
+
+def verify_head_signature(verifier: VerificationService, signed: bytes, lic: cat.Licensor) -> HeadSigned:
+    """The head-signed licence, when its signature verifies and the certificate (trusted, valid, not
+    revoked) is a first head's, carrying the licensor's BIN; a signature refusal's code otherwise."""
+    try:
+        verified = verifier.verify_document(signed, expect_bin=lic.bin, required_roles=("first-head",))
+    except SignatureRefused as exc:
+        raise E.ElicenseFault(E.signature_code(exc.reason), f"the licence is not signed by the first head of "
+                              f"licensor {lic.code}: {exc.detail}", data=exc.reason.value) from exc
+    except XmlError as exc:
+        raise E.ElicenseFault(E.MALFORMED, f"the signed licence is not a document: {exc}",
+                              data="SignedLicence") from exc
+    return HeadSigned(signed, verified.root)
+
+
+def _c14n(root: etree._Element) -> bytes:
+    return bytes(etree.tostring(root, method="c14n", exclusive=True))
+
+
+def check_same_licence(head_signed: HeadSigned, licence: etree._Element) -> None:
+    """The head signed exactly ``licence``, the one the decision gives now; CONFLICT otherwise (another
+    licence took the prepared number, the day changed, other special conditions): prepare and sign
+    again."""
+    if _c14n(head_signed.content) != _c14n(licence):
+        number = head_signed.content.findtext(el("Number"))
+        raise E.ElicenseFault(E.CONFLICT, f"the signed licence ({number}) is not the licence this decision gives now: "
+                                          "prepare the licence and sign it again", data="SignedLicence")
 
 
 def applicant_head(app: Application) -> str:
