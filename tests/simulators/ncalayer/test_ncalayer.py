@@ -73,6 +73,22 @@ def test_sign_xml_verifies_with_the_key_of_the_type_asked(ws: ClientConnection, 
     assert verified.signer.iin == IIN and verified.signer.usage == usage
 
 
+def test_keys_chosen_again_sign_with_the_new_key_under_the_same_file_name(pki: TestPKI,
+                                                                         pki_validator: CertificateValidator) -> None:
+    """The user picks another file called as the first (``head.p12``): the next signature is the new key's."""
+    from simulators.ncalayer import StoredKey
+
+    first, second = (pki.issue(iin=IIN, bin=BIN).key_material for _ in range(2))
+    with NcaLayerSimulator(KeyChoice([StoredKey("head.p12", first)]), port=0) as sim:
+        for material in (first, second):
+            sim.use(KeyChoice([StoredKey("head.p12", material)]))
+            with connect(sim.url, open_timeout=5) as conn:
+                conn.recv(timeout=5)
+                answer = call(conn, utils("signXml", "PKCS12", "SIGNATURE", "<doc/>", "", ""))
+            verified = VerificationService(pki_validator).verify_document(str(answer["responseObject"]).encode())
+            assert verified.certificate == material.certificate
+
+
 def test_sign_xml_verifies_with_xmlsec1(ws: ClientConnection, pki: TestPKI, tmp_path: Path) -> None:
     """The same bytes verify with xmlsec1, independently of the project's verifier."""
     import subprocess
