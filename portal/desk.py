@@ -2,8 +2,9 @@
 applications with their review deadlines (30 working days from registration; overdue marked),
 an application's page with the Legal Entities register's data and the attachments (each opened or
 saved from E-licensing, ``GetAttachment``, checked against the signed application's digest), and the
-decision to issue or refuse (the missing-documents table, a comment per row), signed by the head
-through NCALayer (:mod:`portal.decision`) before E-licensing records it."""
+decision to issue or refuse (the missing-documents table, a comment per row): the licence or refusal
+letter E-licensing prepares, signed by the head through NCALayer (:mod:`portal.decision`), is what
+E-licensing records."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from adapters.legal_entities.models import Found
 from portal import i18n
 from portal.applicant import with_register_record
 from portal.backends import PortalBackends
-from portal.decision import Pending, accept_signed, decision_document, decision_key, read_decision
+from portal.decision import KINDS, Pending, accept_signed, decision_key
 from portal.draft import Draft
 from portal.pages import Pages
 from portal.requirements import required_documents
@@ -159,8 +160,8 @@ class DeskPages:
         return found.bin
 
     def _make_decision(self, req: Request, bs: BrowserSession, employee: Session, number: str) -> Response:
-        """What the head signs (JSON in: kind, special conditions, rows): to issue, the licence E-licensing
-        prepares; to refuse, the ``Decision`` document."""
+        """What the head signs (JSON in: kind, special conditions, rows): the licence or the refusal letter
+        E-licensing prepares."""
         try:
             body = json.loads(req.body)
             missing = [MissingDocument(document=str(r["document"]).strip(), comment=str(r["comment"]).strip())
@@ -171,15 +172,17 @@ class DeskPages:
             return json_answer({"error": str(exc)}, 422)
         kind = str(body.get("kind"))
         special = str(body.get("special_conditions") or "").strip() or None
+        elicense = self.b.clients.elicense
         try:
-            if kind == "issue":
-                made = self.b.clients.elicense.prepare_licence(employee, number, special_conditions=special)
-            else:
-                made = decision_document(number=number, kind=kind, licensor_bin=self._licensor_bin(employee),
-                                         decided_at=self.b.clock.now(), special_conditions=special, missing=missing)
+            if kind not in KINDS:
+                raise ValidationError("kind", "must be 'issue' or 'refuse'", value=kind)
+            if kind == "refuse" and not missing:
+                raise ValidationError("missing", "a refusal names at least one missing document with a comment")
+            made = (elicense.prepare_licence(employee, number, special_conditions=special) if kind == "issue"
+                    else elicense.prepare_refusal(employee, number, missing))
+            bs.pending[number] = Pending(kind, made, special, tuple(missing))
         except EgovError as exc:
             return json_answer({"error": str(exc)}, 422)
-        bs.pending[number] = Pending(kind, made, special)
         return json_answer({"xml": made.decode("utf-8")})
 
     def _decide(self, req: Request, bs: BrowserSession, employee: Session, number: str) -> Response:
@@ -191,12 +194,12 @@ class DeskPages:
                                  verification=self.b.clients.verification)
         key = decision_key(number, pending.document)
         elicense = self.b.clients.elicense
-        if pending.kind == "issue":  # the licence the head signed is the licence E-licensing keeps
+        # the licence or letter the head signed is the one E-licensing keeps
+        if pending.kind == "issue":
             elicense.issue(employee, number, idempotency_key=key, special_conditions=pending.special_conditions,
                            signed_licence=signed)
         else:
-            _kind, _special, missing = read_decision(pending.document)
-            elicense.refuse(employee, number, missing, idempotency_key=key)
+            elicense.refuse(employee, number, list(pending.missing), idempotency_key=key, signed_refusal=signed)
         del bs.pending[number]
         bs.flash = f"{i18n.text(bs.lang, 'decided')} ({verified.signer.common_name})"
         return redirect(f"/desk/applications/{number}")

@@ -355,19 +355,13 @@ class ElicenseClient:
         the licensor's first head to sign and :meth:`issue` to send back."""
         p = self._call("PrepareLicence", messages.prepare_licence_request(
             session, number, special_conditions=special_conditions, validity_end=validity_end))
-        unsigned = answers.signed_document(p, "UnsignedLicence")
-        if unsigned is None:
-            raise InvalidResponseError(f"PrepareLicence answer for {number} carries no licence",
-                                       field="UnsignedLicence")
-        try:
-            root = parse_xml(unsigned, what="prepared licence")
-        except XmlError as exc:
-            raise InvalidResponseError(f"the prepared licence is not XML: {exc}", field="UnsignedLicence") from exc
-        if root.tag != el("Licence") or root.find(f"{{{DS_NS}}}Signature") is not None:
-            raise InvalidResponseError("the prepared licence is not an unsigned <Licence>", field="UnsignedLicence")
-        require_match("PrepareLicence answer", "Licence/ApplicationNumber", number,
-                      root.findtext(el("ApplicationNumber")))
-        return unsigned
+        return _prepared(p, "UnsignedLicence", "Licence", number)
+
+    def prepare_refusal(self, session: Session, number: str, missing: Sequence[MissingDocument]) -> bytes:
+        """The unsigned refusal letter a decision to refuse ``number`` with ``missing`` gives now (the
+        exact bytes to sign), for the licensor's first head to sign and :meth:`refuse` to send back."""
+        p = self._call("PrepareRefusal", messages.prepare_refusal_request(session, number, missing))
+        return _prepared(p, "UnsignedRefusal", "RefusalLetter", number)
 
     def issue(self, session: Session, number: str, *, idempotency_key: str, special_conditions: str | None = None,
               validity_end: dt.date | None = None, signed_licence: bytes | None = None) -> ApplicationDetails:
@@ -380,9 +374,12 @@ class ElicenseClient:
         return self._details(self._call("Decide", req, message_id=idempotency_key), number=number)
 
     def refuse(self, session: Session, number: str, missing: Sequence[MissingDocument], *,
-               idempotency_key: str) -> ApplicationDetails:
-        """Decision to refuse, with the missing documents and a comment for each."""
-        req = messages.refuse_request(session, number, missing, idempotency_key=idempotency_key)
+               idempotency_key: str, signed_refusal: bytes | None = None) -> ApplicationDetails:
+        """Decision to refuse, with the missing documents and a comment for each. ``signed_refusal``:
+        the letter :meth:`prepare_refusal` gave, signed by the licensor's first head (same missing
+        documents); without it E-licensing signs with the head's key it holds."""
+        req = messages.refuse_request(session, number, missing, idempotency_key=idempotency_key,
+                                      signed_refusal=signed_refusal)
         return self._details(self._call("Decide", req, message_id=idempotency_key), number=number)
 
     # ------------------------------------------------------------------ licences
@@ -506,6 +503,21 @@ class ElicenseClient:
 
         result: etree._Element = self._caller.call(ctx, one)
         return result
+
+
+def _prepared(payload: etree._Element, field: str, root_name: str, number: str) -> bytes:
+    """The unsigned document (``root_name``) of application ``number`` a Prepare answer carries in ``field``."""
+    unsigned = answers.signed_document(payload, field)
+    if unsigned is None:
+        raise InvalidResponseError(f"the answer for {number} carries no {field}", field=field)
+    try:
+        root = parse_xml(unsigned, what=field)
+    except XmlError as exc:
+        raise InvalidResponseError(f"{field} is not XML: {exc}", field=field) from exc
+    if root.tag != el(root_name) or root.find(f"{{{DS_NS}}}Signature") is not None:
+        raise InvalidResponseError(f"{field} is not an unsigned <{root_name}>", field=field)
+    require_match(f"{field} answer", f"{root_name}/ApplicationNumber", number, root.findtext(el("ApplicationNumber")))
+    return unsigned
 
 
 def _subject(auth_key: KeyMaterial) -> str:

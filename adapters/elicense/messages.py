@@ -249,17 +249,32 @@ def prepare_licence_request(session: Session, number: str, *, special_conditions
     return request
 
 
-def refuse_request(session: Session, number: str, missing: Sequence[MissingDocument], *,
-                   idempotency_key: str) -> etree._Element:
-    """``DecideRequest`` to refuse, with the missing documents and a comment for each."""
-    request = _decide_request(session, number, idempotency_key)
-    refuse = _child(request, "Refuse")
+def _missing_documents(parent: etree._Element, missing: Sequence[MissingDocument]) -> None:
     for document in missing:
-        node = _child(refuse, "MissingDocument")
+        node = _child(parent, "MissingDocument")
         _child(node, "Document", document.document)
         _child(node, "Comment", document.comment)
         _opt(node, "DocumentKz", document.document_kz)
         _opt(node, "CommentKz", document.comment_kz)
+
+
+def refuse_request(session: Session, number: str, missing: Sequence[MissingDocument], *,
+                   idempotency_key: str, signed_refusal: bytes | None = None) -> etree._Element:
+    """``DecideRequest`` to refuse, with the missing documents and a comment for each
+    (``signed_refusal``: the prepared letter, signed by the head)."""
+    request = _decide_request(session, number, idempotency_key)
+    refuse = _child(request, "Refuse")
+    _missing_documents(refuse, missing)
+    if signed_refusal is not None:
+        _child(refuse, "SignedRefusal", _base64(signed_refusal))
+    return request
+
+
+def prepare_refusal_request(session: Session, number: str, missing: Sequence[MissingDocument]) -> etree._Element:
+    """``PrepareRefusalRequest``: the unsigned refusal letter a decision to refuse gives now."""
+    request = _with_session("PrepareRefusalRequest", session)
+    _child(request, "ApplicationNumber", number)
+    _missing_documents(request, missing)
     return request
 
 

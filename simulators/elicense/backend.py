@@ -459,19 +459,41 @@ class ElicenseBackend:
         return self._set_status(number, "ISSUED", f"licence {licence_number}", decision_key=f"issue:{key}",
                                 licence_number=licence_number)
 
-    def decide_refuse(self, session: Session, number: str, key: str,
-                      missing: list[dict[str, str]]) -> Application:
+    def prepare_refusal(self, session: Session, number: str, missing: list[dict[str, str]]) -> bytes:
+        """The unsigned refusal letter a decision to refuse ``number`` with ``missing`` gives today, for
+        the licensor's first head to sign (``decide_refuse(signed_refusal=...)``). Nothing is stored."""
+        C.check_decider(session)
+        app = self.application(number, session)
+        C.check_undecided(app)
+        C.check_refusal(missing)
+        return bytes(etree.tostring(self._refusal_letter(app, missing), encoding="UTF-8", xml_declaration=True))
+
+    def _refusal_letter(self, app: Application, missing: list[dict[str, str]]) -> etree._Element:
+        lic = cat.licensor(app.licensor_code)
+        assert lic is not None
+        return docs.build_refusal(date=self.clock.now().date(), lic=lic, head_name=C.applicant_head(app),
+                                  applicant=app.data["applicant"], application_number=app.number,
+                                  app_type=app.app_type, licence_number=app.target_licence,
+                                  sent_on=app.submitted_at, missing=missing)
+
+    def decide_refuse(self, session: Session, number: str, key: str, missing: list[dict[str, str]], *,
+                      signed_refusal: bytes | None = None) -> Application:
+        """The decision to refuse: the letter signed by the head in ``signed_refusal`` (the prepared
+        letter; refused unless the licensor's first head signed exactly the letter the decision gives
+        now), else signed here with the head's key E-licensing holds."""
         app = self._decidable(session, number, key, "refuse")
         if app.status == "REFUSED":
             return app
         C.check_refusal(missing)
         lic = cat.licensor(app.licensor_code)
         assert lic is not None
-        letter = docs.build_refusal(date=self.clock.now().date(), lic=lic, head_name=C.applicant_head(app),
-                                    applicant=app.data["applicant"], application_number=number,
-                                    app_type=app.app_type, licence_number=app.target_licence,
-                                    sent_on=app.submitted_at, missing=missing)
-        signed = self._head_signer(lic).sign_document(letter)
+        letter = self._refusal_letter(app, missing)
+        if signed_refusal is not None:
+            head_signed = C.verify_head_signature(self.verifier, signed_refusal, lic, what="refusal letter")
+            C.check_same_document(head_signed, letter)
+            signed = head_signed.data
+        else:
+            signed = self._head_signer(lic).sign_document(letter)
         comment = "; ".join(f"{m['document']}: {m['comment']}" for m in missing)
         return self._set_status(number, "REFUSED", comment, decision_key=f"refuse:{key}",
                                 refusal_document=signed)
@@ -503,7 +525,7 @@ class ElicenseBackend:
         with self._tx() as conn:
             issued = self._licence_of(conn, app, lic, special_conditions, validity_end, consume=True)
             if head_signed is not None:
-                C.check_same_licence(head_signed, issued.document())
+                C.check_same_document(head_signed, issued.document())
                 signed = head_signed.data
             else:
                 signed = self._head_signer(lic).sign_document(issued.document())

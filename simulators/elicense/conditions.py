@@ -34,7 +34,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
-from adapters.contracts.elicense import ATTACHMENTS_MAX_TOTAL_BYTES, el, validate
+from adapters.contracts.elicense import ATTACHMENTS_MAX_TOTAL_BYTES, validate
 from adapters.core.errors import EgovError, SignatureRefused, XmlError
 from adapters.core.identifiers import parse_identifier
 from adapters.core.trust.subject import SignerInfo, signer_info
@@ -366,17 +366,18 @@ class HeadSigned:
     """The document without its signature."""
 
 
-def verify_head_signature(verifier: VerificationService, signed: bytes, lic: cat.Licensor) -> HeadSigned:
-    """The head-signed licence, when its signature verifies and the certificate (trusted, valid, not
-    revoked) is a first head's, carrying the licensor's BIN; a signature refusal's code otherwise."""
+def verify_head_signature(verifier: VerificationService, signed: bytes, lic: cat.Licensor, *,
+                          what: str = "licence") -> HeadSigned:
+    """The head-signed document (``what``: licence, refusal letter), when its signature verifies and the
+    certificate (trusted, valid, not revoked) is a first head's, carrying the licensor's BIN; a
+    signature refusal's code otherwise."""
     try:
         verified = verifier.verify_document(signed, expect_bin=lic.bin, required_roles=("first-head",))
     except SignatureRefused as exc:
-        raise E.ElicenseFault(E.signature_code(exc.reason), f"the licence is not signed by the first head of "
+        raise E.ElicenseFault(E.signature_code(exc.reason), f"the {what} is not signed by the first head of "
                               f"licensor {lic.code}: {exc.detail}", data=exc.reason.value) from exc
     except XmlError as exc:
-        raise E.ElicenseFault(E.MALFORMED, f"the signed licence is not a document: {exc}",
-                              data="SignedLicence") from exc
+        raise E.ElicenseFault(E.MALFORMED, f"the signed {what} is not a document: {exc}", data=what) from exc
     return HeadSigned(signed, verified.root)
 
 
@@ -384,14 +385,14 @@ def _c14n(root: etree._Element) -> bytes:
     return bytes(etree.tostring(root, method="c14n", exclusive=True))
 
 
-def check_same_licence(head_signed: HeadSigned, licence: etree._Element) -> None:
-    """The head signed exactly ``licence``, the one the decision gives now; CONFLICT otherwise (another
-    licence took the prepared number, the day changed, other special conditions): prepare and sign
-    again."""
-    if _c14n(head_signed.content) != _c14n(licence):
-        number = head_signed.content.findtext(el("Number"))
-        raise E.ElicenseFault(E.CONFLICT, f"the signed licence ({number}) is not the licence this decision gives now: "
-                                          "prepare the licence and sign it again", data="SignedLicence")
+def check_same_document(head_signed: HeadSigned, made: etree._Element) -> None:
+    """The head signed exactly ``made``, the licence or letter the decision gives now; CONFLICT
+    otherwise (another licence took the prepared number, the day changed, other special conditions or
+    missing documents): prepare and sign again."""
+    if _c14n(head_signed.content) != _c14n(made):
+        what = etree.QName(made).localname
+        raise E.ElicenseFault(E.CONFLICT, f"the signed {what} is not the {what} this decision gives now: prepare it "
+                                          "and sign it again", data=what)
 
 
 def applicant_head(app: Application) -> str:

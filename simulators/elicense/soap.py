@@ -52,8 +52,8 @@ log = logging.getLogger(__name__)
 SERVICE = "elicense"
 OPERATIONS = ("GetChallenge", "RegisterApplicant", "Authorize", "ChangePassword", "GetCatalogue",
               "UploadAttachment", "GetAttachment", "RegisterApplication", "GetApplication", "ListApplications",
-              "StartProcessing", "PrepareLicence", "Decide", "GetLicence", "SubmitSurvey", "GetSurveyIndicators",
-              "GetUniversalLicenses")
+              "StartProcessing", "PrepareLicence", "PrepareRefusal", "Decide", "GetLicence", "SubmitSurvey",
+              "GetSurveyIndicators", "GetUniversalLicenses")
 _ACTION = re.compile(r"/(\w+)\"?\s*$")
 _BODY_CHILD = re.compile(rb"<(?:\w+:)?(\w+)Request[\s>/]")
 
@@ -84,6 +84,13 @@ def _b64(parent: etree._Element, name: str) -> bytes:
         raise E.ElicenseFault(E.MALFORMED, f"{name} is not base64: {exc}", data=name) from exc
 
 
+def _missing(parent: etree._Element) -> list[dict[str, str]]:
+    """The ``MissingDocument`` rows of a refusal (or of the request to prepare one)."""
+    return [{"document": _t(m, "Document") or "", "comment": _t(m, "Comment") or "",
+             "document_kz": _t(m, "DocumentKz") or "", "comment_kz": _t(m, "CommentKz") or ""}
+            for m in parent.iterfind(el("MissingDocument"))]
+
+
 class ElicenseSoapFront:
     """Turns SOAP requests into backend calls."""
 
@@ -101,7 +108,8 @@ class ElicenseSoapFront:
             "GetAttachment": self._get_attachment,
             "RegisterApplication": self._register_application, "GetApplication": self._get_application,
             "ListApplications": self._list_applications, "StartProcessing": self._start_processing,
-            "PrepareLicence": self._prepare_licence, "Decide": self._decide, "GetLicence": self._get_licence,
+            "PrepareLicence": self._prepare_licence, "PrepareRefusal": self._prepare_refusal,
+            "Decide": self._decide, "GetLicence": self._get_licence,
             "SubmitSurvey": self._submit_survey,
             "GetSurveyIndicators": self._indicators, "GetUniversalLicenses": self._search,
         }
@@ -350,6 +358,13 @@ class ElicenseSoapFront:
         docs.sub(out, "UnsignedLicence", base64.b64encode(unsigned).decode())
         return out, True
 
+    def _prepare_refusal(self, p: etree._Element) -> tuple[etree._Element, bool]:
+        session = self.backend.session(_t(p, "SessionToken") or "", kind="employee")
+        unsigned = self.backend.prepare_refusal(session, _t(p, "ApplicationNumber") or "", _missing(p))
+        out = etree.Element(el("PrepareRefusalResponse"), nsmap={None: EL_NS})
+        docs.sub(out, "UnsignedRefusal", base64.b64encode(unsigned).decode())
+        return out, True
+
     def _decide(self, p: etree._Element) -> tuple[etree._Element, bool]:
         session = self.backend.session(_t(p, "SessionToken") or "", kind="employee")
         number, key = _t(p, "ApplicationNumber") or "", _t(p, "IdempotencyKey") or ""
@@ -361,10 +376,10 @@ class ElicenseSoapFront:
                                             validity_end=dt.date.fromisoformat(end) if end else None,
                                             signed_licence=signed)
         else:
-            missing = [{"document": _t(m, "Document") or "", "comment": _t(m, "Comment") or "",
-                        "document_kz": _t(m, "DocumentKz") or "", "comment_kz": _t(m, "CommentKz") or ""}
-                       for m in p.iterfind(f"{el('Refuse')}/{el('MissingDocument')}")]
-            app = self.backend.decide_refuse(session, number, key, missing)
+            refuse = p.find(el("Refuse"))
+            assert refuse is not None  # schema: a choice
+            signed = None if refuse.find(el("SignedRefusal")) is None else _b64(refuse, "SignedRefusal")
+            app = self.backend.decide_refuse(session, number, key, _missing(refuse), signed_refusal=signed)
         return self._with_documents("DecideResponse", app), True
 
     def _get_licence(self, p: etree._Element) -> tuple[etree._Element, bool]:

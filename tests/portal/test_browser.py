@@ -287,6 +287,13 @@ def desk_decides(b: Browser, land: Landscape, layer: Layer, number: str, *, refu
     return head.keys[0].material.certificate.public_bytes(Encoding.DER)
 
 
+def signing_certificate(signed: bytes) -> bytes:
+    """The DER of the certificate a signed document's ds:Signature carries."""
+    found = etree.fromstring(signed).findtext(".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate")
+    assert found is not None
+    return base64.b64decode(found)
+
+
 def attachment_opens_and_saves(b: Browser, name: str, content: bytes) -> None:
     """On the desk an attachment opens in the browser (its content type, inline) and saves under its
     name, with the bytes the applicant uploaded, fetched from E-licensing."""
@@ -343,8 +350,7 @@ def test_applicant_applies_pays_signs_employee_issues_applicant_saves_the_licenc
     assert cat.licensor(cat.COMMITTEE_CODE).head_name in verified.stdout  # type: ignore[union-attr]
     # the licence carries the signature the head made in the browser (their NCALayer's key), not a key
     # E-licensing holds
-    signed_with = etree.parse(str(xml)).findtext(".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate")
-    assert signed_with is not None and base64.b64decode(signed_with) == head
+    assert signing_certificate(xml.read_bytes()) == head
 
     # the survey after the decision
     b.open(f"/applications/{number}")
@@ -369,7 +375,8 @@ def test_applicant_applies_pays_signs_employee_issues_applicant_saves_the_licenc
     assert "Заявление на получение приложения к лицензии" in b.text("#applications")
 
 
-def test_a_refusal_walked_the_same_way(land: Landscape, layer: Layer, browser: Browser, tmp_path: Path) -> None:
+def test_a_refusal_walked_the_same_way(land: Landscape, layer: Layer, browser: Browser, portal: PortalServer,
+                                      tmp_path: Path) -> None:
     b = browser
     applicant = land.new_applicant()
     keys = applicant_keys(applicant)
@@ -382,7 +389,13 @@ def test_a_refusal_walked_the_same_way(land: Landscape, layer: Layer, browser: B
     number = walk_wizard(b, applicant, layer, scan, shots=False, too_large=big)
     rows = [("Оқу корпусына құқық белгілейтін құжаттар", "Оқу корпусының құжаттары жоқ"),
             ("Педагогтардың штат кестесі", "Біліктілік расталмаған")]
-    desk_decides(b, land, layer, number, refuse=rows, shots=True)
+    head = desk_decides(b, land, layer, number, refuse=rows, shots=True)
+    # the refusal letter E-licensing keeps is the one the head signed in the browser
+    el = portal.backends.clients.elicense
+    officer = land.officer(cat.COMMITTEE_CODE)
+    refusal = el.get_application(el.authorize_employee(officer.login, officer.password), number).refusal
+    assert refusal is not None
+    assert signing_certificate(refusal.xml) == head
 
     layer.up(keys)
     login(b, applicant)

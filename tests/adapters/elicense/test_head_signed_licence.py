@@ -1,7 +1,8 @@
-"""A licence signed by the licensor's first head with their own EDS (the regulation: "formed with the
-EDS of the provider's authorised person"): PrepareLicence gives the unsigned licence, the head signs it
-(in the portal, through NCALayer), Decide keeps exactly those bytes as the licence. Refused: another
-signer, another licensor's head, and a licence that is no longer the one the decision gives."""
+"""A licence (and a refusal letter) signed by the licensor's first head with their own EDS (the
+regulation: "formed with the EDS of the provider's authorised person"): PrepareLicence /
+PrepareRefusal give the unsigned document, the head signs it (in the portal, through NCALayer),
+Decide keeps exactly those bytes. Refused: another signer, another licensor's head, and a document
+that is no longer the one the decision gives."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from adapters.core.errors import ConflictError, EgovError
 from adapters.core.xmlparse import parse_xml
 from adapters.core.xmlsig import SigningService
-from adapters.elicense import ElicenseClient, Session
+from adapters.elicense import ElicenseClient, MissingDocument, Session
 from simulators.elicense import catalogue as cat
 from tests.fixtures.elicense import ElicenseEnv
 
@@ -78,12 +79,12 @@ def test_a_licence_that_is_no_longer_the_decisions_is_refused(elicense_env: Elic
     number, officer = _in_progress(elicense_env, client, "stale-1")
     stale = _signed_by(elicense_env, client.prepare_licence(officer, number), _committee(),
                        ["legal-entity", "first-head"])
-    with pytest.raises(ConflictError, match="prepare the licence and sign it again"):
+    with pytest.raises(ConflictError, match="prepare it and sign it again"):
         client.issue(officer, number, idempotency_key="other-conditions", special_conditions="other",
                      signed_licence=stale)
     other, _ = _in_progress(elicense_env, client, "stale-2")
     client.issue(officer, other, idempotency_key="takes-the-number")
-    with pytest.raises(ConflictError, match="prepare the licence and sign it again"):
+    with pytest.raises(ConflictError, match="prepare it and sign it again"):
         client.issue(officer, number, idempotency_key="stale", signed_licence=stale)
     fresh = _signed_by(elicense_env, client.prepare_licence(officer, number), _committee(),
                        ["legal-entity", "first-head"])
@@ -100,3 +101,20 @@ def test_only_an_application_in_work_has_a_licence_prepared(elicense_env: Elicen
         client.prepare_licence(elicense_env.employee(client), number)
     with pytest.raises(EgovError, match="employee"):
         client.prepare_licence(session, number)
+
+
+def test_the_refusal_letter_is_the_one_the_head_signed(elicense_env: ElicenseEnv) -> None:
+    client = elicense_env.client()
+    number, officer = _in_progress(elicense_env, client, "refuse-1")
+    rows = [MissingDocument(document="Штат кестесі", comment="Біліктілік расталмаған")]
+    head = ["legal-entity", "first-head"]
+    signed = _signed_by(elicense_env, client.prepare_refusal(officer, number, rows), _committee(), head)
+    other_rows = [MissingDocument(document="Жарғы", comment="жоқ")]
+    with pytest.raises(ConflictError, match="prepare it and sign it again"):  # other rows than those signed
+        client.refuse(officer, number, other_rows, idempotency_key="other-rows", signed_refusal=signed)
+    with pytest.raises(EgovError, match="first-head"):
+        client.refuse(officer, number, rows, idempotency_key="not-head", signed_refusal=_signed_by(
+            elicense_env, client.prepare_refusal(officer, number, rows), _committee(), ["legal-entity"]))
+    details = client.refuse(officer, number, rows, idempotency_key="head-refuses", signed_refusal=signed)
+    assert details.refusal is not None and details.refusal.xml == signed
+    assert details.refusal.letter.missing_documents[0].document == "Штат кестесі"

@@ -65,6 +65,13 @@ CASES: list[tuple[Callable[[], etree._Element], str, dict[str, Any]]] = [
     (lambda: messages.issue_request(SESSION, NUMBER, idempotency_key=KEY, signed_licence=SIGNED), "Decide",
      {"SessionToken": SESSION.token, "ApplicationNumber": NUMBER, "IdempotencyKey": KEY,
       "Issue": {"SignedLicence": SIGNED}}),
+    (lambda: messages.prepare_refusal_request(SESSION, NUMBER, [MissingDocument(document="Charter", comment="absent")]),
+     "PrepareRefusal", {"SessionToken": SESSION.token, "ApplicationNumber": NUMBER,
+                        "MissingDocument": [{"Document": "Charter", "Comment": "absent"}]}),
+    (lambda: messages.refuse_request(SESSION, NUMBER, [MissingDocument(document="Charter", comment="absent")],
+                                     idempotency_key=KEY, signed_refusal=SIGNED), "Decide",
+     {"SessionToken": SESSION.token, "ApplicationNumber": NUMBER, "IdempotencyKey": KEY,
+      "Refuse": {"MissingDocument": [{"Document": "Charter", "Comment": "absent"}], "SignedRefusal": SIGNED}}),
     (lambda: messages.refuse_request(SESSION, NUMBER, [MissingDocument(document="Charter", comment="absent"),
                                                        MissingDocument(document="Lease", comment="expired")],
                                      idempotency_key=KEY), "Decide",
@@ -117,6 +124,6 @@ def test_search_request_is_what_zeep_renders(criteria: LicenseSearch) -> None:
 
 def test_soap_action_of_every_operation_is_the_wsdls() -> None:
     operations = zeep_oracle.operations(ELICENSE_WSDL)
-    assert len(operations) == 17
+    assert len(operations) == 18
     for operation, action in operations.items():
         assert soap_action(operation) == action
