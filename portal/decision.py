@@ -15,6 +15,7 @@ checks the signed document again against the one the decision gives.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -39,10 +40,15 @@ class Pending:
     """Of a refusal: the missing documents the letter was prepared with (Decide repeats them)."""
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValidationError("kind", "must be 'issue' or 'refuse'", value=self.kind)
-        if self.kind == "refuse" and not self.missing:
-            raise ValidationError("missing", "a refusal names at least one missing document with a comment")
+        check_decision(self.kind, self.missing)
+
+
+def check_decision(kind: str, missing: Sequence[MissingDocument]) -> None:
+    """A decision is to issue or to refuse, and a refusal names at least one missing document."""
+    if kind not in KINDS:
+        raise ValidationError("kind", "must be 'issue' or 'refuse'", value=kind)
+    if kind == "refuse" and not missing:
+        raise ValidationError("missing", "a refusal names at least one missing document with a comment")
 
 
 def _c14n(root: etree._Element) -> bytes:

@@ -19,7 +19,7 @@ from adapters.legal_entities.models import Found
 from portal import i18n
 from portal.applicant import with_register_record
 from portal.backends import PortalBackends
-from portal.decision import KINDS, Pending, accept_signed, decision_key
+from portal.decision import Pending, accept_signed, check_decision, decision_key
 from portal.draft import Draft
 from portal.pages import Pages
 from portal.requirements import required_documents
@@ -174,10 +174,7 @@ class DeskPages:
         special = str(body.get("special_conditions") or "").strip() or None
         elicense = self.b.clients.elicense
         try:
-            if kind not in KINDS:
-                raise ValidationError("kind", "must be 'issue' or 'refuse'", value=kind)
-            if kind == "refuse" and not missing:
-                raise ValidationError("missing", "a refusal names at least one missing document with a comment")
+            check_decision(kind, missing)  # before E-licensing is asked
             made = (elicense.prepare_licence(employee, number, special_conditions=special) if kind == "issue"
                     else elicense.prepare_refusal(employee, number, missing))
             bs.pending[number] = Pending(kind, made, special, tuple(missing))
