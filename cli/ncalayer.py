@@ -20,17 +20,22 @@ from cli.serving import wait_until_stopped
 @click.option("--port", default=13579, show_default=True, help="port to listen on (NCALayer's own: 13579)")
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
 @click.option("--origin", "origins", multiple=True, metavar="URL",
-              help="only pages of this origin may connect, e.g. http://127.0.0.1:8783 (repeatable; default: any "
-                   "page, and the simulator signs without asking: test keys only)")
+              help="pages of this origin may connect, e.g. http://127.0.0.1:8783 (repeatable; default: the "
+                   "portal on its default port, http://127.0.0.1:8783 and http://localhost:8783); other pages get 403")
+@click.option("--any-origin", is_flag=True,
+              help="let any page connect (the simulator signs without asking: test keys only)")
 def ncalayer_cmd(p12: tuple[Path, ...], password_files: tuple[Path, ...], port: int, host: str,
-                 origins: tuple[str, ...]) -> None:
+                 origins: tuple[str, ...], any_origin: bool) -> None:
     """Serve NCALayer's WebSocket protocol (getActiveTokens, getKeyInfo, signXml, ...) with the keys
     given: the portal's pages sign through it as through the real NCALayer."""
     from simulators.ncalayer import KeyChoice, NcaLayerSimulator
+    from simulators.ncalayer.server import DEFAULT_ORIGINS
 
     keys = KeyChoice.from_paths(list(p12), list(password_files))
-    sim = NcaLayerSimulator(keys, host=host, port=port, origins=origins or None).start()
+    allowed = origins or DEFAULT_ORIGINS
+    sim = NcaLayerSimulator(keys, host=host, port=port, origins=allowed, any_origin=any_origin).start()
     click.echo(f"NCALayer simulator on {sim.url}")
+    click.echo("  pages allowed: " + ("any" if any_origin else ", ".join(allowed)), err=True)
     for key in keys.keys:
         info = key.info()
         click.echo(f"  {key.usage:<4} {info['alias']}: {info['subjectCn']}")

@@ -92,7 +92,7 @@ def sim_up(config_file: Path | None, workdir: Path | None, only: tuple[str, ...]
         running.append(RunningSimulator("portal", {"web": portal.url}, portal.stop, portal))
         click.echo(f"{'portal':<16} {'web':<10} {portal.url}")
         click.echo("# the portal's pages sign through NCALayer: `egov ncalayer --p12 AUTH.p12 --p12 SIGN.p12 "
-                   "--password-file P` (docs/portal.md)")
+                   f"--password-file P --origin {portal.url}` (docs/portal.md)")
         click.echo(f"\n# for `egov flow run --manifest`: {path}")
     click.echo(f"\n# the control APIs' token (Authorization: Bearer ...): {ctx.env['EGOV_SIM_CONTROL_TOKEN_FILE']}")
     click.echo("\n# for `egov call gateway` and `egov sim fault|maintenance|journal`:")

@@ -36,6 +36,11 @@ APPLICATION_TYPE_NAMES: dict[str, tuple[str, str]] = {
 CATEGORY_NAME = ("Қызмет түріне лицензия", "Лицензия на вид деятельности")
 """The application's category (the seed: "Санаты: Қызмет түріне лицензия")."""
 
+EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+"""The schema's ``Email`` pattern (the profile's, an applicant's), for pages that check before a request is built."""
+PHONE_PATTERN = r"\+?[0-9][0-9 ()\-]{4,30}"
+"""The schema's ``Phone`` pattern (the profile's)."""
+
 SEARCH_SERVICE_ID = "ElicenseUniversalLicense"
 STATUS_NOTIFICATION_SERVICE_ID = "ElicenseStatusNotification"
 

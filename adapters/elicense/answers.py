@@ -30,6 +30,7 @@ from adapters.elicense.models import (
     Appendix,
     Applicant,
     ApplicationInfo,
+    AttachmentContent,
     AttachmentRef,
     AuthChallenge,
     Catalogue,
@@ -165,7 +166,7 @@ def _applicant(r: _Reader) -> Applicant:
         address=Address(postal_index=a.req("PostalIndex"), city_kato=a.req("CityKato"),
                         city_name=a.req("CityName"), street_ru=a.req("StreetRu"), street_kz=a.opt("StreetKz"),
                         house=a.req("House"), flat=a.opt("Flat")),
-        phone=r.req("Phone"), fax=r.opt("Fax"), head_name=r.opt("HeadName"))
+        phone=r.req("Phone"), fax=r.opt("Fax"), email=r.opt("Email"), head_name=r.opt("HeadName"))
 
 
 def _payment(r: _Reader) -> Payment:
@@ -316,7 +317,8 @@ def session(payload: etree._Element) -> Session:
     """An ``AuthorizeResponse``."""
     r = _Reader(payload, what="authorisation answer")
     return Session(token=r.req("SessionToken"), role=r.req("Role"), subject=r.req("Subject"),  # type: ignore[arg-type]
-                   licensor_code=r.opt("LicensorCode"), expires_at=r.datetime("ExpiresAt"))
+                   licensor_code=r.opt("LicensorCode"), expires_at=r.datetime("ExpiresAt"), email=r.opt("Email"),
+                   phone=r.opt("Phone"))
 
 
 @_answer("upload answer")
@@ -325,6 +327,14 @@ def uploaded_attachment(payload: etree._Element, file_name: str) -> UploadedAtta
     r = _Reader(payload, what="upload answer")
     return UploadedAttachment(id=r.req("AttachmentId"), file_name=file_name, sha256=r.req("Sha256"),
                               size=r.integer("Size"))
+
+
+@_answer("attachment answer")
+def attachment_content(payload: etree._Element) -> AttachmentContent:
+    """A ``GetAttachmentResponse``: the file's name, SHA-256, size and content (matched by the caller)."""
+    r = _Reader(payload, what="attachment answer")
+    return AttachmentContent(file_name=r.req("FileName"), sha256=r.req("Sha256"), size=r.integer("Size"),
+                             content=r.base64("Content") or b"")
 
 
 def application(payload: etree._Element) -> ApplicationInfo:
@@ -338,7 +348,8 @@ def applications(payload: etree._Element) -> list[ApplicationInfo]:
 
 
 def signed_document(payload: etree._Element, name: str) -> bytes | None:
-    """The signed document (``SignedLicence``, ``SignedRefusal``) an answer carries in base64, if any."""
+    """The document (``SignedLicence``, ``SignedRefusal``, a prepared ``UnsignedLicence``) an answer carries
+    in base64, if any."""
     return _Reader(payload).base64(name)
 
 

@@ -35,6 +35,7 @@ it is sent, so an attempt lost in transport is journalled with it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -75,6 +76,7 @@ from adapters.elicense.models import (
     ApplicationDetails,
     ApplicationForm,
     ApplicationInfo,
+    AttachmentContent,
     AttachmentRef,
     AuthChallenge,
     Catalogue,
@@ -131,7 +133,7 @@ class ElicenseClient:
                                                      max_response_bytes=max_response_bytes)
         self._clock = clock
         self._pipeline = ResponsePipeline(None, schema_check(ELICENSE_XSD), map_fault)
-        self._upload_pipeline = ResponsePipeline(None, schema_check(ELICENSE_XSD), map_fault, allow_huge=True)
+        self._file_pipeline = ResponsePipeline(None, schema_check(ELICENSE_XSD), map_fault, allow_huge=True)
         self._search_pipeline = ResponsePipeline(None, schema_check(UNIVERSAL_LICENSE_XSD), map_fault)
         self._catalogue: Catalogue | None = None
 
@@ -156,21 +158,25 @@ class ElicenseClient:
 
     # ------------------------------------------------------------------ Condition 1
 
-    def register_applicant(self, auth_key: KeyMaterial, password: str, *,
-                           iin_bin: str | None = None) -> RegisteredApplicant:
+    def register_applicant(self, auth_key: KeyMaterial, password: str, *, iin_bin: str | None = None,
+                           email: str | None = None, phone: str | None = None) -> RegisteredApplicant:
         """First-time portal registration of ``iin_bin`` (default: the AUTH certificate's BIN, else its
-        IIN), proven by a fresh challenge signed with ``auth_key``. Registering again with the same
-        password answers the same account; another password is a ``ConflictError``."""
+        IIN), proven by a fresh challenge signed with ``auth_key``, with the profile's ``email`` and
+        ``phone``. Registering again with the same password answers the same account; another password
+        is a ``ConflictError``."""
         login = iin_bin or _subject(auth_key)
-        return self._proving(auth_key, lambda signed: self.register_applicant_with_proof(login, signed, password))
+        return self._proving(auth_key, lambda signed: self.register_applicant_with_proof(
+            login, signed, password, email=email, phone=phone))
 
-    def register_applicant_with_proof(self, iin_bin: str, signed_challenge: bytes,
-                                      password: str) -> RegisteredApplicant:
+    def register_applicant_with_proof(self, iin_bin: str, signed_challenge: bytes, password: str, *,
+                                      email: str | None = None, phone: str | None = None) -> RegisteredApplicant:
         """One ``RegisterApplicant`` with a challenge signed beforehand (by :meth:`sign_challenge`, or in
-        the applicant's browser through NCALayer). A challenge answers one request: a delivered attempt
-        is not sent again (only an attempt that provably never left is)."""
+        the applicant's browser through NCALayer); ``email`` and ``phone`` go to the profile (an
+        authorisation gives them back). A challenge answers one request: a delivered attempt is not
+        sent again (only an attempt that provably never left is)."""
         return answers.registered_applicant(self._call(
-            "RegisterApplicant", messages.register_applicant_request(iin_bin, signed_challenge, password),
+            "RegisterApplicant", messages.register_applicant_request(iin_bin, signed_challenge, password,
+                                                                     email=email or None, phone=phone or None),
             idempotent=False))
 
     def authorize_applicant(self, auth_key: KeyMaterial, password: str, *, iin_bin: str | None = None) -> Session:
@@ -264,7 +270,7 @@ class ElicenseClient:
         try:
             # the journal digests the envelope with the placeholder: the content is named by its SHA-256
             p = self._exchange("UploadAttachment", body, journal=prefix + marker.encode() + suffix,
-                               pipeline=self._upload_pipeline)
+                               pipeline=self._file_pipeline)
         except StreamedBodyError as exc:
             cause = exc.__cause__
             reason = cause.reason if isinstance(cause, AttachmentError) else f"could not be sent: {exc.reason}"
@@ -275,6 +281,21 @@ class ElicenseClient:
                                                       f"({uploaded.size} bytes), the file has {local} "
                                                       f"({att.size} bytes)")
         return uploaded
+
+    def get_attachment(self, session: Session, number: str, file_name: str) -> AttachmentContent:
+        """The content of ``file_name`` attached to application ``number`` (its applicant, or an employee
+        of its licensor). The answer must name that file, and the content must have the SHA-256 and
+        size the answer gives (:class:`AttachmentDigestMismatch` otherwise); the caller compares them
+        with the signed application's reference."""
+        p = self._call("GetAttachment", messages.get_attachment_request(session, number, file_name),
+                       pipeline=self._file_pipeline)
+        got = answers.attachment_content(p)
+        require_match("GetAttachment answer", "FileName", file_name, got.file_name)
+        digest = hashlib.sha256(got.content).hexdigest()
+        if digest != got.sha256 or len(got.content) != got.size:
+            raise AttachmentDigestMismatch(file_name, f"the content received has SHA-256 {digest} ({len(got.content)} "
+                                                      f"bytes), the answer names {got.sha256} ({got.size} bytes)")
+        return got
 
     @staticmethod
     def attachment_refs(files: Mapping[str, AttachmentSource]) -> tuple[AttachmentRef, ...]:
@@ -328,17 +349,37 @@ class ElicenseClient:
         require_match("StartProcessing answer", "Application/Number", number, info.number)
         return info
 
+    def prepare_licence(self, session: Session, number: str, *, special_conditions: str | None = None,
+                        validity_end: dt.date | None = None) -> bytes:
+        """The unsigned licence a decision to issue ``number`` gives now (the exact bytes to sign), for
+        the licensor's first head to sign and :meth:`issue` to send back."""
+        p = self._call("PrepareLicence", messages.prepare_licence_request(
+            session, number, special_conditions=special_conditions, validity_end=validity_end))
+        return _prepared(p, "UnsignedLicence", "Licence", number)
+
+    def prepare_refusal(self, session: Session, number: str, missing: Sequence[MissingDocument]) -> bytes:
+        """The unsigned refusal letter a decision to refuse ``number`` with ``missing`` gives now (the
+        exact bytes to sign), for the licensor's first head to sign and :meth:`refuse` to send back."""
+        p = self._call("PrepareRefusal", messages.prepare_refusal_request(session, number, missing))
+        return _prepared(p, "UnsignedRefusal", "RefusalLetter", number)
+
     def issue(self, session: Session, number: str, *, idempotency_key: str, special_conditions: str | None = None,
-              validity_end: dt.date | None = None) -> ApplicationDetails:
-        """Decision to issue: the answer carries the signed licence (verified here)."""
+              validity_end: dt.date | None = None, signed_licence: bytes | None = None) -> ApplicationDetails:
+        """Decision to issue: the answer carries the signed licence (verified here). ``signed_licence``:
+        the licence :meth:`prepare_licence` gave, signed by the licensor's first head (with the same
+        special conditions and validity end); without it E-licensing signs with the head's key it holds."""
         req = messages.issue_request(session, number, idempotency_key=idempotency_key,
-                                     special_conditions=special_conditions, validity_end=validity_end)
+                                     special_conditions=special_conditions, validity_end=validity_end,
+                                     signed_licence=signed_licence)
         return self._details(self._call("Decide", req, message_id=idempotency_key), number=number)
 
     def refuse(self, session: Session, number: str, missing: Sequence[MissingDocument], *,
-               idempotency_key: str) -> ApplicationDetails:
-        """Decision to refuse, with the missing documents and a comment for each."""
-        req = messages.refuse_request(session, number, missing, idempotency_key=idempotency_key)
+               idempotency_key: str, signed_refusal: bytes | None = None) -> ApplicationDetails:
+        """Decision to refuse, with the missing documents and a comment for each. ``signed_refusal``:
+        the letter :meth:`prepare_refusal` gave, signed by the licensor's first head (same missing
+        documents); without it E-licensing signs with the head's key it holds."""
+        req = messages.refuse_request(session, number, missing, idempotency_key=idempotency_key,
+                                      signed_refusal=signed_refusal)
         return self._details(self._call("Decide", req, message_id=idempotency_key), number=number)
 
     # ------------------------------------------------------------------ licences
@@ -462,6 +503,21 @@ class ElicenseClient:
 
         result: etree._Element = self._caller.call(ctx, one)
         return result
+
+
+def _prepared(payload: etree._Element, field: str, root_name: str, number: str) -> bytes:
+    """The unsigned document (``root_name``) of application ``number`` a Prepare answer carries in ``field``."""
+    unsigned = answers.signed_document(payload, field)
+    if unsigned is None:
+        raise InvalidResponseError(f"the answer for {number} carries no {field}", field=field)
+    try:
+        root = parse_xml(unsigned, what=field)
+    except XmlError as exc:
+        raise InvalidResponseError(f"{field} is not XML: {exc}", field=field) from exc
+    if root.tag != el(root_name) or root.find(f"{{{DS_NS}}}Signature") is not None:
+        raise InvalidResponseError(f"{field} is not an unsigned <{root_name}>", field=field)
+    require_match(f"{field} answer", f"{root_name}/ApplicationNumber", number, root.findtext(el("ApplicationNumber")))
+    return unsigned
 
 
 def _subject(auth_key: KeyMaterial) -> str:

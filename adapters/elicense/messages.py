@@ -67,6 +67,7 @@ def application_document(form: ApplicationForm) -> etree._Element:
     _opt(addr, "Flat", a.address.flat)
     _child(ap, "Phone", a.phone)
     _opt(ap, "Fax", a.fax)
+    _opt(ap, "Email", a.email)
     _opt(ap, "HeadName", a.head_name)
     _child(root, "TerritoryCode", form.territory_code)
     _child(root, "ActivityTypeCode", form.activity_code)
@@ -118,13 +119,16 @@ def challenge_request() -> etree._Element:
     return _request("GetChallengeRequest")
 
 
-def register_applicant_request(iin_bin: str, signed_challenge: bytes, password: str) -> etree._Element:
+def register_applicant_request(iin_bin: str, signed_challenge: bytes, password: str, *,
+                               email: str | None = None, phone: str | None = None) -> etree._Element:
     """``RegisterApplicantRequest``: the account's IIN/BIN, the challenge signed with the AUTH key (the
-    signed document's bytes) and a password."""
+    signed document's bytes), a password, and the profile's email and phone when given."""
     request = _request("RegisterApplicantRequest")
     _child(request, "IinBin", iin_bin)
     _child(request, "SignedChallenge", _base64(signed_challenge))
     _child(request, "Password", password)
+    _opt(request, "Email", email)
+    _opt(request, "Phone", phone)
     return request
 
 
@@ -189,6 +193,14 @@ def get_application_request(session: Session, number: str) -> etree._Element:
     return request
 
 
+def get_attachment_request(session: Session, number: str, file_name: str) -> etree._Element:
+    """``GetAttachmentRequest``: the file ``file_name`` attached to application ``number``."""
+    request = _with_session("GetAttachmentRequest", session)
+    _child(request, "ApplicationNumber", number)
+    _child(request, "FileName", file_name)
+    return request
+
+
 def list_applications_request(session: Session, status: str | None = None) -> etree._Element:
     """``ListApplicationsRequest``, all of the session's applications or those in ``status``."""
     request = _with_session("ListApplicationsRequest", session)
@@ -212,28 +224,57 @@ def _decide_request(session: Session, number: str, idempotency_key: str) -> etre
 
 
 def issue_request(session: Session, number: str, *, idempotency_key: str, special_conditions: str | None = None,
-                  validity_end: dt.date | None = None) -> etree._Element:
-    """``DecideRequest`` to issue the licence."""
+                  validity_end: dt.date | None = None, signed_licence: bytes | None = None) -> etree._Element:
+    """``DecideRequest`` to issue the licence (``signed_licence``: the prepared licence, signed by the head)."""
     request = _decide_request(session, number, idempotency_key)
     issue = _child(request, "Issue")
     if special_conditions:
         _child(issue, "SpecialConditions", special_conditions)
     if validity_end:
         _child(issue, "ValidityEndDate", validity_end.isoformat())
+    if signed_licence is not None:
+        _child(issue, "SignedLicence", _base64(signed_licence))
     return request
 
 
-def refuse_request(session: Session, number: str, missing: Sequence[MissingDocument], *,
-                   idempotency_key: str) -> etree._Element:
-    """``DecideRequest`` to refuse, with the missing documents and a comment for each."""
-    request = _decide_request(session, number, idempotency_key)
-    refuse = _child(request, "Refuse")
+def prepare_licence_request(session: Session, number: str, *, special_conditions: str | None = None,
+                            validity_end: dt.date | None = None) -> etree._Element:
+    """``PrepareLicenceRequest``: the unsigned licence a decision to issue gives now."""
+    request = _with_session("PrepareLicenceRequest", session)
+    _child(request, "ApplicationNumber", number)
+    if special_conditions:
+        _child(request, "SpecialConditions", special_conditions)
+    if validity_end:
+        _child(request, "ValidityEndDate", validity_end.isoformat())
+    return request
+
+
+def _missing_documents(parent: etree._Element, missing: Sequence[MissingDocument]) -> None:
     for document in missing:
-        node = _child(refuse, "MissingDocument")
+        node = _child(parent, "MissingDocument")
         _child(node, "Document", document.document)
         _child(node, "Comment", document.comment)
         _opt(node, "DocumentKz", document.document_kz)
         _opt(node, "CommentKz", document.comment_kz)
+
+
+def refuse_request(session: Session, number: str, missing: Sequence[MissingDocument], *,
+                   idempotency_key: str, signed_refusal: bytes | None = None) -> etree._Element:
+    """``DecideRequest`` to refuse, with the missing documents and a comment for each
+    (``signed_refusal``: the prepared letter, signed by the head)."""
+    request = _decide_request(session, number, idempotency_key)
+    refuse = _child(request, "Refuse")
+    _missing_documents(refuse, missing)
+    if signed_refusal is not None:
+        _child(refuse, "SignedRefusal", _base64(signed_refusal))
+    return request
+
+
+def prepare_refusal_request(session: Session, number: str, missing: Sequence[MissingDocument]) -> etree._Element:
+    """``PrepareRefusalRequest``: the unsigned refusal letter a decision to refuse gives now."""
+    request = _with_session("PrepareRefusalRequest", session)
+    _child(request, "ApplicationNumber", number)
+    _missing_documents(request, missing)
     return request
 
 

@@ -77,6 +77,10 @@ class Session(_Model):
     """IIN/BIN of the applicant, or the employee's login."""
     licensor_code: str | None = None
     expires_at: dt.datetime
+    email: str | None = None
+    """An applicant's profile: the email typed at registration (None when none was given)."""
+    phone: str | None = None
+    """An applicant's profile: the phone typed at registration."""
 
 
 class RegisteredApplicant(_Model):
@@ -115,6 +119,7 @@ class Applicant(_Model):
     address: Address
     phone: str = Field(min_length=1)
     fax: str | None = None
+    email: str | None = None
     head_name: str | None = None
     """The head (first executive) of the applicant: a refusal letter is addressed to them."""
 
@@ -145,6 +150,12 @@ class AttachmentRef(_Model):
 
 class UploadedAttachment(AttachmentRef):
     id: str
+
+
+class AttachmentContent(AttachmentRef):
+    """A file attached to an application, as E-licensing keeps it (its SHA-256 and size checked)."""
+
+    content: bytes = Field(repr=False)
 
 
 class ApplicationForm(_Model):

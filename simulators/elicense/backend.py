@@ -30,6 +30,7 @@ from typing import Any
 
 from cachetools import LRUCache
 from cryptography.hazmat.primitives.serialization import Encoding
+from lxml import etree
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import RowMapping
 
@@ -166,13 +167,26 @@ class ElicenseBackend:
     def _proven(self, iin_bin: str, signed_challenge: bytes) -> VerifiedDocument:
         return prove_possession(signed_challenge, iin_bin, book=self._challenges, verifier=self.verifier)
 
-    def register_proven(self, iin_bin: str, signed_challenge: bytes, password: str) -> tuple[str, str]:
+    def register_proven(self, iin_bin: str, signed_challenge: bytes, password: str, *,
+                        email: str | None = None, phone: str | None = None) -> tuple[str, str]:
         """Portal registration (RegisterApplicant): the caller proves possession of the AUTH key of a
         trusted certificate carrying ``iin_bin`` (``challenges.prove_possession``); then the account
-        is created (see :meth:`_enrol`). Returns (subject, name)."""
+        is created (see :meth:`_enrol`) with the profile's ``email`` and ``phone`` (a repeated
+        registration keeps the first profile, as it keeps the account). Returns (subject, name)."""
         verified = self._proven(iin_bin, signed_challenge)
         name = C.registration_name(verified.signer)
-        return self._enrol(iin_bin, name, verified.certificate.public_bytes(Encoding.DER), password)
+        enrolled = self._enrol(iin_bin, name, verified.certificate.public_bytes(Encoding.DER), password)
+        if email or phone:
+            with self._tx() as conn:
+                if conn.execute(Q.PROFILE_OF, {"b_subject": iin_bin}).first() is None:
+                    conn.execute(Q.INSERT_PROFILE, {"subject": iin_bin, "email": email, "phone": phone})
+        return enrolled
+
+    def profile(self, subject: str) -> tuple[str | None, str | None]:
+        """(email, phone) an applicant gave at registration; (None, None) when none."""
+        with self._tx() as conn:
+            row = conn.execute(Q.PROFILE_OF, {"b_subject": subject}).first()
+        return (None, None) if row is None else (row.email, row.phone)
 
     def register_applicant(self, certificate_der: bytes, password: str) -> tuple[str, str]:
         """The control API's seed of a portal account ("registered before"): trusted, so without a proof
@@ -287,6 +301,17 @@ class ElicenseBackend:
             raise E.ElicenseFault(E.NOT_FOUND, f"attachment {attachment_id} not found", data=attachment_id)
         return bytes(row[0])
 
+    def application_attachment(self, session: Session, number: str, file_name: str) -> tuple[Attachment, bytes]:
+        """The file ``file_name`` attached to application ``number``, and its content, for the
+        applicant who owns the application or an employee of its licensor (``check_access``)."""
+        self.application(number, session)
+        with self._tx() as conn:
+            row = conn.execute(Q.ATTACHMENT_OF_APPLICATION, {"b_number": number, "b_file_name": file_name}).first()
+        if row is None:
+            raise E.ElicenseFault(E.NOT_FOUND, f"application {number} has no attachment {file_name!r}",
+                                  data=file_name)
+        return Attachment(row.id, file_name, row.sha256, row.size), bytes(row.content)
+
     @staticmethod
     def _uploads(conn: Connection, owner: str) -> Callable[[str], list[Attachment]]:
         """The owner's uploads of a file name (in the caller's transaction)."""
@@ -355,6 +380,12 @@ class ElicenseBackend:
                                         "comment": "registered by the state body"})
         return number
 
+    @staticmethod
+    def _peek(conn: Connection, name: str, start: int) -> int:
+        """The value :meth:`_next` would give now, without taking it."""
+        row = conn.execute(Q.SEQUENCE_VALUE, {"b_name": name}).first()
+        return int(row[0] if row else start) + 1
+
     def _next(self, conn: Connection, name: str, start: int) -> int:
         """The sequence ``name``'s next value (``start + 1`` first), in the caller's transaction."""
         row = conn.execute(Q.SEQUENCE_VALUE, {"b_name": name}).first()
@@ -399,30 +430,70 @@ class ElicenseBackend:
             return app
         return self._set_status(number, "IN_PROGRESS", f"taken into work by {session.name}")
 
+    def prepare_licence(self, session: Session, number: str, *, special_conditions: str | None = None,
+                        validity_end: dt.date | None = None) -> bytes:
+        """The unsigned licence a decision to issue ``number`` gives now, for the licensor's first head to
+        sign (``decide_issue(signed_licence=...)``). Nothing is stored or reserved: a new licence's
+        number is the registry's next at this moment."""
+        C.check_decider(session)
+        app = self.application(number, session)
+        C.check_undecided(app)
+        lic = cat.licensor(app.licensor_code)
+        assert lic is not None
+        with self._tx() as conn:
+            issued = self._licence_of(conn, app, lic, special_conditions, validity_end, consume=False)
+        return bytes(etree.tostring(issued.document(), encoding="UTF-8", xml_declaration=True))
+
     def decide_issue(self, session: Session, number: str, key: str, *, special_conditions: str | None = None,
-                     validity_end: dt.date | None = None) -> Application:
+                     validity_end: dt.date | None = None, signed_licence: bytes | None = None) -> Application:
+        """The decision to issue: the licence signed by the head in ``signed_licence`` (the prepared
+        licence; refused unless the licensor's first head signed exactly the licence the decision
+        gives now), else signed here with the head's key E-licensing holds."""
         app = self._decidable(session, number, key, "issue")
         if app.status == "ISSUED":
             return app
         lic = cat.licensor(app.licensor_code)
         assert lic is not None
-        licence_number = self._issue_licence(app, lic, special_conditions, validity_end)
+        head_signed = None if signed_licence is None else C.verify_head_signature(self.verifier, signed_licence, lic)
+        licence_number = self._issue_licence(app, lic, special_conditions, validity_end, head_signed)
         return self._set_status(number, "ISSUED", f"licence {licence_number}", decision_key=f"issue:{key}",
                                 licence_number=licence_number)
 
-    def decide_refuse(self, session: Session, number: str, key: str,
-                      missing: list[dict[str, str]]) -> Application:
+    def prepare_refusal(self, session: Session, number: str, missing: list[dict[str, str]]) -> bytes:
+        """The unsigned refusal letter a decision to refuse ``number`` with ``missing`` gives today, for
+        the licensor's first head to sign (``decide_refuse(signed_refusal=...)``). Nothing is stored."""
+        C.check_decider(session)
+        app = self.application(number, session)
+        C.check_undecided(app)
+        C.check_refusal(missing)
+        return bytes(etree.tostring(self._refusal_letter(app, missing), encoding="UTF-8", xml_declaration=True))
+
+    def _refusal_letter(self, app: Application, missing: list[dict[str, str]]) -> etree._Element:
+        lic = cat.licensor(app.licensor_code)
+        assert lic is not None
+        return docs.build_refusal(date=self.clock.now().date(), lic=lic, head_name=C.applicant_head(app),
+                                  applicant=app.data["applicant"], application_number=app.number,
+                                  app_type=app.app_type, licence_number=app.target_licence,
+                                  sent_on=app.submitted_at, missing=missing)
+
+    def decide_refuse(self, session: Session, number: str, key: str, missing: list[dict[str, str]], *,
+                      signed_refusal: bytes | None = None) -> Application:
+        """The decision to refuse: the letter signed by the head in ``signed_refusal`` (the prepared
+        letter; refused unless the licensor's first head signed exactly the letter the decision gives
+        now), else signed here with the head's key E-licensing holds."""
         app = self._decidable(session, number, key, "refuse")
         if app.status == "REFUSED":
             return app
         C.check_refusal(missing)
         lic = cat.licensor(app.licensor_code)
         assert lic is not None
-        letter = docs.build_refusal(date=self.clock.now().date(), lic=lic, head_name=C.applicant_head(app),
-                                    applicant=app.data["applicant"], application_number=number,
-                                    app_type=app.app_type, licence_number=app.target_licence,
-                                    sent_on=app.submitted_at, missing=missing)
-        signed = self._head_signer(lic).sign_document(letter)
+        letter = self._refusal_letter(app, missing)
+        if signed_refusal is not None:
+            head_signed = C.verify_head_signature(self.verifier, signed_refusal, lic, what="refusal letter")
+            C.check_same_document(head_signed, letter)
+            signed = head_signed.data
+        else:
+            signed = self._head_signer(lic).sign_document(letter)
         comment = "; ".join(f"{m['document']}: {m['comment']}" for m in missing)
         return self._set_status(number, "REFUSED", comment, decision_key=f"refuse:{key}",
                                 refusal_document=signed)
@@ -436,16 +507,28 @@ class ElicenseBackend:
         C.decision_repeated(app, row["decision_key"], key, decision)
         return app
 
-    def _issue_licence(self, app: Application, lic: cat.Licensor, special_conditions: str | None,
-                       validity_end: dt.date | None) -> str:
-        """Issue the licence of ``app`` (``issuing.issue_licence``), sign and store it; its number."""
-        today = self.clock.now().date()
+    def _licence_of(self, conn: Connection, app: Application, lic: cat.Licensor, special_conditions: str | None,
+                    validity_end: dt.date | None, *, consume: bool) -> IssuedLicence:
+        """The licence a decision to issue ``app`` gives today (``issuing.issue_licence``), a new one
+        numbered by the registry's next sequence (taken when ``consume``, else only looked at)."""
         target = self.licence(app.target_licence) if app.target_licence else None
+        sequence = None
+        if app.app_type in NEW_NUMBER_TYPES:
+            sequence = self._next(conn, "licence", 0) if consume else self._peek(conn, "licence", 0)
+        return issue_licence(app, lic, today=self.clock.now().date(), sequence=sequence, target=target,
+                             special_conditions=special_conditions, validity_end=validity_end)
+
+    def _issue_licence(self, app: Application, lic: cat.Licensor, special_conditions: str | None,
+                       validity_end: dt.date | None, head_signed: C.HeadSigned | None = None) -> str:
+        """Issue the licence of ``app``, signed (the head's ``head_signed``, when it is that very licence,
+        else with the head's key held here), and store it; its number."""
         with self._tx() as conn:
-            sequence = self._next(conn, "licence", 0) if app.app_type in NEW_NUMBER_TYPES else None
-            issued = issue_licence(app, lic, today=today, sequence=sequence, target=target,
-                                   special_conditions=special_conditions, validity_end=validity_end)
-            signed = self._head_signer(lic).sign_document(issued.document())
+            issued = self._licence_of(conn, app, lic, special_conditions, validity_end, consume=True)
+            if head_signed is not None:
+                C.check_same_document(head_signed, issued.document())
+                signed = head_signed.data
+            else:
+                signed = self._head_signer(lic).sign_document(issued.document())
             row = self._licence_row(issued, signed)
             if issued.new:
                 conn.execute(Q.INSERT_LICENCE, {"number": issued.number, "sequence": issued.sequence,

@@ -14,7 +14,9 @@
   licensor the applicant's city gives, and for re-issue, duplicate and appendix an ACTIVE licence
   of the applicant under the same service;
 - attachments referenced by name + SHA-256 + size, total at most 30 MB;
-- statuses SENT -> IN_PROGRESS -> ISSUED | REFUSED, decided once by the licensor's employee;
+- statuses SENT -> IN_PROGRESS -> ISSUED | REFUSED, decided once by the licensor's employee; a licence
+  the licensor's first head signed (their own EDS) is kept only when it is the licensor's first head
+  who signed and the licence is exactly the one the decision gives;
 - the survey answered once per application, by its applicant, after the decision.
 
 The functions here read no database and no clock: what they judge (stored rows, the time, a
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
@@ -345,6 +348,51 @@ def decision_repeated(app: Application, stored_key: str | None, key: str, decisi
         raise E.ElicenseFault(E.CONFLICT, f"application {app.number} is {app.status}; take it into work before "
                                           "deciding", data=app.number)
     return False
+
+
+def check_undecided(app: Application) -> None:
+    """A licence is prepared for an application in work (IN_PROGRESS), not yet decided."""
+    if app.status != "IN_PROGRESS":
+        raise E.ElicenseFault(E.CONFLICT, f"application {app.number} is {app.status}; a licence is prepared for an "
+                                          "application in work", data=app.number)
+
+
+@dataclass(frozen=True)
+class HeadSigned:
+    """A licence signed by the licensor's first head: the bytes as signed, and what they sign."""
+
+    data: bytes
+    content: etree._Element
+    """The document without its signature."""
+
+
+def verify_head_signature(verifier: VerificationService, signed: bytes, lic: cat.Licensor, *,
+                          what: str = "licence") -> HeadSigned:
+    """The head-signed document (``what``: licence, refusal letter), when its signature verifies and the
+    certificate (trusted, valid, not revoked) is a first head's, carrying the licensor's BIN; a
+    signature refusal's code otherwise."""
+    try:
+        verified = verifier.verify_document(signed, expect_bin=lic.bin, required_roles=("first-head",))
+    except SignatureRefused as exc:
+        raise E.ElicenseFault(E.signature_code(exc.reason), f"the {what} is not signed by the first head of "
+                              f"licensor {lic.code}: {exc.detail}", data=exc.reason.value) from exc
+    except XmlError as exc:
+        raise E.ElicenseFault(E.MALFORMED, f"the signed {what} is not a document: {exc}", data=what) from exc
+    return HeadSigned(signed, verified.root)
+
+
+def _c14n(root: etree._Element) -> bytes:
+    return bytes(etree.tostring(root, method="c14n", exclusive=True))
+
+
+def check_same_document(head_signed: HeadSigned, made: etree._Element) -> None:
+    """The head signed exactly ``made``, the licence or letter the decision gives now; CONFLICT
+    otherwise (another licence took the prepared number, the day changed, other special conditions or
+    missing documents): prepare and sign again."""
+    if _c14n(head_signed.content) != _c14n(made):
+        what = etree.QName(made).localname
+        raise E.ElicenseFault(E.CONFLICT, f"the signed {what} is not the {what} this decision gives now: prepare it "
+                                          "and sign it again", data=what)
 
 
 def applicant_head(app: Application) -> str:

@@ -42,7 +42,8 @@ def parse_application(root: etree._Element) -> dict[str, Any]:
         "address": {k: _text(addr, n) for k, n in (
             ("postal_index", "PostalIndex"), ("city_kato", "CityKato"), ("city_name", "CityName"),
             ("street_ru", "StreetRu"), ("street_kz", "StreetKz"), ("house", "House"), ("flat", "Flat"))},
-        "phone": _req(ap, "Phone"), "fax": _text(ap, "Fax"), "head_name": _text(ap, "HeadName"),
+        "phone": _req(ap, "Phone"), "fax": _text(ap, "Fax"), "email": _text(ap, "Email"),
+        "head_name": _text(ap, "HeadName"),
     }
     payment = None
     pay = root.find(el("Payment"))

@@ -22,6 +22,8 @@ from simulators.elicense.models import SearchCriteria, Session
 ACCOUNT_BY_KIND_SUBJECT = select(T.accounts).where(
     and_(T.accounts.c.kind == bindparam("b_kind"), T.accounts.c.subject == bindparam("b_subject")))
 INSERT_ACCOUNT = T.accounts.insert()
+PROFILE_OF = select(T.profiles.c.email, T.profiles.c.phone).where(T.profiles.c.subject == bindparam("b_subject"))
+INSERT_PROFILE = T.profiles.insert()
 UPDATE_ACCOUNT = T.accounts.update().where(
     and_(T.accounts.c.kind == bindparam("b_kind"), T.accounts.c.subject == bindparam("b_subject")))
 """SET clause from the parameters given with it (column names), plus ``b_kind`` and ``b_subject``."""
@@ -42,6 +44,8 @@ UNATTACHED_UPLOAD = (select(_A.id).where(and_(
 """The owner's upload of this exact file not yet taken by an application (the oldest first)."""
 INSERT_ATTACHMENT = T.attachments.insert()
 ATTACHMENT_CONTENT = select(_A.content).where(_A.id == bindparam("b_id"))
+ATTACHMENT_OF_APPLICATION = select(_A.id, _A.sha256, _A.size, _A.content).where(and_(
+    _A.application_number == bindparam("b_number"), _A.file_name == bindparam("b_file_name")))
 UPLOADS_BY_NAME = select(_A.id, _A.sha256, _A.size).where(
     and_(_A.owner == bindparam("b_owner"), _A.file_name == bindparam("b_file_name")))
 ATTACH_TO_APPLICATION = T.attachments.update().where(_A.id == bindparam("b_id"))

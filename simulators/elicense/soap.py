@@ -51,8 +51,9 @@ log = logging.getLogger(__name__)
 
 SERVICE = "elicense"
 OPERATIONS = ("GetChallenge", "RegisterApplicant", "Authorize", "ChangePassword", "GetCatalogue",
-              "UploadAttachment", "RegisterApplication", "GetApplication", "ListApplications", "StartProcessing",
-              "Decide", "GetLicence", "SubmitSurvey", "GetSurveyIndicators", "GetUniversalLicenses")
+              "UploadAttachment", "GetAttachment", "RegisterApplication", "GetApplication", "ListApplications",
+              "StartProcessing", "PrepareLicence", "PrepareRefusal", "Decide", "GetLicence", "SubmitSurvey",
+              "GetSurveyIndicators", "GetUniversalLicenses")
 _ACTION = re.compile(r"/(\w+)\"?\s*$")
 _BODY_CHILD = re.compile(rb"<(?:\w+:)?(\w+)Request[\s>/]")
 
@@ -83,6 +84,13 @@ def _b64(parent: etree._Element, name: str) -> bytes:
         raise E.ElicenseFault(E.MALFORMED, f"{name} is not base64: {exc}", data=name) from exc
 
 
+def _missing(parent: etree._Element) -> list[dict[str, str]]:
+    """The ``MissingDocument`` rows of a refusal (or of the request to prepare one)."""
+    return [{"document": _t(m, "Document") or "", "comment": _t(m, "Comment") or "",
+             "document_kz": _t(m, "DocumentKz") or "", "comment_kz": _t(m, "CommentKz") or ""}
+            for m in parent.iterfind(el("MissingDocument"))]
+
+
 class ElicenseSoapFront:
     """Turns SOAP requests into backend calls."""
 
@@ -97,9 +105,12 @@ class ElicenseSoapFront:
             "GetChallenge": self._challenge, "RegisterApplicant": self._register_applicant,
             "Authorize": self._authorize, "ChangePassword": self._change_password,
             "GetCatalogue": self._catalogue, "UploadAttachment": self._upload,
+            "GetAttachment": self._get_attachment,
             "RegisterApplication": self._register_application, "GetApplication": self._get_application,
             "ListApplications": self._list_applications, "StartProcessing": self._start_processing,
-            "Decide": self._decide, "GetLicence": self._get_licence, "SubmitSurvey": self._submit_survey,
+            "PrepareLicence": self._prepare_licence, "PrepareRefusal": self._prepare_refusal,
+            "Decide": self._decide, "GetLicence": self._get_licence,
+            "SubmitSurvey": self._submit_survey,
             "GetSurveyIndicators": self._indicators, "GetUniversalLicenses": self._search,
         }
 
@@ -217,7 +228,8 @@ class ElicenseSoapFront:
 
     def _register_applicant(self, p: etree._Element) -> tuple[etree._Element, bool]:
         subject, name = self.backend.register_proven(_t(p, "IinBin") or "", _b64(p, "SignedChallenge"),
-                                                     _t(p, "Password") or "")
+                                                     _t(p, "Password") or "", email=_t(p, "Email"),
+                                                     phone=_t(p, "Phone"))
         out = etree.Element(el("RegisterApplicantResponse"), nsmap={None: EL_NS})
         docs.sub(out, "IinBin", subject)
         docs.sub(out, "Name", name)
@@ -240,6 +252,12 @@ class ElicenseSoapFront:
         if session.licensor_code:
             docs.sub(out, "LicensorCode", session.licensor_code)
         docs.sub(out, "ExpiresAt", session.expires_at.isoformat())
+        if session.kind == "applicant":
+            email, phone = self.backend.profile(session.subject)
+            if email:
+                docs.sub(out, "Email", email)
+            if phone:
+                docs.sub(out, "Phone", phone)
         return out, False
 
     def _change_password(self, p: etree._Element) -> tuple[etree._Element, bool]:
@@ -283,6 +301,17 @@ class ElicenseSoapFront:
         docs.sub(out, "Size", att.size)
         return out, False
 
+    def _get_attachment(self, p: etree._Element) -> tuple[etree._Element, bool]:
+        session = self.backend.session(_t(p, "SessionToken") or "")
+        att, content = self.backend.application_attachment(session, _t(p, "ApplicationNumber") or "",
+                                                           _t(p, "FileName") or "")
+        out = etree.Element(el("GetAttachmentResponse"), nsmap={None: EL_NS})
+        docs.sub(out, "FileName", att.file_name)
+        docs.sub(out, "Sha256", att.sha256)
+        docs.sub(out, "Size", att.size)
+        docs.sub(out, "Content", base64.b64encode(content).decode())
+        return out, True
+
     def _register_application(self, p: etree._Element) -> tuple[etree._Element, bool]:
         session = self.backend.session(_t(p, "SessionToken") or "")
         app = self.backend.register_application(session, _t(p, "IdempotencyKey") or "",
@@ -319,19 +348,38 @@ class ElicenseSoapFront:
         self._application(out, app)
         return out, False
 
+    def _prepare_licence(self, p: etree._Element) -> tuple[etree._Element, bool]:
+        session = self.backend.session(_t(p, "SessionToken") or "", kind="employee")
+        end = _t(p, "ValidityEndDate")
+        unsigned = self.backend.prepare_licence(session, _t(p, "ApplicationNumber") or "",
+                                                special_conditions=_t(p, "SpecialConditions"),
+                                                validity_end=dt.date.fromisoformat(end) if end else None)
+        out = etree.Element(el("PrepareLicenceResponse"), nsmap={None: EL_NS})
+        docs.sub(out, "UnsignedLicence", base64.b64encode(unsigned).decode())
+        return out, True
+
+    def _prepare_refusal(self, p: etree._Element) -> tuple[etree._Element, bool]:
+        session = self.backend.session(_t(p, "SessionToken") or "", kind="employee")
+        unsigned = self.backend.prepare_refusal(session, _t(p, "ApplicationNumber") or "", _missing(p))
+        out = etree.Element(el("PrepareRefusalResponse"), nsmap={None: EL_NS})
+        docs.sub(out, "UnsignedRefusal", base64.b64encode(unsigned).decode())
+        return out, True
+
     def _decide(self, p: etree._Element) -> tuple[etree._Element, bool]:
         session = self.backend.session(_t(p, "SessionToken") or "", kind="employee")
         number, key = _t(p, "ApplicationNumber") or "", _t(p, "IdempotencyKey") or ""
         issue = p.find(el("Issue"))
         if issue is not None:
             end = _t(issue, "ValidityEndDate")
+            signed = None if issue.find(el("SignedLicence")) is None else _b64(issue, "SignedLicence")
             app = self.backend.decide_issue(session, number, key, special_conditions=_t(issue, "SpecialConditions"),
-                                            validity_end=dt.date.fromisoformat(end) if end else None)
+                                            validity_end=dt.date.fromisoformat(end) if end else None,
+                                            signed_licence=signed)
         else:
-            missing = [{"document": _t(m, "Document") or "", "comment": _t(m, "Comment") or "",
-                        "document_kz": _t(m, "DocumentKz") or "", "comment_kz": _t(m, "CommentKz") or ""}
-                       for m in p.iterfind(f"{el('Refuse')}/{el('MissingDocument')}")]
-            app = self.backend.decide_refuse(session, number, key, missing)
+            refuse = p.find(el("Refuse"))
+            assert refuse is not None  # schema: a choice
+            signed = None if refuse.find(el("SignedRefusal")) is None else _b64(refuse, "SignedRefusal")
+            app = self.backend.decide_refuse(session, number, key, _missing(refuse), signed_refusal=signed)
         return self._with_documents("DecideResponse", app), True
 
     def _get_licence(self, p: etree._Element) -> tuple[etree._Element, bool]:
@@ -470,6 +518,8 @@ class ElicenseSoapFront:
         docs.sub(ap, "Phone", a["phone"])
         if a.get("fax"):
             docs.sub(ap, "Fax", a["fax"])
+        if a.get("email"):
+            docs.sub(ap, "Email", a["email"])
         docs.sub(node, "ApplicantDetails", docs.address_line(a["address"]))
         docs.sub(node, "SubmittedAt", app.submitted_at.isoformat())
         docs.sub(node, "RegisteredAt", app.registered_at.isoformat())

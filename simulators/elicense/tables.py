@@ -30,6 +30,13 @@ accounts = Table(
     UniqueConstraint("kind", "subject", name="uq_elicense_account"),
 )
 
+profiles = Table(
+    "elicense_profiles", metadata,                        # an applicant's contact data, typed at registration
+    Column("subject", String(64), primary_key=True),      # the applicant account's IIN/BIN
+    Column("email", String(254)),
+    Column("phone", String(32)),
+)
+
 sessions = Table(
     "elicense_sessions", metadata,
     Column("token", String(64), primary_key=True),

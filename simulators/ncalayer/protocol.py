@@ -27,6 +27,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+
 from adapters.core.errors import EgovError
 from adapters.core.xmlsig import SigningService
 from simulators.ncalayer.keys import KeyChoice, StoredKey
@@ -57,7 +59,8 @@ class NcaLayerProtocol:
 
     def __init__(self, keys: KeyChoice) -> None:
         self.keys = keys
-        self._signers: dict[str, SigningService] = {}
+        self._signers: dict[bytes, SigningService] = {}
+        """By the certificate's SHA-256 (not the alias: keys chosen later may reuse a file name)."""
         self._lock = threading.Lock()
         self.log: list[str] = []
         """``module.method`` of every request answered, in order (what a test may look at)."""
@@ -127,9 +130,10 @@ class NcaLayerProtocol:
 
     def _signer(self, key: StoredKey) -> SigningService:
         with self._lock:
-            signer = self._signers.get(key.alias)
+            fingerprint = key.material.certificate.fingerprint(hashes.SHA256())
+            signer = self._signers.get(fingerprint)
             if signer is None:
-                signer = self._signers[key.alias] = SigningService(key.material)
+                signer = self._signers[fingerprint] = SigningService(key.material)
             return signer
 
     def _sign_one(self, key: StoredKey, xml: str) -> str:

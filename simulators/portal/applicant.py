@@ -11,12 +11,14 @@ register goes through the project's adapters.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import PurePosixPath
 from urllib.parse import unquote
 
 from cryptography import x509
 from lxml import etree
 
+from adapters.contracts.elicense import EMAIL_PATTERN, PHONE_PATTERN
 from adapters.core.errors import EgovError, ValidationError
 from adapters.core.trust.subject import signer_info
 from adapters.elicense import ElicenseClient, LicenseSearch, Session
@@ -50,6 +52,13 @@ def with_register_record(profile: dict[str, str], outcome: LookupOutcome) -> dic
     return {**profile, "name": org.full_name_kz or org.full_name_ru, "postal_index": a.zip_code, "city_kato": a.kato,
             "city_name": a.city_ru, "street_ru": a.street_ru, "street_kz": a.street_kz, "house": a.building,
             "flat": a.flat or a.office or "", "phone": "+7 727 000 00 00"}
+
+
+def contact_errors(values: dict[str, str], lang: str) -> str | None:
+    """What is wrong with the email and phone typed (E-licensing's patterns), or None; blank is allowed."""
+    wrong = [i18n.text(lang, key) for key, pattern in (("email", EMAIL_PATTERN), ("phone", PHONE_PATTERN))
+             if values.get(key) and not re.fullmatch(pattern, values[key])]
+    return f"{i18n.text(lang, 'malformed')}: {', '.join(wrong)}" if wrong else None
 
 
 class ApplicantPages:
@@ -133,9 +142,13 @@ class ApplicantPages:
         if field(f, "password") != field(f, "password2"):
             return self.pages.render(bs, "register.html", 422, error=i18n.text(bs.lang, "passwords_differ"),
                                      values=values)
+        wrong = contact_errors(values, bs.lang)
+        if wrong:
+            return self.pages.render(bs, "register.html", 422, error=wrong, values=values)
         try:
             self.elicense.register_applicant_with_proof(values["iin_bin"], field(f, "signed_challenge").encode(),
-                                                        field(f, "password"))
+                                                        field(f, "password"), email=values["email"] or None,
+                                                        phone=values["phone"] or None)
         except EgovError as exc:
             return self.pages.render(bs, "register.html", 422,
                                      error=f"{i18n.text(bs.lang, 'registration_refused')}: {exc}", values=values)
@@ -195,22 +208,26 @@ class ApplicantPages:
     def personal_form(self, req: Request, bs: BrowserSession) -> Response:
         draft = self._draft(bs)
         if not draft.applicant:
-            draft.applicant = self._profile(self._applicant(bs).subject)
+            draft.applicant = self._profile(self._applicant(bs))
         return self._wizard(bs, "wizard_personal.html", 2)
 
-    def _profile(self, iin_bin: str) -> dict[str, str]:
-        """The applicant's data as the profile has it: the Legal Entities register's record of the BIN."""
+    def _profile(self, session: Session) -> dict[str, str]:
+        """The applicant's data as the profile has it: the Legal Entities register's record of the BIN,
+        and the email and phone typed at registration (E-licensing gives them back at login)."""
+        iin_bin = session.subject
         profile = {"name": iin_bin, "postal_index": "",
                    "city_kato": "", "city_name": "", "street_ru": "", "street_kz": "", "house": "", "flat": "",
-                   "phone": "", "small_business": ""}
+                   "phone": "", "email": "", "small_business": ""}
         outcome = self.b.clients.legal_entities.lookup_bin(iin_bin) if iin_bin[4:5] in ("4", "5", "6") else None
-        return profile if outcome is None else with_register_record(profile, outcome)
+        if outcome is not None:
+            profile = with_register_record(profile, outcome)
+        return {**profile, "phone": session.phone or profile["phone"], "email": session.email or ""}
 
     def personal(self, req: Request, bs: BrowserSession) -> Response:
         draft = self._draft(bs)
         f = form(req)
         keys = ("name", "postal_index", "city_kato", "city_name", "street_ru", "street_kz", "house", "flat", "phone",
-                "fax", "small_business", "sole_proprietor")
+                "fax", "email", "small_business", "sole_proprietor")
         values = {k: field(f, k) for k in keys}
         missing = [k for k in ("name", "postal_index", "city_kato", "city_name", "street_ru", "house", "phone")
                    if not values[k]]
@@ -218,6 +235,9 @@ class ApplicantPages:
         if missing:
             return self._wizard(bs, "wizard_personal.html", 2, 422,
                                 error=", ".join(i18n.text(bs.lang, k) for k in missing))
+        wrong = contact_errors({"email": values["email"]}, bs.lang)
+        if wrong:
+            return self._wizard(bs, "wizard_personal.html", 2, 422, error=wrong)
         return redirect("/wizard/attachments")
 
     def attachments_form(self, req: Request, bs: BrowserSession) -> Response:

@@ -1,17 +1,22 @@
-"""The head's decision as a document the head signs through NCALayer before the portal passes it on.
+"""What the licensor's head signs on the desk, through NCALayer, before the portal passes it on.
 
-E-licensing signs the licence or the refusal letter with the licensor head's key when it records the
-decision. On the desk the decision is first signed by the head in the browser (NCALayer ``signXml``,
-SIGNATURE key): the portal makes the ``Decision`` document, keeps it, and accepts it back only
-signed by a first head of the employee's licensor (the certificate's BIN and role, chain, validity,
-revocation), and only the very document it made (the content is compared canonically). Only then
-does it ask E-licensing to issue or refuse.
+The regulation: the electronic licence is "formed with the EDS of the provider's authorised person".
+So a decision has E-licensing prepare the document it gives (``PrepareLicence``: the unsigned licence,
+number and all; ``PrepareRefusal``: the refusal letter with the missing documents), the head signs
+that very document in the browser (NCALayer ``signXml``, SIGNATURE key), and ``Decide`` carries it
+back: the licence or letter the applicant receives carries the head's own signature.
+
+The portal keeps what it handed out (:class:`Pending`) and accepts it back only signed by a first head
+of the employee's licensor (the certificate's BIN and role, chain, validity, revocation), and only the
+very document handed out (compared canonically), before it asks E-licensing to decide; E-licensing
+checks the signed document again against the one the decision gives.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -19,33 +24,31 @@ from adapters.core.errors import ValidationError
 from adapters.core.xmlsig import VerificationService, VerifiedDocument
 from adapters.elicense import MissingDocument
 
-DECISION_NS = "urn:egov-adapters:portal:decision"
+KINDS = ("issue", "refuse")
 
 
-def _el(name: str) -> str:
-    return f"{{{DECISION_NS}}}{name}"
+@dataclass(frozen=True)
+class Pending:
+    """A document handed to the browser for the head to sign, kept to compare with what comes back."""
+
+    kind: str
+    """``issue`` (the prepared licence) or ``refuse`` (the prepared refusal letter)."""
+    document: bytes
+    special_conditions: str | None = None
+    """Of an issue: the special conditions the licence was prepared with (Decide repeats them)."""
+    missing: tuple[MissingDocument, ...] = field(default_factory=tuple)
+    """Of a refusal: the missing documents the letter was prepared with (Decide repeats them)."""
+
+    def __post_init__(self) -> None:
+        check_decision(self.kind, self.missing)
 
 
-def decision_document(*, number: str, kind: str, licensor_bin: str, decided_at: dt.datetime,
-                      special_conditions: str | None, missing: list[MissingDocument]) -> bytes:
-    """The unsigned ``Decision``: issue or refuse application ``number`` (with the missing documents)."""
-    if kind not in ("issue", "refuse"):
+def check_decision(kind: str, missing: Sequence[MissingDocument]) -> None:
+    """A decision is to issue or to refuse, and a refusal names at least one missing document."""
+    if kind not in KINDS:
         raise ValidationError("kind", "must be 'issue' or 'refuse'", value=kind)
     if kind == "refuse" and not missing:
         raise ValidationError("missing", "a refusal names at least one missing document with a comment")
-    root = etree.Element(_el("Decision"), nsmap={None: DECISION_NS})
-    for name, value in (("ApplicationNumber", number), ("Kind", kind), ("LicensorBin", licensor_bin),
-                        ("DecidedAt", decided_at.replace(microsecond=0).isoformat())):
-        etree.SubElement(root, _el(name)).text = value
-    if special_conditions:
-        etree.SubElement(root, _el("SpecialConditions")).text = special_conditions
-    if missing:
-        rows = etree.SubElement(root, _el("MissingDocuments"))
-        for m in missing:
-            row = etree.SubElement(rows, _el("MissingDocument"))
-            etree.SubElement(row, _el("Document")).text = m.document
-            etree.SubElement(row, _el("Comment")).text = m.comment
-    return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True))
 
 
 def _c14n(root: etree._Element) -> bytes:
@@ -54,25 +57,16 @@ def _c14n(root: etree._Element) -> bytes:
 
 def accept_signed(signed: bytes, made: bytes, *, licensor_bin: str,
                   verification: VerificationService) -> VerifiedDocument:
-    """The signed decision, when it is ``made`` signed by a first head of the licensor ``licensor_bin``
-    (:class:`~adapters.core.errors.SignatureRefused` or :class:`ValidationError` naming why not)."""
+    """The signed document, when it is ``made`` (the prepared licence or letter) signed by a first head
+    of the licensor ``licensor_bin`` (:class:`~adapters.core.errors.SignatureRefused` or
+    :class:`ValidationError` naming why not)."""
     verified = verification.verify_document(signed, usage="sign", expect_bin=licensor_bin,
                                             required_roles=("first-head",))
     if _c14n(verified.root) != _c14n(etree.fromstring(made)):
-        raise ValidationError("signed_xml", "the signed decision is not the document the desk made")
+        raise ValidationError("signed_xml", "the signed document is not the one the desk handed out to sign")
     return verified
 
 
 def decision_key(number: str, made: bytes) -> str:
-    """E-licensing's idempotency key of the decision: one per decision document."""
+    """E-licensing's idempotency key of the decision: one per document signed."""
     return f"desk-{number}-{hashlib.sha256(made).hexdigest()[:24]}"
-
-
-def read_decision(made: bytes) -> tuple[str, str | None, list[MissingDocument]]:
-    """(kind, special conditions, missing documents) of a decision the desk made."""
-    root = etree.fromstring(made)
-    kind = root.findtext(_el("Kind")) or ""
-    special = root.findtext(_el("SpecialConditions"))
-    missing = [MissingDocument(document=row.findtext(_el("Document")) or "", comment=row.findtext(_el("Comment")) or "")
-               for row in root.iterfind(f"{_el('MissingDocuments')}/{_el('MissingDocument')}")]
-    return kind, special, missing

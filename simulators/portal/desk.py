@@ -1,14 +1,17 @@
 """The licensor's desk (Diagram 2, and the decisions of Diagram 1): the employee's login, the
 applications with their review deadlines (30 working days from registration; overdue marked),
-an application's page with the Legal Entities register's data and the attachments, and the
-decision to issue or refuse (the missing-documents table, a comment per row), signed by the head
-through NCALayer (:mod:`portal.decision`) before E-licensing records it."""
+an application's page with the Legal Entities register's data and the attachments (each opened or
+saved from E-licensing, ``GetAttachment``, checked against the signed application's digest), and the
+decision to issue or refuse (the missing-documents table, a comment per row): the licence or refusal
+letter E-licensing prepares, signed by the head through NCALayer (:mod:`portal.decision`), is what
+E-licensing records."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 from typing import Any
+from urllib.parse import unquote
 
 from adapters.core.errors import EgovError, ValidationError
 from adapters.elicense import ApplicationInfo, MissingDocument, Session
@@ -19,12 +22,12 @@ from simulators.common.router import Router
 from simulators.portal import i18n
 from simulators.portal.applicant import with_register_record
 from simulators.portal.backends import PortalBackends
-from simulators.portal.decision import accept_signed, decision_document, decision_key, read_decision
+from simulators.portal.decision import Pending, accept_signed, check_decision, decision_key
 from simulators.portal.draft import Draft
 from simulators.portal.pages import Pages
 from simulators.portal.requirements import required_documents
 from simulators.portal.sessions import BrowserSession
-from simulators.portal.web import field, form, json_answer, redirect
+from simulators.portal.web import attached_file, field, form, json_answer, redirect
 
 OPEN = ("SENT", "IN_PROGRESS")
 
@@ -108,7 +111,9 @@ class DeskPages:
 
     def application(self, req: Request, bs: BrowserSession) -> Response:
         employee = self._employee(bs)
-        number, _ = self._number(req)
+        number, action = self._number(req)
+        if action.startswith("attachments/"):
+            return self._attachment(req, employee, number, unquote(action[len("attachments/"):]))
         details = self.b.clients.elicense.get_application(employee, number)
         info = details.application
         iin_bin = info.applicant.iin_bin
@@ -119,6 +124,19 @@ class DeskPages:
                                  organisation=organisation, register_outcome=outcome,
                                  licensor_bin=self._licensor_bin(employee),
                                  required=required_documents(info.service_code, info.application_type, bs.lang))
+
+    def _attachment(self, req: Request, employee: Session, number: str, file_name: str) -> Response:
+        """An attached file as the applicant uploaded it (``?download=1`` saves it), only when its
+        content is the one the signed application references (name, SHA-256, size)."""
+        info = self.b.clients.elicense.get_application(employee, number).application
+        ref = next((a for a in info.attachments if a.file_name == file_name), None)
+        if ref is None:
+            return Response.text(f"application {number} has no attachment {file_name!r}", 404)
+        got = self.b.clients.elicense.get_attachment(employee, number, file_name)
+        if (got.sha256, got.size) != (ref.sha256, ref.size):
+            raise ValidationError("attachment", f"{file_name!r}: E-licensing gave SHA-256 {got.sha256} ({got.size} "
+                                                f"bytes), the signed application names {ref.sha256} ({ref.size})")
+        return attached_file(got.content, file_name, download=req.param("download") == "1")
 
     def act(self, req: Request, bs: BrowserSession) -> Response:
         employee = self._employee(bs)
@@ -142,7 +160,8 @@ class DeskPages:
         return found.bin
 
     def _make_decision(self, req: Request, bs: BrowserSession, employee: Session, number: str) -> Response:
-        """The ``Decision`` document for the head to sign (JSON in: kind, special conditions, rows)."""
+        """What the head signs (JSON in: kind, special conditions, rows): the licence or the refusal letter
+        E-licensing prepares."""
         try:
             body = json.loads(req.body)
             missing = [MissingDocument(document=str(r["document"]).strip(), comment=str(r["comment"]).strip())
@@ -151,30 +170,33 @@ class DeskPages:
             return json_answer({"error": f"not a decision: {exc}"}, 400)
         except EgovError as exc:
             return json_answer({"error": str(exc)}, 422)
+        kind = str(body.get("kind"))
+        special = str(body.get("special_conditions") or "").strip() or None
+        elicense = self.b.clients.elicense
         try:
-            made = decision_document(number=number, kind=str(body.get("kind")),
-                                     licensor_bin=self._licensor_bin(employee), decided_at=self.b.clock.now(),
-                                     special_conditions=str(body.get("special_conditions") or "").strip() or None,
-                                     missing=missing)
+            check_decision(kind, missing)  # before E-licensing is asked
+            made = (elicense.prepare_licence(employee, number, special_conditions=special) if kind == "issue"
+                    else elicense.prepare_refusal(employee, number, missing))
+            bs.pending[number] = Pending(kind, made, special, tuple(missing))
         except EgovError as exc:
             return json_answer({"error": str(exc)}, 422)
-        bs.pending[number] = made.decode("utf-8")
-        return json_answer({"xml": bs.pending[number]})
+        return json_answer({"xml": made.decode("utf-8")})
 
     def _decide(self, req: Request, bs: BrowserSession, employee: Session, number: str) -> Response:
-        made = bs.pending.get(number)
-        if made is None:
+        pending = bs.pending.get(number)
+        if pending is None:
             raise ValidationError("decision", "no decision was prepared for this application on this desk")
         signed = field(form(req), "signed_xml").encode("utf-8")
-        verified = accept_signed(signed, made.encode("utf-8"), licensor_bin=self._licensor_bin(employee),
+        verified = accept_signed(signed, pending.document, licensor_bin=self._licensor_bin(employee),
                                  verification=self.b.clients.verification)
-        kind, special, missing = read_decision(made.encode("utf-8"))
-        key = decision_key(number, made.encode("utf-8"))
+        key = decision_key(number, pending.document)
         elicense = self.b.clients.elicense
-        if kind == "issue":
-            elicense.issue(employee, number, idempotency_key=key, special_conditions=special)
+        # the licence or letter the head signed is the one E-licensing keeps
+        if pending.kind == "issue":
+            elicense.issue(employee, number, idempotency_key=key, special_conditions=pending.special_conditions,
+                           signed_licence=signed)
         else:
-            elicense.refuse(employee, number, missing, idempotency_key=key)
+            elicense.refuse(employee, number, list(pending.missing), idempotency_key=key, signed_refusal=signed)
         del bs.pending[number]
         bs.flash = f"{i18n.text(bs.lang, 'decided')} ({verified.signer.common_name})"
         return redirect(f"/desk/applications/{number}")

@@ -78,7 +78,7 @@ class Draft:
                           flat=a.get("flat") or None)
         applicant = Applicant(iin_bin=iin_bin, name=a["name"], is_small_business=a.get("small_business") == "1",
                               is_sole_proprietor=a.get("sole_proprietor") == "1", address=address, phone=a["phone"],
-                              fax=a.get("fax") or None)
+                              fax=a.get("fax") or None, email=a.get("email") or None)
         p = self.payment
         payment = None if p is None else Payment(
             amount_paid=Decimal(p["amount_paid"]), document_number=p["document_number"],

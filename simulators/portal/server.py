@@ -33,7 +33,7 @@ class PortalServer:
         p = self.pages.page
         self.router.add("GET", "/", p(self._home))
         self.router.add("GET", "/lang", p(self._lang))
-        self.router.add("GET", "/logout", p(self._logout))
+        self.router.add("POST", "/logout", p(self._logout))
         self.router.add("GET", "/static", self._static)
         ApplicantPages(self.pages, backends).install(self.router)
         DeskPages(self.pages, backends).install(self.router)

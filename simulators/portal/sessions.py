@@ -2,7 +2,9 @@
 logged in, the application being filled (the wizard's draft), and one message for the next page.
 
 Kept in memory, by a random cookie (``portal_sid``, HttpOnly, SameSite=Lax); a portal restarted is
-a portal logged out of. At most ``capacity`` sessions are kept (the least recently used goes first).
+a portal logged out of. Each session has its own CSRF token, which every form and every script's POST
+of the portal carries back (:mod:`portal.csrf`).
+At most ``capacity`` sessions are kept (the least recently used goes first).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from cachetools import LRUCache
 
 from adapters.elicense import Session
+from simulators.portal.decision import Pending
 from simulators.portal.draft import Draft
 from simulators.portal.i18n import DEFAULT_LANG
 
@@ -23,14 +26,16 @@ COOKIE = "portal_sid"
 @dataclass
 class BrowserSession:
     sid: str
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    """The token a state-changing request of this session must carry (hidden field or header)."""
     lang: str = DEFAULT_LANG
     applicant: Session | None = None
     employee: Session | None = None
     draft: Draft | None = None
     flash: str | None = None
     """A message shown once, on the next page."""
-    pending: dict[str, str] = field(default_factory=dict)
-    """Documents handed to the browser to sign, by purpose (the head's decision), to compare with
+    pending: dict[str, Pending] = field(default_factory=dict)
+    """Documents handed to the browser for the head to sign, by application number, to compare with
     what comes back signed."""
 
     def take_flash(self) -> str | None:

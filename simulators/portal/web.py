@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import re
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -60,11 +61,28 @@ def json_answer(data: Any, status: int = 200) -> Response:
 
 
 def document(body: bytes, content_type: str, filename: str, *, download: bool) -> Response:
-    """A file opened in the browser (``inline``) or saved (``attachment``), under ``filename``."""
+    """A file opened in the browser (``inline``) or saved (``attachment``), under ``filename`` (RFC 6266:
+    an ASCII stand-in for old browsers, the UTF-8 name for the others)."""
     disposition = "attachment" if download else "inline"
+    plain = re.sub(r"[^A-Za-z0-9._ -]", "_", filename)
     return Response(200, body, {"Content-Type": content_type,
-                                "Content-Disposition": f"{disposition}; filename=\"{filename}\"; "
+                                "Content-Disposition": f"{disposition}; filename=\"{plain}\"; "
                                                        f"filename*=UTF-8''{quote(filename)}"})
+
+
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif", "text/plain"})
+"""Kinds of uploaded files a browser may show in the portal's origin: they run no script there. Any
+other upload (HTML, SVG, scripts) is only ever saved."""
+
+
+def attached_file(body: bytes, filename: str, *, download: bool) -> Response:
+    """A file an applicant uploaded, with the content type of its name: opened in the browser only when
+    its kind is harmless (:data:`INLINE_TYPES`), else saved; never sniffed as another kind."""
+    kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    inline = kind in INLINE_TYPES and not download
+    resp = document(body, f"{kind}; charset=utf-8" if kind == "text/plain" else kind, filename, download=not inline)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
 
 
 def static_file(folder: Path, name: str) -> Response:

@@ -326,6 +326,21 @@ class Drill:
             self.plain_el.start_processing(self.employee_session(), number)
         return number
 
+    def with_attachment(self, content: bytes) -> tuple[str, str]:
+        """An application of the drill's applicant with one attached file: (number, file name)."""
+        from adapters.elicense.models import AttachmentRef
+        from tests.fixtures.elicense import application_form, paid_receipt
+
+        name = f"drill-{uuid.uuid4().hex[:8]}.pdf"
+        session = self.applicant_session()
+        up = self.plain_el.upload_attachment(session, name, content)
+        receipt = paid_receipt(self.payment.store, self.applicant.iin_bin, Decimal("16180.00"), owner=SENDER_ID)
+        form = application_form(self.applicant, receipt_id=receipt).model_copy(
+            update={"attachments": (AttachmentRef(file_name=name, sha256=up.sha256, size=up.size),)})
+        signed = self.plain_el.sign_application(form, self.applicant.signing)
+        number = self.plain_el.register_application(session, signed, idempotency_key=f"setup-{uuid.uuid4()}").number
+        return number, name
+
     def issued(self) -> tuple[str, str]:
         number = self.registered(in_progress=True)
         details = self.plain_el.issue(self.employee_session(), number, idempotency_key=f"setup-{uuid.uuid4()}")
@@ -611,6 +626,10 @@ def _elicense_ops() -> list[Operation]:
                                                          idempotency_key=p["key"]),
                   prepare=lambda d: {"signed": d.signed_application(), "key": f"drill-{uuid.uuid4()}"},
                   effect={"applications": 1, **registered}, check=lambda d, p, r: _eq(r.status, "SENT")),
+        Operation("elicense", "get_attachment", op("GetAttachment"),
+                  lambda d, p: d.el.get_attachment(d.employee_session(), p["number"], p["file"]),
+                  prepare=lambda d: dict(zip(("number", "file"), d.with_attachment(content), strict=True)),
+                  check=lambda d, p, r: _eq(r.content, content)),
         Operation("elicense", "get_application", op("GetApplication"),
                   lambda d, p: d.el.get_application(d.applicant_session(), p["number"]),
                   prepare=lambda d: {"number": d.registered()},
@@ -623,6 +642,15 @@ def _elicense_ops() -> list[Operation]:
                   lambda d, p: d.el.start_processing(d.employee_session(), p["number"]),
                   prepare=lambda d: {"number": d.registered()}, effect=registered,
                   check=lambda d, p, r: _eq(r.status, "IN_PROGRESS")),
+        Operation("elicense", "prepare_licence", op("PrepareLicence"),
+                  lambda d, p: d.el.prepare_licence(d.employee_session(), p["number"]),
+                  prepare=lambda d: {"number": d.registered(in_progress=True)},
+                  check=lambda d, p, r: _eq(p["number"].encode() in r, True)),
+        Operation("elicense", "prepare_refusal", op("PrepareRefusal"),
+                  lambda d, p: d.el.prepare_refusal(d.employee_session(), p["number"],
+                                                    [MissingDocument(document="staff list", comment="not attached")]),
+                  prepare=lambda d: {"number": d.registered(in_progress=True)},
+                  check=lambda d, p, r: _eq(p["number"].encode() in r, True)),
         Operation("elicense", "issue", op("Decide"),
                   lambda d, p: d.el.issue(d.employee_session(), p["number"], idempotency_key=p["key"]),
                   prepare=lambda d: {"number": d.registered(in_progress=True), "key": f"drill-{uuid.uuid4()}"},

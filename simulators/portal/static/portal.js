@@ -44,8 +44,15 @@
     }
   }
 
+  // every POST of the page carries the session's CSRF token (the server refuses it otherwise)
   async function json(url, options) {
+    if (options && options.method && options.method !== 'GET') {
+      options.headers = Object.assign({'X-CSRF-Token': P.csrf}, options.headers || {});
+    }
     const response = await fetch(url, options);
+    if (!(response.headers.get('Content-Type') || '').includes('json')) {
+      throw new Error(response.status + ' ' + response.statusText);
+    }
     const body = await response.json();
     if (!response.ok) { throw new Error(body.error || response.statusText); }
     return body;

@@ -29,6 +29,9 @@ CASES: list[tuple[Callable[[], etree._Element], str, dict[str, Any]]] = [
     (messages.challenge_request, "GetChallenge", {}),
     (lambda: messages.register_applicant_request(APPLICANT, CHALLENGE, "pw ж"), "RegisterApplicant",
      {"IinBin": APPLICANT, "SignedChallenge": CHALLENGE, "Password": "pw ж"}),
+    (lambda: messages.register_applicant_request(APPLICANT, CHALLENGE, "pw", email="a@b.kz", phone="+7 701 1234567"),
+     "RegisterApplicant", {"IinBin": APPLICANT, "SignedChallenge": CHALLENGE, "Password": "pw", "Email": "a@b.kz",
+                           "Phone": "+7 701 1234567"}),
     (lambda: messages.authorize_applicant_request(APPLICANT, CHALLENGE, "pw"), "Authorize",
      {"Applicant": {"IinBin": APPLICANT, "SignedChallenge": CHALLENGE, "Password": "pw"}}),
     (lambda: messages.change_password_request(APPLICANT, "new <&>", old_password="old"), "ChangePassword",
@@ -42,6 +45,8 @@ CASES: list[tuple[Callable[[], etree._Element], str, dict[str, Any]]] = [
      {"SessionToken": SESSION.token, "FileName": "устав.pdf", "Content": b"%PDF-1.4"}),
     (lambda: messages.register_application_request(SESSION, SIGNED, idempotency_key="reg-1"), "RegisterApplication",
      {"SessionToken": SESSION.token, "IdempotencyKey": "reg-1", "SignedApplication": SIGNED}),
+    (lambda: messages.get_attachment_request(SESSION, NUMBER, "устав.pdf"), "GetAttachment",
+     {"SessionToken": SESSION.token, "ApplicationNumber": NUMBER, "FileName": "устав.pdf"}),
     (lambda: messages.get_application_request(SESSION, NUMBER), "GetApplication",
      {"SessionToken": SESSION.token, "ApplicationNumber": NUMBER}),
     (lambda: messages.list_applications_request(SESSION), "ListApplications", {"SessionToken": SESSION.token}),
@@ -55,6 +60,18 @@ CASES: list[tuple[Callable[[], etree._Element], str, dict[str, Any]]] = [
                                     validity_end=dt.date(2029, 12, 31)), "Decide",
      {"SessionToken": SESSION.token, "ApplicationNumber": NUMBER, "IdempotencyKey": KEY,
       "Issue": {"SpecialConditions": "Only <these>", "ValidityEndDate": dt.date(2029, 12, 31)}}),
+    (lambda: messages.prepare_licence_request(SESSION, NUMBER, special_conditions="Only <these>"), "PrepareLicence",
+     {"SessionToken": SESSION.token, "ApplicationNumber": NUMBER, "SpecialConditions": "Only <these>"}),
+    (lambda: messages.issue_request(SESSION, NUMBER, idempotency_key=KEY, signed_licence=SIGNED), "Decide",
+     {"SessionToken": SESSION.token, "ApplicationNumber": NUMBER, "IdempotencyKey": KEY,
+      "Issue": {"SignedLicence": SIGNED}}),
+    (lambda: messages.prepare_refusal_request(SESSION, NUMBER, [MissingDocument(document="Charter", comment="absent")]),
+     "PrepareRefusal", {"SessionToken": SESSION.token, "ApplicationNumber": NUMBER,
+                        "MissingDocument": [{"Document": "Charter", "Comment": "absent"}]}),
+    (lambda: messages.refuse_request(SESSION, NUMBER, [MissingDocument(document="Charter", comment="absent")],
+                                     idempotency_key=KEY, signed_refusal=SIGNED), "Decide",
+     {"SessionToken": SESSION.token, "ApplicationNumber": NUMBER, "IdempotencyKey": KEY,
+      "Refuse": {"MissingDocument": [{"Document": "Charter", "Comment": "absent"}], "SignedRefusal": SIGNED}}),
     (lambda: messages.refuse_request(SESSION, NUMBER, [MissingDocument(document="Charter", comment="absent"),
                                                        MissingDocument(document="Lease", comment="expired")],
                                      idempotency_key=KEY), "Decide",
@@ -107,6 +124,6 @@ def test_search_request_is_what_zeep_renders(criteria: LicenseSearch) -> None:
 
 def test_soap_action_of_every_operation_is_the_wsdls() -> None:
     operations = zeep_oracle.operations(ELICENSE_WSDL)
-    assert len(operations) == 15
+    assert len(operations) == 18
     for operation, action in operations.items():
         assert soap_action(operation) == action

@@ -73,6 +73,22 @@ def test_sign_xml_verifies_with_the_key_of_the_type_asked(ws: ClientConnection, 
     assert verified.signer.iin == IIN and verified.signer.usage == usage
 
 
+def test_keys_chosen_again_sign_with_the_new_key_under_the_same_file_name(pki: TestPKI,
+                                                                         pki_validator: CertificateValidator) -> None:
+    """The user picks another file called as the first (``head.p12``): the next signature is the new key's."""
+    from simulators.ncalayer import StoredKey
+
+    first, second = (pki.issue(iin=IIN, bin=BIN).key_material for _ in range(2))
+    with NcaLayerSimulator(KeyChoice([StoredKey("head.p12", first)]), port=0) as sim:
+        for material in (first, second):
+            sim.use(KeyChoice([StoredKey("head.p12", material)]))
+            with connect(sim.url, open_timeout=5) as conn:
+                conn.recv(timeout=5)
+                answer = call(conn, utils("signXml", "PKCS12", "SIGNATURE", "<doc/>", "", ""))
+            verified = VerificationService(pki_validator).verify_document(str(answer["responseObject"]).encode())
+            assert verified.certificate == material.certificate
+
+
 def test_sign_xml_verifies_with_xmlsec1(ws: ClientConnection, pki: TestPKI, tmp_path: Path) -> None:
     """The same bytes verify with xmlsec1, independently of the project's verifier."""
     import subprocess
@@ -152,12 +168,36 @@ def test_egov_ncalayer_serves_the_keys_given(keys: KeyChoice, tmp_path: Path) ->
     assert proc.returncode == 0 and "stopped" in err
 
 
-def test_only_the_origins_named_may_connect(keys: KeyChoice) -> None:
+def _greeted(url: str, origin: str | None) -> bool:
+    """True when a connection from ``origin`` (None: no Origin header) is accepted and greeted; False
+    when refused with 403."""
     from websockets.exceptions import InvalidStatus
 
-    with NcaLayerSimulator(keys, port=0, origins=["http://127.0.0.1:8783"]) as sim:
-        with connect(sim.url, origin="http://127.0.0.1:8783", open_timeout=5) as conn:  # type: ignore[arg-type]
-            assert json.loads(conn.recv(timeout=5))["result"]["version"]
-        with pytest.raises(InvalidStatus) as refused:
-            connect(sim.url, origin="http://evil.example", open_timeout=5)  # type: ignore[arg-type]
-        assert refused.value.response.status_code == 403
+    try:
+        with connect(url, origin=origin, open_timeout=5) as conn:  # type: ignore[arg-type]
+            return bool(json.loads(conn.recv(timeout=5))["result"]["version"])
+    except InvalidStatus as refused:
+        assert refused.response.status_code == 403
+        return False
+
+
+def test_only_the_origins_named_may_connect(keys: KeyChoice) -> None:
+    with NcaLayerSimulator(keys, port=0, origins=["http://127.0.0.1:9000"]) as sim:
+        assert _greeted(sim.url, "http://127.0.0.1:9000")
+        assert not _greeted(sim.url, "http://evil.example")
+        assert not _greeted(sim.url, "http://127.0.0.1:8783")  # the default is replaced, not extended
+        assert _greeted(sim.url, None)  # a local program, not a page
+
+
+def test_by_default_only_the_portal_on_its_default_port_may_connect(layer: NcaLayerSimulator) -> None:
+    assert _greeted(layer.url, "http://127.0.0.1:8783")
+    assert _greeted(layer.url, "http://localhost:8783")
+    for other in ("http://evil.example", "http://127.0.0.1:8784", "https://127.0.0.1:8783", "null"):
+        assert not _greeted(layer.url, other), other
+
+
+def test_any_page_only_when_asked_explicitly(keys: KeyChoice) -> None:
+    with pytest.raises(ValueError, match="any_origin"):
+        NcaLayerSimulator(keys, port=0, origins=[])
+    with NcaLayerSimulator(keys, port=0, any_origin=True) as sim:
+        assert _greeted(sim.url, "http://evil.example")

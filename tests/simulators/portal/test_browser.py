@@ -7,6 +7,7 @@ The walks also take the screenshots of docs/portal.md (into docs/portal/ with
 
 from __future__ import annotations
 
+import base64
 import socket
 import subprocess
 import sys
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from cryptography.hazmat.primitives.serialization import Encoding
+from lxml import etree
 from selenium.webdriver.support.ui import Select
 
 from adapters.core.identifiers import make_bin
@@ -46,10 +49,12 @@ class Layer:
         self.port = port
         self.url = f"ws://127.0.0.1:{port}"
         self.sim: NcaLayerSimulator | None = None
+        self.origins: list[str] = []
+        """The pages allowed to connect: the portal under test."""
 
     def up(self, keys: KeyChoice) -> None:
         if self.sim is None:
-            self.sim = NcaLayerSimulator(keys, port=self.port).start()
+            self.sim = NcaLayerSimulator(keys, port=self.port, origins=self.origins).start()
         else:
             self.sim.use(keys)
 
@@ -76,6 +81,7 @@ def layer() -> Iterator[Layer]:
 def portal(land: Landscape, layer: Layer) -> Iterator[PortalServer]:
     clients = ProcedureClients(land.endpoints)
     with PortalServer(PortalBackends(clients, land.bank), ncalayer_url=layer.url) as server:
+        layer.origins = [server.url]
         yield server
     clients.close()
 
@@ -101,11 +107,19 @@ def head_keys(land: Landscape, licensor: cat.Licensor) -> KeyChoice:
     return KeyChoice([StoredKey("head.p12", issued.key_material)])
 
 
+def contacts(applicant: ApplicantActor) -> tuple[str, str]:
+    """The email and phone the applicant types at registration."""
+    return f"office-{applicant.bin}@example.kz", f"+7 701 {applicant.bin[-7:-4]} {applicant.bin[-4:]}"
+
+
 def register_and_login(b: Browser, applicant: ApplicantActor, *, shots: bool) -> None:
     b.open("/register")
     b.click("#choose-key")
     b.wait(lambda d: b.el("#iin_bin").get_attribute("value") == applicant.bin)
     assert b.el("#holder").get_attribute("value") == applicant.leader_name.upper()
+    email, phone = contacts(applicant)
+    b.type("#email", email)
+    b.type("#phone", phone)
     b.type("#password", PASSWORD)
     b.type("#password2", PASSWORD)
     if shots:
@@ -151,6 +165,8 @@ def fill_sign_and_send(b: Browser, applicant: ApplicantActor, layer: Layer, scan
     b.click("#next")
     b.wait_path("/wizard/personal")
     assert b.el("#city_kato").get_attribute("value") == applicant.city_kato  # pre-filled from the profile
+    email, phone = contacts(applicant)  # typed at registration, kept in the profile
+    assert (b.el("#email").get_attribute("value"), b.el("#phone").get_attribute("value")) == (email, phone)
     if shots:
         b.shot("04-wizard-personal")
     b.click("#next")
@@ -203,16 +219,25 @@ def attachments_over_30_mb_are_refused(b: Browser, big: Path) -> None:
     assert not b.driver.find_elements("css selector", "#attached")
     sid = b.driver.get_cookie("portal_sid")
     assert sid is not None
+    token = b.driver.execute_script("return window.PORTAL.csrf")
     answer = requests.post(f"{b.base}/wizard/upload", params={"document": "Үлкен файл", "file": big.name},
-                           data=big.read_bytes(), cookies={"portal_sid": sid["value"]}, timeout=60)
+                           data=big.read_bytes(), cookies={"portal_sid": sid["value"]},
+                           headers={"X-CSRF-Token": token}, timeout=60)
     assert answer.status_code == 413
     assert "30 MB" in answer.json()["error"]
     b.open("/wizard/attachments")
 
 
+def logout(b: Browser) -> None:
+    """"Log out" in the header (a form posting the session's CSRF token), when someone is logged in."""
+    if b.driver.find_elements("css selector", "#logout"):
+        b.click("#logout")
+        b.wait(lambda d: b.driver.find_elements("css selector", "#nav-login"))
+
+
 def desk_login(b: Browser, land: Landscape) -> OfficerActor:
     officer = land.officer(cat.COMMITTEE_CODE)
-    b.open("/logout")
+    logout(b)
     b.open("/desk/login")
     b.type("#login", officer.login)
     b.type("#password", officer.password)
@@ -222,21 +247,26 @@ def desk_login(b: Browser, land: Landscape) -> OfficerActor:
 
 
 def desk_decides(b: Browser, land: Landscape, layer: Layer, number: str, *, refuse: list[tuple[str, str]] | None,
-                 shots: bool) -> None:
-    """The Committee's officer takes the application into work; the head signs the decision."""
+                 shots: bool, attached: tuple[str, bytes] | None = None) -> bytes:
+    """The Committee's officer takes the application into work (opening and saving the ``attached``
+    file: its name and the bytes the applicant uploaded); the head signs the decision (to issue: the
+    licence itself). The head's certificate (DER), as their NCALayer holds it."""
     desk_login(b, land)
     b.el(f"tr[data-number='{number}']")
     if shots:
         b.shot("10-desk-list")
     b.click(f"a[href='/desk/applications/{number}']")
     assert "ЗАРЕГИСТРИРОВАН" in b.text("#legal-entities").upper()  # the register's record of the BIN
+    if attached is not None:
+        attachment_opens_and_saves(b, *attached)
     b.click("#take")
     b.wait(lambda d: b.el("#status").get_attribute("data-status") == "IN_PROGRESS")
     if shots:
         b.shot("11-desk-application")
     lic = cat.licensor(cat.COMMITTEE_CODE)
     assert lic is not None
-    layer.up(head_keys(land, lic))
+    head = head_keys(land, lic)
+    layer.up(head)
     if refuse is None:
         b.type("#special_conditions", "Оқу корпусы: Абай даңғылы, 10")
         b.click("#issue")
@@ -253,7 +283,32 @@ def desk_decides(b: Browser, land: Landscape, layer: Layer, number: str, *, refu
         b.click("#refuse")
         b.wait(lambda d: b.el("#status").get_attribute("data-status") == "REFUSED")
     assert "Решение принято" in b.text("#flash")
-    b.open("/logout")
+    logout(b)
+    return head.keys[0].material.certificate.public_bytes(Encoding.DER)
+
+
+def signing_certificate(signed: bytes) -> bytes:
+    """The DER of the certificate a signed document's ds:Signature carries."""
+    found = etree.fromstring(signed).findtext(".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate")
+    assert found is not None
+    return base64.b64decode(found)
+
+
+def attachment_opens_and_saves(b: Browser, name: str, content: bytes) -> None:
+    """On the desk an attachment opens in the browser (its content type, inline) and saves under its
+    name, with the bytes the applicant uploaded, fetched from E-licensing."""
+    saved = b.download(f".save-attachment[data-file='{name}']", name)
+    assert saved.read_bytes() == content
+    href = b.el(f".open-attachment[data-file='{name}']").get_attribute("href")
+    sid = b.driver.get_cookie("portal_sid")
+    assert href is not None and sid is not None
+    opened = requests.get(href, cookies={"portal_sid": sid["value"]}, timeout=30)
+    assert opened.status_code == 200 and opened.content == content
+    assert opened.headers["Content-Type"] == "application/pdf"
+    assert opened.headers["Content-Disposition"].startswith("inline;")
+    assert opened.headers["X-Content-Type-Options"] == "nosniff"
+    stranger = requests.get(href, timeout=30)  # no desk session: the login page's refusal, no file
+    assert stranger.status_code == 422 and stranger.content != content
 
 
 def test_applicant_applies_pays_signs_employee_issues_applicant_saves_the_licence(
@@ -270,7 +325,7 @@ def test_applicant_applies_pays_signs_employee_issues_applicant_saves_the_licenc
     layer.down()
     number = walk_wizard(b, applicant, layer, scan, shots=True, keys_at_signing=keys)
 
-    desk_decides(b, land, layer, number, refuse=None, shots=True)
+    head = desk_decides(b, land, layer, number, refuse=None, shots=True, attached=("Жарғы.pdf", scan.read_bytes()))
 
     layer.up(keys)
     login(b, applicant)
@@ -293,6 +348,9 @@ def test_applicant_applies_pays_signs_employee_issues_applicant_saves_the_licenc
                               capture_output=True, text=True, timeout=120)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert cat.licensor(cat.COMMITTEE_CODE).head_name in verified.stdout  # type: ignore[union-attr]
+    # the licence carries the signature the head made in the browser (their NCALayer's key), not a key
+    # E-licensing holds
+    assert signing_certificate(xml.read_bytes()) == head
 
     # the survey after the decision
     b.open(f"/applications/{number}")
@@ -317,7 +375,8 @@ def test_applicant_applies_pays_signs_employee_issues_applicant_saves_the_licenc
     assert "Заявление на получение приложения к лицензии" in b.text("#applications")
 
 
-def test_a_refusal_walked_the_same_way(land: Landscape, layer: Layer, browser: Browser, tmp_path: Path) -> None:
+def test_a_refusal_walked_the_same_way(land: Landscape, layer: Layer, browser: Browser, portal: PortalServer,
+                                      tmp_path: Path) -> None:
     b = browser
     applicant = land.new_applicant()
     keys = applicant_keys(applicant)
@@ -330,7 +389,13 @@ def test_a_refusal_walked_the_same_way(land: Landscape, layer: Layer, browser: B
     number = walk_wizard(b, applicant, layer, scan, shots=False, too_large=big)
     rows = [("Оқу корпусына құқық белгілейтін құжаттар", "Оқу корпусының құжаттары жоқ"),
             ("Педагогтардың штат кестесі", "Біліктілік расталмаған")]
-    desk_decides(b, land, layer, number, refuse=rows, shots=True)
+    head = desk_decides(b, land, layer, number, refuse=rows, shots=True)
+    # the refusal letter E-licensing keeps is the one the head signed in the browser
+    el = portal.backends.clients.elicense
+    officer = land.officer(cat.COMMITTEE_CODE)
+    refusal = el.get_application(el.authorize_employee(officer.login, officer.password), number).refusal
+    assert refusal is not None
+    assert signing_certificate(refusal.xml) == head
 
     layer.up(keys)
     login(b, applicant)
