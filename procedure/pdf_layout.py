@@ -63,12 +63,13 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     """``text`` broken into lines no wider than ``width`` (at spaces; a word wider than a line is
     cut between letters). Explicit newlines are kept; an empty text is one empty line."""
     lines: list[str] = []
-    measure = pdfmetrics.stringWidth
-    space = measure(" ", font, size)
+    face = pdfmetrics.getFont(font)  # once per paragraph, not once per word
+    measure = face.stringWidth
+    space = measure(" ", size)
     for raw in text.split("\n"):
         current, current_width = "", 0.0
         for word in raw.split():
-            w = measure(word, font, size)
+            w = measure(word, size)
             if current and current_width + space + w <= width:
                 current, current_width = f"{current} {word}", current_width + space + w
                 continue
@@ -76,11 +77,11 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
                 lines.append(current)
             while w > width:  # a word longer than the line: cut it
                 cut = len(word)
-                while cut > 1 and measure(word[:cut], font, size) > width:
+                while cut > 1 and measure(word[:cut], size) > width:
                     cut -= 1
                 lines.append(word[:cut])
                 word = word[cut:]
-                w = measure(word, font, size)
+                w = measure(word, size)
             current, current_width = word, w
         lines.append(current)
     return lines

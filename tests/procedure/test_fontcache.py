@@ -95,3 +95,15 @@ def test_unwritable_cache_falls_back_to_a_private_directory(tmp_path: Path) -> N
     cut = cut_fonts(FONTS[:1], root=blocker / "fonts")
     assert (cut.directory / FONTS[0].name).is_file()
     assert not str(cut.directory).startswith(str(blocker))
+
+
+def test_cut_drops_only_the_licence_text_from_the_name_table() -> None:
+    from fontTools import ttLib
+
+    directory = subset_font_dir(FONTS, "Қазақстан")
+    assert directory is not None
+    for font in FONTS:
+        full = {record.nameID for record in ttLib.TTFont(font)["name"].names}
+        cut = {record.nameID for record in ttLib.TTFont(directory / font.name)["name"].names}
+        assert 13 in full and 13 not in cut
+        assert cut == full - {13} and {0, 6, 14} <= cut  # copyright, PostScript name, licence address
