@@ -26,6 +26,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from adapters.core.errors import ConfigurationError
+
 __all__ = ["FONT_FILES", "FontPair", "Page", "fonts"]
 
 FONT_FILES = {"regular": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf"}
@@ -53,8 +55,14 @@ def fonts(directory: Path) -> FontPair:
         if pair is None:
             index = len(_registered)
             pair = FontPair(f"DejaVuSans-{index}", f"DejaVuSans-Bold-{index}")
-            pdfmetrics.registerFont(TTFont(pair.regular, str(directory / FONT_FILES["regular"])))
-            pdfmetrics.registerFont(TTFont(pair.bold, str(directory / FONT_FILES["bold"])))
+            for name, face in ((pair.regular, "regular"), (pair.bold, "bold")):
+                path = str(directory / FONT_FILES[face])
+                pdfmetrics.registerFont(TTFont(name, path))
+                drawn_from = getattr(pdfmetrics.getFont(name).face, "filename", path)
+                if drawn_from != path:  # reportlab shares one face per PostScript name in a process
+                    raise ConfigurationError(
+                        f"font {path} has the PostScript name of {drawn_from}, registered before it: "
+                        "reportlab would draw with the earlier file", font=path)
             _registered[key] = pair
         return pair
 
