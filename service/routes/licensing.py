@@ -21,7 +21,7 @@ from adapters.core.trust.subject import SignerInfo
 from adapters.elicense import ApplicationInfo, LicenseSearch, SignedLicence, SurveyIndicator
 from adapters.elicense.models import Licence, RefusalLetter, UniversalLicense
 from procedure.models import Service
-from procedure.names import service_names
+from procedure.names import Names, service_names
 from procedure.survey import indicator_report
 from service.auth import require, runtime_of
 from service.headers import SIGNER, header_value
@@ -59,6 +59,8 @@ class ApplicationAnswer(BaseModel):
     """An application, its status history, and its decision once there is one (verified)."""
 
     application: ApplicationInfo
+    service: Names | None = Field(default=None, description="the application's service by its code, in Kazakh and "
+                                                            "Russian (its status, type and category come named)")
     licence: LicenceAnswer | None = None
     refusal: RefusalAnswer | None = None
 
@@ -134,8 +136,12 @@ def application(request: Request, number: Annotated[str, Path(pattern=r"^[A-Za-z
     runtime = runtime_of(request)
     details = runtime.employee.run(lambda session: runtime.clients.elicense.get_application(session, number))
     refusal = details.refusal
+    try:
+        service = service_names(details.application.service_code)
+    except KeyError:  # a service this version does not know: the code alone
+        service = None
     return ApplicationAnswer(
-        application=details.application,
+        application=details.application, service=service,
         licence=_licence_answer(details.licence) if details.licence is not None else None,
         refusal=RefusalAnswer(letter=refusal.letter, signer=refusal.signer) if refusal is not None else None)
 
