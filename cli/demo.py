@@ -83,7 +83,10 @@ HEADER = (f"{'service':<21}{'operation':<10}{'D':<3}{'scenario':<22}{'outcome':<
 
 
 def _run(env: ProcedureEnv, scenario: Scenario, rows: list[dict[str, Any]], total: int) -> FlowResult:
+    """One flow, its survey answered, its line and its names (service, application type and, once
+    decided, the application's status, in Kazakh and Russian) printed."""
     from harness.survey import answer_survey
+    from procedure.names import operation_names, service_names, status_names
 
     started = time.monotonic()
     result = env.run(scenario)
@@ -91,13 +94,14 @@ def _run(env: ProcedureEnv, scenario: Scenario, rows: list[dict[str, Any]], tota
     row["survey"] = answer_survey(env.landscape, env.clients, scenario, result, len(rows))
     rows.append(row)
     click.echo(f"[{len(rows):>2}/{total}] {_line(row)}")
-    status, kind = result.data.get("application_status"), result.data.get("application_type")
-    if isinstance(status, dict) and isinstance(kind, dict):
-        service = env.clients.elicense.get_catalogue().service(env_service_code(scenario.service.value))
-        row["application_status"], row["application_type"] = status, kind
-        row["service_name"] = {"kk": service.name_kz, "ru": service.name_ru}
-        click.echo(f"{'':8}{service.name_kz} / {service.name_ru}")
-        click.echo(f"{'':8}{kind['kk']} / {kind['ru']}: {status['kk']} / {status['ru']}")
+    service, kind = service_names(scenario.service), operation_names(scenario.operation)
+    row["service_name"], row["application_type"] = {"kk": service.kk, "ru": service.ru}, kind.as_dict()
+    click.echo(f"{'':8}{service.code} {service.shown()}")
+    status = result.data.get("application_status")
+    decided = f": {status_names(str(status['code'])).shown()}" if isinstance(status, dict) else ""
+    if isinstance(status, dict):
+        row["application_status"] = status
+    click.echo(f"{'':8}{kind.shown()}{decided}")
     if row["survey"]:
         s = row["survey"]
         click.echo(f"{'':8}survey: сапа / качество: {s['service_quality_kk']} / {s['service_quality_ru']}; "
@@ -107,13 +111,11 @@ def _run(env: ProcedureEnv, scenario: Scenario, rows: list[dict[str, Any]], tota
 
 def survey_indicators(env: ProcedureEnv, since: dt.date) -> dict[str, Any]:
     """The two indicators per service and per licensor over the run's days, as E-licensing counts them."""
-    from procedure.survey import indicators_by
+    from procedure.survey import indicator_report
 
-    counted = env.clients.elicense.survey_indicators(first_day=since, last_day=env.clients.clock.now().date())
-    return {"period": {"from": since.isoformat(), "to": env.clients.clock.now().date().isoformat()},
-            **{f"by_{key}": {code: {name: totals.as_dict() for name, totals in group.items()}
-                             for code, group in indicators_by(counted, key).items()}
-               for key in ("service", "licensor")}}
+    client, today = env.clients.elicense, env.clients.clock.now().date()
+    return indicator_report(client.survey_indicators(first_day=since, last_day=today), client.get_catalogue(),
+                            first_day=since, last_day=today)
 
 
 def _echo_indicators(indicators: dict[str, Any]) -> None:
@@ -121,8 +123,9 @@ def _echo_indicators(indicators: dict[str, Any]) -> None:
     for key in ("by_service", "by_licensor"):
         for code, group in indicators[key].items():
             q, a = group["quality"], group["accessibility"]
+            name = group["name"] or {"kk": "?", "ru": "?"}
             click.echo(f"   {key[3:]:<9}{code:<10}{float(q['share']) * 100:>5.0f} % / {float(a['share']) * 100:>3.0f} %"
-                       f"   ({q['answers']} answers)")
+                       f"   ({q['answers']} answers)   {name['kk']} / {name['ru']}")
 
 
 def run_procedure(out_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:

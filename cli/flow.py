@@ -7,6 +7,11 @@ landscape started in this process for the run (:mod:`harness.env`). Flow state g
 any step, in any process attached to the same landscape: the stored request and the manifest are
 all it needs.
 
+Names for people: ``run``, ``resume`` and ``show`` print the flow's service, application type,
+category and, once decided, the application's status (the memo's) by their codes and their names,
+in Kazakh and Russian, or in the one ``--lang`` chooses (:mod:`procedure.names`); ``describe
+--lang`` shows the diagram's steps in Kazakh or Russian instead of English.
+
 An error of the project (a refused setting, a database that cannot be written...) is shown by the
 ``egov`` group as one line and a hint (:mod:`cli.failure`); a flow stopped by one resumes with
 ``egov flow resume``.
@@ -20,9 +25,9 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -37,17 +42,30 @@ OPERATIONS = ("issue", "reissue", "duplicate", "appendix")
 FAULTS = ("none", "not-authorised", "not-paid", "cert-expired", "cert-revoked", "cert-other-bin",
           "absent-from-le", "liquidated", "qualification-not-met")
 """The values of :class:`harness.scenario.Fault` (written out: ``egov --help`` imports no harness)."""
+Language = Literal["kk", "ru"]
+LANGUAGE_CHOICES = ("kk", "ru")
+""":data:`procedure.names.LANGUAGES`, written out like the choices above."""
 
 
 # --------------------------------------------------------------------------- printing
 
-def progress_printer(echo: Callable[[str], None]) -> StepObserver:
-    """A step observer printing a line as each step starts."""
+def progress_printer(echo: Callable[[str], None], language: str | None = None) -> StepObserver:
+    """A step observer printing a line as each step starts (its description in ``language``, else English)."""
     def observe(ctx: FlowContext, phase: StepPhase) -> None:
         if phase == "before":
             attempt = f" (attempt {ctx.attempt})" if ctx.attempt > 1 else ""
-            echo(f"   · {ctx.diagram.id:<8} step {ctx.step.id:<3} {ctx.step.description.en[:70]}{attempt}")
+            text = getattr(ctx.step.description, language or "en")
+            echo(f"   · {ctx.diagram.id:<8} step {ctx.step.id:<3} {text[:70]}{attempt}")
     return observe
+
+
+def name_lines(service: str, operation: str, data: Mapping[str, Any], language: Language | None) -> list[str]:
+    """The flow's service, application type, category and (once decided) the application's status:
+    code, then the name in ``language`` or in both."""
+    from procedure.names import flow_names
+
+    return [f"{label + ':':<20}{f'{names.code} ' if names.code else ''}{names.shown(language)}"
+            for label, names in flow_names(service, operation, data).labelled()]
 
 
 def history_lines(result: FlowResult, diagram_id: str) -> list[str]:
@@ -66,10 +84,14 @@ def history_lines(result: FlowResult, diagram_id: str) -> list[str]:
     return lines
 
 
-def echo_result(result: FlowResult, diagram_id: str) -> None:
+def echo_result(result: FlowResult, diagram_id: str, *, service: str, operation: str,
+                language: Language | None = None) -> None:
     click.echo(f"flow {result.flow_id}: {result.status.value} at step {result.step}")
+    for line in name_lines(service, operation, result.data, language):
+        click.echo(line)
     if result.refusal is not None:
-        click.echo(f"refusal: {result.refusal.en}\n         {result.refusal.kk}")
+        texts = [getattr(result.refusal, language)] if language else [result.refusal.kk, result.refusal.ru]
+        click.echo("refusal: " + "\n         ".join(texts))
     if result.detail:
         click.echo(f"why:     {result.detail}")
     for key in ("application_number", "deadline", "licence_number", "licence_xml", "licence_pdf", "refusal_pdf"):
@@ -97,6 +119,8 @@ def _naming_the_flow(flow_id: str) -> Iterator[None]:
 _MANIFEST = click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                          help="landscape manifest (egov sim up writes one); none: start a landscape here")
 _DB = click.option("--db", "db", help="database URL of the flow state (default: EGOV_DATABASE_URL)")
+_LANG = click.option("--lang", "language", type=click.Choice(LANGUAGE_CHOICES), default=None,
+                     help="names in Kazakh or Russian (default: both)")
 _OUT = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
                     show_default=True, help="where licences and refusal letters are written")
 
@@ -118,8 +142,9 @@ def flow_group() -> None:
 @_MANIFEST
 @_DB
 @_OUT
+@_LANG
 def flow_run(service: str, operation: str, diagram: str, fault: str, flow_id: str | None, manifest: Path | None,
-             db: str | None, out_dir: Path) -> None:
+             db: str | None, out_dir: Path, language: Language | None) -> None:
     """Run one flow end to end and print its history against the regulation's norms."""
     from harness.crash import crash_observer
     from harness.env import procedure_env
@@ -129,8 +154,8 @@ def flow_run(service: str, operation: str, diagram: str, fault: str, flow_id: st
     if not f.applies_to(int(diagram)):
         raise click.BadParameter(f"{fault} does not exist in Diagram {diagram}", param_hint="--scenario")
     crash = crash_observer()
-    with procedure_env(manifest=manifest, db=db, out_dir=out_dir, observers=[progress_printer(click.echo)],
-                       settings=current_settings()) as env:
+    with procedure_env(manifest=manifest, db=db, out_dir=out_dir,
+                       observers=[progress_printer(click.echo, language)], settings=current_settings()) as env:
         scenario = env.scenario(service, operation, int(diagram), f,
                                 prepare=lambda r: click.echo(f"(prepared: licence {r.data.get('licence_number')} "
                                                              f"issued by flow {r.flow_id})"))
@@ -138,7 +163,7 @@ def flow_run(service: str, operation: str, diagram: str, fault: str, flow_id: st
         click.echo(f"flow {flow_id} started: {service} / {operation} / Diagram {diagram} / scenario {fault}")
         with _naming_the_flow(flow_id):
             result = env.run(scenario, flow_id=flow_id, observers=[crash] if crash is not None else [])
-    echo_result(result, scenario.diagram_id)
+    echo_result(result, scenario.diagram_id, service=service, operation=operation, language=language)
     expected = scenario.expected()
     if (result.status, result.step) != (expected.status, expected.step):
         raise click.ClickException(f"expected {expected.status.value} at step {expected.step}, "
@@ -150,7 +175,9 @@ def flow_run(service: str, operation: str, diagram: str, fault: str, flow_id: st
 @_MANIFEST
 @_DB
 @_OUT
-def flow_resume(flow_id: str, manifest: Path | None, db: str | None, out_dir: Path) -> None:
+@_LANG
+def flow_resume(flow_id: str, manifest: Path | None, db: str | None, out_dir: Path,
+                language: Language | None) -> None:
     """Continue a flow from the step it stopped at (after a crash or a failed step)."""
     from harness.crash import crash_observer
     from harness.env import procedure_env
@@ -158,20 +185,21 @@ def flow_resume(flow_id: str, manifest: Path | None, db: str | None, out_dir: Pa
     if manifest is None:
         raise click.UsageError("resume needs --manifest: the landscape the flow started against")
     crash = crash_observer()
-    with procedure_env(manifest=manifest, db=db, out_dir=out_dir, observers=[progress_printer(click.echo)],
-                       settings=current_settings()) as env:
+    with procedure_env(manifest=manifest, db=db, out_dir=out_dir,
+                       observers=[progress_printer(click.echo, language)], settings=current_settings()) as env:
         flow = env.store.get_flow(flow_id)
         click.echo(f"flow {flow_id}: resuming at step {flow.current_step} ({flow.status.value})")
         with _naming_the_flow(flow_id):
             result = env.resume(flow_id, observers=[crash] if crash is not None else [])
-    echo_result(result, flow.diagram)
+    echo_result(result, flow.diagram, service=flow.service, operation=flow.operation, language=language)
 
 
 @flow_group.command("show")
 @click.argument("flow_id")
 @_DB
 @click.option("--json", "as_json", is_flag=True, help="the flow as JSON: its record, data and history")
-def flow_show(flow_id: str, db: str | None, as_json: bool) -> None:
+@_LANG
+def flow_show(flow_id: str, db: str | None, as_json: bool, language: Language | None) -> None:
     """A flow's state and history, each step's time against its norm."""
     from adapters.core.db import existing_database
     from procedure.diagrams import get_diagram
@@ -193,18 +221,20 @@ def flow_show(flow_id: str, db: str | None, as_json: bool) -> None:
         record = {**flow.model_dump(mode="json"), "history": [r.model_dump(mode="json") for r in history]}
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{flow.service} / {flow.operation} / {diagram.title.en}")
-    echo_result(result, flow.diagram)
+    click.echo(f"{flow.service} / {flow.operation} / {getattr(diagram.title, language or 'en')}")
+    echo_result(result, flow.diagram, service=flow.service, operation=flow.operation, language=language)
 
 
 @flow_group.command("describe")
 @click.option("--diagram", type=click.Choice(["1", "2"]), default="1", show_default=True,
               help="1: through the portal; 2: through the provider's employee")
 @click.option("--mermaid", is_flag=True, help="a Mermaid flowchart instead of the table")
-def flow_describe(diagram: str, mermaid: bool) -> None:
+@click.option("--lang", "language", type=click.Choice(LANGUAGE_CHOICES), default=None,
+              help="the steps in Kazakh or Russian (default: English)")
+def flow_describe(diagram: str, mermaid: bool, language: Language | None) -> None:
     """The diagram as the machine runs it: steps, actors, norms, branches, refusal messages."""
     from procedure.diagrams import get_diagram
     from procedure.machine import describe, to_mermaid
 
     d = get_diagram({"1": "portal", "2": "provider"}[diagram])
-    click.echo(to_mermaid(d) if mermaid else describe(d))
+    click.echo(to_mermaid(d) if mermaid else describe(d, language=language or "en"))

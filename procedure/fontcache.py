@@ -3,15 +3,22 @@
 Parsing a TrueType font and subsetting it for a document cost in proportion to the font's glyph
 count and size. DejaVu Sans has ≈ 6 000 glyphs; the licence and the refusal letter need Latin,
 Cyrillic (with the Kazakh letters ә ғ қ ң ө ұ ү һ і) and punctuation. :func:`subset_font_dir` cuts
-each font to :data:`UNICODE_RANGES` (≈ 1 100 glyphs; metrics, names and layout kept, screen hinting
+each font to :data:`UNICODE_RANGES` (≈ 1 100 glyphs; metrics and layout kept, screen hinting
 dropped: a third of the bytes each document embeds) with fontTools, once per font file, and
 returns the directory of the cut files.
 
+The name table keeps every record but the licence's full text (name ID 13, ≈ 14 KiB of DejaVu's
+15 KiB): reportlab copies the name table into every document's embedded subset, so that text was
+half of each embedded face's bytes and of the time spent compressing it. The copyright (ID 0) and
+the licence's address (ID 14, the DejaVu licence page) stay in every embedded copy. The cut's
+PostScript name is the full font's with :data:`PS_NAME_SUFFIX` (a different font, a different name).
+
 Why this is safe: the cut keeps each glyph's outline and advance width and the font's header
 unchanged (no bounding-box recalculation), so a document drawn from the cut files has the same
-text at the same places as one drawn from the full files (``tests/procedure/test_fontcache.py``
-checks it). A document with a character the full font has but the cut one lacks is not drawn
-from the cut files: :func:`subset_font_dir` answers ``None`` and the caller uses the full fonts.
+text at the same places (the same page content) as one drawn from the full files
+(``tests/procedure/test_fontcache.py`` checks it). A document with a character the full font has
+but the cut one lacks is not drawn from the cut files: :func:`subset_font_dir` answers ``None``
+and the caller uses the full fonts.
 
 Where: ``$XDG_CACHE_HOME/egov-adapters/fonts/<key>/`` (default ``~/.cache/...``), ``<key>`` a
 SHA-256 over the source files' bytes, the ranges and :data:`CUT_VERSION`, so a changed font or a
@@ -36,9 +43,10 @@ from pathlib import Path
 from fontTools import subset as ftsubset
 from fontTools import ttLib
 
-__all__ = ["CUT_VERSION", "UNICODE_RANGES", "FontCut", "cache_root", "cut_fonts", "subset_font_dir"]
+__all__ = ["CUT_VERSION", "NAME_IDS", "PS_NAME_SUFFIX", "UNICODE_RANGES", "FontCut", "cache_root", "cut_fonts",
+           "subset_font_dir"]
 
-CUT_VERSION = 2
+CUT_VERSION = 3
 """Bump when the way fonts are cut changes (new cache key)."""
 
 UNICODE_RANGES: tuple[tuple[int, int], ...] = (
@@ -51,6 +59,15 @@ UNICODE_RANGES: tuple[tuple[int, int], ...] = (
     (0x2212, 0x2212),  # minus sign
 )
 """Code points kept in the cut fonts (inclusive ranges)."""
+
+NAME_IDS: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 17)
+"""Name records kept: names, copyright, trademark, vendor, designer, the licence's address; not the
+licence's full text (ID 13), which reportlab would embed in every document twice."""
+
+PS_NAME_SUFFIX = "-Cut"
+"""Added to a cut font's PostScript name (ID 6). reportlab keeps one face per PostScript name in a
+process: without it, the full fonts registered after the cut ones (a document with a character the
+cut lacks) would silently be drawn with the cut glyphs, the missing characters dropped."""
 
 _log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -79,7 +96,7 @@ def _unicodes() -> list[int]:
 
 
 def _key(paths: Sequence[Path]) -> str:
-    digest = hashlib.sha256(f"v{CUT_VERSION} {UNICODE_RANGES}".encode())
+    digest = hashlib.sha256(f"v{CUT_VERSION} {UNICODE_RANGES} {NAME_IDS} {PS_NAME_SUFFIX}".encode())
     for path in paths:
         digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:24]
@@ -90,7 +107,7 @@ def _cut_one(source: Path, target: Path) -> None:
     font = ttLib.TTFont(source, recalcTimestamp=False, recalcBBoxes=False)
     options = ftsubset.Options()
     options.layout_features = ["*"]
-    options.name_IDs = ["*"]
+    options.name_IDs = list(NAME_IDS)
     options.name_languages = ["*"]
     options.name_legacy = True
     options.glyph_names = True
@@ -101,6 +118,9 @@ def _cut_one(source: Path, target: Path) -> None:
     subsetter = ftsubset.Subsetter(options)
     subsetter.populate(unicodes=_unicodes())
     subsetter.subset(font)
+    for record in font["name"].names:
+        if record.nameID == 6:
+            record.string = record.toUnicode() + PS_NAME_SUFFIX
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:

@@ -313,9 +313,12 @@ class FlowRunner:
 
 # --------------------------------------------------------------------------- inspection
 
-def describe(diagram: Diagram, *, implemented: set[str] | None = None) -> str:
-    """A plain-text table of the diagram: step, kind, actor, norm, successors, description."""
-    lines = [f"{diagram.title.en} [{diagram.id}]", f"start: {diagram.start}"]
+def describe(diagram: Diagram, *, implemented: set[str] | None = None, language: str = "en") -> str:
+    """A plain-text table of the diagram: step, kind, actor, norm, successors, description (in
+    ``language``: ``en``, ``kk`` or ``ru``; a refusal's message in Kazakh, or in ``language`` if not English)."""
+    if language not in ("en", "kk", "ru"):
+        raise ValueError(f"describe in {language!r}: give en, kk or ru")
+    lines = [f"{getattr(diagram.title, language)} [{diagram.id}]", f"start: {diagram.start}"]
     for step in diagram:
         if step.kind is StepKind.CONDITION:
             succ = f"ok → {step.on_ok}, fail → {step.on_fail}"
@@ -328,9 +331,10 @@ def describe(diagram: Diagram, *, implemented: set[str] | None = None) -> str:
         if implemented is not None:
             mark = " [impl]" if step.id in implemented else " [----]"
         lines.append(f"{step.id:>3} {step.kind.value:<9} {step.actor.value:<17} {norm:<8} "
-                     f"{succ:<22}{mark} {step.description.en}")
+                     f"{succ:<22}{mark} {getattr(step.description, language)}")
         if step.message is not None:
-            lines.append(f"    message (kk): {step.message.kk}")
+            shown = "kk" if language == "en" else language
+            lines.append(f"    message ({shown}): {getattr(step.message, shown)}")
     return "\n".join(lines)
 
 

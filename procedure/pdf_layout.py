@@ -26,6 +26,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from adapters.core.errors import ConfigurationError
+
 __all__ = ["FONT_FILES", "FontPair", "Page", "fonts"]
 
 FONT_FILES = {"regular": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf"}
@@ -53,8 +55,14 @@ def fonts(directory: Path) -> FontPair:
         if pair is None:
             index = len(_registered)
             pair = FontPair(f"DejaVuSans-{index}", f"DejaVuSans-Bold-{index}")
-            pdfmetrics.registerFont(TTFont(pair.regular, str(directory / FONT_FILES["regular"])))
-            pdfmetrics.registerFont(TTFont(pair.bold, str(directory / FONT_FILES["bold"])))
+            for name, face in ((pair.regular, "regular"), (pair.bold, "bold")):
+                path = str(directory / FONT_FILES[face])
+                pdfmetrics.registerFont(TTFont(name, path))
+                drawn_from = getattr(pdfmetrics.getFont(name).face, "filename", path)
+                if drawn_from != path:  # reportlab shares one face per PostScript name in a process
+                    raise ConfigurationError(
+                        f"font {path} has the PostScript name of {drawn_from}, registered before it: "
+                        "reportlab would draw with the earlier file", font=path)
             _registered[key] = pair
         return pair
 
@@ -63,12 +71,13 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     """``text`` broken into lines no wider than ``width`` (at spaces; a word wider than a line is
     cut between letters). Explicit newlines are kept; an empty text is one empty line."""
     lines: list[str] = []
-    measure = pdfmetrics.stringWidth
-    space = measure(" ", font, size)
+    face = pdfmetrics.getFont(font)  # once per paragraph, not once per word
+    measure = face.stringWidth
+    space = measure(" ", size)
     for raw in text.split("\n"):
         current, current_width = "", 0.0
         for word in raw.split():
-            w = measure(word, font, size)
+            w = measure(word, size)
             if current and current_width + space + w <= width:
                 current, current_width = f"{current} {word}", current_width + space + w
                 continue
@@ -76,11 +85,11 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
                 lines.append(current)
             while w > width:  # a word longer than the line: cut it
                 cut = len(word)
-                while cut > 1 and measure(word[:cut], font, size) > width:
+                while cut > 1 and measure(word[:cut], size) > width:
                     cut -= 1
                 lines.append(word[:cut])
                 word = word[cut:]
-                w = measure(word, font, size)
+                w = measure(word, size)
             current, current_width = word, w
         lines.append(current)
     return lines

@@ -11,14 +11,17 @@ answers, ``SubmitSurvey``); the indicators are computed from E-licensing's count
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from adapters.elicense import SurveyAnswer, SurveyIndicator
+from adapters.elicense import Catalogue, SurveyAnswer, SurveyIndicator
 from procedure.models import Text
+from procedure.names import service_names
 
-__all__ = ["ANSWERS", "INDICATOR_OF", "QUESTIONS", "IndicatorTotals", "indicators_by"]
+__all__ = ["ANSWERS", "INDICATOR_OF", "QUESTIONS", "IndicatorTotals", "indicator_report", "indicators_by"]
 
 QUESTIONS: dict[str, Text] = {
     "SERVICE_QUALITY": Text(
@@ -83,3 +86,29 @@ def indicators_by(indicators: Iterable[SurveyIndicator], key: str) -> dict[str, 
         group = out.setdefault(code, {name: IndicatorTotals() for name in INDICATOR_OF.values()})
         group[INDICATOR_OF[indicator.question]].add(indicator)
     return dict(sorted(out.items()))
+
+
+def _name(key: str, code: str, catalogue: Catalogue) -> dict[str, str] | None:
+    """A service's or licensor's names in Kazakh and Russian (None for a code the catalogue lacks)."""
+    try:
+        if key == "service":
+            names = service_names(code)
+            return {"kk": names.kk, "ru": names.ru}
+        licensor = catalogue.licensor(code)
+    except KeyError:
+        return None
+    return {"kk": licensor.name_kz, "ru": licensor.name_ru}
+
+
+def indicator_report(indicators: Iterable[SurveyIndicator], catalogue: Catalogue, *,
+                     first_day: dt.date | None, last_day: dt.date | None) -> dict[str, Any]:
+    """The two indicators per service and per licensor over a period, as JSON for people and
+    programs: ``{"period": {"from", "to"}, "by_service": {code: {"name": {"kk", "ru"}, "quality":
+    totals, "accessibility": totals}}, "by_licensor": {...}}`` (the licensors' names from ``catalogue``)."""
+    counted = list(indicators)
+    return {"period": {"from": first_day.isoformat() if first_day else None,
+                       "to": last_day.isoformat() if last_day else None},
+            **{f"by_{key}": {code: {"name": _name(key, code, catalogue),
+                                    **{name: totals.as_dict() for name, totals in group.items()}}
+                             for code, group in indicators_by(counted, key).items()}
+               for key in ("service", "licensor")}}

@@ -47,7 +47,7 @@ PERMISSIONS: dict[str, str] = {
     "payments:status": "payment gateway: an order's status",
     "payments:receipt": "payment gateway: the verified, signed receipt of a paid order",
     "payments:cancel": "payment gateway: cancel an unpaid order",
-    "elicense:search": "E-licensing: search licences",
+    "elicense:search": "E-licensing: search licences, the survey's indicators",
     "elicense:licence": "E-licensing: a licence as verified JSON, signed XML or PDF",
     "elicense:application": "E-licensing: an application's status and decision",
     "trust:certificate": "certificate information (NCA attributes, chain, validity, revocation)",

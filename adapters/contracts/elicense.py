@@ -35,6 +35,18 @@ APPLICATION_TYPE_NAMES: dict[str, tuple[str, str]] = {
 """Application types (the seed's application information: "Лицензия және қосымшаларды беруге өтініш")."""
 CATEGORY_NAME = ("Қызмет түріне лицензия", "Лицензия на вид деятельности")
 """The application's category (the seed: "Санаты: Қызмет түріне лицензия")."""
+SERVICE_NAMES: dict[str, tuple[str, str]] = {
+    "S1": ("Жоғары және жоғары оқу орнынан кейінгі білім беру", "Высшее и послевузовское образование"),
+    "S2": ("Діни білім беретін ұйымдар", "Организации, дающие религиозное образование"),
+    "S3": ("Техникалық және кәсіптік білім берудің білім беретін оқу бағдарламалары",
+           "Образовательные программы технического и профессионального образования"),
+    "S4": ("Бастауыш, негізгі орта және жалпы орта білім берудің білім беретін оқу бағдарламалары",
+           "Образовательные программы начального, основного среднего и общего среднего образования"),
+    "S5": ("Республикалық бюджеттен қаржыландырылатын білім беру ұйымдары",
+           "Организации образования, финансируемые из республиканского бюджета"),
+}
+"""The five services of Order No. 467, (kk, ru) by their catalogue code (``GetCatalogue`` answers
+them; the simulator's catalogue is built from this table)."""
 
 EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 """The schema's ``Email`` pattern (the profile's, an applicant's), for pages that check before a request is built."""

@@ -23,6 +23,7 @@ from adapters.core.errors import ConflictError
 from procedure.application import DIAGRAM_IDS, Application
 from procedure.diagrams import get_diagram
 from procedure.models import FlowRecord, FlowStatus, Service, StepRecord, Text
+from procedure.names import FlowNames, flow_names
 from service.auth import require, runtime_of
 from service.flow_files import check_references
 from service.routes import API_PREFIX
@@ -113,6 +114,8 @@ class FlowAnswer(BaseModel):
                                                 "order, licence number..., as the steps recorded them")
     deadline_state: str | None = Field(default=None, description="undecided applications: on-time, near or past "
                                                                  "their review deadline")
+    names: FlowNames = Field(description="the service, application type, category and (once decided) the "
+                                         "application's status, by code and in Kazakh and Russian")
     refusal: Text | None = Field(default=None, description="the regulation's refusal message (status refused)")
     refusal_detail: str | None = Field(default=None, description="why (the condition that failed)")
     documents: Documents
@@ -132,6 +135,8 @@ class FlowSummary(BaseModel):
     updated_at: dt.datetime
     application_number: str | None = None
     licence_number: str | None = None
+    names: FlowNames = Field(description="the service, application type, category and (once decided) the "
+                                         "application's status, in Kazakh and Russian")
 
 
 class FlowList(BaseModel):
@@ -190,7 +195,8 @@ def _answer(runtime: ServiceRuntime, flow: FlowRecord, history: list[StepRecord]
         diagram_number=diagram.number, status=flow.status, current_step=flow.current_step,
         current_step_description=current.description, error=flow.error, created_at=flow.created_at,
         updated_at=flow.updated_at, results={k: flow.data[k] for k in _RESULT_KEYS if k in flow.data},
-        deadline_state=deadline_state, refusal=refusal, refusal_detail=detail, documents=_documents(flow.data),
+        deadline_state=deadline_state, names=flow_names(flow.service, flow.operation, flow.data),
+        refusal=refusal, refusal_detail=detail, documents=_documents(flow.data),
         retry_at=claim.retry_at if claim is not None and flow.status is FlowStatus.FAILED else None,
         failures=claim.failures if claim is not None else 0,
         steps=[_step(r, flow.diagram) for r in history])
@@ -238,7 +244,8 @@ def list_flows(
     rows = [FlowSummary(flow_id=f.flow_id, service=f.service, operation=f.operation, diagram=f.diagram,
                         status=f.status, current_step=f.current_step, created_at=f.created_at,
                         updated_at=f.updated_at, application_number=f.data.get("application_number"),
-                        licence_number=f.data.get("licence_number")) for f in flows]
+                        licence_number=f.data.get("licence_number"),
+                        names=flow_names(f.service, f.operation, f.data)) for f in flows]
     return FlowList(count=len(rows), flows=rows)
 
 

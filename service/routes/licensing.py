@@ -1,8 +1,9 @@
-"""``/api/v1/licences`` and ``/api/v1/applications``: E-licensing.
+"""``/api/v1/licences``, ``/api/v1/applications`` and ``/api/v1/elicense/indicators``: E-licensing.
 
 Licences are public records (search, the signed licence, its PDF). An application's status and
 decision are read through the service's E-licensing employee (``EGOV_ELICENSE_EMPLOYEE_LOGIN``),
-who sees the applications of their licensor. Every signed document returned was verified first:
+who sees the applications of their licensor. The survey's indicators come from E-licensing's report
+call, per service and per licensor over a period. Every signed document returned was verified first:
 signature, certificate chain, validity and revocation, the first head's role and the issuing body's BIN.
 """
 
@@ -17,8 +18,11 @@ from pydantic import BaseModel, Field
 
 from adapters.core.errors import ValidationError
 from adapters.core.trust.subject import SignerInfo
-from adapters.elicense import ApplicationInfo, LicenseSearch, SignedLicence
+from adapters.elicense import ApplicationInfo, LicenseSearch, SignedLicence, SurveyIndicator
 from adapters.elicense.models import Licence, RefusalLetter, UniversalLicense
+from procedure.models import Service
+from procedure.names import Names, service_names
+from procedure.survey import indicator_report
 from service.auth import require, runtime_of
 from service.headers import SIGNER, header_value
 from service.licence_pdf import licence_pdf
@@ -55,6 +59,8 @@ class ApplicationAnswer(BaseModel):
     """An application, its status history, and its decision once there is one (verified)."""
 
     application: ApplicationInfo
+    service: Names | None = Field(default=None, description="the application's service by its code, in Kazakh and "
+                                                            "Russian (its status, type and category come named)")
     licence: LicenceAnswer | None = None
     refusal: RefusalAnswer | None = None
 
@@ -130,7 +136,72 @@ def application(request: Request, number: Annotated[str, Path(pattern=r"^[A-Za-z
     runtime = runtime_of(request)
     details = runtime.employee.run(lambda session: runtime.clients.elicense.get_application(session, number))
     refusal = details.refusal
+    try:
+        service = service_names(details.application.service_code)
+    except KeyError:  # a service this version does not know: the code alone
+        service = None
     return ApplicationAnswer(
-        application=details.application,
+        application=details.application, service=service,
         licence=_licence_answer(details.licence) if details.licence is not None else None,
         refusal=RefusalAnswer(letter=refusal.letter, signer=refusal.signer) if refusal is not None else None)
+
+
+class IndicatorTotalsAnswer(BaseModel):
+    answers: int
+    satisfied: int
+    partly_satisfied: int
+    not_satisfied: int
+    share: str = Field(description="satisfied or partly satisfied, of all answers (decimal, four digits)")
+
+
+class KazakhRussian(BaseModel):
+    kk: str
+    ru: str
+
+
+class NamedIndicators(BaseModel):
+    name: KazakhRussian | None = Field(
+        description="the service's or licensor's names (null for a code not in the catalogue)")
+    quality: IndicatorTotalsAnswer = Field(description="question 1: the service's process and result")
+    accessibility: IndicatorTotalsAnswer = Field(description="question 2: the information about the procedure")
+
+
+class Period(BaseModel):
+    since: dt.date | None = Field(alias="from")
+    until: dt.date | None = Field(alias="to")
+
+
+class IndicatorsAnswer(BaseModel):
+    """The survey's two indicators per service and per licensor (appendix 4 of each regulation)."""
+
+    period: Period
+    by_service: dict[str, NamedIndicators] = Field(description="by the service's catalogue code (S1…S5)")
+    by_licensor: dict[str, NamedIndicators] = Field(description="by the licensor's code")
+    indicators: list[SurveyIndicator] = Field(description="E-licensing's counts per service, licensor and question")
+
+
+@router.get("/elicense/indicators", response_model=IndicatorsAnswer, summary="The survey's indicators",
+            dependencies=[Depends(require("elicense:search"))])
+@blocking
+def survey_indicators(
+        request: Request,
+        since: Annotated[dt.date | None, Query(description="first day (inclusive, UTC)")] = None,
+        until: Annotated[dt.date | None, Query(description="last day (inclusive, UTC)")] = None,
+        service: Annotated[str | None, Query(max_length=32, description="service: S1…S5 or our name (school…)")] = None,
+        licensor: Annotated[str | None, Query(max_length=32, description="licensor code")] = None,
+) -> IndicatorsAnswer:
+    """Quality and accessibility per service and per licensor over a period, from E-licensing's
+    report call (``GetSurveyIndicators``), with the services' and licensors' names in Kazakh and Russian."""
+    if since is not None and until is not None and since > until:
+        raise ValidationError("since", f"the period starts ({since}) after it ends ({until})")
+    code = None
+    if service is not None:
+        try:
+            code = service_names(service).code
+        except (KeyError, ValueError):
+            raise ValidationError("service", f"no service {service!r}: give S1…S5 or one of "
+                                             f"{', '.join(s.value for s in Service)}") from None
+    client = runtime_of(request).clients.elicense
+    counted = client.survey_indicators(code, licensor_code=licensor, first_day=since, last_day=until)
+    report = indicator_report(counted, client.get_catalogue(), first_day=since, last_day=until)
+    return IndicatorsAnswer.model_validate({**report, "indicators": counted})

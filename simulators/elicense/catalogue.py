@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
+from adapters.contracts.elicense import SERVICE_NAMES
 from adapters.core.errors import IdentifierError
 from adapters.core.identifiers import make_bin, make_iin
 
@@ -126,46 +127,44 @@ TERRITORIES: tuple[Territory, ...] = (
 )
 
 
+def _names(code: str) -> tuple[str, str]:
+    """(ru, kz) of a service, from the contract's table (the order of :class:`Service`'s fields)."""
+    kk, ru = SERVICE_NAMES[code]
+    return ru, kk
+
+
 def _st(code: str, ru: str, kz: str, en: str) -> SubType:
     return SubType(code, ru, kz, en)
 
 
 SERVICES: tuple[Service, ...] = (
-    Service("S1", "Высшее и послевузовское образование", "Жоғары және жоғары оқу орнынан кейінгі білім беру",
-            "Higher and postgraduate education", "committee", (
+    Service("S1", *_names("S1"), "Higher and postgraduate education", "committee", (
                 _st("ED010100", "Высшее образование (бакалавриат)", "Жоғары білім (бакалавриат)",
                     "Higher education (bachelor)"),
                 _st("ED010200", "Магистратура", "Магистратура", "Master's programmes"),
                 _st("ED010300", "Докторантура", "Докторантура", "Doctoral programmes"),
                 _st("ED010400", "Резидентура", "Резидентура", "Residency"),
             )),
-    Service("S2", "Организации, дающие религиозное образование", "Діни білім беретін ұйымдар",
-            "Organisations giving religious education", "committee", (
+    Service("S2", *_names("S2"), "Organisations giving religious education", "committee", (
                 _st("ED020100", "Религиозное образование (высшее)", "Діни білім (жоғары)",
                     "Religious education (higher)"),
                 _st("ED020200", "Религиозное образование (среднее)", "Діни білім (орта)",
                     "Religious education (secondary)"),
             )),
-    Service("S3", "Образовательные программы технического и профессионального образования",
-            "Техникалық және кәсіптік білім берудің білім беретін оқу бағдарламалары",
-            "Technical and vocational education programmes", "territorial", (
+    Service("S3", *_names("S3"), "Technical and vocational education programmes", "territorial", (
                 _st("ED030100", "Техническое и профессиональное образование",
                     "Техникалық және кәсіптік білім", "Technical and vocational education"),
                 _st("ED030200", "Послесреднее образование", "Орта білімнен кейінгі білім",
                     "Post-secondary education"),
             )),
-    Service("S4", "Образовательные программы начального, основного среднего и общего среднего образования",
-            "Бастауыш, негізгі орта және жалпы орта білім берудің білім беретін оқу бағдарламалары",
-            "Primary, basic secondary and general secondary education programmes", "territorial", (
+    Service("S4", *_names("S4"), "Primary, basic secondary and general secondary education programmes", "territorial", (
                 _st("ED040100", "Начальное образование", "Бастауыш білім", "Primary education"),
                 _st("ED040200", "Основное среднее образование", "Негізгі орта білім",
                     "Basic secondary education"),
                 _st("ED040300", "Общее среднее образование", "Жалпы орта білім",
                     "General secondary education"),
             )),
-    Service("S5", "Организации образования, финансируемые из республиканского бюджета",
-            "Республикалық бюджеттен қаржыландырылатын білім беру ұйымдары",
-            "Educational organisations funded from the republican budget", "committee", (
+    Service("S5", *_names("S5"), "Educational organisations funded from the republican budget", "committee", (
                 _st("ED050100", "Высшее образование (республиканский бюджет)",
                     "Жоғары білім (республикалық бюджет)", "Higher education (republican budget)"),
                 _st("ED050200", "Техническое и профессиональное образование (республиканский бюджет)",

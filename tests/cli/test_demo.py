@@ -24,7 +24,27 @@ def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = CliRunner().invoke(cli, ["demo", "--out", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "53/53 runs as expected" in result.output
+    (out.parent / "demo-output.txt").write_text(result.output, encoding="utf-8")
     return out
+
+
+def test_demo_names_every_flow_in_kazakh_and_russian(demo_out: Path) -> None:
+    """Under each flow's line: its service and application type (and once decided, the status) by
+    name in both languages; the indicators at the end name their service and licensor."""
+    from procedure.names import operation_names, service_names, status_names
+
+    output = (demo_out.parent / "demo-output.txt").read_text(encoding="utf-8")
+    for service in ("religious", "school"):
+        names = service_names(service)
+        assert f"{names.code} {names.kk} / {names.ru}\n" in output
+    refused = status_names("REFUSED")
+    assert f"{operation_names('issue').shown()}: {refused.kk} / {refused.ru}\n" in output
+    assert f"{operation_names('duplicate').shown()}: {status_names('ISSUED').shown()}\n" in output
+    assert f"{operation_names('issue').shown()}\n" in output  # a flow refused before E-licensing: no status
+    indicator_lines = output.split("survey indicators", 1)[1].splitlines()
+    assert any(line.strip().startswith("service  S2") and service_names("S2").shown() in line
+               for line in indicator_lines)
+    assert any(line.strip().startswith("licensor KKSON") and " / " in line for line in indicator_lines)
 
 
 def _text(pdf: Path) -> str:

@@ -283,6 +283,9 @@ def test_flow_show_and_describe_from_the_cli(env: ProcedureEnv) -> None:
     assert shown.exit_code == 0, shown.output
     assert f"flow {result.flow_id}: completed at step 9" in shown.output
     assert "1.5 min  within" in shown.output  # step 4, the Legal Entities request, against its norm
+    # the memo's status and the application's type by code and by name, in Kazakh and Russian
+    assert "application status: ISSUED беру шешімі қабылданды / принято решение о выдаче\n" in shown.output
+    assert "application type:   ISSUE Лицензия және қосымшаларды беруге өтініш / " in shown.output
     described = CliRunner().invoke(cli, ["flow", "describe", "--diagram", "2", "--mermaid"])
     assert described.exit_code == 0 and described.output.startswith("flowchart TD")
     assert "sC2 -->|fail| s5" in described.output

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import io
 from pathlib import Path
 
+import pypdf
 import pytest
 
-from procedure import documents, fontcache
+from adapters.core.errors import ConfigurationError
+from procedure import documents, fontcache, pdf_layout
 from procedure.documents import render_licence_pdf, render_refusal_letter_pdf
 from procedure.fontcache import cut_fonts, subset_font_dir
 from procedure.models import AppendixView, LicenceView, MissingDocument, RefusalLetterView, SubType
@@ -38,11 +41,23 @@ def letter() -> RefusalLetterView:
                                  comment_ru="нет")])
 
 
-def test_cut_fonts_render_the_same_bytes_as_the_full_fonts(monkeypatch: pytest.MonkeyPatch) -> None:
+def _pages(pdf: bytes) -> list[bytes]:
+    """Each page's content: the text, the font sizes and the places it is drawn at."""
+    return [page.get_contents().get_data() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+
+
+def _text(pdf: bytes) -> str:
+    return "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_cut_fonts_draw_the_same_pages_as_the_full_fonts(monkeypatch: pytest.MonkeyPatch) -> None:
     cut_lic, cut_letter = render_licence_pdf(licence()), render_refusal_letter_pdf(letter())
     monkeypatch.setattr(documents, "subset_font_dir", lambda paths, text: None)
-    assert cut_lic == render_licence_pdf(licence())
-    assert cut_letter == render_refusal_letter_pdf(letter())
+    full_lic, full_letter = render_licence_pdf(licence()), render_refusal_letter_pdf(letter())
+    for cut, full in ((cut_lic, full_lic), (cut_letter, full_letter)):
+        assert _pages(cut) == _pages(full) and _text(cut) == _text(full)
+        assert b"DejaVuSans-Cut" in cut and b"DejaVuSans-Cut" not in full  # two fonts, each its own name
+        assert len(cut) < len(full)
 
 
 def test_cut_is_used_and_is_much_smaller() -> None:
@@ -58,11 +73,23 @@ def test_text_outside_the_cut_falls_back_to_the_full_fonts() -> None:
 
 
 def test_fallback_document_is_rendered_from_the_full_fonts(monkeypatch: pytest.MonkeyPatch) -> None:
+    render_licence_pdf(licence())  # the cut fonts registered first in this process
     greek = licence("Ελληνική εταιρεία")
-    cut = render_licence_pdf(greek)
+    drawn = render_licence_pdf(greek)
+    assert "Ελληνική εταιρεία" in _text(drawn)  # drawn from the full fonts, not the cut ones of the same name
+    assert b"DejaVuSans-Cut" not in drawn
     monkeypatch.setattr(documents, "subset_font_dir", lambda paths, text: None)
-    assert cut == render_licence_pdf(greek)
-    assert b"DejaVuSans" in cut
+    assert drawn == render_licence_pdf(greek)
+
+
+def test_a_second_font_under_a_registered_postscript_name_is_refused(tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for font in FONTS:
+        (copy / font.name).write_bytes(font.read_bytes())
+    pdf_layout.fonts(documents.DEFAULT_FONT_DIR)
+    with pytest.raises(ConfigurationError, match="has the PostScript name of"):
+        pdf_layout.fonts(copy)
 
 
 def test_every_label_of_the_documents_is_in_the_cut() -> None:
@@ -95,3 +122,17 @@ def test_unwritable_cache_falls_back_to_a_private_directory(tmp_path: Path) -> N
     cut = cut_fonts(FONTS[:1], root=blocker / "fonts")
     assert (cut.directory / FONTS[0].name).is_file()
     assert not str(cut.directory).startswith(str(blocker))
+
+
+def test_cut_drops_only_the_licence_text_from_the_name_table() -> None:
+    from fontTools import ttLib
+
+    directory = subset_font_dir(FONTS, "Қазақстан")
+    assert directory is not None
+    for font in FONTS:
+        full = {record.nameID for record in ttLib.TTFont(font)["name"].names}
+        cut = {record.nameID for record in ttLib.TTFont(directory / font.name)["name"].names}
+        assert 13 in full and 13 not in cut
+        assert cut == full - {13} and {0, 6, 14} <= cut  # copyright, PostScript name, licence address
+        ps_name = ttLib.TTFont(directory / font.name)["name"].getName(6, 3, 1, 0x409)
+        assert ps_name is not None and ps_name.toUnicode().endswith(fontcache.PS_NAME_SUFFIX)

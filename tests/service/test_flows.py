@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from adapters.contracts.elicense import SERVICE_NAMES
 from adapters.core.private_files import write_private
 from harness import play
 from harness.landscape import Landscape
@@ -83,6 +84,14 @@ def test_a_flow_started_over_the_api_runs_to_a_licence_as_tasks(flows: Running, 
         # the simulators saw one application of the flow, and Diagram 1 paid one order under the step's key
         apps = [a for a in landscape.applications() if a["number"] == results["application_number"]]
         assert len(apps) == 1 and apps[0]["status"] == "ISSUED"
+        # what a person reads, by code and in Kazakh and Russian; the codes themselves unchanged
+        names = flow["names"]
+        assert names["application_status"] == {"code": "ISSUED", "kk": "беру шешімі қабылданды",
+                                               "ru": "принято решение о выдаче"}
+        assert names["application_type"]["code"] == "ISSUE" and flow["operation"] == "issue"
+        assert names["category"] == {"code": "", "kk": "Қызмет түріне лицензия", "ru": "Лицензия на вид деятельности"}
+        assert names["service"]["code"] == SERVICE_CODES[Service(flow["service"])]
+        assert names["service"]["kk"] and names["service"]["ru"] and names["service"]["kk"] != names["service"]["ru"]
     orders = landscape.payments(client_reference=f"{d1['flow_id']}/4")
     assert [o["status"] for o in orders] == ["PAID"]
 
@@ -94,6 +103,7 @@ def test_a_refusal_is_reported_with_the_regulations_message(flows: Running, land
     assert flow["refusal"]["kk"] and flow["refusal"]["ru"] and flow["refusal"]["en"]
     assert "REJECTED: insufficient funds" in flow["refusal_detail"]
     assert flow["deadline_state"] is None and flow["documents"]["licence_xml"] is None
+    assert flow["names"]["application_status"] is None  # refused before E-licensing had an application
 
 
 def test_starting_with_a_flow_id_is_idempotent(flows: Running, landscape: Landscape) -> None:
@@ -161,6 +171,8 @@ def test_flows_are_listed_with_filters(flows: Running, landscape: Landscape) -> 
                                                 "service": "technical-vocational", "status": "completed"}).json()
     assert [f["flow_id"] for f in listed["flows"]] == [accepted["flow_id"]] and listed["count"] == 1
     assert listed["flows"][0]["licence_number"]
+    assert listed["flows"][0]["names"]["service"] == {"code": "S3", "kk": SERVICE_NAMES["S3"][0],
+                                                      "ru": SERVICE_NAMES["S3"][1]}
     assert flows.get("/api/v1/flows", params={"since": since.isoformat(), "diagram": "portal",
                                               "service": "technical-vocational"}).json()["count"] == 0
     assert error_of(flows.get("/api/v1/flows", params={"diagram": "3"}), 422, "EGOV100")["field"] == "diagram"

@@ -71,6 +71,13 @@ def test_an_application_and_its_decision(service: Running, issued: Issued) -> No
     assert body["application"]["status"] == "ISSUED"
     assert [h["status"] for h in body["application"]["status_history"]] == ["SENT", "IN_PROGRESS", "ISSUED"]
     assert body["licence"]["number"] == issued.licence_number and body["refusal"] is None
+    # named for people in Kazakh and Russian; the codes as on the wire
+    application = body["application"]
+    assert (application["status_name_kz"], application["status_name"]) == ("беру шешімі қабылданды",
+                                                                           "принято решение о выдаче")
+    assert application["application_type"] == "ISSUE" and application["application_type_name_kz"]
+    assert body["service"]["code"] == application["service_code"] == "S4"
+    assert body["service"]["kk"].startswith("Бастауыш") and body["service"]["ru"].startswith("Образовательные")
 
 
 def test_an_unknown_application_and_a_bad_number(service: Running) -> None:

@@ -18,6 +18,7 @@ ROUTES = {
     ("/api/v1/payments/{order_id}/receipt", "get"), ("/api/v1/payments/{order_id}/cancel", "post"),
     ("/api/v1/licences", "get"), ("/api/v1/licences/{number}", "get"), ("/api/v1/licences/{number}/xml", "get"),
     ("/api/v1/licences/{number}/pdf", "get"), ("/api/v1/applications/{number}", "get"),
+    ("/api/v1/elicense/indicators", "get"),
     ("/api/v1/flows", "post"), ("/api/v1/flows", "get"), ("/api/v1/flows/{flow_id}", "get"),
     ("/api/v1/flows/{flow_id}/resume", "post"),
     ("/api/v1/trust/certificate", "post"), ("/api/v1/trust/verify", "post"), ("/api/v1/trust/sign", "post"),
