@@ -74,9 +74,11 @@ PAYER_BIN = "950341000052"
 MAX_ATTEMPTS = 3
 CALL_TIMEOUT = 5.0
 """Per-attempt timeout of every drill call: nothing can hang for the regulation's 90 s."""
-TIMEOUT_CALL = 0.4
-LATENCY_OVER_TIMEOUT_MS = 900
-"""The ``timeout`` cell: the simulator sleeps longer than the per-attempt timeout, then processes."""
+TIMEOUT_CALL = 1.0
+LATENCY_OVER_TIMEOUT_MS = 2000
+"""The ``timeout`` cell: the simulator sleeps longer than the per-attempt timeout, then processes.
+The per-attempt timeout leaves a normal answer room on a loaded shared machine (at 0.4 s the attempt
+after the fault timed out too, now and then, and the cell counted one attempt more)."""
 
 
 # =========================================================================== the fault table
