@@ -88,15 +88,15 @@ def serve_group(ctx: click.Context, host: str | None, port: int | None, workers:
 
 
 def _serve_processes(ctx: click.Context, host: str, port: int, workers: int) -> None:
-    """``workers`` processes on one port (:func:`service.server.serve_processes`). The settings are
+    """``workers`` processes on one port (:mod:`service.processes`). The settings are
     checked here first, by building the runtime once, so that a bad one is one line and exit status
     1 as with one process; each process then builds its own from the same ``EGOV_*`` settings (the
     command line's logging options are handed to them as variables)."""
     import os
 
     from adapters.core.errors import EgovError
+    from service.processes import bind_processes, serve_processes
     from service.runtime import ServiceRuntime
-    from service.server import bind, serve_processes
 
     root = ctx.find_root().params
     if root.get("log_level"):
@@ -104,19 +104,23 @@ def _serve_processes(ctx: click.Context, host: str, port: int, workers: int) -> 
     if root.get("log_json") is not None:
         os.environ["EGOV_LOG_JSON"] = str(bool(root["log_json"])).lower()
     try:
-        listening = bind(host, port)
+        sockets = bind_processes(host, port, workers)
         try:
             ServiceRuntime.from_settings(_settings()).close()
         except BaseException:
-            listening.close()
+            for sock in sockets:
+                sock.close()
             raise
     except EgovError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from None
     shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{listening.getsockname()[1]}"
+    url = f"http://{shown}:{sockets[0].getsockname()[1]}"
     click.echo(f"egov service listening on {url} ({workers} processes; API {url}/api/v1, docs {url}/docs, "
                f"metrics {url}/metrics); Ctrl-C stops it")
-    serve_processes(listening, workers)
+    try:
+        serve_processes(sockets)
+    except EgovError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from None
     click.echo("egov service stopped")
 
 

@@ -9,22 +9,14 @@ request id).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
 import socket
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import uvicorn
-from uvicorn.supervisors import Multiprocess
 
 from adapters.core.errors import ConfigurationError
-from service.metrics import MULTIPROC_ENV
 
 STARTUP_TIMEOUT = 15.0
 HTTP = "httptools"
@@ -35,18 +27,18 @@ LOOP = "uvloop"
 than asyncio's selector loop."""
 
 
-APP_FACTORY = "service.main:app_from_settings"
-"""What each process of :func:`serve_processes` imports and calls: its own runtime from the settings."""
-_METRIC_FILES = ("counter_*.db", "gauge_*.db", "histogram_*.db", "summary_*.db")
-
-
-def _config(app: Any, **options: Any) -> uvicorn.Config:
+def uvicorn_config(app: Any, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration for the service (one process here, each of several in
+    :mod:`service.processes`)."""
     return uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", http=HTTP, loop=LOOP,
                           timeout_graceful_shutdown=5, server_header=False, **options)
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port``; a taken port or a bad address is a ConfigurationError."""
+def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A listening TCP socket on ``host:port``; a taken port or a bad address is a ConfigurationError.
+
+    ``reuse_port``: ``SO_REUSEPORT``, so that several sockets (one per process) listen on the port and
+    the kernel spreads new connections over them evenly (:mod:`service.processes`)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -58,6 +50,8 @@ def bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, kind, proto or socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
         sock.listen(2048)
     except OSError as exc:
@@ -78,7 +72,7 @@ class ServiceServer:
         self.socket = listening if listening is not None else bind(host, port)
         self.host = host
         self.port = int(self.socket.getsockname()[1])
-        self.server = uvicorn.Server(_config(app))
+        self.server = uvicorn.Server(uvicorn_config(app))
         self._thread: threading.Thread | None = None
 
     @property
@@ -114,42 +108,3 @@ class ServiceServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-
-@contextlib.contextmanager
-def metrics_directory() -> Iterator[Path]:
-    """The multiprocess metrics directory for the processes about to start (:mod:`service.metrics`).
-
-    ``PROMETHEUS_MULTIPROC_DIR`` when set (its metric files of an earlier run are removed first:
-    prometheus_client adds up whatever files it finds), otherwise a fresh directory removed at the
-    end; the variable is set for the processes this one starts."""
-    given = os.environ.get(MULTIPROC_ENV)
-    if given:
-        directory = Path(given)
-        directory.mkdir(parents=True, exist_ok=True)
-        for pattern in _METRIC_FILES:
-            for stale in directory.glob(pattern):
-                stale.unlink()
-        yield directory
-        return
-    directory = Path(tempfile.mkdtemp(prefix="egov-metrics-"))
-    os.environ[MULTIPROC_ENV] = str(directory)
-    try:
-        yield directory
-    finally:
-        os.environ.pop(MULTIPROC_ENV, None)
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def serve_processes(listening: socket.socket, workers: int) -> None:
-    """``workers`` service processes on one listening socket, until SIGINT or SIGTERM (blocks).
-
-    uvicorn's supervisor: each process is spawned, builds its own runtime from the ``EGOV_*``
-    settings (:data:`APP_FACTORY`) and accepts connections from the shared socket (the kernel hands
-    each connection to one of them); a process that dies is replaced. ``/metrics`` of any process
-    adds up the counters of all (:func:`metrics_directory`)."""
-    config = _config(APP_FACTORY, factory=True, workers=workers)
-    with metrics_directory():
-        try:
-            Multiprocess(config, sockets=[listening]).run()
-        finally:
-            listening.close()

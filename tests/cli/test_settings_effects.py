@@ -356,16 +356,17 @@ def _serve_started(world: World, env: dict[str, str]) -> str:
                       "EGOV_DATABASE_URL": f"sqlite:///{world.root / 'serve.db'}",
                       "EGOV_SERVICE_CALLERS_FILE": str(world.root / "serve-callers.json"), **env})
     process = subprocess.Popen([sys.executable, "-c", "from cli.main import main; main()", "serve", "--port", "0"],
-                               cwd=ROOT, env=variables, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                               cwd=ROOT, env=variables, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert process.stdout is not None
+        assert process.stdout is not None and process.stderr is not None
         first = process.stdout.readline()
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        _, errors = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+    assert first, f"egov serve did not start: {errors[-2000:]}"
     return re.sub(r"http://\S+", "<url>", first)
 
 
