@@ -1,6 +1,6 @@
 """``egov serve``: run the long-running service; manage its callers.
 
-``egov serve [--host H] [--port P]`` starts the service (``docs/service.md``) with the ``EGOV_*``
+``egov serve [--host H] [--port P] [--workers N]`` starts the service (``docs/service.md``) with the ``EGOV_*``
 settings (logging as ``egov`` set it: EGOV_LOG_LEVEL, EGOV_LOG_JSON or ``egov --log-level``), prints
 its URL and serves until Ctrl-C or SIGTERM. A bad setting, an unreadable
 keystore or manifest, or a taken port is one line on stderr and exit status 1, never a traceback.
@@ -41,19 +41,25 @@ _CALLERS_FILE = click.option("--callers-file", type=click.Path(dir_okay=False, p
 @click.option("--host", help="address to listen on (default: EGOV_SERVICE_HOST, 127.0.0.1)")
 @click.option("--port", type=click.IntRange(0, 65535),
               help="TCP port (default: EGOV_SERVICE_PORT, 8800; 0: a free one)")
+@click.option("--workers", type=click.IntRange(1, 64),
+              help="service processes on the port (default: EGOV_SERVICE_WORKERS, 1)")
 @click.pass_context
-def serve_group(ctx: click.Context, host: str | None, port: int | None) -> None:
+def serve_group(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Run the service: JSON API, ShEP proxy, /metrics, /healthz, /readyz (docs/service.md)."""
     if ctx.invoked_subcommand is not None:
+        return
+    settings = _settings()
+    host = host or settings.service_host
+    port = settings.service_port if port is None else port
+    workers = settings.service_workers if workers is None else workers
+    if workers > 1:
+        _serve_processes(ctx, host, port, workers)
         return
     from adapters.core.errors import EgovError
     from service.app import create_app
     from service.runtime import ServiceRuntime
     from service.server import ServiceServer, bind
 
-    settings = _settings()
-    host = host or settings.service_host
-    port = settings.service_port if port is None else port
     runtime = None
     try:
         listening = bind(host, port)
@@ -78,6 +84,43 @@ def serve_group(ctx: click.Context, host: str | None, port: int | None) -> None:
         server.run()
     finally:
         runtime.close()
+    click.echo("egov service stopped")
+
+
+def _serve_processes(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """``workers`` processes on one port (:mod:`service.processes`). The settings are
+    checked here first, by building the runtime once, so that a bad one is one line and exit status
+    1 as with one process; each process then builds its own from the same ``EGOV_*`` settings (the
+    command line's logging options are handed to them as variables)."""
+    import os
+
+    from adapters.core.errors import EgovError
+    from service.processes import bind_processes, serve_processes
+    from service.runtime import ServiceRuntime
+
+    root = ctx.find_root().params
+    if root.get("log_level"):
+        os.environ["EGOV_LOG_LEVEL"] = str(root["log_level"]).upper()
+    if root.get("log_json") is not None:
+        os.environ["EGOV_LOG_JSON"] = str(bool(root["log_json"])).lower()
+    try:
+        sockets = bind_processes(host, port, workers)
+        try:
+            ServiceRuntime.from_settings(_settings()).close()
+        except BaseException:
+            for sock in sockets:
+                sock.close()
+            raise
+    except EgovError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from None
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{sockets[0].getsockname()[1]}"
+    click.echo(f"egov service listening on {url} ({workers} processes; API {url}/api/v1, docs {url}/docs, "
+               f"metrics {url}/metrics); Ctrl-C stops it")
+    try:
+        serve_processes(sockets)
+    except EgovError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from None
     click.echo("egov service stopped")
 
 

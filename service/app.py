@@ -62,6 +62,8 @@ def create_app(runtime: ServiceRuntime, *, close_runtime: bool = False) -> FastA
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(shep.router)
     app.include_router(ops.router)
+    # inside the request context (added first: the last added is the outermost)
+    app.add_middleware(shep.ShepEndpoints)
     app.add_middleware(RequestContextMiddleware, metrics=runtime.http_metrics,
                        max_body_bytes=runtime.settings.service_max_request_bytes,
                        render_error=error_renderer(runtime.clock))

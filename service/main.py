@@ -3,7 +3,8 @@
 ``uvicorn --factory service.main:app_from_settings --workers N --no-access-log`` starts N worker
 processes, each with its own runtime (clients, journal connection, breakers); set
 ``PROMETHEUS_MULTIPROC_DIR`` so that ``/metrics`` adds up every worker's counters
-(:mod:`service.metrics`). ``egov serve`` runs one process.
+(:mod:`service.metrics`). ``egov serve --workers N`` runs it the same way, each process on a socket
+of its own (:mod:`service.processes`).
 """
 
 from __future__ import annotations

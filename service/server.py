@@ -27,8 +27,18 @@ LOOP = "uvloop"
 than asyncio's selector loop."""
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port``; a taken port or a bad address is a ConfigurationError."""
+def uvicorn_config(app: Any, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration for the service (one process here, each of several in
+    :mod:`service.processes`)."""
+    return uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", http=HTTP, loop=LOOP,
+                          timeout_graceful_shutdown=5, server_header=False, **options)
+
+
+def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A listening TCP socket on ``host:port``; a taken port or a bad address is a ConfigurationError.
+
+    ``reuse_port``: ``SO_REUSEPORT``, so that several sockets (one per process) listen on the port and
+    the kernel spreads new connections over them evenly (:mod:`service.processes`)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -40,6 +50,8 @@ def bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, kind, proto or socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
         sock.listen(2048)
     except OSError as exc:
@@ -60,9 +72,7 @@ class ServiceServer:
         self.socket = listening if listening is not None else bind(host, port)
         self.host = host
         self.port = int(self.socket.getsockname()[1])
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", http=HTTP, loop=LOOP,
-                                timeout_graceful_shutdown=5, server_header=False)
-        self.server = uvicorn.Server(config)
+        self.server = uvicorn.Server(uvicorn_config(app))
         self._thread: threading.Thread | None = None
 
     @property
@@ -97,3 +107,4 @@ class ServiceServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+

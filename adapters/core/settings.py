@@ -134,6 +134,9 @@ class Settings(BaseSettings):
     # --- the long-running service (``egov serve``, docs/service.md)
     service_host: str = Field("127.0.0.1", description="address the service listens on")
     service_port: int = Field(8800, ge=0, le=65535, description="TCP port of the service (0: a free port)")
+    service_workers: int = Field(1, ge=1, le=64, description="service processes on the one port (`egov serve "
+                                 "--workers`): each has its own runtime, /metrics adds up all of them; one process "
+                                 "uses at most one core")
     service_callers_file: Path = Field(Path("callers.json"), description="the service's callers: name, SHA-256 "
                                        "of the API key, allowed operations (`egov serve add-caller` writes it, 0600)")
     service_signing_enabled: bool = Field(False, description="offer signing with the organisation's key "

@@ -21,7 +21,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import os
+import re
+import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +40,7 @@ from adapters.core.settings import Settings, load_settings
 from harness.landscape import Landscape
 from procedure.calendar import registration_day
 from procedure.credentials import reveal
+from tests.paths import ROOT
 
 BASE_ENV = {"EGOV_CONFIG_FILE": "/nonexistent/egov.env"}
 
@@ -278,6 +284,7 @@ def cases(world: World) -> dict[str, Case]:
                              before={"EGOV_SERVICE_PORT": str(taken)}, cli=True),
         "service_port": Case({"EGOV_SERVICE_PORT": str(_taken_port())}, egov(["serve"]),
                              before={"EGOV_SERVICE_PORT": str(taken)}, cli=True),
+        "service_workers": Case({"EGOV_SERVICE_WORKERS": "2"}, _serve_started, cli=True),
         "service_callers_file": Case({"EGOV_SERVICE_CALLERS_FILE": "{root}/callers-b.json"},
                                      egov(["serve", "callers"]),
                                      before={"EGOV_SERVICE_CALLERS_FILE": "{root}/callers-a.json"}, cli=True),
@@ -340,6 +347,27 @@ def _taken_port() -> int:
     sock.listen(1)
     _HELD.append(sock)
     return int(sock.getsockname()[1])
+
+
+def _serve_started(world: World, env: dict[str, str]) -> str:
+    """What ``egov serve`` says when it has started (the URL left out), then SIGTERM."""
+    variables = {k: v for k, v in os.environ.items() if not k.startswith("EGOV_") and k != "PROMETHEUS_MULTIPROC_DIR"}
+    variables.update({**BASE_ENV, "EGOV_LANDSCAPE_MANIFEST": str(world.manifest), "EGOV_LOG_LEVEL": "WARNING",
+                      "EGOV_DATABASE_URL": f"sqlite:///{world.root / 'serve.db'}",
+                      "EGOV_SERVICE_CALLERS_FILE": str(world.root / "serve-callers.json"), **env})
+    process = subprocess.Popen([sys.executable, "-c", "from cli.main import main; main()", "serve", "--port", "0"],
+                               cwd=ROOT, env=variables, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        first = process.stdout.readline()
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    assert first, f"egov serve did not start: {errors[-2000:]}"
+    return re.sub(r"http://\S+", "<url>", first)
 
 
 def _body_limit(world: World, s: Settings) -> Any:

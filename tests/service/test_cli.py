@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,6 +75,42 @@ def test_serve_prints_its_url_serves_and_stops_on_sigterm(manifest: Path, tmp_pa
         assert answer.status_code == 200 and answer.json()["outcome"]["kind"] == "found"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    assert "Traceback" not in (process.stderr.read() if process.stderr else "")
+
+
+def test_serve_with_two_processes_shares_the_port_and_adds_up_their_metrics(manifest: Path, tmp_path: Path) -> None:
+    """``egov serve --workers 2``: both processes answer on the one port, ``/metrics`` of either
+    counts the requests of both, SIGTERM stops all with exit status 0."""
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    env.update({"EGOV_LANDSCAPE_MANIFEST": str(manifest), "EGOV_SERVICE_CALLERS_FILE": str(tmp_path / "callers.json"),
+                "EGOV_DATABASE_URL": f"sqlite:///{tmp_path / 'service.db'}", "EGOV_LOG_LEVEL": "WARNING"})
+    process = subprocess.Popen([sys.executable, "-c", "from cli.main import main; main()", "serve", "--port", "0",
+                                "--workers", "2"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("egov service listening on http://127.0.0.1:") and "2 processes" in first, first
+        url = first.split()[4]
+        started: set[str] = set()
+        calls, deadline = 0, time.monotonic() + 90
+        # a new connection each time: whichever process accepts it first answers (the second may
+        # still be starting)
+        while len(started) < 2 and time.monotonic() < deadline:
+            answer = requests.get(f"{url}/healthz", headers={"Connection": "close"}, timeout=60)
+            assert answer.status_code == 200
+            started.add(str(answer.json()["started_at"]))
+            calls += 1
+            time.sleep(0.02)
+        assert len(started) == 2, f"one process answered all {calls} calls"
+        shown = requests.get(f"{url}/metrics", timeout=30).text
+        assert f'egov_service_requests_total{{method="GET",route="/healthz",status="200"}} {float(calls)}' in shown
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
     finally:
         if process.poll() is None:
             process.kill()

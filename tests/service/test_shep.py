@@ -151,3 +151,19 @@ def test_the_async_channel_refusals(service: Running) -> None:
            403, "EGOV602", "egov-service")
     _fault(service.post("/shep/async", data=send_message(str(uuid.uuid4())), headers=SOAP), 500, "SCE001",
            "egov-service")
+
+
+def test_the_proxy_is_counted_under_its_routes_and_other_methods_refused(service: Running) -> None:
+    """``POST /shep/*`` is answered in front of the router (service.routes.shep.ShepEndpoints): the
+    request context still echoes the request id and counts it under the route's template."""
+    def counted() -> float:
+        for line in requests.get(f"{service.url}/metrics", timeout=30).text.splitlines():
+            if line.startswith('egov_service_requests_total{method="POST",route="/shep/sync",status="200"}'):
+                return float(line.split()[-1])
+        return 0.0
+
+    before = counted()
+    answer = service.post("/shep/sync", data=send_message(str(uuid.uuid4())), headers={**SOAP, "X-Request-ID": "r-1"})
+    assert answer.status_code == 200 and answer.headers["X-Request-ID"] == "r-1"
+    assert counted() == before + 1
+    assert service.get("/shep/sync").status_code == 405
