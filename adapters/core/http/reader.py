@@ -4,8 +4,8 @@
 
 - a ``Content-Length`` over the limit is refused before a byte of the body is read;
 - a ``Content-Length`` within the limit, the body not encoded: the body is read in one call of
-  that length (urllib3 and http.client allocate it once, and fail with a short body); one call
-  instead of a loop of sized reads is ≈ 10 % of the transport's CPU per request;
+  that length (urllib3 and http.client allocate it once, and fail with a short body): urllib3's
+  sized reads go through its decoded-body buffer, one plain read does not;
 - otherwise the body is read :data:`CHUNK` bytes at a time (decoded, when it has a
   ``Content-Encoding``: urllib3 decompresses at most what is asked for), and refused as soon as
   more than the limit has arrived, whatever the framing (chunked, or until the connection closes);
