@@ -3,7 +3,8 @@
 Options: ``--quick`` (tiny iteration counts: checks that the benches run, figures meaningless),
 ``--only a,d`` (a subset: the other benches' figures are kept from the results file), ``--out PATH``
 (where to write the JSON; default bench/results.json). A full-size run writing the default results
-file also rewrites the table block of bench/README.md (:mod:`bench.readme`); ``--no-readme`` leaves it.
+file also rewrites the table blocks of bench/README.md and README.md (:mod:`bench.readme`); ``--no-readme``
+leaves them.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny iteration counts (smoke run)")
     parser.add_argument("--only", default="", help="comma-separated subset of a,b,c,d,e,f")
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON results file")
-    parser.add_argument("--no-readme", action="store_true", help="do not rewrite bench/README.md's table")
+    parser.add_argument("--no-readme", action="store_true", help="leave the tables of bench/README.md and README.md")
     args = parser.parse_args(argv)
 
     keys = make_keys()
@@ -130,8 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(f"\nwritten to {args.out}", file=sys.stderr)
     if not args.quick and not args.no_readme and args.out.resolve() == RESULTS:
-        readme.update(result)
-        print(f"table of {readme.README} rewritten", file=sys.stderr)
+        for path in readme.update_all(result):
+            print(f"table of {path} rewritten", file=sys.stderr)
     return 1 if failures else 0
 
 

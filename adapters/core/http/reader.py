@@ -3,13 +3,17 @@
 :func:`read_limited` reads a urllib3 response opened with ``preload_content=False``:
 
 - a ``Content-Length`` over the limit is refused before a byte of the body is read;
+- a ``Content-Length`` within the limit, the body not encoded: the body is read in one call of
+  that length (urllib3 and http.client allocate it once, and fail with a short body): urllib3's
+  sized reads go through its decoded-body buffer, one plain read does not;
 - otherwise the body is read :data:`CHUNK` bytes at a time (decoded, when it has a
   ``Content-Encoding``: urllib3 decompresses at most what is asked for), and refused as soon as
   more than the limit has arrived, whatever the framing (chunked, or until the connection closes);
 - memory: the body is read into one buffer that never grows: of the announced length, or of
-  ``limit + 1`` bytes when the length is not announced (zero-filled memory the system hands over
-  untouched: only the pages written cost anything), then cut to what arrived and returned without
-  another copy. At most the limit plus one chunk is ever held, whatever the server sends;
+  ``limit + 1`` bytes when the length is not announced or the body is encoded (zero-filled
+  memory the system hands over untouched: only the pages written cost anything), then cut to what
+  arrived and returned without another copy. At most the limit plus one chunk is ever held,
+  whatever the server sends;
 - a refusal is a :class:`~adapters.core.errors.ResponseTooLargeError` naming the limit, the URL
   and what was announced or received; the caller drops the connection (the rest of the answer is
   never drained from it).
@@ -71,12 +75,12 @@ def read_limited(response: urllib3.BaseHTTPResponse, *, limit: int, url: str) ->
     if announced is not None and announced > limit:
         raise too_large(url, limit, announced=announced)
     encoding = str(response.headers.get("Content-Encoding", "")).strip().lower()
-    exact = announced is not None and encoding in ("", "identity")  # else the decoded size is unknown
-    capacity = announced if exact and announced is not None else limit + 1
+    if announced is not None and encoding in ("", "identity"):  # else the decoded size is unknown
+        return response.read()  # a short body raises (urllib3 enforces the announced length)
     # bytes(n) is owned by the buffer alone: writes fill it in place, truncate() shrinks it in
     # place, and getvalue() hands that same object back
-    buffer = io.BytesIO(bytes(capacity)) if capacity else io.BytesIO()
-    wanted = capacity if exact else limit + 1  # never more than one byte past the limit
+    wanted = limit + 1  # never more than one byte past the limit
+    buffer = io.BytesIO(bytes(wanted))
     received = 0
     while received < wanted:
         chunk = response.read(min(CHUNK, wanted - received))  # fewer than announced: urllib3 raises

@@ -100,6 +100,21 @@ def test_one_pooled_connection_serves_every_call(server: RecordingServer, transp
     assert server.received[-1].client_port != server.received[0].client_port
 
 
+def test_more_hosts_than_pools_each_call_still_sent_once(server: RecordingServer) -> None:
+    """A direct call goes to its host's pool as the route remembers it; when the manager has closed
+    that pool (another host took its place), the call is routed again, sent once."""
+    network = NetworkTransport(environment=DIRECT, pools=1)
+    try:
+        with RecordingServer() as other:
+            for target in (server, other, server, other, server):
+                assert network.request("POST", target.url + "/svc", body=b"<e/>").status == 200
+            assert len(other.received) == 2
+        assert [r.target for r in server.received] == ["/svc"] * 3  # each once: none retried, none lost
+        assert len({r.client_port for r in server.received}) == 3  # the closed pool's connection is not reused
+    finally:
+        network.close()
+
+
 def test_elapsed_ends_with_the_headers(server: RecordingServer, transport: NetworkTransport) -> None:
     start = time.perf_counter()
     result = transport.request("GET", server.url + "/slow-body")
