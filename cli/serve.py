@@ -77,9 +77,11 @@ def serve_group(ctx: click.Context, host: str | None, port: int | None, workers:
                f"metrics {server.url}/metrics); Ctrl-C stops it")
     # uvicorn stops gracefully on SIGINT/SIGTERM, then raises the signal again under the handlers
     # it found: these let the command close the runtime and exit 0 instead of dying of the signal
-    # (SIGINT is set explicitly: a shell starting a background job sets it to "ignored").
-    signal.signal(signal.SIGTERM, lambda *_: None)
-    signal.signal(signal.SIGINT, lambda *_: None)
+    # (SIGINT is set explicitly: a shell starting a background job sets it to "ignored"). A signal
+    # that comes before uvicorn has put its own handlers in place asks the server to stop, so it is
+    # never lost (a SIGTERM right after the line above used to leave the service running).
+    signal.signal(signal.SIGTERM, lambda *_: server.ask_to_stop())
+    signal.signal(signal.SIGINT, lambda *_: server.ask_to_stop())
     try:
         server.run()
     finally:

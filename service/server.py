@@ -96,8 +96,13 @@ class ServiceServer:
             time.sleep(0.01)
         return self
 
-    def stop(self) -> None:
+    def ask_to_stop(self) -> None:
+        """Stop as soon as the server can (safe in a signal handler): before uvicorn is started it
+        skips serving and shuts down at once; while it serves, it finishes the requests under way."""
         self.server.should_exit = True
+
+    def stop(self) -> None:
+        self.ask_to_stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
