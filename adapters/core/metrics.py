@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, start_http_server
 
-from adapters.core.journal import FAILED_OUTCOMES, OUTCOMES
+from adapters.core.attempts import FAILED_OUTCOMES, OUTCOMES
 
 if TYPE_CHECKING:
     from wsgiref.simple_server import WSGIServer

@@ -25,10 +25,17 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import tenacity
 
+from adapters.core.attempts import (
+    AttemptRecord,
+    JournalError,
+    Outcome,
+    UnjournalledExchangeError,
+    digest,
+)
 from adapters.core.clock import SYSTEM_CLOCK, Clock
 from adapters.core.errors import (
     BusinessError,
@@ -38,19 +45,14 @@ from adapters.core.errors import (
     RetriesExhaustedError,
     ValidationError,
 )
-from adapters.core.journal import (
-    AttemptRecord,
-    ExchangeJournal,
-    JournalError,
-    Outcome,
-    UnjournalledExchangeError,
-    digest,
-)
 from adapters.core.logs import bind_ids, bound_ids, log_fields
 from adapters.core.metrics import Metrics
 from adapters.core.resilience.circuit import CircuitBreaker, CircuitBreakerRegistry, counts_as_failure
 from adapters.core.resilience.norms import default_timeout
 from adapters.core.resilience.policy import RetryPolicy
+
+if TYPE_CHECKING:
+    from adapters.core.journal import ExchangeJournal
 
 __all__ = ["UNDELIVERED_KINDS", "Attempt", "CallContext", "ResilientCaller", "is_not_delivered", "may_retry"]
 
