@@ -165,6 +165,7 @@ class ApplicantPages:
                 field(f, "iin_bin"), field(f, "signed_challenge").encode(), field(f, "password"))
         except EgovError as exc:
             return self.pages.render(bs, "login.html", 422, error=f"{i18n.text(bs.lang, 'login_refused')}: {exc}")
+        self.pages.sessions.rotate(bs)
         return redirect("/services")
 
     # ------------------------------------------------------------------ services and the wizard

@@ -69,6 +69,7 @@ class DeskPages:
             bs.employee = self.b.clients.elicense.authorize_employee(field(f, "login"), field(f, "password"))
         except EgovError as exc:
             return self.pages.render(bs, "desk_login.html", 422, error=f"{i18n.text(bs.lang, 'login_refused')}: {exc}")
+        self.pages.sessions.rotate(bs)
         return redirect("/desk")
 
     def new_form(self, req: Request, bs: BrowserSession) -> Response:

@@ -60,6 +60,7 @@ class Pages:
         runs; an :class:`EgovError` it lets through is shown on an error page naming the reason."""
         def handle(req: Request) -> Response:
             bs, new = self.sessions.get_or_new(cookie(req, COOKIE))
+            sid = bs.sid
             try:
                 if csrf.refused(req, bs):
                     log.warning("page %s %s refused: no CSRF token of the session", req.method, req.path)
@@ -69,5 +70,5 @@ class Pages:
             except EgovError as exc:
                 log.info("page %s %s refused: %s", req.method, req.path, exc)
                 resp = self.render(bs, "error.html", 422, error=exc)
-            return set_cookie(resp, COOKIE, bs.sid) if new else resp
+            return set_cookie(resp, COOKIE, bs.sid) if new or bs.sid != sid else resp  # made, or rotated
         return handle

@@ -60,3 +60,13 @@ class SessionBook:
             made = BrowserSession(secrets.token_urlsafe(24))
             self._sessions[made.sid] = made
             return made, True
+
+    def rotate(self, bs: BrowserSession) -> None:
+        """A new session id and CSRF token for ``bs`` (its data kept), the old id forgotten: called when
+        someone logs in, so that an id known before the login (planted, or seen on a shared machine)
+        never carries the logged-in session (session fixation)."""
+        with self._lock:
+            self._sessions.pop(bs.sid, None)
+            bs.sid = secrets.token_urlsafe(24)
+            bs.csrf = secrets.token_urlsafe(32)
+            self._sessions[bs.sid] = bs

@@ -4,8 +4,10 @@ SameSite=Lax. The browser walks (test_browser.py) post every form with the token
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -89,3 +91,40 @@ def test_a_form_carries_the_token(portal: PortalServer) -> None:
     http, token = _session(portal)
     page = http.get(portal.url + "/desk/login", timeout=10).text
     assert f'name="csrf_token" value="{token}"' in page
+
+
+class _Officers:
+    """E-licensing's employee login, as far as the desk's login page uses it."""
+
+    def __init__(self) -> None:
+        self.elicense = self
+
+    def authorize_employee(self, login: str, password: str) -> Any:
+        if password != "right":
+            from adapters.core.errors import ValidationError
+
+            raise ValidationError("password", "wrong login or password")
+        return SimpleNamespace(subject=login, expires_at=dt.datetime.max.replace(tzinfo=dt.UTC))
+
+
+def test_logging_in_gives_a_new_session_id_and_token() -> None:
+    """Session fixation: the id and token a browser held before logging in do not carry the login."""
+    backends = PortalBackends(clients=_Officers(), bank=Untouched())  # type: ignore[arg-type]
+    with PortalServer(backends) as server:
+        http, token = _session(server)
+        before = http.cookies["portal_sid"]
+        refused = http.post(server.url + "/desk/login", data={"csrf_token": token, "login": "kkson.officer",
+                                                             "password": "wrong"}, timeout=10, allow_redirects=False)
+        assert refused.status_code == 422 and http.cookies["portal_sid"] == before  # no login, no new id
+        answer = http.post(server.url + "/desk/login", data={"csrf_token": token, "login": "kkson.officer",
+                                                            "password": "right"}, timeout=10, allow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["Location"] == "/desk"
+        after = http.cookies["portal_sid"]
+        assert after != before
+        # the old token no longer passes, the old id is a stranger's new session (not logged in)
+        stale = http.post(server.url + "/logout", data={"csrf_token": token}, timeout=10, allow_redirects=False)
+        assert stale.status_code == 403
+        planted = requests.get(server.url + "/", cookies={"portal_sid": before}, timeout=10)
+        assert planted.cookies.get("portal_sid") not in (None, before, after)
+        fresh = re.search(r'"csrf": "([^"]+)"', http.get(server.url + "/", timeout=10).text)
+        assert fresh is not None and fresh.group(1) != token
