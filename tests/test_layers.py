@@ -77,3 +77,18 @@ def test_a_wrong_way_import_breaks_the_contract(copy_of_the_tree: Path, module: 
     assert dotted in result.stdout, result.stdout
     assert contract in result.stdout
     assert "BROKEN" in result.stdout
+
+
+def test_every_simulator_package_is_named_in_the_contracts() -> None:
+    """The contracts list the simulators below the procedure by name (the portal, above it, is left
+    out): a new simulator package missing from either list would escape them silently."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    contracts = {c["id"]: c for c in config["contracts"]}
+    below = {f"simulators.{p.stem if p.is_file() else p.name}" for p in (ROOT / "simulators").iterdir()
+             if (p.is_dir() and (p / "__init__.py").is_file()) or (p.suffix == ".py" and p.name != "__init__.py")}
+    below.discard("simulators.portal")
+    layered = {name.strip() for layer in contracts["layers"]["layers"] for name in layer.replace("|", ":").split(":")}
+    assert below <= layered, sorted(below - layered)
+    assert below == set(contracts["adapters-apart-from-simulators"]["source_modules"])
