@@ -1,7 +1,8 @@
 """The portal's words in Kazakh and Russian (the memo's names of pages, buttons and statuses).
 
 ``text(lang, key)`` gives the word; an unknown key is an error at once (a KeyError), so a page
-never shows a bare key. The language is the browser session's (``/lang/kk``, ``/lang/ru``).
+never shows a bare key. The language is the browser session's, switched by posting ``lang=kk`` or
+``lang=ru`` to ``/lang`` (a form with the session's CSRF token, as every state change).
 """
 
 from __future__ import annotations

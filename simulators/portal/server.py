@@ -3,8 +3,7 @@ static files (the vendored ``ncalayer-client.js`` among them) on one HTTP server
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
+from adapters.core.errors import ValidationError
 from simulators.common.httpserver import SimServer
 from simulators.common.messages import Request, Response
 from simulators.common.router import Router
@@ -14,7 +13,7 @@ from simulators.portal.backends import PortalBackends
 from simulators.portal.desk import DeskPages
 from simulators.portal.pages import STATIC, Pages
 from simulators.portal.sessions import BrowserSession
-from simulators.portal.web import redirect, static_file
+from simulators.portal.web import field, form, redirect, same_site_path, static_file
 
 DEFAULT_NCALAYER_URL = "ws://127.0.0.1:13579"
 
@@ -32,7 +31,7 @@ class PortalServer:
         self.router = Router()
         p = self.pages.page
         self.router.add("GET", "/", p(self._home))
-        self.router.add("GET", "/lang", p(self._lang))
+        self.router.add("POST", "/lang", p(self._lang))
         self.router.add("POST", "/logout", p(self._logout))
         self.router.add("GET", "/static", self._static)
         ApplicantPages(self.pages, backends).install(self.router)
@@ -47,13 +46,14 @@ class PortalServer:
         return self.pages.render(bs, "home.html")
 
     def _lang(self, req: Request, bs: BrowserSession) -> Response:
-        lang = req.path.rstrip("/").rsplit("/", 1)[-1]
-        if lang in i18n.LANGS:
-            bs.lang = lang
-        back = req.headers.get("referer")
-        path = urlsplit(back).path if back else "/"
-        query = urlsplit(back).query if back else ""
-        return redirect(f"{path}?{query}" if query else path or "/")
+        """The language switch: a form posted with the session's CSRF token (it changes the
+        session), back to the page it came from on this site."""
+        lang = field(form(req), "lang")
+        if lang not in i18n.LANGS:
+            raise ValidationError("lang", f"not a language of the portal (one of {', '.join(i18n.LANGS)})",
+                                  value=lang)
+        bs.lang = lang
+        return redirect(same_site_path(req.headers.get("referer")))
 
     def _logout(self, req: Request, bs: BrowserSession) -> Response:
         bs.applicant = bs.employee = bs.draft = None

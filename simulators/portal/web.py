@@ -13,7 +13,7 @@ import re
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from simulators.common.messages import Request, Response
 
@@ -53,6 +53,16 @@ def html(body: str, status: int = 200) -> Response:
 
 def redirect(location: str) -> Response:
     return Response(303, b"", {"Location": location})
+
+
+def same_site_path(referer: str | None) -> str:
+    """Where to send the browser back to: the path and query of ``referer`` on this site, never an
+    address elsewhere (``//host/...`` would be one), ``/`` when there is none."""
+    if not referer:
+        return "/"
+    parts = urlsplit(referer)
+    path = parts.path if parts.path.startswith("/") and not parts.path.startswith("//") else "/"
+    return f"{path}?{parts.query}" if parts.query else path
 
 
 def json_answer(data: Any, status: int = 200) -> Response:

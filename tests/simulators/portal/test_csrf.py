@@ -15,8 +15,9 @@ import requests
 
 from simulators.portal import PortalBackends, PortalServer
 
-STATE_CHANGING = ["/register", "/login", "/logout", "/api/certificate", "/wizard/territory", "/wizard/personal",
-                  "/wizard/upload?document=x&file=x.pdf", "/wizard/payment", "/wizard/pay", "/wizard/send",
+STATE_CHANGING = ["/register", "/login", "/logout", "/lang", "/api/certificate", "/wizard/territory",
+                  "/wizard/personal", "/wizard/upload?document=x&file=x.pdf", "/wizard/payment", "/wizard/pay",
+                  "/wizard/send",
                   "/applications/00000001/survey", "/desk/login", "/desk/new", "/desk/applications/00000001/take",
                   "/desk/applications/00000001/decision", "/desk/applications/00000001/decide"]
 
@@ -128,3 +129,27 @@ def test_logging_in_gives_a_new_session_id_and_token() -> None:
         assert planted.cookies.get("portal_sid") not in (None, before, after)
         fresh = re.search(r'"csrf": "([^"]+)"', http.get(server.url + "/", timeout=10).text)
         assert fresh is not None and fresh.group(1) != token
+
+
+def test_the_language_is_switched_by_a_post_with_the_token_back_to_the_same_page(portal: PortalServer) -> None:
+    http, token = _session(portal)
+    answer = http.post(portal.url + "/lang", data={"csrf_token": token, "lang": "kk"},
+                       headers={"Referer": portal.url + "/search?number=KZ1"}, timeout=10, allow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/search?number=KZ1"
+    assert '<html lang="kk">' in http.get(portal.url + "/", timeout=10).text
+    assert http.get(portal.url + "/lang/ru", timeout=10).status_code == 404  # no state change on a GET
+
+
+@pytest.mark.parametrize("referer", ["http://evil.example//evil.example/x", "", "not a url"])
+def test_the_language_switch_never_sends_the_browser_elsewhere(portal: PortalServer, referer: str) -> None:
+    http, token = _session(portal)
+    answer = http.post(portal.url + "/lang", data={"csrf_token": token, "lang": "ru"},
+                       headers={"Referer": referer} if referer else {}, timeout=10, allow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/"
+
+
+def test_an_unknown_language_is_named_in_the_refusal(portal: PortalServer) -> None:
+    http, token = _session(portal)
+    answer = http.post(portal.url + "/lang", data={"csrf_token": token, "lang": "en"}, timeout=10)
+    assert answer.status_code == 422
+    assert "lang: not a language of the portal (one of kk, ru)" in answer.text and "&#39;en&#39;" in answer.text
