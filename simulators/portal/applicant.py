@@ -29,6 +29,7 @@ from procedure.models import Operation
 from simulators.common.messages import Request, Response
 from simulators.common.router import Router
 from simulators.portal import i18n
+from simulators.portal.attachments import attachment_answer
 from simulators.portal.backends import PortalBackends
 from simulators.portal.draft import Draft, UploadedFile
 from simulators.portal.pages import Pages
@@ -344,10 +345,12 @@ class ApplicantPages:
 
     def applications(self, req: Request, bs: BrowserSession) -> Response:
         session = self._applicant(bs)
-        number = _tail(req, "/applications")
+        number, _, action = _tail(req, "/applications").partition("/")
         if not number:
             found = sorted(self.elicense.list_applications(session), key=lambda a: a.number, reverse=True)
             return self.pages.render(bs, "applications.html", applications=found)
+        if action.startswith("attachments/"):
+            return attachment_answer(self.elicense, session, req, number, action[len("attachments/"):])
         details = self.elicense.get_application(session, number)
         return self.pages.render(bs, "application.html", details=details, info=details.application)
 

@@ -21,13 +21,14 @@ from simulators.common.messages import Request, Response
 from simulators.common.router import Router
 from simulators.portal import i18n
 from simulators.portal.applicant import with_register_record
+from simulators.portal.attachments import attachment_answer
 from simulators.portal.backends import PortalBackends
 from simulators.portal.decision import Pending, accept_signed, check_decision, decision_key
 from simulators.portal.draft import Draft
 from simulators.portal.pages import Pages
 from simulators.portal.requirements import required_documents
 from simulators.portal.sessions import BrowserSession
-from simulators.portal.web import attached_file, field, form, json_answer, redirect
+from simulators.portal.web import field, form, json_answer, redirect
 
 OPEN = ("SENT", "IN_PROGRESS")
 
@@ -114,7 +115,8 @@ class DeskPages:
         employee = self._employee(bs)
         number, action = self._number(req)
         if action.startswith("attachments/"):
-            return self._attachment(req, employee, number, unquote(action[len("attachments/"):]))
+            return attachment_answer(self.b.clients.elicense, employee, req, number,
+                                     unquote(action[len("attachments/"):]))
         details = self.b.clients.elicense.get_application(employee, number)
         info = details.application
         iin_bin = info.applicant.iin_bin
@@ -125,19 +127,6 @@ class DeskPages:
                                  organisation=organisation, register_outcome=outcome,
                                  licensor_bin=self._licensor_bin(employee),
                                  required=required_documents(info.service_code, info.application_type, bs.lang))
-
-    def _attachment(self, req: Request, employee: Session, number: str, file_name: str) -> Response:
-        """An attached file as the applicant uploaded it (``?download=1`` saves it), only when its
-        content is the one the signed application references (name, SHA-256, size)."""
-        info = self.b.clients.elicense.get_application(employee, number).application
-        ref = next((a for a in info.attachments if a.file_name == file_name), None)
-        if ref is None:
-            return Response.text(f"application {number} has no attachment {file_name!r}", 404)
-        got = self.b.clients.elicense.get_attachment(employee, number, file_name)
-        if (got.sha256, got.size) != (ref.sha256, ref.size):
-            raise ValidationError("attachment", f"{file_name!r}: E-licensing gave SHA-256 {got.sha256} ({got.size} "
-                                                f"bytes), the signed application names {ref.sha256} ({ref.size})")
-        return attached_file(got.content, file_name, download=req.param("download") == "1")
 
     def act(self, req: Request, bs: BrowserSession) -> Response:
         employee = self._employee(bs)

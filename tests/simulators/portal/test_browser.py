@@ -295,8 +295,9 @@ def signing_certificate(signed: bytes) -> bytes:
 
 
 def attachment_opens_and_saves(b: Browser, name: str, content: bytes) -> None:
-    """On the desk an attachment opens in the browser (its content type, inline) and saves under its
-    name, with the bytes the applicant uploaded, fetched from E-licensing."""
+    """On the desk, and on the applicant's own application page, an attachment opens in the browser
+    (its content type, inline) and saves under its name, with the bytes the applicant uploaded,
+    fetched from E-licensing."""
     saved = b.download(f".save-attachment[data-file='{name}']", name)
     assert saved.read_bytes() == content
     href = b.el(f".open-attachment[data-file='{name}']").get_attribute("href")
@@ -307,7 +308,7 @@ def attachment_opens_and_saves(b: Browser, name: str, content: bytes) -> None:
     assert opened.headers["Content-Type"] == "application/pdf"
     assert opened.headers["Content-Disposition"].startswith("inline;")
     assert opened.headers["X-Content-Type-Options"] == "nosniff"
-    stranger = requests.get(href, timeout=30)  # no desk session: the login page's refusal, no file
+    stranger = requests.get(href, timeout=30)  # no session: the login page's refusal, no file
     assert stranger.status_code == 422 and stranger.content != content
 
 
@@ -334,6 +335,7 @@ def test_applicant_applies_pays_signs_employee_issues_applicant_saves_the_licenc
     assert "Принято решение о выдаче" in b.text("#applications")
     b.shot("13-my-applications")
     b.open(f"/applications/{number}")
+    attachment_opens_and_saves(b, "Жарғы.pdf", scan.read_bytes())
     b.click("#licence-link")
     b.wait_path("/licences/")
     licence_number = b.text("#licence-number")
