@@ -16,35 +16,29 @@ actor says who refused (``gateway`` or ``egov-service``).
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
 from lxml import etree
 
-from adapters.contracts import ASYNC_INTERFACES_XSD, SYNC_INTERFACES_XSD, schema_errors
+from adapters.contracts import ASYNC_INTERFACES_XSD, SYNC_INTERFACES_XSD, schema_errors, shep
+from adapters.contracts.shep import Channel as Channel  # re-exported: the routes name the channel by it
+from adapters.contracts.shep import DataContent
 from adapters.core.errors import EgovError, ValidationError, XmlError
-from adapters.core.soap import SOAP_ENV, build_envelope, build_fault, serialize, xml_datetime
+from adapters.core.soap import SOAP_ENV, build_envelope, build_fault, serialize
 from adapters.core.xmlparse import parse_xml
 from adapters.egov_gateway import GatewayFaultError, MessageStatus, SendReceipt, StatusCodeError, SyncResponse
 
-SYNC_NS = "http://bip.bee.kz/SyncChannel/v10/Interfaces"
-ASYNC_NS = "http://bip.bee.kz/AsyncChannel/v10/Interfaces"
-
-Channel = Literal["sync", "async"]
 Operation = Literal["SendMessage", "sendMessage", "getMessageStatus"]
 
 OPERATIONS: dict[str, tuple[Channel, Operation]] = {
-    f"{{{SYNC_NS}}}SendMessage": ("sync", "SendMessage"),
-    f"{{{ASYNC_NS}}}sendMessage": ("async", "sendMessage"),
-    f"{{{ASYNC_NS}}}getMessageStatus": ("async", "getMessageStatus"),
+    f"{{{shep.SYNC_NS}}}SendMessage": ("sync", "SendMessage"),
+    f"{{{shep.ASYNC_NS}}}sendMessage": ("async", "sendMessage"),
+    f"{{{shep.ASYNC_NS}}}getMessageStatus": ("async", "getMessageStatus"),
 }
-_FAULT_ELEMENT = {
-    "SendMessage": f"{{{SYNC_NS}}}SendMessageFault1_SendMessageFault",
-    "sendMessage": f"{{{ASYNC_NS}}}sendMessageFault",
-    "getMessageStatus": f"{{{ASYNC_NS}}}getMessageStatusFault",
-}
+"""The gateway's operations the proxy offers (getMessages and delivery notifications are the
+service's own pollers' business)."""
 _SCHEMA = {"sync": SYNC_INTERFACES_XSD, "async": ASYNC_INTERFACES_XSD}
 
 LOCAL_ACTOR = "egov-service"
@@ -79,30 +73,13 @@ class ProxyRequest:
     data: etree._Element | None = None
 
 
-def _text(parent: etree._Element | None, path: str) -> str | None:
-    value = parent.findtext(path) if parent is not None else None
-    return value.strip() if value is not None and value.strip() else None
-
-
-def _properties(info: etree._Element | None) -> dict[str, str]:
-    if info is None:
-        return {}
-    return {(p.findtext("key") or ""): (p.findtext("value") or "") for p in info.findall("properties")}
-
-
-def _data(holder: etree._Element | None) -> etree._Element | None:
-    """The one element inside ``.../data`` (a detached copy), or None when it is empty."""
-    data = holder.find("data") if holder is not None else None
-    if data is None:
-        return None
-    elements = [c for c in data if isinstance(c.tag, str)]
-    if len(elements) > 1:
-        raise EnvelopeRefused("data", f"must hold one element (the business document), found {len(elements)}")
-    if not elements:
-        if (data.text or "").strip():
-            raise EnvelopeRefused("data", "must hold an element, not bare text")
-        return None
-    return copy.deepcopy(elements[0])
+def _document(content: DataContent) -> etree._Element | None:
+    """The business document of ``data``: exactly one element, or none at all."""
+    if content.elements > 1:
+        raise EnvelopeRefused("data", f"must hold one element (the business document), found {content.elements}")
+    if content.first is None and content.bare_text:
+        raise EnvelopeRefused("data", "must hold an element, not bare text")
+    return content.first
 
 
 def _payload(body: bytes) -> etree._Element:
@@ -133,53 +110,27 @@ def read_request(body: bytes, channel: Channel) -> ProxyRequest:
     errors = schema_errors(_SCHEMA[channel], payload)
     if errors:
         raise EnvelopeRefused(etree.QName(payload).localname, f"does not match the gateway's schema: {errors[0]}")
-    if operation == "SendMessage":
-        info = payload.find("request/requestInfo")
-        return ProxyRequest(
-            channel, operation, message_id=_text(info, "messageId"), service_id=_text(info, "serviceId"),
-            sender_id=_text(info, "sender/senderId") or "", correlation_id=_text(info, "correlationId"),
-            route_id=_text(info, "routeId"), properties=_properties(info),
-            data=_data(payload.find("request/requestData")))
-    if operation == "sendMessage":
-        info = payload.find("request/message/messageInfo")
-        return ProxyRequest(
-            channel, operation, message_id=_text(info, "messageId"), service_id=_text(info, "serviceId"),
-            sender_id=_text(info, "sender/senderId") or "", correlation_id=_text(info, "correlationId"),
-            message_type=_text(info, "messageType") or "REQUEST", route_id=_text(info, "routeId"),
-            properties=_properties(info), data=_data(payload.find("request/message/messageData")))
-    request = payload.find("request")
-    return ProxyRequest(channel, operation, message_id=_text(request, "messageId"), service_id=None,
-                        sender_id=_text(request, "sender/senderId") or "")
+    info = shep.read_message_info(payload, operation)
+    return ProxyRequest(channel, operation, message_id=info.message_id,
+                        service_id=info.service_id if operation != "getMessageStatus" else None,
+                        sender_id=info.sender_id, correlation_id=info.correlation_id,
+                        message_type=info.message_type if operation == "sendMessage" else "REQUEST",
+                        route_id=info.route_id, properties=info.properties if operation != "getMessageStatus" else {},
+                        data=_document(info.content))
 
 
 # --------------------------------------------------------------------------- answers
 
-def _sub(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
-    element = etree.SubElement(parent, name)
-    if text is not None:
-        element.text = text
-    return element
+def _envelope(wrapper: etree._Element) -> bytes:
+    return serialize(build_envelope(wrapper))
 
 
 def sync_answer(*, message_id: str, correlation_id: str | None, response_date: dt.datetime, status_code: str,
                 status_message: str, session_id: str | None = None, data: etree._Element | None = None) -> bytes:
     """A ``SendMessageResponse`` envelope (the gateway's answer element, unsigned)."""
-    wrapper = etree.Element(f"{{{SYNC_NS}}}SendMessageResponse", nsmap={"ns2": SYNC_NS})
-    response = _sub(wrapper, "response")
-    info = _sub(response, "responseInfo")
-    _sub(info, "messageId", message_id)
-    if correlation_id:
-        _sub(info, "correlationId", correlation_id)
-    _sub(info, "responseDate", xml_datetime(response_date))
-    status = _sub(info, "status")
-    _sub(status, "code", status_code)
-    _sub(status, "message", status_message[:250])
-    if session_id:
-        _sub(info, "sessionId", session_id)
-    holder = _sub(_sub(response, "responseData"), "data")
-    if data is not None:
-        holder.append(copy.deepcopy(data))
-    return serialize(build_envelope(wrapper))
+    return _envelope(shep.sync_response(message_id=message_id, correlation_id=correlation_id,
+                                        response_date=response_date, status_code=status_code,
+                                        status_message=status_message, session_id=session_id, data=data))
 
 
 def verified_answer(answer: SyncResponse) -> bytes:
@@ -197,42 +148,25 @@ def status_answer(error: StatusCodeError, *, message_id: str, correlation_id: st
 
 
 def send_receipt_answer(receipt: SendReceipt) -> bytes:
-    wrapper = etree.Element(f"{{{ASYNC_NS}}}sendMessageResponse", nsmap={"ns2": ASYNC_NS})
-    response = _sub(wrapper, "response")
-    _sub(response, "messageId", receipt.message_id)
-    _sub(response, "responseDate", xml_datetime(receipt.response_date))
-    if receipt.session_id:
-        _sub(response, "sessionId", receipt.session_id)
-    return serialize(build_envelope(wrapper))
+    return _envelope(shep.send_receipt(message_id=receipt.message_id, response_date=receipt.response_date,
+                                       session_id=receipt.session_id))
 
 
 def message_status_answer(status: MessageStatus) -> bytes:
-    wrapper = etree.Element(f"{{{ASYNC_NS}}}getMessageStatusResponse", nsmap={"ns2": ASYNC_NS})
-    response = _sub(wrapper, "response")
-    _sub(response, "messageId", status.message_id)
-    _sub(response, "messageState", status.state or "ON_DELIVERY")
-    delivery = _sub(response, "status")
-    _sub(delivery, "statusCode", status.status_code)
-    _sub(delivery, "statusMessage", status.status_message[:250])
-    _sub(delivery, "statusDate", xml_datetime(status.status_date))
-    _sub(response, "responseDate", xml_datetime(status.response_date))
-    return serialize(build_envelope(wrapper))
+    return _envelope(shep.message_status(message_id=status.message_id, state=status.state or "ON_DELIVERY",
+                                         code=status.status_code, message=status.status_message,
+                                         status_date=status.status_date, response_date=status.response_date))
 
 
 def fault(operation: str, error: EgovError, *, now: dt.datetime, request_id: str | None = None) -> bytes:
     """A SOAP Fault with the operation's ``ErrorInfo``: the error's code and message, and whether
     repeating the same request may help. The gateway's own faults keep the gateway as actor."""
     from_gateway = isinstance(error, GatewayFaultError)
-    text = error.message.split(": ", 1)[-1] if from_gateway else error.message
-    info = etree.Element(_FAULT_ELEMENT.get(operation, _FAULT_ELEMENT["SendMessage"]),
-                         nsmap={"ns2": SYNC_NS if operation == "SendMessage" else ASYNC_NS})
-    _sub(info, "errorCode", error.code)
-    _sub(info, "errorMessage", text)
+    message = error.message.split(": ", 1)[-1] if from_gateway else error.message
     data = f"retryable={str(error.retryable).lower()}"
     if request_id:
         data += f"; request_id={request_id}"
-    _sub(info, "errorData", data)
-    _sub(info, "errorDate", xml_datetime(now))
+    info = shep.error_info(operation, code=error.code, message=message, date=now, data=data)
     code = "soap:Server" if error.retryable else "soap:Client"
-    return serialize(build_fault(code, f"{error.code}: {text}", detail=info,
+    return serialize(build_fault(code, f"{error.code}: {message}", detail=info,
                                  actor=GATEWAY_ACTOR if from_gateway else LOCAL_ACTOR))

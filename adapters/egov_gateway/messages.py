@@ -33,12 +33,13 @@ from functools import lru_cache
 
 from lxml import etree
 
+from adapters.contracts import shep
 from adapters.core.errors import ValidationError
 from adapters.core.xmlparse import NS, parse_xml
 from adapters.core.xmlsig.wsse import ensure_security
 
-SYNC_INTERFACES_NS = "http://bip.bee.kz/SyncChannel/v10/Interfaces"
-ASYNC_INTERFACES_NS = "http://bip.bee.kz/AsyncChannel/v10/Interfaces"
+SYNC_INTERFACES_NS = shep.SYNC_NS
+ASYNC_INTERFACES_NS = shep.ASYNC_NS
 
 _SOAP = NS["soap"]
 _Q_ENVELOPE = f"{{{_SOAP}}}Envelope"
