@@ -26,7 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from adapters.core.errors import ConfigurationError
 from adapters.core.private_files import read_secret_text
-from adapters.core.trust.revocation import RevocationPolicy
+from adapters.core.trust.revocation_policy import RevocationPolicy
 
 __all__ = ["SECRET_FILES", "LogLevel", "Settings", "get_settings", "load_settings"]
 

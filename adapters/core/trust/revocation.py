@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import enum
 import os
 import threading
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from adapters.core.errors import (
     TransportError,
 )
 from adapters.core.http import HttpTransport, NetworkTransport, Timeouts
+from adapters.core.trust.revocation_policy import RevocationPolicy as RevocationPolicy  # re-exported
 from adapters.core.trust.subject import describe_certificate, describe_name
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -52,13 +52,6 @@ CLOCK_SKEW = dt.timedelta(minutes=5)
 DEFAULT_OCSP_CACHE_SECONDS = 60.0
 OCSP_CACHE_MAX_ENTRIES = 4096
 """Bound of the OCSP answer cache; the least recently used answer goes first."""
-
-
-class RevocationPolicy(enum.StrEnum):
-    OCSP = "ocsp"
-    CRL = "crl"
-    OCSP_THEN_CRL = "ocsp-then-crl"
-    NONE = "none"
 
 
 class CertificateRevoked(SignatureRefused):
