@@ -5,8 +5,9 @@ Why a canvas and not a layout engine: the licence and the refusal letter are one
 text and tables; reportlab's canvas draws them in a few milliseconds, where a general layout
 engine (fpdf2 before: ≈ 54 ms per licence) spends most of its time breaking lines in Python and
 re-parsing and subsetting the fonts for every document. Here a font is parsed once per process
-(:func:`fonts`) and reportlab embeds, per document, only the glyphs that document uses, with a
-Unicode map, so the text can be extracted (searched, copied, read aloud).
+(:func:`fonts`), and its embedded subset of the Kazakh, Russian and ASCII characters is built
+once too (:mod:`procedure.pdf_font`): every document embeds the same bytes for it, with a Unicode
+map, so the text can be extracted (searched, copied, read aloud).
 
 Output is reproducible: the canvas is made ``invariant`` (no time stamp, fixed document id), so
 the same document gives the same bytes, in a thread or in a PDF worker process.
@@ -23,10 +24,10 @@ from pathlib import Path
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from adapters.core.errors import ConfigurationError
+from procedure.pdf_font import FixedSubsetFont
 
 __all__ = ["FONT_FILES", "FontPair", "Page", "fonts"]
 
@@ -57,7 +58,7 @@ def fonts(directory: Path) -> FontPair:
             pair = FontPair(f"DejaVuSans-{index}", f"DejaVuSans-Bold-{index}")
             for name, face in ((pair.regular, "regular"), (pair.bold, "bold")):
                 path = str(directory / FONT_FILES[face])
-                pdfmetrics.registerFont(TTFont(name, path))
+                pdfmetrics.registerFont(FixedSubsetFont(name, path))
                 drawn_from = getattr(pdfmetrics.getFont(name).face, "filename", path)
                 if drawn_from != path:  # reportlab shares one face per PostScript name in a process
                     raise ConfigurationError(
@@ -75,6 +76,9 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     measure = face.stringWidth
     space = measure(" ", size)
     for raw in text.split("\n"):
+        if measure(raw, size) <= width and raw == " ".join(raw.split()):
+            lines.append(raw)  # fits as it is: what the word-by-word loop would give, at one call
+            continue
         current, current_width = "", 0.0
         for word in raw.split():
             w = measure(word, size)
@@ -103,7 +107,9 @@ class Page:
 
     def __init__(self, pair: FontPair, *, title: str) -> None:
         self._buffer = io.BytesIO()
-        self._canvas = Canvas(self._buffer, pagesize=A4, invariant=True, pageCompression=1)
+        # initialFontName: without it every document would carry an unused Helvetica object
+        self._canvas = Canvas(self._buffer, pagesize=A4, invariant=True, pageCompression=1,
+                              initialFontName=pair.regular)
         self._canvas.setTitle(title)
         self._canvas.setCreator("egov-adapters")
         self._canvas.setLineWidth(0.5)
