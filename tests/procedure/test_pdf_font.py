@@ -8,12 +8,15 @@ import io
 from typing import Any
 
 import pypdf
+import pytest
 from fontTools import ttLib
 
+from adapters.core.errors import ConfigurationError
 from procedure import fontcache
-from procedure.documents import render_licence_pdf
+from procedure.documents import DEFAULT_FONT_DIR, render_licence_pdf
 from procedure.models import LicenceView
 from procedure.pdf_font import REPERTOIRE
+from procedure.pdf_layout import fonts
 
 
 def licence(name: str) -> LicenceView:
@@ -28,7 +31,7 @@ def licence(name: str) -> LicenceView:
 def _fonts(pdf: bytes) -> dict[str, Any]:
     """Base font name -> font dictionary, over every page."""
     found: dict[str, Any] = {}
-    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
+    for page in pypdf.PdfReader(io.BytesIO(pdf), strict=True).pages:
         for ref in page["/Resources"]["/Font"].values():
             font = ref.get_object()
             found[str(font["/BaseFont"]).lstrip("/")] = font
@@ -83,3 +86,13 @@ def test_characters_beyond_the_repertoire_go_to_a_further_subset() -> None:
 def test_a_no_break_space_is_drawn_as_a_space() -> None:
     assert "№ 5 «Ақ\u00a0жол»" not in _text(render_licence_pdf(licence("№ 5 «Ақ\u00a0жол»")))
     assert "№ 5 «Ақ жол»" in _text(render_licence_pdf(licence("№ 5 «Ақ\u00a0жол»")))
+
+
+def test_an_encrypted_document_is_refused_rather_than_written_with_plain_fonts() -> None:
+    from reportlab.pdfgen.canvas import Canvas
+
+    canvas = Canvas(io.BytesIO(), encrypt="secret")
+    canvas.setFont(fonts(DEFAULT_FONT_DIR).regular, 10)
+    canvas.drawString(10, 10, "Қазақстан")
+    with pytest.raises(ConfigurationError, match="encrypted"):
+        canvas.save()
