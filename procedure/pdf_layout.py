@@ -135,19 +135,23 @@ class Page:
         font, leading = self._font(bold), size * 1.4
         lines = wrap(text, font, size, self.width)
         block = self._canvas.beginText()
-        block.setFont(font, size)
+        block.setFont(font, size, leading)
+        placed = False  # the line is placed by the line before it (T*), once the first is placed
         for line in lines:
             if self._y - leading < self.MARGIN:
                 self._canvas.drawText(block)
                 self._room(leading)
                 block = self._canvas.beginText()
-                block.setFont(font, size)
+                block.setFont(font, size, leading)
+                placed = False
             self._y -= leading
-            x = self.MARGIN
             if centre:
-                x += (self.width - pdfmetrics.stringWidth(line, font, size)) / 2
-            block.setTextOrigin(x, self._y + size * 0.3)
-            block.textOut(line)
+                block.setTextOrigin(self.MARGIN + (self.width - pdfmetrics.stringWidth(line, font, size)) / 2,
+                                    self._y + size * 0.3)
+            elif not placed:
+                block.setTextOrigin(self.MARGIN, self._y + size * 0.3)
+                placed = True
+            block.textLine(line)
         self._canvas.drawText(block)
         self.space(gap_mm)
 
@@ -173,15 +177,15 @@ class Page:
                 c.setFillGray(0.88)
                 c.rect(x, top - height, self.width, height, stroke=0, fill=1)
                 c.setFillGray(0)
-            block = c.beginText()
+            block, current = c.beginText(), ""
             for (font, lines), w in zip(cells, widths, strict=True):
                 c.rect(x, top - height, w, height, stroke=1, fill=0)
-                block.setFont(font, size)
-                baseline = top - self.PAD - size
+                if font != current:
+                    block.setFont(font, size, leading)
+                    current = font
+                block.setTextOrigin(x + self.PAD, top - self.PAD - size)
                 for line in lines:
-                    block.setTextOrigin(x + self.PAD, baseline)
-                    block.textOut(line)
-                    baseline -= leading
+                    block.textLine(line)  # and down one leading (T*)
                 x += w
             c.drawText(block)
             self._y = top - height
