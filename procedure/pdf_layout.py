@@ -76,9 +76,6 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     measure = face.stringWidth
     space = measure(" ", size)
     for raw in text.split("\n"):
-        if measure(raw, size) <= width and raw == " ".join(raw.split()):
-            lines.append(raw)  # fits as it is: what the word-by-word loop would give, at one call
-            continue
         current, current_width = "", 0.0
         for word in raw.split():
             w = measure(word, size)
