@@ -122,7 +122,8 @@ class FixedSubsetFont(TTFont):  # type: ignore[misc]  # reportlab has no type hi
         chars = self.face.charToGlyph
         extras = [ord(c) for c in REPERTOIRE if ord(c) in chars]
         if len(extras) > len(_FREE_CODES):
-            raise ValueError(f"repertoire of {len(extras)} characters exceeds one subset")
+            raise ConfigurationError(f"font {filename}: a first subset of {len(extras)} characters beyond ASCII "
+                                     f"exceeds the {len(_FREE_CODES)} free codes", font=filename)
         subset = [0] * 256
         for code in range(32, 127):
             subset[code] = code if code in chars else 0
