@@ -5,8 +5,9 @@ Why a canvas and not a layout engine: the licence and the refusal letter are one
 text and tables; reportlab's canvas draws them in a few milliseconds, where a general layout
 engine (fpdf2 before: ≈ 54 ms per licence) spends most of its time breaking lines in Python and
 re-parsing and subsetting the fonts for every document. Here a font is parsed once per process
-(:func:`fonts`) and reportlab embeds, per document, only the glyphs that document uses, with a
-Unicode map, so the text can be extracted (searched, copied, read aloud).
+(:func:`fonts`), and its embedded subset of the Kazakh, Russian and ASCII characters is built
+once too (:mod:`procedure.pdf_font`): every document embeds the same bytes for it, with a Unicode
+map, so the text can be extracted (searched, copied, read aloud).
 
 Output is reproducible: the canvas is made ``invariant`` (no time stamp, fixed document id), so
 the same document gives the same bytes, in a thread or in a PDF worker process.
@@ -23,10 +24,10 @@ from pathlib import Path
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from adapters.core.errors import ConfigurationError
+from procedure.pdf_font import FixedSubsetFont
 
 __all__ = ["FONT_FILES", "FontPair", "Page", "fonts"]
 
@@ -57,7 +58,7 @@ def fonts(directory: Path) -> FontPair:
             pair = FontPair(f"DejaVuSans-{index}", f"DejaVuSans-Bold-{index}")
             for name, face in ((pair.regular, "regular"), (pair.bold, "bold")):
                 path = str(directory / FONT_FILES[face])
-                pdfmetrics.registerFont(TTFont(name, path))
+                pdfmetrics.registerFont(FixedSubsetFont(name, path))
                 drawn_from = getattr(pdfmetrics.getFont(name).face, "filename", path)
                 if drawn_from != path:  # reportlab shares one face per PostScript name in a process
                     raise ConfigurationError(
@@ -103,7 +104,9 @@ class Page:
 
     def __init__(self, pair: FontPair, *, title: str) -> None:
         self._buffer = io.BytesIO()
-        self._canvas = Canvas(self._buffer, pagesize=A4, invariant=True, pageCompression=1)
+        # initialFontName: without it every document would carry an unused Helvetica object
+        self._canvas = Canvas(self._buffer, pagesize=A4, invariant=True, pageCompression=1,
+                              initialFontName=pair.regular)
         self._canvas.setTitle(title)
         self._canvas.setCreator("egov-adapters")
         self._canvas.setLineWidth(0.5)
@@ -129,19 +132,23 @@ class Page:
         font, leading = self._font(bold), size * 1.4
         lines = wrap(text, font, size, self.width)
         block = self._canvas.beginText()
-        block.setFont(font, size)
+        block.setFont(font, size, leading)
+        placed = False  # the line is placed by the line before it (T*), once the first is placed
         for line in lines:
             if self._y - leading < self.MARGIN:
                 self._canvas.drawText(block)
                 self._room(leading)
                 block = self._canvas.beginText()
-                block.setFont(font, size)
+                block.setFont(font, size, leading)
+                placed = False
             self._y -= leading
-            x = self.MARGIN
             if centre:
-                x += (self.width - pdfmetrics.stringWidth(line, font, size)) / 2
-            block.setTextOrigin(x, self._y + size * 0.3)
-            block.textOut(line)
+                block.setTextOrigin(self.MARGIN + (self.width - pdfmetrics.stringWidth(line, font, size)) / 2,
+                                    self._y + size * 0.3)
+            elif not placed:
+                block.setTextOrigin(self.MARGIN, self._y + size * 0.3)
+                placed = True
+            block.textLine(line)
         self._canvas.drawText(block)
         self.space(gap_mm)
 
@@ -167,15 +174,15 @@ class Page:
                 c.setFillGray(0.88)
                 c.rect(x, top - height, self.width, height, stroke=0, fill=1)
                 c.setFillGray(0)
-            block = c.beginText()
+            block, current = c.beginText(), ""
             for (font, lines), w in zip(cells, widths, strict=True):
                 c.rect(x, top - height, w, height, stroke=1, fill=0)
-                block.setFont(font, size)
-                baseline = top - self.PAD - size
+                if font != current:
+                    block.setFont(font, size, leading)
+                    current = font
+                block.setTextOrigin(x + self.PAD, top - self.PAD - size)
                 for line in lines:
-                    block.setTextOrigin(x + self.PAD, baseline)
-                    block.textOut(line)
-                    baseline -= leading
+                    block.textLine(line)  # and down one leading (T*)
                 x += w
             c.drawText(block)
             self._y = top - height

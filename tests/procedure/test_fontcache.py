@@ -136,3 +136,12 @@ def test_cut_drops_only_the_licence_text_from_the_name_table() -> None:
         assert cut == full - {13} and {0, 6, 14} <= cut  # copyright, PostScript name, licence address
         ps_name = ttLib.TTFont(directory / font.name)["name"].getName(6, 3, 1, 0x409)
         assert ps_name is not None and ps_name.toUnicode().endswith(fontcache.PS_NAME_SUFFIX)
+
+
+def test_coverage_through_the_code_page_is_the_character_by_character_answer(tmp_path: Path) -> None:
+    cut = cut_fonts(FONTS)
+    for text in ("Қазақстан «№ 5» — 10 ₸…", "Ελλάδα", "漢字", "Café Ÿ", "", "\x07", "Ә" * 5000 + "Ω"):
+        assert cut.covers(text) == cut.lacking.isdisjoint(text), text
+    # a cut lacking a character of the code page is never vouched for by the code page
+    narrow = fontcache.FontCut(tmp_path, frozenset("қ"))
+    assert not narrow.covers("Қазақстан") and narrow.covers("Казахстан")
