@@ -9,7 +9,9 @@
 #       redis-server (the task queue's broker that the workers' tests and the scale drill start as
 #       throwaway servers) and prometheus for promtool (checks the ops kit's alert rules in
 #       tests/service/test_ops_kit.py), chromium and chromium-driver (the headless browser the
-#       portal's tests in tests/simulators/portal/ drive); none of them is a server to run.
+#       portal's tests in tests/simulators/portal/ drive), poppler-utils (pdftotext and pdffonts:
+#       an independent reader of the PDFs in tests/procedure/test_pdf_poppler.py); none of them is
+#       a server to run.
 set -euo pipefail
 purpose="${1:-test}"
 case "$purpose" in
@@ -27,6 +29,7 @@ if [ "$purpose" = test ]; then
   command -v promtool >/dev/null 2>&1 || need+=(prometheus)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+  command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""
