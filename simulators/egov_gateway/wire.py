@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from adapters.core.soap import SOAP_ENV, build_fault, serialize, xml_datetime
+from adapters.core.soap import build_fault, serialize, xml_datetime
 from adapters.core.xmlparse import parse_xml
-from adapters.core.xmlsig.algorithms import WSU_NS
+from simulators.common.answers import answer_envelope
 
 SYNC_NS = "http://bip.bee.kz/SyncChannel/v10/Interfaces"
 ASYNC_NS = "http://bip.bee.kz/AsyncChannel/v10/Interfaces"
@@ -130,14 +130,8 @@ def parse_async(payload: etree._Element, operation: str) -> MessageInfo:
 
 
 def _answer_envelope(payload: etree._Element) -> bytes:
-    """An answer envelope (``soap:Envelope/soap:Body/payload``) that the front signs.
-
-    ``xmlns:wsu`` is declared up front, where the signer would add it: the signer otherwise
-    serialises and re-parses the whole envelope to declare it, on every answer.
-    """
-    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"wsu": WSU_NS, "soap": SOAP_ENV})
-    etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body").append(payload)
-    return serialize(envelope)
+    """An answer envelope (``soap:Envelope/soap:Body/payload``) that the front signs, serialised."""
+    return serialize(answer_envelope(payload))
 
 
 def _sub(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
