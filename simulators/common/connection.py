@@ -264,13 +264,15 @@ class HttpConnection:
         None when h11 must read it, the client's close between requests included (h11 has then
         been given every byte received, and the close)."""
         buffer = self._buffer
-        while True:
-            end = buffer.find(b"\r\n\r\n")
+        searched = 0  # the bytes before this offset cannot start a line end: a head sent in small
+        while True:   # pieces is searched once, not once per piece
+            end = buffer.find(b"\r\n\r\n", searched)
             if end >= 0:
                 break
-            if len(buffer) > MAX_HEAD_BYTES or self._eof or b"\n\n" in buffer:  # bare LF ends: h11's
+            if len(buffer) > MAX_HEAD_BYTES or self._eof or buffer.find(b"\n\n", searched) >= 0:  # bare LF: h11's
                 self._to_h11()
                 return None
+            searched = max(0, len(buffer) - 3)
             buffer += self._receive()
         head = plain_head(bytes(buffer[:end]))
         if head is None:
