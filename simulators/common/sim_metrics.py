@@ -18,8 +18,10 @@ included, a drip's trickle not: the runner plays it after the handler returned).
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
@@ -66,11 +68,24 @@ class SimMetrics:
         self.seconds = Histogram("sim_request_seconds", "Time a simulator's handler took",
                                  ["system", "operation"], namespace="egov", registry=self.registry,
                                  buckets=LATENCY_BUCKETS)
+        self._children: dict[tuple[str, str], tuple[Any, Any]] = {}
+        """(operation, outcome) -> the labelled counter and histogram: ``labels()`` validates and
+        locks on every call, a measurable share of a small request's CPU."""
+        self._lock = threading.Lock()
+
+    def _series(self, operation: str, outcome: str) -> tuple[Any, Any]:
+        key = (operation, outcome)
+        series = self._children.get(key)
+        if series is None:
+            with self._lock:
+                series = self._children[key] = (self.requests.labels(self.system, operation, outcome),
+                                                 self.seconds.labels(self.system, operation))
+        return series
 
     def observe(self, request: Request, answer: Response | WireFault, seconds: float) -> None:
-        operation = operation_of(request)
-        self.requests.labels(self.system, operation, outcome_of(answer)).inc()
-        self.seconds.labels(self.system, operation).observe(max(0.0, seconds))
+        counter, histogram = self._series(operation_of(request), outcome_of(answer))
+        counter.inc()
+        histogram.observe(max(0.0, seconds))
 
     def timed(self, run: Callable[[Handler, Request], Response | WireFault], handler: Handler,
               request: Request) -> Response | WireFault:

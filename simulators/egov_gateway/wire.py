@@ -12,9 +12,9 @@ from lxml import etree
 
 from adapters.contracts import shep
 from adapters.contracts.shep import MessageInfo, operation_of, sub
-from adapters.core.soap import SOAP_ENV, build_fault, serialize, xml_datetime
+from adapters.core.soap import build_fault, serialize, xml_datetime
 from adapters.core.xmlparse import parse_xml
-from adapters.core.xmlsig.algorithms import WSU_NS
+from simulators.common.answers import answer_envelope
 
 __all__ = ["MessageInfo", "OutgoingAsyncMessage", "async_ack_response", "async_messages_response",
            "async_send_response", "async_status_response", "fault_response", "operation_of", "parse_async",
@@ -50,14 +50,8 @@ def parse_async(payload: etree._Element, operation: str) -> MessageInfo:
 
 
 def _answer_envelope(payload: etree._Element) -> bytes:
-    """An answer envelope (``soap:Envelope/soap:Body/payload``) that the front signs.
-
-    ``xmlns:wsu`` is declared up front, where the signer would add it: the signer otherwise
-    serialises and re-parses the whole envelope to declare it, on every answer.
-    """
-    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"wsu": WSU_NS, "soap": SOAP_ENV})
-    etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body").append(payload)
-    return serialize(envelope)
+    """An answer envelope (``soap:Envelope/soap:Body/payload``) that the front signs, serialised."""
+    return serialize(answer_envelope(payload))
 
 
 def sync_response(*, message_id: str, correlation_id: str | None, session_id: str | None, status_code: str,

@@ -104,7 +104,7 @@ class ElicenseBackend:
         self._sessions: LRUCache[str, Session] = LRUCache(maxsize=SESSION_CACHE_SIZE)
         """Sessions read or created here, by token (the least recently used is dropped first). A session
         row never changes; the cache is emptied whenever an account changes or the tables are reset."""
-        T.metadata.create_all(engine)
+        T.create_schema(engine)
         self.reset()
 
     # ------------------------------------------------------------------ lifecycle

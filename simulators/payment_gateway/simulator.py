@@ -28,7 +28,7 @@ from lxml import etree
 from adapters.core.clock import SYSTEM_CLOCK, Clock, FrozenClock
 from adapters.core.errors import EgovError, IdentifierError, RefusalReason, SignatureRefused, XmlError
 from adapters.core.identifiers import parse_identifier
-from adapters.core.soap import body_of, payload_of, serialize
+from adapters.core.soap import body_of, payload_of, serialize, verifier_input
 from adapters.core.xmlparse import parse_xml
 from adapters.core.xmlsig import SigningService, VerificationService
 from simulators.common.contract import install_contract
@@ -128,7 +128,11 @@ class PaymentGatewaySimulator:
         if self.faults.maintenance:
             self.journal.record(**record, outcome="http:503", http_status=503)
             return Response.text("payment gateway under maintenance", 503)
-        operation, message_id = _peek(req.body)
+        try:  # parsed once: the journal's peek, the signature and the payload all read this tree
+            root: etree._Element | XmlError = parse_xml(req.body, what="payment gateway request")
+        except XmlError as exc:
+            root = exc
+        operation, message_id = _peek(root)
         record.update(operation=operation, message_id=message_id)
         spec = self.faults.pick(SERVICE, operation)
         if spec is not None:
@@ -139,7 +143,7 @@ class PaymentGatewaySimulator:
             self._journal(record, started)
             return self._inject_before(spec)
 
-        envelope, backend_called = self._process(req.body)
+        envelope, backend_called = self._process(req.body, root)
         record["backend_called"] = backend_called
         if spec is not None and spec.when == "after" and spec.kind != "latency":
             record["outcome"] = f"injected:{spec.kind}"
@@ -150,8 +154,10 @@ class PaymentGatewaySimulator:
         return Response.xml(self._finish(envelope[0], fault=envelope[1] is not None),
                             status=500 if envelope[1] is not None else 200)
 
-    def _process(self, body: bytes) -> tuple[tuple[etree._Element, str | None], bool]:
-        """Run the request; returns ((answer envelope, fault code or None), reached the business logic).
+    def _process(self, body: bytes,
+                 root: etree._Element | XmlError) -> tuple[tuple[etree._Element, str | None], bool]:
+        """Run the request (``root``: ``body`` parsed, or why it could not be); returns ((answer
+        envelope, fault code or None), reached the business logic).
 
         Order: well-formed XML → transport signature → schema → the sender (registered, its
         password, its certificate's BIN) → the operation on the sender's own orders.
@@ -159,8 +165,10 @@ class PaymentGatewaySimulator:
         now = self.clock.now()
         reached = False
         try:
-            root = parse_xml(body, what="payment gateway request")
-            signer_bin = self._verify(body) if self.verifier is not None else None
+            if isinstance(root, XmlError):
+                raise root
+            signer_bin = self._verify(verifier_input(body, root, parsed_huge=False)) \
+                if self.verifier is not None else None
             payload = payload_of(body_of(root, what="request"), what="request")
             request = wire.read_request(payload)
             owner = self._authenticate(request, signer_bin)
@@ -176,11 +184,11 @@ class PaymentGatewaySimulator:
             refusal = PaymentRefusal("PSE909", f"internal error: {exc}", server=True)
             return (wire.fault_envelope(refusal, now), refusal.error_code), reached
 
-    def _verify(self, body: bytes) -> str | None:
+    def _verify(self, envelope: bytes | etree._Element) -> str | None:
         """Verify the transport signature; the BIN of the signing certificate (None when it has none)."""
         assert self.verifier is not None
         try:
-            verified = self.verifier.verify_envelope(body)
+            verified = self.verifier.verify_envelope(envelope)
         except SignatureRefused as exc:
             code = {RefusalReason.MISSING_SIGNATURE: "PSE017", RefusalReason.TIMESTAMP_EXPIRED: "PSE015",
                     RefusalReason.TIMESTAMP_MISSING: "PSE017"}.get(exc.reason, "PSE016")
@@ -272,10 +280,11 @@ def _check_details(details: OrderDetails) -> None:
         raise PaymentRefusal("PSE003", f"currency {details.currency} is not accepted; KZT only")
 
 
-def _peek(body: bytes) -> tuple[str | None, str | None]:
+def _peek(root: etree._Element | XmlError) -> tuple[str | None, str | None]:
     """Operation and messageId for fault matching and the journal, without failing on bad input."""
+    if isinstance(root, XmlError):
+        return None, None
     try:
-        root = parse_xml(body, what="request")
         payload = payload_of(body_of(root))
     except EgovError:
         return None, None
