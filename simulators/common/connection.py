@@ -25,14 +25,6 @@ socket exactly (see :mod:`simulators.common.wire_fault`), and the connection end
 
 HTTP/1.0 clients are answered and the connection closed after each answer: h11 does not implement
 HTTP/1.0 keep-alive.
-
-h11 is the judge of every request, but most requests need none of its judgement: an HTTP/1.1 head
-in plain form (a request line and ``name: value`` lines of visible ASCII, one ``Host``, a
-``Content-Length`` body or none) costs h11 several times what reading it costs. :func:`plain_head`
-recognises exactly such heads, as h11 would read them, and nothing else; any other head (a
-transfer coding, ``Expect``, ``Upgrade``, HTTP/1.0, a folded or bare-LF line, a byte outside
-visible ASCII, any limit reached, a head cut short) is handed to h11 with every byte received, so
-refusals and their statuses are h11's as before.
 """
 
 from __future__ import annotations
@@ -75,76 +67,6 @@ _UNSAFE = re.compile(r"[\r\n\x00]")
 """What no header name or value may hold (response splitting)."""
 _LINGER_SECONDS = 1.0
 _LINGER_BYTES = 1024 * 1024
-_REQUEST_LINE = re.compile(rb"([A-Z]+) ([\x21-\x7e]+) HTTP/1\.1")
-_HEADER_LINE = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*"
-                          rb"((?:[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?)?)[ \t]*")
-"""A header line of a plain head: a token, a colon, a value of visible ASCII (spaces and tabs inside)."""
-_TO_H11 = frozenset({"transfer-encoding", "expect", "upgrade", "te", "trailer"})
-"""Headers whose meaning h11 must weigh: a head carrying one is not plain."""
-
-
-class PlainHead:
-    """A request head in plain form (see :func:`plain_head`): what h11 would have made of it."""
-
-    __slots__ = ("keep_alive", "length", "method", "pairs", "target")
-
-    def __init__(self, method: str, target: str, pairs: list[tuple[str, str]], length: int,
-                 keep_alive: bool) -> None:
-        self.method = method
-        self.target = target
-        self.pairs = pairs
-        self.length = length
-        self.keep_alive = keep_alive
-
-
-def plain_head(head: bytes) -> PlainHead | None:
-    """``head`` (without its closing blank line) when it is plain, else None (h11 must judge it).
-
-    Plain: ``METHOD target HTTP/1.1`` with a method of ``METHODS``; at most ``MAX_HEADERS`` lines
-    matching :data:`_HEADER_LINE`, none over ``MAX_LINE_BYTES``, the whole within
-    ``MAX_HEAD_BYTES``; exactly one ``Host``; ``Content-Length`` digits, repeated only with the same
-    value, at most ``MAX_BODY_BYTES``; none of :data:`_TO_H11`; ``Connection`` without ``upgrade``.
-    """
-    if len(head) + 4 > MAX_HEAD_BYTES:
-        return None
-    lines = head.split(b"\r\n")
-    first = _REQUEST_LINE.fullmatch(lines[0])
-    if first is None or len(lines[0]) > MAX_LINE_BYTES or len(lines) - 1 > MAX_HEADERS:
-        return None
-    method = first[1].decode("ascii")
-    if method not in METHODS:
-        return None
-    pairs: list[tuple[str, str]] = []
-    hosts = 0
-    length: bytes | None = None
-    keep_alive = True
-    for line in lines[1:]:
-        found = _HEADER_LINE.fullmatch(line)
-        if found is None or len(line) > MAX_LINE_BYTES:
-            return None
-        name = found[1].decode("ascii")
-        value = found[2].decode("ascii")
-        lower = name.lower()
-        if lower in _TO_H11:
-            return None
-        if lower == "host":
-            hosts += 1
-        elif lower == "content-length":
-            if not found[2].isdigit() or (length is not None and found[2] != length):
-                return None
-            if length is not None:  # the same length again: h11 keeps the first line only
-                continue
-            length = found[2]
-        elif lower == "connection":
-            tokens = value.lower()
-            if "upgrade" in tokens:
-                return None
-            keep_alive = "close" not in tokens
-        pairs.append((name, value))
-    size = int(length) if length is not None else 0
-    if hosts != 1 or size > MAX_BODY_BYTES:
-        return None
-    return PlainHead(method, first[2].decode("ascii"), pairs, size, keep_alive)
 
 
 class _Refusal(Exception):
@@ -204,10 +126,7 @@ class HttpConnection:
         """When the head or body being read must be whole (``time.monotonic()``)."""
         self._idle = False
         """Waiting for the first byte of a request on a kept-alive connection."""
-        self._h11: h11.Connection | None = None
-        """The parser of a request that is not plain (None while reading plain ones)."""
-        self._buffer = bytearray()
-        """Bytes received and not yet part of a request read (plain reading; h11 keeps its own)."""
+        self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
         self._eof = False
         # reused by every read: recv(RECV_BYTES) would allocate (and page in) that much per read
         self._view = memoryview(bytearray(RECV_BYTES))
@@ -242,66 +161,10 @@ class HttpConnection:
     def _serve_one(self, first: bool) -> bool:
         """Read, dispatch and answer one request; whether the connection stays open for the next."""
         now = time.monotonic()
-        if first or self._buffer:  # the head's clock runs from the accept, or it has begun
+        if first or self._h11.trailing_data[0]:  # the head's clock runs from the accept, or it has begun
             self._idle, self._deadline = False, now + self._limits.header_timeout_seconds
         else:
             self._idle, self._deadline = True, now + self._limits.idle_timeout_seconds
-        head = self._plain_head()
-        if head is None:
-            return self._serve_one_by_h11()
-        self._deadline = time.monotonic() + self._limits.body_timeout_seconds
-        body = self._plain_body(head.length)
-        outcome = self._router.dispatch(Request.from_target(head.method, head.target, Headers.from_pairs(head.pairs),
-                                                            body, self._client))
-        self._sock.settimeout(self._limits.send_timeout_seconds)
-        if isinstance(outcome, WireFault):
-            play(self._sock, outcome)
-            return False
-        return self._answer(outcome, head.method, head.target, keep_alive=head.keep_alive)
-
-    def _plain_head(self) -> PlainHead | None:
-        """The next request's head when it is plain (:func:`plain_head`), consumed from the buffer;
-        None when h11 must read it, the client's close between requests included (h11 has then
-        been given every byte received, and the close)."""
-        buffer = self._buffer
-        searched = 0  # the bytes before this offset cannot start a line end: a head sent in small
-        while True:   # pieces is searched once, not once per piece
-            end = buffer.find(b"\r\n\r\n", searched)
-            if end >= 0:
-                break
-            if len(buffer) > MAX_HEAD_BYTES or self._eof or buffer.find(b"\n\n", searched) >= 0:  # bare LF: h11's
-                self._to_h11()
-                return None
-            searched = max(0, len(buffer) - 3)
-            buffer += self._receive()
-        head = plain_head(bytes(buffer[:end]))
-        if head is None:
-            self._to_h11()
-            return None
-        del buffer[:end + 4]
-        return head
-
-    def _plain_body(self, length: int) -> bytes:
-        buffer = self._buffer
-        while len(buffer) < length:
-            received = self._receive()
-            if not received:
-                raise _PeerGone
-            buffer += received
-        body = bytes(buffer[:length])
-        del buffer[:length]
-        return body
-
-    def _to_h11(self) -> None:
-        """A parser for this request, given what was received (and the close, if the client closed)."""
-        self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
-        if self._buffer:
-            self._h11.receive_data(bytes(self._buffer))
-            self._buffer.clear()
-        if self._eof:
-            self._h11.receive_data(b"")
-
-    def _serve_one_by_h11(self) -> bool:
         event = self._next_event()
         if type(event) is not h11.Request:  # ConnectionClosed: the client is done
             return False
@@ -316,19 +179,17 @@ class HttpConnection:
         return self._answer(outcome, method, target, keep_alive=_keeps_alive(event, headers))
 
     def _next_cycle(self) -> None:
-        """After a request h11 read, what the client already sent (pipelined requests) goes back to
-        the buffer, and the next request is read plainly if it can be: the answer was framed here,
-        not by h11, so h11 cannot cycle itself."""
-        if self._h11 is None:
-            return
+        """A fresh parser for the next request on this connection, fed what the client already sent
+        (pipelined requests): the answer was framed here, not by h11, so h11 cannot cycle itself."""
         trailing, closed = self._h11.trailing_data
-        self._buffer += trailing
-        self._eof = self._eof or closed
-        self._h11 = None
+        self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
+        if trailing:
+            self._h11.receive_data(bytes(trailing))
+        if closed:
+            self._h11.receive_data(b"")
 
     def _next_event(self) -> Any:
         conn = self._h11
-        assert conn is not None
         while True:
             try:
                 event = conn.next_event()
@@ -362,7 +223,7 @@ class HttpConnection:
 
     def _refusal_for(self, exc: h11.RemoteProtocolError) -> _Refusal:
         status = exc.error_status_hint
-        if status == 431 and self._h11 is not None:  # the head outgrew MAX_HEAD_BYTES: the request line alone?
+        if status == 431:  # the head outgrew MAX_HEAD_BYTES: was it the request line alone?
             buffered = self._h11.trailing_data[0]
             if b"\n" not in buffered[:MAX_LINE_BYTES + 2]:
                 return _Refusal(414, "Request-URI Too Long")
@@ -398,7 +259,7 @@ class HttpConnection:
             raise _Refusal(501, f"Unsupported method ({method!r})")
         if length > MAX_BODY_BYTES:
             raise _Refusal(413, "request body too large")
-        if self._h11 is not None and self._h11.they_are_waiting_for_100_continue:
+        if self._h11.they_are_waiting_for_100_continue:
             self._sock.settimeout(self._limits.send_timeout_seconds)
             self._sock.sendall(self._h11.send(h11.InformationalResponse(status_code=100, headers=[],
                                                                         reason=b"Continue")))

@@ -362,22 +362,6 @@ def test_bare_lf_line_ends_are_accepted(client: _Client) -> None:
     assert data["lookups"]["x_id"] == "5" and data["body"] == "ok"
 
 
-def test_a_head_arriving_byte_by_byte_is_read_whole_with_either_line_end(server: SimServer) -> None:
-    """The head's end is found wherever the pieces cut it (CRLF: read plainly; bare LF: by h11)."""
-    for request in (_post("/echo", b"ok", "X-Id: 5"),
-                    b"POST /echo HTTP/1.1\nHost: sim\nX-Id: 5\nContent-Length: 2\n\nok"):
-        client = _Client(server.port)
-        try:
-            for index in range(len(request)):
-                client.send(request[index:index + 1])
-                if request[index:index + 1] == b"\n":
-                    time.sleep(0.005)  # lets the server read the line ends on their own
-            data = json.loads(client.response()[2])
-            assert data["lookups"]["x_id"] == "5" and data["body"] == "ok"
-        finally:
-            client.close()
-
-
 def test_a_repeated_header_keeps_its_last_value_whatever_the_case(client: _Client) -> None:
     client.send(_post("/echo", b"", "X-Id: 1", "x-id: 2"))
     data = json.loads(client.response()[2])
