@@ -4,6 +4,7 @@ connection is reused and when not, malformed heads, and requests that could spli
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import socket
 import threading
@@ -11,11 +12,14 @@ import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from adapters.core.errors import ConfigurationError, TransportError
 from adapters.core.http import NetworkEnvironment, NetworkTransport, Timeouts
+from tests.adapters.core.http.test_environment import _issue_tls
+from tests.fixtures.loopback import ANSWER, RecordingServer
 
 DIRECT = NetworkEnvironment()
 
@@ -237,3 +241,64 @@ def test_an_https_target_through_an_https_proxy_is_refused() -> None:
         network.request("GET", "https://example.org/soap")
     assert exc.value.context["setting"] == "HTTPS_PROXY"
     network.close()
+
+
+class _TunnelProxy:
+    """A CONNECT proxy on 127.0.0.1 that opens the tunnel to one origin and pipes bytes both ways;
+    records the CONNECT heads it read."""
+
+    def __init__(self, origin: tuple[str, int]) -> None:
+        self.origin = origin
+        self.heads: list[bytes] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._tunnel, args=(client,), daemon=True).start()
+
+    def _tunnel(self, client: socket.socket) -> None:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += client.recv(4096)
+        self.heads.append(head)
+        upstream = socket.create_connection(self.origin)
+        client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+        def pipe(source: socket.socket, sink: socket.socket) -> None:
+            with contextlib.suppress(OSError):
+                while data := source.recv(65536):
+                    sink.sendall(data)
+            with contextlib.suppress(OSError):
+                sink.shutdown(socket.SHUT_WR)
+
+        threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+        pipe(client, upstream)
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def test_https_through_a_proxy_tunnel_is_verified_and_reused(tmp_path: Path) -> None:
+    ca_file, context = _issue_tls(tmp_path)
+    with RecordingServer(tls=context) as origin:
+        proxy = _TunnelProxy(("127.0.0.1", origin.port))
+        network = NetworkTransport(environment=NetworkEnvironment(
+            proxies={"https": f"http://agent:s%40cret@127.0.0.1:{proxy.port}"}, proxy_sources={"https": "HTTPS_PROXY"},
+            ca_file=str(ca_file)))
+        try:
+            for path in ("/a", "/b"):
+                result = network.request("POST", f"https://127.0.0.1:{origin.port}{path}", body=b"<e/>")
+                assert (result.status, result.body) == (200, ANSWER)
+        finally:
+            network.close()
+            proxy.close()
+    [head] = proxy.heads  # one tunnel, reused by the second call
+    assert head.startswith(f"CONNECT 127.0.0.1:{origin.port} HTTP/1.1\r\n".encode())
+    assert b"Proxy-Authorization: Basic YWdlbnQ6c0BjcmV0\r\n" in head  # agent:s@cret
+    assert [r.target for r in origin.received] == ["/a", "/b"]  # the origin's own request form, over TLS
