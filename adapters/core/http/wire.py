@@ -192,6 +192,10 @@ class Connection:
         if sock is None:
             return True
         try:
+            if hasattr(select, "poll"):  # no limit on descriptor numbers, unlike select()
+                poller = select.poll()
+                poller.register(sock, select.POLLIN)
+                return bool(poller.poll(0))
             return bool(select.select([sock], [], [], 0)[0])
         except (OSError, ValueError):
             return True
