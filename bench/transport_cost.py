@@ -3,7 +3,7 @@
 A ``SimServer`` in a child process answers every POST with 2 KB of XML; this process posts a 4 KB
 envelope ``--calls`` times per round through one ``SoapTransport`` (after a warm-up) and prints,
 per round and as the median of the rounds: client CPU per call (``time.process_time`` of this
-process: the transport, urllib3/requests, http.client, the socket calls and the interpreter; the
+process: the SOAP and network transports, the socket calls and the interpreter; the
 server's CPU is in the child and not counted) and wall time per call (the round trip, server
 included). No figure is asserted: they depend on the machine and its load.
 

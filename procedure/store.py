@@ -434,7 +434,10 @@ class FlowStore:
         so a stale ``flow`` cannot overwrite anything: it fails with the error a read would give."""
         flow_id = flow.flow_id
         within = None if verdict is NormVerdict.NO_NORM else verdict is NormVerdict.WITHIN
-        text, data = _serialised({**flow.data, **data_update})
+        # ``flow.data`` is already as stored (the store returned it): only the update is made so,
+        # and the whole is serialised once for the column, not parsed back
+        data = {**flow.data, **_as_stored(data_update)} if data_update else dict(flow.data)
+        text = JsonText(json.dumps(data))
         moved = _MOVE_FLOW.execute(conn, {
             "p_flow": flow_id, "p_step": step_id, "p_next": next_step, "p_status": status.value,
             "p_data": text, "p_now": _utc(finished_at)})

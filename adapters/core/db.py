@@ -255,18 +255,33 @@ class PreparedStatement:
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> CursorResult[Any]:
         """Run the statement on ``conn`` (in the caller's transaction) with ``params``."""
         compiled = self.compiled(conn.dialect)
-        values: list[Any] = []
-        for bind in compiled.binds:
-            value = bind.fixed if bind.key is None else params[bind.key]
-            if type(value) is JsonText:
-                if compiled.raw_json:
-                    values.append(str(value))
-                    continue
-                value = json.loads(value)
-            values.append(value if bind.process is None else bind.process(value))
-        if compiled.positional:
-            return conn.exec_driver_sql(compiled.sql, tuple(values))
-        return conn.exec_driver_sql(compiled.sql, {b.name: v for b, v in zip(compiled.binds, values, strict=True)})
+        return conn.exec_driver_sql(compiled.sql, _driver_values(compiled, params))
+
+    def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run the statement once per element of ``rows`` as ONE driver call (the DBAPI's
+        ``executemany``, in the caller's transaction): a batch of journal rows pays SQLAlchemy's
+        per-execution work once, not per row."""
+        if not rows:
+            return
+        compiled = self.compiled(conn.dialect)
+        conn.exec_driver_sql(compiled.sql, [_driver_values(compiled, row) for row in rows])
+
+
+def _driver_values(compiled: _Compiled, params: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+    """The driver's parameters of one execution: converted by the types' bind processors, in the
+    compiled statement's order (positional) or by name."""
+    values: list[Any] = []
+    for bind in compiled.binds:
+        value = bind.fixed if bind.key is None else params[bind.key]
+        if type(value) is JsonText:
+            if compiled.raw_json:
+                values.append(str(value))
+                continue
+            value = json.loads(value)
+        values.append(value if bind.process is None else bind.process(value))
+    if compiled.positional:
+        return tuple(values)
+    return {b.name: v for b, v in zip(compiled.binds, values, strict=True)}
 
 
 class JsonText(str):

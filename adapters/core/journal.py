@@ -222,8 +222,7 @@ class ExchangeJournal:
         """``rows`` in one transaction."""
         try:
             with self._lock, self.engine.begin() as conn:
-                for row in rows:
-                    _INSERT.execute(conn, row.model_dump())
+                _INSERT.execute_many(conn, [row.model_dump() for row in rows])
         except SQLAlchemyError as exc:
             last = rows[-1]
             what = (f"record attempt {last.attempt} of message {last.message_id}" if len(rows) == 1 else

@@ -1,8 +1,9 @@
 """The HTTP seam of every adapter: one transport protocol, what it is given and what it returns.
 
 :class:`HttpTransport` is the seam: ``request(...) -> HttpResult`` and ``close()``. The production
-implementation, :class:`NetworkTransport`, sends over pooled connections (urllib3) with the proxies
-and CA bundle of the environment; :class:`InProcessTransport` hands each request to a function in
+implementation, :class:`NetworkTransport`, sends over pooled keep-alive connections (the standard
+library's sockets and TLS, its own HTTP/1.1 reader) with the proxies and CA bundle of the
+environment; :class:`InProcessTransport` hands each request to a function in
 the same process (a simulator's router, for unit tests), as httpx's ``MockTransport`` does. Both
 return an :class:`HttpResult` and raise the one error hierarchy. Every call is bounded in time (a
 wall-clock deadline per attempt) and in memory (a byte limit on the answer). ``adapters.core.transport``'s

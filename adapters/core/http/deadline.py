@@ -3,8 +3,8 @@
 Socket timeouts bound each wait, not the exchange: a server that sends one byte just before every
 read timeout (a header line, a TLS record, a body byte at a time) would hold a call for as long as
 it likes. A :class:`Watch` is the deadline of one exchange; the connection the exchange uses is
-attached to it (:meth:`Watch.attach`, by the network transport's connection classes through
-:func:`watching`). One :class:`Watchdog` thread per process shuts down the socket of every
+attached to it (:meth:`Watch.attach`, by the network transport when it takes or opens the
+connection). One :class:`Watchdog` thread per process shuts down the socket of every
 connection whose exchange is still under way at its deadline, which ends whatever read or write
 is blocked on it; the exchange then sees :attr:`Watch.fired` and fails with a typed timeout.
 
@@ -23,7 +23,6 @@ Contract:
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import heapq
 import itertools
 import os
@@ -32,7 +31,7 @@ import threading
 import time
 from typing import Protocol
 
-__all__ = ["Watch", "Watchdog", "attach_current", "watching"]
+__all__ = ["Watch", "Watchdog"]
 
 
 class _HasSocket(Protocol):
@@ -176,30 +175,3 @@ class Watchdog:
                     self._cond.wait(self._heap[0][0] - now if self._heap else None)
             for watch in due:
                 watch.expire()
-
-
-_CURRENT: contextvars.ContextVar[Watch | None] = contextvars.ContextVar("egov_http_watch", default=None)
-
-
-class watching:
-    """``with watching(watch):`` within the block, connections used by this thread attach to ``watch``
-    (:func:`attach_current`)."""
-
-    __slots__ = ("_token", "_watch")
-
-    def __init__(self, watch: Watch) -> None:
-        self._watch = watch
-
-    def __enter__(self) -> Watch:
-        self._token = _CURRENT.set(self._watch)
-        return self._watch
-
-    def __exit__(self, *exc: object) -> None:
-        _CURRENT.reset(self._token)
-
-
-def attach_current(connection: _HasSocket) -> None:
-    """Attach ``connection`` to the watch of the exchange under way in this thread, if any."""
-    watch = _CURRENT.get()
-    if watch is not None:
-        watch.attach(connection)

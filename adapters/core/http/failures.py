@@ -13,7 +13,6 @@ truncated      the answer began but ended before its declared end (or broke off)
 empty          the server closed the connection without answering
 reset          the connection was reset while sending or waiting
 garbage        the server answered something that is not HTTP (or a body that does not decode)
-timeout        any other timeout
 connection     anything else (name resolution, TLS verification, an unreachable network)
 ============== ==========================================================================
 """
@@ -22,12 +21,20 @@ from __future__ import annotations
 
 import http.client
 
-from urllib3 import exceptions as u3
-
 from adapters.core.errors import TransportError
+from adapters.core.http.reader import BodyDecodeError
+from adapters.core.http.wire import MalformedAnswer
 
-NETWORK_ERRORS: tuple[type[BaseException], ...] = (u3.HTTPError, http.client.HTTPException, OSError)
-"""What urllib3, http.client and sockets raise for a failure of the network."""
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (http.client.HTTPException, OSError)
+"""What the wire format (http.client's exception types), sockets and TLS raise for a failure of the network."""
+
+
+class ConnectFailed(OSError):
+    """No connection was made (TCP, the proxy's tunnel, or TLS): nothing was sent. Wraps the cause."""
+
+
+class ConnectTimedOut(ConnectFailed, TimeoutError):
+    """No connection within the connect timeout: nothing was sent."""
 
 
 def causes(exc: BaseException) -> list[BaseException]:
@@ -54,13 +61,13 @@ def failure_kind(exc: BaseException, *, answer_started: bool = False) -> str:
 
     if among(ConnectionRefusedError):
         return "refused"
-    if among(u3.NewConnectionError):  # before ConnectTimeoutError, its base class
-        return "connection"
-    if among(u3.ConnectTimeoutError):
+    if among(ConnectTimedOut):
         return "connect-timeout"
-    if among(u3.ReadTimeoutError, TimeoutError):
+    if among(ConnectFailed):
+        return "connection"
+    if among(TimeoutError):
         return "read-timeout"
-    if among(u3.DecodeError):  # a body that does not decode as its Content-Encoding says
+    if among(BodyDecodeError, MalformedAnswer):  # a body that does not decode, a framing that cannot be read
         return "garbage"
     if answer_started or among(http.client.IncompleteRead):
         return "truncated"
@@ -70,8 +77,6 @@ def failure_kind(exc: BaseException, *, answer_started: bool = False) -> str:
         return "reset"
     if among(http.client.BadStatusLine, http.client.LineTooLong):
         return "garbage"
-    if among(u3.TimeoutError):
-        return "timeout"
     return "connection"
 
 

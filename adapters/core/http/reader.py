@@ -1,14 +1,14 @@
 """Reading an answer's body within a byte limit.
 
-:func:`read_limited` reads a urllib3 response opened with ``preload_content=False``:
+:func:`read_limited` reads the body of an answer whose head :mod:`adapters.core.http.wire` read:
 
 - a ``Content-Length`` over the limit is refused before a byte of the body is read;
 - a ``Content-Length`` within the limit, the body not encoded: the body is read in one call of
-  that length (urllib3 and http.client allocate it once, and fail with a short body): urllib3's
-  sized reads go through its decoded-body buffer, one plain read does not;
-- otherwise the body is read :data:`CHUNK` bytes at a time (decoded, when it has a
-  ``Content-Encoding``: urllib3 decompresses at most what is asked for), and refused as soon as
-  more than the limit has arrived, whatever the framing (chunked, or until the connection closes);
+  that length (one allocation; fewer bytes than announced is ``http.client.IncompleteRead``);
+- otherwise (chunked, until the connection closes, or a ``Content-Encoding``) the body is read
+  :data:`CHUNK` bytes at a time, decoded when it is ``gzip`` or ``deflate`` (at most what is left
+  under the limit is decompressed per read; another coding is returned as it came), and refused as
+  soon as more than the limit has arrived, whatever the framing;
 - memory: the body is read into one buffer that never grows: of the announced length, or of
   ``limit + 1`` bytes when the length is not announced or the body is encoded (zero-filled
   memory the system hands over untouched: only the pages written cost anything), then cut to what
@@ -21,14 +21,16 @@
 
 from __future__ import annotations
 
+import http.client
 import io
-from collections.abc import Mapping
+import zlib
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from adapters.core.errors import ConfigurationError, ResponseTooLargeError
 
 if TYPE_CHECKING:
-    import urllib3
+    from adapters.core.http.wire import Answer, Connection
 
 CHUNK = 64 * 1024
 """Bytes asked of the response per read."""
@@ -45,19 +47,6 @@ def positive_limit(limit: int) -> int:
     return limit
 
 
-def announced_length(headers: Mapping[str, str]) -> int | None:
-    """The body length a ``Content-Length`` header announces, or ``None`` when there is none or it is
-    not one number (repeated equal values, as a list, count as that value)."""
-    value = headers.get("Content-Length")
-    if value is None:
-        return None
-    values = {part.strip() for part in str(value).split(",")}
-    if len(values) != 1:
-        return None
-    text = values.pop()
-    return int(text) if text.isdigit() else None
-
-
 def too_large(url: str, limit: int, *, announced: int | None = None,
               received: int | None = None) -> ResponseTooLargeError:
     """The refusal of an answer from ``url`` over ``limit`` bytes."""
@@ -69,26 +58,88 @@ def too_large(url: str, limit: int, *, announced: int | None = None,
                                  received=received or 0)
 
 
-def read_limited(response: urllib3.BaseHTTPResponse, *, limit: int, url: str) -> bytes:
-    """The whole body of ``response``, at most ``limit`` bytes (see the module docstring)."""
-    announced = announced_length(response.headers)
+class BodyDecodeError(http.client.HTTPException):
+    """A body that does not decode as its ``Content-Encoding`` says."""
+
+
+def _decoder(encoding: str) -> zlib._Decompress | None:
+    """A decompressor for a ``Content-Encoding`` the transport decodes, or ``None`` (returned as it came)."""
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    return None
+
+
+def _decoded(pieces: Iterator[bytes], encoding: str, room: Callable[[], int]) -> Iterator[bytes]:
+    """``pieces`` decoded as ``encoding`` (``deflate`` with or without its zlib header), never more
+    output asked for at once than ``room()`` (a decompression bomb stops at the limit)."""
+    decoder = _decoder(encoding)
+    if decoder is None:
+        yield from pieces
+        return
+    first = True
+    try:
+        for piece in pieces:
+            data = piece
+            while data:
+                try:
+                    out = decoder.decompress(data, room())
+                except zlib.error:
+                    if not (first and encoding == "deflate"):
+                        raise
+                    decoder = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send it
+                    out = decoder.decompress(data, room())
+                first = False
+                data = decoder.unconsumed_tail
+                if out:
+                    yield out
+        yield decoder.flush()
+    except zlib.error as exc:
+        raise BodyDecodeError(f"the body does not decode as {encoding}: {exc}") from exc
+
+
+def read_limited(connection: Connection, answer: Answer, *, limit: int, url: str) -> bytes:
+    """The whole body of ``answer`` from ``connection``, at most ``limit`` bytes (see the module docstring)."""
+    announced = answer.length
     if announced is not None and announced > limit:
         raise too_large(url, limit, announced=announced)
-    encoding = str(response.headers.get("Content-Encoding", "")).strip().lower()
-    if announced is not None and encoding in ("", "identity"):  # else the decoded size is unknown
-        return response.read()  # a short body raises (urllib3 enforces the announced length)
+    encoding = answer.headers.get("Content-Encoding", "").strip().lower()
+    if announced is not None and encoding in ("", "identity"):
+        body = connection.read(announced) if announced else b""
+        if len(body) < announced:
+            raise http.client.IncompleteRead(body, announced - len(body))
+        return body
     # bytes(n) is owned by the buffer alone: writes fill it in place, truncate() shrinks it in
     # place, and getvalue() hands that same object back
     wanted = limit + 1  # never more than one byte past the limit
     buffer = io.BytesIO(bytes(wanted))
     received = 0
-    while received < wanted:
-        chunk = response.read(min(CHUNK, wanted - received))  # fewer than announced: urllib3 raises
-        if not chunk:
-            break
+
+    def room() -> int:
+        return min(CHUNK, wanted - received)
+
+    if announced is not None:
+        raw = _sized(connection, announced, room)
+    elif answer.chunked:
+        raw = connection.read_chunks(room)
+    else:
+        raw = connection.read_until_close(room)
+    for chunk in _decoded(raw, encoding, room):
         received += len(chunk)
         if received > limit:
             raise too_large(url, limit, received=received)
         buffer.write(chunk)
     buffer.truncate(received)
     return buffer.getvalue()
+
+
+def _sized(connection: Connection, length: int, room: Callable[[], int]) -> Iterator[bytes]:
+    """A body of ``length`` bytes, at most ``room()`` a read (fewer than ``length`` is ``IncompleteRead``)."""
+    left = length
+    while left:
+        piece = connection.read(min(room(), left))
+        if not piece:
+            raise http.client.IncompleteRead(b"", left)
+        left -= len(piece)
+        yield piece
