@@ -5,7 +5,7 @@
 ``egov worker``: the default :class:`~procedure.clients.ClientOptions` (retry policy, timeouts,
 circuit breakers), the :class:`ResilientCaller` journalling every attempt to a SQLite file (one
 transaction per attempt: a direct call is not inside a flow's step batch), Prometheus metrics, the
-production HTTP transport (keep-alive, its own HTTP/1.1 reader), sent over real loopback HTTP to the gateway
+production HTTP transport (keep-alive, httptools' answer parser), sent over real loopback HTTP to the gateway
 simulator with an :class:`EchoBackend` in a **subprocess** (bench e's server: it verifies the
 request and signs its answer). Its figure is the client process's **CPU time** per call
 (``time.process_time``: the simulator's work and the waiting are not in it); the wall time per

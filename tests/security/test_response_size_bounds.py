@@ -41,6 +41,7 @@ _MEASURE = r"""
 import json, sys, tracemalloc
 import click
 import adapters.egov_gateway, adapters.core.xmlsig, adapters.core.trust.keystore, procedure.clients  # noqa
+import adapters.core.settings, cli.settings  # noqa: imported before the measure, as the modules above
 from cli.main import cli
 
 tracemalloc.start()

@@ -2,7 +2,7 @@
 
 :class:`HttpTransport` is the seam: ``request(...) -> HttpResult`` and ``close()``. The production
 implementation, :class:`NetworkTransport`, sends over pooled keep-alive connections (the standard
-library's sockets and TLS, its own HTTP/1.1 reader) with the proxies and CA bundle of the
+library's sockets and TLS, httptools' answer parser) with the proxies and CA bundle of the
 environment; :class:`InProcessTransport` hands each request to a function in
 the same process (a simulator's router, for unit tests), as httpx's ``MockTransport`` does. Both
 return an :class:`HttpResult` and raise the one error hierarchy. Every call is bounded in time (a

@@ -1,7 +1,7 @@
 """The production transport: HTTP/1.1 over pooled keep-alive connections, on the standard library.
 
-- The wire format is :mod:`adapters.core.http.wire` (sockets, TLS, a status and header reader of
-  its own): urllib3 and http.client, whose header parsing goes through the ``email`` package, cost
+- The wire format is :mod:`adapters.core.http.wire` (sockets, TLS, httptools' answer parser):
+  urllib3 and http.client, whose header parsing goes through the ``email`` package, cost
   about 250 µs of CPU per request on top of the socket calls (``bench/transport_cost.py``).
 - Connections are pooled per origin (scheme, host, port; through a proxy: per proxy for http
   targets, per proxy and target for an https tunnel), at most ``pools`` origins (the least recently

@@ -3,12 +3,12 @@
 :func:`read_limited` reads the body of an answer whose head :mod:`adapters.core.http.wire` read:
 
 - a ``Content-Length`` over the limit is refused before a byte of the body is read;
-- a ``Content-Length`` within the limit, the body not encoded: the body is read in one call of
-  that length (one allocation; fewer bytes than announced is ``http.client.IncompleteRead``);
-- otherwise (chunked, until the connection closes, or a ``Content-Encoding``) the body is read
-  :data:`CHUNK` bytes at a time, decoded when it is ``gzip`` or ``deflate`` (at most what is left
-  under the limit is decompressed per read; another coding is returned as it came), and refused as
-  soon as more than the limit has arrived, whatever the framing;
+- a ``Content-Length`` within the limit, the body not encoded: the body is read straight into one
+  buffer of that length (fewer bytes than announced is ``http.client.IncompleteRead``);
+- otherwise (chunked, until the connection closes, or a ``Content-Encoding``) the parser de-frames
+  the body as it is read, :data:`CHUNK` bytes at a time, decoded when it is ``gzip`` or ``deflate``
+  (at most what is left under the limit is decompressed per read; another coding is returned as it
+  came), and refused as soon as more than the limit has arrived, whatever the framing;
 - memory: the body is read into one buffer that never grows: of the announced length, or of
   ``limit + 1`` bytes when the length is not announced or the body is encoded (zero-filled
   memory the system hands over untouched: only the pages written cost anything), then cut to what
@@ -106,10 +106,12 @@ def read_limited(connection: Connection, answer: Answer, *, limit: int, url: str
         raise too_large(url, limit, announced=announced)
     encoding = answer.headers.get("Content-Encoding", "").strip().lower()
     if announced is not None and encoding in ("", "identity"):
-        body = connection.read(announced) if announced else b""
-        if len(body) < announced:
-            raise http.client.IncompleteRead(body, announced - len(body))
-        return body
+        if not announced:
+            return b""
+        sized = io.BytesIO(bytes(announced))
+        with sized.getbuffer() as view:
+            connection.read_into(view)
+        return sized.getvalue()
     # bytes(n) is owned by the buffer alone: writes fill it in place, truncate() shrinks it in
     # place, and getvalue() hands that same object back
     wanted = limit + 1  # never more than one byte past the limit
@@ -119,27 +121,10 @@ def read_limited(connection: Connection, answer: Answer, *, limit: int, url: str
     def room() -> int:
         return min(CHUNK, wanted - received)
 
-    if announced is not None:
-        raw = _sized(connection, announced, room)
-    elif answer.chunked:
-        raw = connection.read_chunks(room)
-    else:
-        raw = connection.read_until_close(room)
-    for chunk in _decoded(raw, encoding, room):
+    for chunk in _decoded(connection.pieces(room), encoding, room):
         received += len(chunk)
         if received > limit:
             raise too_large(url, limit, received=received)
         buffer.write(chunk)
     buffer.truncate(received)
     return buffer.getvalue()
-
-
-def _sized(connection: Connection, length: int, room: Callable[[], int]) -> Iterator[bytes]:
-    """A body of ``length`` bytes, at most ``room()`` a read (fewer than ``length`` is ``IncompleteRead``)."""
-    left = length
-    while left:
-        piece = connection.read(min(room(), left))
-        if not piece:
-            raise http.client.IncompleteRead(b"", left)
-        left -= len(piece)
-        yield piece

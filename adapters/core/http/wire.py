@@ -1,6 +1,7 @@
-"""HTTP/1.1 on one client connection: the request written, the answer's head read, its body framed.
+"""HTTP/1.1 on one client connection: the request written, the answer's head and body read.
 
-The network transport's wire format, on the standard library's sockets and TLS (no HTTP library):
+The network transport's wire format, on the standard library's sockets and TLS and httptools'
+answer parser (llhttp, the C parser of Node.js; already uvicorn's parser for ``egov serve``):
 http.client parses an answer's headers with the ``email`` package and urllib3 adds its own layers
 on top; together they were most of the transport's CPU per request in a profile of the flows.
 
@@ -10,16 +11,21 @@ on top; together they were most of the transport's CPU per request in a profile 
   proxy's ``CONNECT``, the TLS handshake); every later read and write by the read timeout.
 - :func:`request_head` writes the request line and headers; names and values that could split the
   head (a CR or LF, a colon in a name) are refused (``ValueError``, as http.client does).
-- :meth:`Connection.read_answer` reads the status line and headers within http.client's limits
-  (:data:`MAX_LINE` bytes a line, :data:`MAX_HEADERS` headers), skips interim (1xx) answers, and
+- :meth:`Connection.read_answer` has the parser read the status line and headers (at most
+  :data:`MAX_HEAD_BYTES` of head, :data:`MAX_HEADERS` headers), skips interim (1xx) answers, and
   says how the body is framed (RFC 9112 section 6.3): none (HEAD, 1xx, 204, 304), chunked, a
-  ``Content-Length``, or until the connection closes; and whether the connection may be reused.
+  ``Content-Length``, or until the connection closes; and whether the connection may be reused (the
+  parser's keep-alive rule). The parser is strict: an obsolete folded header line, a bare LF, two
+  different lengths, a length that is not a number, a chunk size that is not hexadecimal are refused.
+- The body: :meth:`Connection.read_into` reads a ``Content-Length`` body straight into the caller's
+  buffer (the length frames it); :meth:`Connection.pieces` has the parser de-frame any other
+  (chunked, until close, or one to decode) as it arrives.
 - Failures are the standard library's public exception types, which
   :mod:`adapters.core.http.failures` turns into a ``kind``: no answer at all is
-  ``http.client.RemoteDisconnected``, a status line that is not HTTP ``BadStatusLine``, a line over
-  the limit ``LineTooLong``, a body cut short ``IncompleteRead``, and head or framing that cannot
-  be read :class:`MalformedAnswer`.
+  ``http.client.RemoteDisconnected``, an answer that is not HTTP ``BadStatusLine``, a body cut short
+  ``IncompleteRead``, and head or framing the parser refuses :class:`MalformedAnswer`.
 """
+
 
 from __future__ import annotations
 
@@ -31,13 +37,18 @@ import socket
 import ssl
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
-MAX_LINE = 65536
-"""Longest status, header or chunk-size line read (http.client's limit)."""
+import httptools
+
+MAX_HEAD_BYTES = 64 * 1024
+"""Most bytes of an answer's head (status line and headers) read before it must have ended."""
 
 MAX_HEADERS = 100
 """Most header lines in one answer (http.client's limit)."""
+
+CHUNK = 16 * 1024
+"""Most bytes asked of the socket per read the parser reads (what it de-frames is copied once more:
+small reads keep the two copies small; a SOAP answer's head and body mostly come in one)."""
 
 _LEGAL_NAME = re.compile(r"[^:\s][^:\r\n]*").fullmatch
 _ILLEGAL_VALUE = re.compile(r"\n(?![ \t])|\r(?![ \t\n])").search
@@ -45,13 +56,9 @@ _NO_BODY_STATUSES = frozenset((204, 304))
 
 
 class MalformedAnswer(http.client.HTTPException):
-    """An answer whose head or body framing cannot be read as HTTP/1.1 (a header line without a
-    name, more than :data:`MAX_HEADERS` headers, a ``Content-Length`` that is not one number, a
-    chunk size that is not hexadecimal)."""
-
-
-class _LineReader(Protocol):
-    def readline(self, size: int = -1, /) -> bytes: ...
+    """An answer whose head or body framing cannot be read as HTTP/1.1 (the parser's reason: a
+    header line without a name, more than :data:`MAX_HEADERS` headers or :data:`MAX_HEAD_BYTES` of
+    head, a ``Content-Length`` that is not one number, a chunk size that is not hexadecimal...)."""
 
 
 class ProxyTunnelError(OSError):
@@ -70,12 +77,6 @@ class Headers(Mapping[str, str]):
         key = name.lower()
         old = self._items.get(key)
         self._items[key] = (name, value) if old is None else (old[0], f"{old[1]}, {value}")
-
-    def continue_last(self, name: str, more: str) -> None:
-        """An obsolete folded line: ``more`` continues the value of ``name``."""
-        key = name.lower()
-        original, value = self._items[key]
-        self._items[key] = (original, f"{value} {more}")
 
     def __getitem__(self, name: str) -> str:
         return self._items[name.lower()][1]
@@ -139,15 +140,81 @@ class Endpoint:
     extra header lines (a Proxy-Authorization)."""
 
 
+class _Parse:
+    """httptools' callbacks for one answer on a connection: the head of the final answer (interim
+    1xx answers forgotten), the body pieces as the parser de-frames them, and whether it ended."""
+
+    __slots__ = ("complete", "error", "head_done", "headers", "interim", "keep_alive", "lines", "parser", "pieces",
+                 "status", "until_close")
+
+    def __init__(self) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.headers = Headers()
+        self.pieces: list[bytes] = []
+        self.status = self.lines = 0
+        self.head_done = self.complete = self.keep_alive = self.interim = self.until_close = False
+        self.error: MalformedAnswer | None = None
+        """A refusal raised inside a callback (the parser hands on only that a callback failed)."""
+
+    def on_message_begin(self) -> None:
+        if self.complete:  # bytes after the answer: the server wrote out of turn
+            self.error = MalformedAnswer("the server sent more than one answer")
+            raise self.error
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.lines += 1
+        if self.lines > MAX_HEADERS:
+            self.error = MalformedAnswer(f"got more than {MAX_HEADERS} headers")
+            raise self.error
+        self.headers.add(name.decode("latin-1"), value.decode("latin-1").strip())
+
+    def on_headers_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if 100 <= status < 200:  # an interim answer: its headers are not the answer's
+            self.headers, self.lines, self.interim = Headers(), 0, True
+            return
+        self.status, self.head_done = status, True
+        self.keep_alive = self.parser.should_keep_alive()  # the rule holds only until the message ends
+
+    def on_body(self, body: bytes) -> None:
+        self.pieces.append(body)
+
+    def on_message_complete(self) -> None:
+        if self.interim:
+            self.interim = False
+        else:
+            self.complete = True
+
+    def feed(self, data: bytes) -> None:
+        """``data`` to the parser; its refusals as the standard library's exception types."""
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError:
+            assert self.error is not None
+            raise self.error from None
+        except httptools.HttpParserInvalidStatusError as exc:
+            raise http.client.BadStatusLine(f"{exc}: {data[:80]!r}") from None
+        except httptools.HttpParserError as exc:
+            if not self.head_done and not self.lines:  # the status line itself
+                raise http.client.BadStatusLine(f"{exc}: {data[:80]!r}") from None
+            raise MalformedAnswer(str(exc)) from None
+
+    def take(self) -> list[bytes]:
+        pieces, self.pieces = self.pieces, []
+        return pieces
+
+
 class Connection:
     """One client connection (see the module docstring). Not thread-safe: one exchange at a time."""
 
-    __slots__ = ("_reader", "sock")
+    __slots__ = ("_parse", "_reader", "sock")
 
     def __init__(self) -> None:
         self.sock: socket.socket | None = None
         """The socket, once connected (the deadline watchdog shuts it down)."""
         self._reader: io.BufferedReader | None = None
+        self._parse: _Parse | None = None
+        """The parser of the answer being read."""
 
     def connect(self, endpoint: Endpoint, connect_timeout: float, read_timeout: float) -> None:
         """Open the connection; every phase within ``connect_timeout``, later reads within ``read_timeout``."""
@@ -171,16 +238,18 @@ class Connection:
     def _open_tunnel(sock: socket.socket, host: str, port: int, extra: bytes) -> None:
         authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         sock.sendall(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n".encode("latin-1") + extra + b"\r\n")
-        reader = sock.makefile("rb", buffering=0)  # unbuffered: the TLS handshake follows on the socket
-        try:
-            status_line = _read_line(reader, "status line")
-            status, _, _ = _status(status_line)
-            while _read_line(reader, "header line") not in (b"\r\n", b"\n", b""):
-                pass
-        finally:
-            reader.close()
-        if status != 200:
-            raise ProxyTunnelError(f"Tunnel connection failed: {status_line.decode('latin-1').strip()}")
+        parse = _Parse()  # the proxy says nothing more until the TLS handshake, which the client begins
+        received = 0
+        while not parse.head_done:
+            data = sock.recv(CHUNK)
+            if not data:
+                raise http.client.RemoteDisconnected("the proxy closed the connection without answering CONNECT")
+            received += len(data)
+            if received > MAX_HEAD_BYTES:
+                raise MalformedAnswer(f"the proxy's answer to CONNECT has more than {MAX_HEAD_BYTES} bytes of head")
+            parse.feed(data)
+        if parse.status != 200:
+            raise ProxyTunnelError(f"Tunnel connection failed: {parse.status}")
 
     def send(self, data: bytes) -> None:
         assert self.sock is not None
@@ -204,67 +273,62 @@ class Connection:
         """The final answer's head (interim 1xx answers skipped), framed for a request of ``method``."""
         reader = self._reader
         assert reader is not None
-        while True:
-            line = _read_line(reader, "status line")
-            if not line:
-                raise http.client.RemoteDisconnected("Remote end closed connection without response")
-            status, version, _ = _status(line)
-            headers = _read_headers(reader)
-            if not 100 <= status < 200:
-                break
-        connection = tokens(headers.get("Connection"))
-        keep_alive = "close" not in connection and (version == "HTTP/1.1" or "keep-alive" in connection)
-        if method == "HEAD" or status in _NO_BODY_STATUSES:
-            return Answer(status, headers, 0, False, keep_alive)
-        encoding = headers.get("Transfer-Encoding")
-        if encoding is not None:
-            chunked = encoding.rsplit(",", 1)[-1].strip().lower() == "chunked"
-            return Answer(status, headers, None, chunked, keep_alive and chunked)
-        announced = headers.get("Content-Length")
-        if announced is None:
-            return Answer(status, headers, None, False, False)  # the body ends when the connection closes
-        values = {part.strip() for part in announced.split(",")}
-        text = values.pop() if len(values) == 1 else ""
-        if not text.isdigit():
-            raise MalformedAnswer(f"Content-Length is not one number: {announced!r}")
-        return Answer(status, headers, int(text), False, keep_alive)
-
-    def read(self, size: int) -> bytes:
-        """Up to ``size`` bytes (fewer only at the end of the stream)."""
-        assert self._reader is not None
-        return self._reader.read(size)
-
-    def read_chunks(self, most: Callable[[], int]) -> Iterator[bytes]:
-        """A chunked body's data, at most ``most()`` bytes a piece; the trailers are read and dropped."""
-        reader = self._reader
-        assert reader is not None
-        while True:
-            line = _read_line(reader, "chunk size")
-            if not line:
+        parse = self._parse = _Parse()
+        received = 0
+        while not parse.head_done:
+            data = reader.read1(CHUNK)
+            if not data:
+                if received == 0:
+                    raise http.client.RemoteDisconnected("Remote end closed connection without response")
                 raise http.client.IncompleteRead(b"")
-            size_text = line.split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise MalformedAnswer(f"a chunk size that is not hexadecimal: {size_text[:40]!r}") from None
-            if size == 0:
-                while _read_line(reader, "trailer line") not in (b"\r\n", b"\n", b""):
-                    pass
-                return
-            while size:
-                piece = reader.read(min(size, most()))
-                if not piece:
-                    raise http.client.IncompleteRead(b"", size)
-                size -= len(piece)
-                yield piece
-            if _read_line(reader, "chunk end") not in (b"\r\n", b"\n"):
-                raise MalformedAnswer("a chunk not followed by CRLF")
+            parse.feed(data)
+            # the head's bytes: all so far but the body's that came with its end (and the chunks'
+            # framing, at most: a bound from above)
+            received += len(data) - (sum(map(len, parse.pieces)) if parse.head_done else 0)
+            if received > MAX_HEAD_BYTES:
+                raise MalformedAnswer(f"an answer's head of more than {MAX_HEAD_BYTES} bytes")
+        status, headers, keep_alive = parse.status, parse.headers, parse.keep_alive
+        if method == "HEAD" or status in _NO_BODY_STATUSES:
+            stray = bool(parse.take())  # a body where there is none: the connection is not to be trusted
+            return Answer(status, headers, 0, False, keep_alive and not stray)
+        if "Transfer-Encoding" in headers:
+            chunked = "chunked" in tokens(headers["Transfer-Encoding"])
+            parse.until_close = not chunked
+            return Answer(status, headers, None, chunked, keep_alive and chunked)
+        if "Content-Length" in headers:  # one number: the parser refused any other
+            return Answer(status, headers, int(headers["Content-Length"]), False, keep_alive)
+        parse.until_close = True
+        return Answer(status, headers, None, False, False)  # the body ends when the connection closes
 
-    def read_until_close(self, most: Callable[[], int]) -> Iterator[bytes]:
-        """A body that ends when the connection closes, at most ``most()`` bytes a piece."""
-        assert self._reader is not None
-        while piece := self._reader.read1(most()):
-            yield piece
+    def read_into(self, view: memoryview) -> None:
+        """Fill ``view`` with the body of an answer framed by its ``Content-Length`` (of that many
+        bytes): what came with the head, then the rest read straight into it (fewer bytes than
+        announced is ``http.client.IncompleteRead``)."""
+        assert self._reader is not None and self._parse is not None
+        filled = 0
+        for piece in self._parse.take():
+            view[filled:filled + len(piece)] = piece
+            filled += len(piece)
+        while filled < len(view):
+            got = self._reader.readinto(view[filled:])
+            if not got:
+                raise http.client.IncompleteRead(bytes(view[:filled]), len(view) - filled)
+            filled += got
+
+    def pieces(self, most: Callable[[], int]) -> Iterator[bytes]:
+        """The body as the parser de-frames it (chunked: the data, trailers dropped; until close: as
+        it comes), at most ``most()`` bytes read a time; cut short is ``http.client.IncompleteRead``."""
+        reader, parse = self._reader, self._parse
+        assert reader is not None and parse is not None
+        yield from parse.take()
+        while not parse.complete:
+            data = reader.read1(min(most(), CHUNK))
+            if not data:
+                if parse.until_close:
+                    return  # no framing: the connection's end is the body's
+                raise http.client.IncompleteRead(b"")
+            parse.feed(data)
+            yield from parse.take()
 
     def close(self) -> None:
         reader, sock = self._reader, self.sock
@@ -273,42 +337,3 @@ class Connection:
             reader.close()
         if sock is not None:
             sock.close()
-
-
-def _read_line(reader: _LineReader, what: str) -> bytes:
-    line = reader.readline(MAX_LINE + 1)
-    if len(line) > MAX_LINE:
-        raise http.client.LineTooLong(what)
-    return line
-
-
-def _status(line: bytes) -> tuple[int, str, str]:
-    """(status, version, reason) of a status line, or ``BadStatusLine``."""
-    parts = line.decode("latin-1").rstrip("\r\n").split(None, 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or len(parts[1]) != 3 or not parts[1].isdigit():
-        raise http.client.BadStatusLine(repr(line[:80]))
-    status = int(parts[1])
-    if status < 100:
-        raise http.client.BadStatusLine(repr(line[:80]))
-    return status, parts[0], parts[2] if len(parts) > 2 else ""
-
-
-def _read_headers(reader: _LineReader) -> Headers:
-    headers = Headers()
-    last: str | None = None
-    for _ in range(MAX_HEADERS + 1):
-        line = _read_line(reader, "header line")
-        if line in (b"\r\n", b"\n", b""):
-            return headers
-        text = line.decode("latin-1").rstrip("\r\n")
-        if text[:1] in (" ", "\t"):  # an obsolete folded continuation of the previous header
-            if last is None:
-                raise MalformedAnswer("a continuation line before any header")
-            headers.continue_last(last, text.strip())
-            continue
-        name, colon, value = text.partition(":")
-        if not colon or not _LEGAL_NAME(name):
-            raise MalformedAnswer(f"not a header line: {text[:80]!r}")
-        headers.add(name, value.strip())
-        last = name
-    raise MalformedAnswer(f"got more than {MAX_HEADERS} headers")

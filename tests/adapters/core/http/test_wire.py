@@ -175,10 +175,10 @@ def test_an_idle_connection_the_server_closed_while_idle_is_replaced_before_send
 
 
 def test_headers_are_case_insensitive_and_repeated_ones_joined(transport: NetworkTransport) -> None:
-    server = Scripted([_ok(b"x", "X-A: 1", "x-a: 2", "Content-Type: text/xml", "X-Folded: a", " b")])
+    server = Scripted([_ok(b"x", "X-A: 1", "x-a: 2", "Content-Type: text/xml")])
     result = transport.request("GET", server.url)
     assert result.headers["x-a"] == "1, 2" and result.content_type == "text/xml"
-    assert result.headers["X-FOLDED"] == "a b" and "content-length" in result.headers
+    assert "content-length" in result.headers
     assert dict(result.headers)["X-A"] == "1, 2"
     server.close()
 
@@ -191,7 +191,12 @@ def test_headers_are_case_insensitive_and_repeated_ones_joined(transport: Networ
     b"HTTP/1.1 2000 OK\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nX: " + b"y" * 70000 + b"\r\n\r\n",
     b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 101 + b"\r\n",
-], ids=["no-colon", "two-lengths", "length-not-a-number", "chunk-size", "status", "long-line", "many-headers"])
+    b"HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\nContent-Length: 0\n\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    b"not HTTP at all\r\n\r\n",
+], ids=["no-colon", "two-lengths", "length-not-a-number", "chunk-size", "status", "long-line", "many-headers",
+        "obsolete-fold", "bare-lf", "length-and-chunked", "not-http"])
 def test_a_malformed_head_or_framing_is_refused(transport: NetworkTransport, answer: bytes) -> None:
     server = Scripted([answer])
     with pytest.raises(TransportError) as exc:
