@@ -6,18 +6,21 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 import requests
 from starlette.requests import Request
 from starlette.responses import Response
 
-from harness.landscape import MINISTRY_BIN
+from harness.landscape import MINISTRY_BIN, Landscape
+from service import ServiceRuntime, ServiceServer, create_app
 from service.callers import add_caller, remove_caller
 from service.direct_routes import DirectRoute, DirectRoutes
 from service.routes import flows, legal_entities, shep
 from service.threadpool import read_store
-from tests.service.conftest import Running, error_of
+from tests.service.conftest import Running, error_of, service_settings
+from tests.service.test_flows import application
 
 
 async def _unused(request: Request, parameters: Mapping[str, str]) -> Response:
@@ -87,3 +90,24 @@ def test_a_flow_answered_directly_checks_the_caller_and_is_counted_under_its_tem
         remove_caller(flows.callers_file, "direct-other")
     # a value FastAPI's route refuses is FastAPI's answer, as before
     assert error_of(flows.get("/api/v1/flows/" + "a" * 65), 422, "EGOV100")["field"] == "flow_id"
+
+
+def test_a_flow_in_a_postgresql_store_is_read_on_the_stores_threads(landscape: Landscape, manifest: Path,
+                                                                      postgres_db_url: str, tmp_path: Path) -> None:
+    """A server database is read on the store's threads (its reads wait on the network), and the
+    route answers the same."""
+    settings = service_settings(manifest, tmp_path, database_url=postgres_db_url, flow_files_dir=landscape.workdir,
+                                artefacts_dir=tmp_path / "artefacts", worker_threads=1)
+    key = add_caller(settings.service_callers_file, "reader", ["flows:read", "flows:start"])
+    with ServiceRuntime.from_settings(settings) as runtime, ServiceServer(create_app(runtime)) as server:
+        assert not runtime.store_is_local
+        headers = {"X-API-Key": key}
+        started = requests.post(f"{server.url}/api/v1/flows", json={"application": application(landscape, 2)},
+                                headers=headers, timeout=60)
+        assert started.status_code == 202, started.text
+        flow_id = started.json()["flow_id"]
+        answer = requests.get(f"{server.url}/api/v1/flows/{flow_id}", headers=headers, timeout=60)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["flow_id"] == flow_id and answer.json()["diagram_number"] == 2
+        listed = requests.get(f"{server.url}/api/v1/flows", headers=headers, timeout=60).json()
+        assert [f["flow_id"] for f in listed["flows"]] == [flow_id]
