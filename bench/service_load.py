@@ -71,6 +71,27 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of ``pid`` and of its live descendants (``egov serve --workers N``
+    runs its processes as children of a supervisor)."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        with contextlib.suppress(OSError):
+            total += cpu_seconds(current)
+        pending += _children(current)
+    return total
+
+
 @dataclass
 class Egov:
     """An ``egov`` command in the background, its output in ``workdir``."""
@@ -100,8 +121,9 @@ class Egov:
         return f"http://127.0.0.1:{self.port}"
 
     def cpu(self) -> float:
+        """CPU seconds of the command's processes (its children included)."""
         assert self.process is not None
-        return cpu_seconds(self.process.pid)
+        return tree_cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -252,6 +274,11 @@ class Load:
     latencies: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)
+    """CPU seconds spent during the run, by whom: ``service``, ``simulators``, ``load generator``."""
+
+    def cpu_per_answer(self, who: str) -> float:
+        return self.cpu[who] / max(len(self.latencies), 1)
 
 
 def closed_loop_get(url: str, path: str, headers: dict[str, str], *, clients: int, duration: float) -> Load:
@@ -271,7 +298,7 @@ def closed_loop_get(url: str, path: str, headers: dict[str, str], *, clients: in
             buffer += sock.recv(65536)
         sock.setblocking(False)
         conns.append({"sock": sock, "buffer": bytearray(), "sent": 0.0})
-    began = time.perf_counter()
+    began, generator_cpu = time.perf_counter(), time.thread_time()
     deadline = began + duration
     for conn in conns:
         selector.register(conn["sock"], selectors.EVENT_READ, conn)
@@ -305,40 +332,76 @@ def closed_loop_get(url: str, path: str, headers: dict[str, str], *, clients: in
             conn["sent"] = time.perf_counter()
             conn["sock"].sendall(request)
     result.elapsed = time.perf_counter() - began
+    result.cpu["load generator"] = time.thread_time() - generator_cpu
     for conn in conns:
         conn["sock"].close()
     selector.close()
     return result
 
 
-def _load_rows(label: str, what: str, load: Load) -> list[Row]:
+CORES = os.cpu_count() or 1
+
+
+def measured_load(service: Egov, landscape_cpu: Callable[[], float | None], path: str, headers: dict[str, str],
+                  *, duration: float) -> Load:
+    """:func:`closed_loop_get` on ``path``, with the CPU the service's processes and the simulators
+    spent meanwhile (from ``/proc``) beside the load generator's own."""
+    before = service.cpu(), landscape_cpu()
+    load = closed_loop_get(service.url, path, headers, clients=CLIENTS, duration=duration)
+    after = service.cpu(), landscape_cpu()
+    load.cpu["service"] = after[0] - before[0]
+    if before[1] is not None and after[1] is not None:
+        load.cpu["simulators"] = after[1] - before[1]
+    return load
+
+
+def _cpu_note(load: Load) -> str:
+    spent = ", ".join(f"{who} {load.cpu_per_answer(who) * 1000:.2f} ms" for who in load.cpu)
+    generator = load.cpu["load generator"] / load.elapsed if load.elapsed else 0.0
+    return (f"CPU per answer from /proc: {spent} (the load generator used {generator:.2f} of a core "
+            f"of the {CORES})")
+
+
+def _load_rows(label: str, what: str, load: Load, *, floor: bool = False) -> list[Row]:
     errors = sum(load.errors.values())
     if not load.latencies:
         return [Row(bench="f", figure=label, value=None, note=f"no answer: {load.errors}")]
     p50, p99 = percentile(load.latencies, 50) * 1000, percentile(load.latencies, 99) * 1000
     rate = len(load.latencies) / load.elapsed
-    return [Row(bench="f", figure=f"{label}: throughput", value=rate, unit="req/s",
+    rows = [Row(bench="f", figure=f"{label}: throughput", value=rate, unit="req/s",
                 note=f"{what}, {CLIENTS} keep-alive callers, {load.elapsed:.1f} s, {len(load.latencies)} answers"),
             Row(bench="f", figure=f"{label}: latency p50", value=p50, unit="ms"),
             Row(bench="f", figure=f"{label}: latency p99", value=p99, unit="ms", target="< 100 ms", met=p99 < 100),
             Row(bench="f", figure=f"{label}: errors", value=float(errors), target="0", met=errors == 0,
-                note=str(load.errors) if errors else "")]
+                note=str(load.errors) if errors else ""),
+            Row(bench="f", figure=f"{label}: the service's CPU per answer", value=load.cpu_per_answer("service") * 1000,
+                unit="ms", note=_cpu_note(load))]
+    if floor:
+        # every answer needs this much CPU of the machine's cores: with CLIENTS callers always
+        # waiting, an answer waits on average for CLIENTS answers' CPU shared by the cores
+        per_answer = load.cpu_per_answer("service") + (load.cpu_per_answer("simulators") if "simulators" in load.cpu
+                                                        else 0.0)
+        rows.append(Row(bench="f", figure=f"{label}: mean latency floor from the CPU per answer",
+                        value=per_answer * CLIENTS / CORES * 1000, unit="ms",
+                        note=f"(service + simulators) {per_answer * 1000:.2f} ms × {CLIENTS} callers / {CORES} cores: "
+                             "no scheduling gets the mean under it on this machine"))
+    return rows
 
 
-def api_load(service: Egov, key: str, flow_id: str, bin_value: str, *, processes: int, quick: bool) -> list[Row]:
+def api_load(service: Egov, key: str, flow_id: str, bin_value: str, landscape_cpu: Callable[[], float | None], *,
+             processes: int, quick: bool) -> list[Row]:
     """Two routes: a flow's state (a read of the flow store, no exchange: the API's cheap route) and
     a Legal Entities look-up (a signed request through the gateway, its signed answer verified and
     journalled: what most of the API's routes do); the floor, ``/healthz``, beside them."""
     duration = 2.0 if quick else 10.0
     floor = closed_loop_get(service.url, "/healthz", {}, clients=CLIENTS, duration=1.0 if quick else 5.0)
-    flows = closed_loop_get(service.url, f"/api/v1/flows/{flow_id}", {"X-API-Key": key}, clients=CLIENTS,
+    flows = measured_load(service, landscape_cpu, f"/api/v1/flows/{flow_id}", {"X-API-Key": key}, duration=duration)
+    lookups = measured_load(service, landscape_cpu, f"/api/v1/legal-entities/{bin_value}", {"X-API-Key": key},
                             duration=duration)
-    lookups = closed_loop_get(service.url, f"/api/v1/legal-entities/{bin_value}", {"X-API-Key": key},
-                              clients=CLIENTS, duration=duration)
     where = f"{processes} service process{'es' if processes > 1 else ''}"
     return [*_load_rows(f"JSON API, {CLIENTS} callers, {where}", "GET /api/v1/flows/{id} (a store read)", flows),
             *_load_rows(f"JSON API, signed look-up, {CLIENTS} callers, {where}",
-                        "GET /api/v1/legal-entities/{bin} (a signed exchange with the register)", lookups),
+                        "GET /api/v1/legal-entities/{bin} (a signed exchange with the register)", lookups, floor=True),
             Row(bench="f", figure=f"the service's floor, GET /healthz, {where}: throughput",
                 value=len(floor.latencies) / floor.elapsed if floor.latencies else None, unit="req/s",
                 note=(f"p99 {percentile(floor.latencies, 99) * 1000:.0f} ms, errors {sum(floor.errors.values())}: "
@@ -469,12 +532,12 @@ def run(quick: bool = False) -> list[Row]:
                 rows += proxy_cost(sims.manifest, service, key, workdir, quick=quick)
                 flow_id = _start_all(service.url, key, [_diagram2(land)])[0]
                 _wait_completed(settings["EGOV_DATABASE_URL"], [flow_id], 120)
-                rows += api_load(service, key, flow_id, MINISTRY_BIN, processes=1, quick=quick)
+                rows += api_load(service, key, flow_id, MINISTRY_BIN, sims.cpu_seconds, processes=1, quick=quick)
             finally:
                 service.stop()
             several = serve(workdir, settings, "serve-2", workers=2)
             try:
-                rows += api_load(several, key, flow_id, MINISTRY_BIN, processes=2, quick=quick)
+                rows += api_load(several, key, flow_id, MINISTRY_BIN, sims.cpu_seconds, processes=2, quick=quick)
             finally:
                 several.stop()
             rows += flows_on_workers(land, sims.manifest, sims.cpu_seconds, workdir, key, callers, quick=quick)

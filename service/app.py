@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from adapters.core.clock import Clock
 from adapters.core.errors import EgovError
+from service.direct_routes import DirectRoutes
 from service.error_responses import ERROR_RESPONSES, install_error_handlers, json_error
 from service.request_context import ErrorRenderer, RequestContextMiddleware
 from service.routes import flows, legal_entities, licensing, ops, payments, shep, trust
@@ -63,7 +64,7 @@ def create_app(runtime: ServiceRuntime, *, close_runtime: bool = False) -> FastA
     app.include_router(shep.router)
     app.include_router(ops.router)
     # inside the request context (added first: the last added is the outermost)
-    app.add_middleware(shep.ShepEndpoints)
+    app.add_middleware(DirectRoutes, routes=[*shep.DIRECT, *flows.DIRECT, *legal_entities.DIRECT])
     app.add_middleware(RequestContextMiddleware, metrics=runtime.http_metrics,
                        max_body_bytes=runtime.settings.service_max_request_bytes,
                        render_error=error_renderer(runtime.clock))

@@ -118,6 +118,7 @@ class RequestContextMiddleware:
                 template = getattr(route, "path", None) or "<unmatched>"
                 status = int(answer["status"])
                 self.metrics.observe(scope.get("method", "?"), template, status, elapsed)
-                access_log.info("%s %s %d", scope.get("method"), path, status, extra=log_fields(
-                    method=scope.get("method"), path=path, route=template, status=status,
-                    latency_ms=round(elapsed * 1000, 3), caller=state.get("caller")))
+                if access_log.isEnabledFor(logging.INFO):
+                    access_log.info("%s %s %d", scope.get("method"), path, status, extra=log_fields(
+                        method=scope.get("method"), path=path, route=template, status=status,
+                        latency_ms=round(elapsed * 1000, 3), caller=state.get("caller")))

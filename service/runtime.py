@@ -80,6 +80,11 @@ class ServiceRuntime:
             raise
 
     @property
+    def store_is_local(self) -> bool:
+        """The flow store is a SQLite database: read on the event loop (:func:`service.threadpool.read_store`)."""
+        return self.flows.runtime.store.engine.dialect.name == "sqlite"
+
+    @property
     def signing_enabled(self) -> bool:
         return self.settings.service_signing_enabled
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import pathlib
+from collections.abc import Mapping
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -24,15 +26,17 @@ from procedure.application import DIAGRAM_IDS, Application
 from procedure.diagrams import get_diagram
 from procedure.models import FlowRecord, FlowStatus, Service, StepRecord, Text
 from procedure.names import FlowNames, flow_names
-from service.auth import require, runtime_of
+from service.auth import API_KEY_HEADER, authorise, identify, require, runtime_of
+from service.direct_routes import DirectRoute
 from service.flow_files import check_references
 from service.routes import API_PREFIX
 from service.runtime import ServiceRuntime
-from service.threadpool import store_bound
+from service.threadpool import read_store, store_bound
 
 router = APIRouter(prefix=f"{API_PREFIX}/flows", tags=["Licensing flows"])
 
-FlowId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,64}$", description="the flow's id")]
+FLOW_ID = r"[A-Za-z0-9_.:-]{1,64}"
+FlowId = Annotated[str, Path(pattern=f"^{FLOW_ID}$", description="the flow's id")]
 _DIAGRAM_ID_OF = {**{str(n): d for n, d in DIAGRAM_IDS.items()}, **{d: d for d in DIAGRAM_IDS.values()}}
 _RESULT_KEYS = ("application_number", "registered_at", "licensor", "deadline", "payment_order", "fee",
                 "licence_number", "licence_kind", "signed_by", "refused_by", "notices")
@@ -176,6 +180,11 @@ def _documents(data: dict[str, Any]) -> Documents:
                      pdf_ready=pathlib.Path(pdf).is_file() if pdf else None)
 
 
+def _read_answer(runtime: ServiceRuntime, flow_id: str) -> FlowAnswer:
+    """The flow's answer from one read of the store (and of its claim while it is open)."""
+    return _answer(runtime, *runtime.flows.runtime.store.flow_with_history(flow_id))
+
+
 def _answer(runtime: ServiceRuntime, flow: FlowRecord, history: list[StepRecord]) -> FlowAnswer:
     diagram = get_diagram(flow.diagram)
     current = diagram.step(flow.current_step)
@@ -229,8 +238,7 @@ def start_flow(request: Request, body: FlowStart, response: Response) -> FlowAcc
 
 @router.get("", response_model=FlowList, summary="Flows, newest first",
             dependencies=[Depends(require("flows:read"))])
-@store_bound
-def list_flows(
+async def list_flows(
         request: Request,
         status: Annotated[FlowStatus | None, Query(description="running, failed, completed, refused")] = None,
         service: Annotated[Service | None, Query(description="one of the five services")] = None,
@@ -238,9 +246,11 @@ def list_flows(
                                              description="1 or portal, 2 or provider")] = None,
         since: Annotated[dt.datetime | None, Query(description="created at or after (ISO 8601)")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100) -> FlowList:
-    store = runtime_of(request).flows.runtime.store
-    flows = store.find_flows(status=status, service=service.value if service else None,
-                             diagram=_DIAGRAM_ID_OF[diagram] if diagram else None, since=since, limit=limit)
+    runtime = runtime_of(request)
+    flows = await read_store(partial(runtime.flows.runtime.store.find_flows, status=status,
+                                     service=service.value if service else None,
+                                     diagram=_DIAGRAM_ID_OF[diagram] if diagram else None, since=since, limit=limit),
+                             local=runtime.store_is_local)
     rows = [FlowSummary(flow_id=f.flow_id, service=f.service, operation=f.operation, diagram=f.diagram,
                         status=f.status, current_step=f.current_step, created_at=f.created_at,
                         updated_at=f.updated_at, application_number=f.data.get("application_number"),
@@ -251,10 +261,20 @@ def list_flows(
 
 @router.get("/{flow_id}", response_model=FlowAnswer, summary="A flow: state, steps against the norms, documents",
             dependencies=[Depends(require("flows:read"))])
-@store_bound
-def flow(request: Request, flow_id: FlowId) -> FlowAnswer:
+async def flow(request: Request, flow_id: FlowId) -> Response:
+    # answered in front of the router (DIRECT); this declares it and answers alike
+    return await _flow_response(request, flow_id)
+
+
+async def _flow_response(request: Request, flow_id: str) -> Response:
     runtime = runtime_of(request)
-    return _answer(runtime, *runtime.flows.runtime.store.flow_with_history(flow_id))
+    answer = await read_store(partial(_read_answer, runtime, flow_id), local=runtime.store_is_local)
+    return Response(answer.model_dump_json(by_alias=True), media_type="application/json")
+
+
+async def _direct_flow(request: Request, parameters: Mapping[str, str]) -> Response:
+    authorise(identify(request, request.headers.get(API_KEY_HEADER)), "flows:read")
+    return await _flow_response(request, parameters["flow_id"])
 
 
 @router.post("/{flow_id}/resume", response_model=FlowAccepted, status_code=202, summary="Resume a flow",
@@ -268,3 +288,7 @@ def resume_flow(request: Request, flow_id: FlowId, response: Response) -> FlowAc
     if resumed.flow.status.terminal:
         response.status_code = 200
     return _accepted(resumed.flow, resumed.queued)
+
+
+DIRECT = (DirectRoute("GET", f"{router.prefix}/{{flow_id}}", _direct_flow, {"flow_id": FLOW_ID}),)
+"""A flow's state, the API's most polled route, answered in front of the router (:mod:`service.direct_routes`)."""

@@ -4,8 +4,8 @@ Authentication is the API's (``X-API-Key``), but every refusal here is a SOAP Fa
 gateway's ``ErrorInfo`` — what a SOAP client can read — with HTTP 401, 403, 413 for the service's
 own refusals and 500 for every other Fault, as SOAP 1.1 and the gateway do.
 
-The routes below define and document the two paths (OpenAPI); a ``POST`` to either is answered by
-:class:`ShepEndpoints`, an ASGI layer the app puts in front of FastAPI's router, inside the request
+The routes below define and document the two paths (OpenAPI); a ``POST`` to either is answered in
+front of FastAPI's router (:data:`DIRECT`, :mod:`service.direct_routes`), inside the request
 context (request id, body limit, metrics by these routes' templates, access log, last-resort
 Fault): the proxy is the hot path of a ministry's traffic, and FastAPI's routing, dependency
 solving and exception layers cost a share of a proxied call's CPU (bench f, ``bench/README.md``).
@@ -14,18 +14,18 @@ Both ways run :func:`answer`, so they answer alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Security
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.core.clock import Clock
 from adapters.core.errors import EgovError
 from service.auth import API_KEY_HEADER, api_key_header, identify, runtime_of
+from service.direct_routes import DirectRoute
 from service.error_responses import request_id_of
 from service.shep_proxy import ProxyAnswer, ShepProxy, fault_answer
 from service.shep_wire import Channel
@@ -84,29 +84,10 @@ async def async_channel(request: Request) -> Response:
     return await answer(request, "async")
 
 
-@dataclass(frozen=True)
-class RouteTemplate:
-    """What the request context reads of ``scope["route"]``: the template its metrics are labelled by."""
-
-    path: str
+async def _direct(channel: Channel, request: Request, _: Mapping[str, str]) -> Response:
+    return await answer(request, channel)
 
 
-class ShepEndpoints:
-    """ASGI layer: ``POST /shep/sync`` and ``POST /shep/async`` answered by :func:`answer` without
-    FastAPI's router (see the module docstring); every other request goes on to ``app``. The
-    metrics and the access log name the same route templates as the routes'."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.paths: dict[str, tuple[Channel, RouteTemplate]] = {
-            f"{router.prefix}/{channel}": (channel, RouteTemplate(f"{router.prefix}/{channel}"))
-            for channel in ("sync", "async")}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = self.paths.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
-        if found is None:
-            await self.app(scope, receive, send)
-            return
-        channel, scope["route"] = found
-        response = await answer(Request(scope, receive), channel)
-        await response(scope, receive, send)
+DIRECT = tuple(DirectRoute("POST", f"{router.prefix}/{channel}", partial(_direct, channel))
+               for channel in ("sync", "async"))
+"""``POST /shep/sync`` and ``/shep/async`` answered in front of the router (:mod:`service.direct_routes`)."""
