@@ -1105,9 +1105,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-pdf", action="store_true", help=argparse.SUPPRESS)  # the default now
     parser.add_argument("--profile", type=int, metavar="FLOWS", default=0,
                         help="cProfile of FLOWS sequential flows (fresh applicants, no PDF) in this process")
-    parser.add_argument("--profile-simulators", type=int, metavar="FLOWS", default=0,
-                        help="the simulators' CPU per flow by category and their cProfile, over windows of FLOWS "
-                             "sequential flows (bench/simulators_profile.py)")
     args = parser.parse_args(argv)
     if args.serve is not None:
         serve(args.serve)
@@ -1125,11 +1122,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--processes: at least 1, at most --threads, and 1 with --in-process")
     if args.profile:
         print(profile(args.profile))
-        return 0
-    if args.profile_simulators:
-        from bench.simulators_profile import profile_simulators
-
-        print(profile_simulators(args.profile_simulators))
         return 0
     if args.quick or (args.threads == 8 and args.duration == 10.0 and not args.in_process):
         from bench import print_rows

@@ -162,7 +162,7 @@ def signed_requests(keys: BenchKeys, count: int) -> list[bytes]:
 
     from adapters.contracts import SYNC_WSDL, contract_path
     from adapters.core.xmlsig import SigningService
-    from bench.signed_call import application_data
+    from bench.payloads import application_data
 
     client = zeep.Client(str(contract_path(SYNC_WSDL)))
     template = client.create_message(client.service, "SendMessage", request={

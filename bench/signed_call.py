@@ -72,26 +72,10 @@ from bench import (
     make_keys,
     timed_interleaved,
 )
+from bench.payloads import application_data
 
 MESSAGE_ID = "7f6c1c62-3c55-4a55-9a49-5e0b7d7a0001"
 SESSION_ID = "0d4c3a9e-2b1f-4c7e-9a55-3f1e2d4c5b6a"
-APP_NS = "urn:egov-adapters:bench:application"
-
-
-def application_data() -> etree._Element:
-    """A small business payload (a licence application summary, ~1 KB)."""
-    app = etree.Element(f"{{{APP_NS}}}application", nsmap={"app": APP_NS})
-    for name, value in (("applicantBin", "940140000385"), ("licenceType", "EDU-HIGHER"),
-                        ("subtype", "bachelor"), ("region", "ASTANA"), ("submitted", "2024-05-02T10:00:00Z")):
-        etree.SubElement(app, f"{{{APP_NS}}}{name}").text = value
-    docs = etree.SubElement(app, f"{{{APP_NS}}}attachments")
-    for i in range(6):
-        att = etree.SubElement(docs, f"{{{APP_NS}}}attachment", id=f"att-{i}", mediaType="application/pdf")
-        att.set("sha256", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
-        att.text = f"document-{i}.pdf"
-    return app
-
-
 def signed_reply(keys: BenchKeys, message_id: str = MESSAGE_ID) -> bytes:
     """A SendMessageResponse echoing the application, signed by the simulator's signing service."""
     from adapters.core.xmlsig import SigningService

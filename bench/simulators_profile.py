@@ -1,6 +1,6 @@
 """Where the simulators' CPU goes during Diagram-1 flows of fresh applicants.
 
-``python -m bench.flows --profile-simulators N`` (or ``python -m bench.simulators_profile N``): the
+``python -m bench.simulators_profile N``: the
 landscape runs in a subprocess, as in bench b (``python -m bench.simulators_profile --serve DIR``),
 and this process runs Diagram-1 flows one at a time, each a fresh applicant (bench b's
 :class:`~bench.flows.Pool`: the applicants, their certificates and portal accounts are prepared

@@ -14,9 +14,9 @@ import pytest
 from bench import Row, percentile, print_rows
 from bench.__main__ import main as bench_main
 from bench.flows import COUNTED
+from bench.payloads import application_data
 from bench.signed_call import (
     MESSAGE_ID,
-    application_data,
     our_call,
     our_client,
     signed_reply,
