@@ -43,7 +43,7 @@ from bench import load_average
 CATEGORIES = ("HTTP server stack", "handlers (other)", "XML parse/schema/serialise", "signing", "verification",
               "SQL", "PBKDF2", "OCSP responder", "PKI issuance", "HTTP client (simulator to simulator)")
 """What the landscape's threads spend CPU on, innermost wins: the HTTP server stack = a connection's
-thread serving a request, outside the router's dispatch (h11, socket reads and writes, the answer's head); handlers
+thread serving a request, outside the router's dispatch (the parse, socket reads and writes, the answer head); handlers
 (other) = inside the dispatch but in no category below (the simulators' own logic, metrics, the
 request journal, faults); XML = the hardened parser, schema checks, lxml serialisation and parsing;
 signing = ``SigningService``; verification = ``VerificationService`` and ``CertificateValidator``;

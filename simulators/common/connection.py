@@ -1,11 +1,14 @@
-"""One client connection of the socket server: HTTP/1.1 spoken by h11, answers written in one piece.
+"""One client connection of the socket server: HTTP/1.1 parsed by httptools, answers written in one piece.
 
-A per-connection ``h11.Connection`` parses every request (keep-alive, pipelining, ``Expect:
-100-continue``, Content-Length and chunked bodies) and frames every answer. Around it this module
-keeps the limits of :mod:`simulators.common.limits` and refuses with a clear status, then closes:
+One ``httptools.HttpRequestParser`` (llhttp, the C parser of Node.js; also uvicorn's for ``egov
+serve`` and the adapters' answer parser) parses every request of the connection (keep-alive,
+pipelining: bytes after one request are the next one's, ``Expect: 100-continue``, Content-Length
+and chunked bodies); its callbacks keep the limits of :mod:`simulators.common.limits` as the head
+arrives, and a request beyond them is refused with a clear status, then the connection closed
+(requests before it in the same write are answered first):
 
-- a head h11 cannot parse → 400 (a missing or repeated ``Host`` in HTTP/1.1 included, RFC 9112 3.2);
-  a transfer coding other than chunked → 501;
+- a head the parser cannot parse → 400 (a missing or repeated ``Host`` in HTTP/1.1 included, RFC
+  9112 3.2, checked here: llhttp does not); a transfer coding other than chunked → 501;
 - a request line over ``MAX_LINE_BYTES`` → 414; a header line over it, more than ``MAX_HEADERS``
   headers, or a head over ``MAX_HEAD_BYTES`` → 431;
 - HTTP/2 or later → 505; a method not in ``METHODS`` → 501;
@@ -23,8 +26,9 @@ A request whose body never arrives whole (the client closed) gets no answer. A s
 and body up to 256 KB) goes out in one ``sendall``. A handler's :class:`WireFault` is played on the
 socket exactly (see :mod:`simulators.common.wire_fault`), and the connection ends with it.
 
-HTTP/1.0 clients are answered and the connection closed after each answer: h11 does not implement
-HTTP/1.0 keep-alive.
+HTTP/1.0 clients are answered and the connection closed after each answer (no HTTP/1.0
+keep-alive). A request asking for a protocol ``Upgrade`` is answered as HTTP, and the connection
+closed: the parser gives the bytes after it to the other protocol.
 """
 
 from __future__ import annotations
@@ -35,11 +39,11 @@ import re
 import socket
 import struct
 import time
+from collections import deque
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import Any
 
-import h11
+import httptools
 
 from simulators.common.byte_budget import ByteBudget
 from simulators.common.headers import Headers
@@ -67,6 +71,8 @@ _UNSAFE = re.compile(r"[\r\n\x00]")
 """What no header name or value may hold (response splitting)."""
 _LINGER_SECONDS = 1.0
 _LINGER_BYTES = 1024 * 1024
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+").fullmatch
+"""An RFC 9110 token: what a method may be."""
 
 
 class _Refusal(Exception):
@@ -103,6 +109,147 @@ def _http_date() -> bytes:
     return cached[1]
 
 
+class _Message:
+    """One request as the parser completed it, waiting for its answer (pipelined ones in turn)."""
+
+    __slots__ = ("body", "headers", "keep_alive", "method", "target")
+
+    def __init__(self, method: str, target: str, headers: Headers, body: bytes, keep_alive: bool) -> None:
+        self.method, self.target, self.headers, self.body, self.keep_alive = method, target, headers, body, keep_alive
+
+
+class _Parse:
+    """httptools' callbacks for the requests on one connection, one parser for all of them: the
+    limits checked as the head arrives, the requests completed in order (bytes after one request are
+    the next one's), and the refusal that ends the connection once those before it are answered."""
+
+    __slots__ = ("begun", "body_size", "chunks", "close", "continue_sent", "done", "error", "expect", "head_bytes",
+                 "head_done", "head_fed", "hosts", "length", "lines", "pairs", "parser", "transfer", "upgraded",
+                 "url", "url_bytes")
+
+    def __init__(self) -> None:
+        self.parser = httptools.HttpRequestParser(self)
+        self.done: deque[_Message] = deque()
+        self.error: _Refusal | None = None
+        """Why the connection ends after the requests in ``done`` (raised in a callback or the parser's)."""
+        self.upgraded = False
+        """The parser stopped at an ``Upgrade``: the request before it is the connection's last."""
+        self.begun = self.head_done = False
+        self._reset()
+
+    def _reset(self) -> None:
+        self.url: list[bytes] = []
+        self.pairs: list[tuple[str, str]] = []
+        self.chunks: list[bytes] = []
+        self.url_bytes = self.head_bytes = self.head_fed = self.lines = self.hosts = self.length = 0
+        self.body_size = 0
+        self.transfer: bytes | None = None
+        self.close = self.expect = self.continue_sent = False
+
+    def _refuse(self, status: int, message: str) -> None:
+        self.error = _Refusal(status, message)
+        raise self.error
+
+    def on_message_begin(self) -> None:
+        self._reset()
+        self.begun, self.head_done = True, False
+
+    def on_url(self, url: bytes) -> None:
+        self.url.append(url)
+        self.url_bytes += len(url)
+        # "METHOD SP target SP HTTP/x.y": checked as the target arrives, before the head is whole
+        if len(self.parser.get_method()) + self.url_bytes + 10 > MAX_LINE_BYTES:
+            self._refuse(414, "Request-URI Too Long")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.lines += 1
+        if self.lines > MAX_HEADERS:
+            self._refuse(431, "Too many headers")
+        line_bytes = len(name) + len(value) + 2  # "name: value"
+        if line_bytes > MAX_LINE_BYTES:
+            self._refuse(431, "Line too long")
+        self.head_bytes += line_bytes
+        value = value.rstrip(b" \t")
+        if len(name) in (4, 6, 10, 14, 17):  # the names the exchange itself depends on
+            key = name.lower()
+            if key == b"host":
+                self.hosts += 1
+            elif key == b"content-length":  # one number: the parser refused any other
+                self.length = int(value)
+            elif key == b"transfer-encoding":
+                self.transfer = value if self.transfer is None else self.transfer + b"," + value
+            elif key == b"connection":
+                self.close = self.close or b"close" in value.lower()
+            elif key == b"expect":
+                self.expect = value.lower() == b"100-continue"
+        self.pairs.append((name.decode("ascii"), value.decode("latin-1")))
+
+    def on_headers_complete(self) -> None:
+        parser = self.parser
+        version = parser.get_http_version()
+        if not version.startswith("1."):
+            if version.startswith("0."):
+                self._refuse(400, "HTTP/0.9 requests are not supported")
+            self._refuse(505, f"Invalid HTTP version ({version})")
+        method = parser.get_method().decode("ascii")
+        if len(method) + self.url_bytes + 10 + self.head_bytes > MAX_HEAD_BYTES:
+            self._refuse(431, "Request header fields too large")
+        if method not in METHODS:
+            self._refuse(501, f"Unsupported method ({method!r})")
+        if self.hosts > 1 or (self.hosts == 0 and version == "1.1"):  # RFC 9112 section 3.2
+            self._refuse(400, "Missing mandatory Host: header" if not self.hosts else "Found multiple Host: headers")
+        if self.transfer is not None and [part.strip().lower() for part in self.transfer.split(b",")] != [b"chunked"]:
+            self._refuse(501, "Only Transfer-Encoding: chunked is supported")
+        if self.length > MAX_BODY_BYTES:
+            self._refuse(413, "request body too large")
+        self.head_done = True
+        self.close = self.close or version != "1.1"  # HTTP/1.0: closed after each answer
+
+    def on_body(self, body: bytes) -> None:
+        self.body_size += len(body)
+        if self.body_size > MAX_BODY_BYTES:  # a chunked body, whose size was not announced
+            self._refuse(413, "request body too large")
+        self.chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        chunks = self.chunks
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self.done.append(_Message(self.parser.get_method().decode("ascii"), b"".join(self.url).decode("latin-1"),
+                                  Headers.from_pairs(self.pairs), body, not self.close))
+        self.begun = self.head_done = False
+
+    def waits_for_continue(self) -> bool:
+        """The request being read asked for ``100 Continue`` before its body, and has had none."""
+        return self.head_done and self.expect and not self.continue_sent and not self.body_size
+
+    def feed(self, data: bytes) -> None:
+        """``data`` to the parser; a refusal is kept in ``error`` (the parser is done with then)."""
+        began = self.begun
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError:
+            assert self.error is not None
+        except httptools.HttpParserUpgrade:  # the bytes after it would be another protocol's
+            self.upgraded = True
+            if self.done:
+                self.done[-1].keep_alive = False
+            else:
+                self.error = _Refusal(400, "the request asks for a protocol upgrade")
+        except httptools.HttpParserInvalidMethodError as exc:
+            # a method llhttp does not know: a token is a method not served (501), anything else 400
+            start = data.lstrip(b"\r\n").split(b" ", 1)
+            known = len(start) == 2 and not began and not self.done and _TOKEN(start[0]) is not None
+            self.error = _Refusal(501, f"Unsupported method ({start[0].decode('latin-1')!r})") if known else \
+                _Refusal(400, str(exc))
+        except httptools.HttpParserError as exc:
+            self.error = _Refusal(400, str(exc))
+        else:
+            if self.begun and not self.head_done:  # the head's bytes so far, at most one read more
+                self.head_fed += len(data)
+                if self.head_fed > MAX_HEAD_BYTES + RECV_BYTES:
+                    self.error = _Refusal(431, "Request header fields too large")
+
+
 class HttpConnection:
     """Serves one accepted socket until either side closes it; the caller closes the socket after.
 
@@ -126,8 +273,7 @@ class HttpConnection:
         """When the head or body being read must be whole (``time.monotonic()``)."""
         self._idle = False
         """Waiting for the first byte of a request on a kept-alive connection."""
-        self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
-        self._eof = False
+        self._parse = _Parse()
         # reused by every read: recv(RECV_BYTES) would allocate (and page in) that much per read
         self._view = memoryview(bytearray(RECV_BYTES))
 
@@ -137,7 +283,6 @@ class HttpConnection:
             while self._serve_one(first):
                 first = False
                 self._release()
-                self._next_cycle()
         except _Refusal as refusal:
             self._refuse(refusal)
         except _TimedOut as timed_out:
@@ -160,46 +305,52 @@ class HttpConnection:
 
     def _serve_one(self, first: bool) -> bool:
         """Read, dispatch and answer one request; whether the connection stays open for the next."""
-        now = time.monotonic()
-        if first or self._h11.trailing_data[0]:  # the head's clock runs from the accept, or it has begun
-            self._idle, self._deadline = False, now + self._limits.header_timeout_seconds
-        else:
-            self._idle, self._deadline = True, now + self._limits.idle_timeout_seconds
-        event = self._next_event()
-        if type(event) is not h11.Request:  # ConnectionClosed: the client is done
+        message = self._next_request(first)
+        if message is None:  # the client closed between requests: it is done
             return False
-        method, target, headers = self._accept_head(event)
-        self._deadline = time.monotonic() + self._limits.body_timeout_seconds
-        body = self._read_body()
-        outcome = self._router.dispatch(Request.from_target(method, target, headers, body, self._client))
+        outcome = self._router.dispatch(Request.from_target(message.method, message.target, message.headers,
+                                                            message.body, self._client))
         self._sock.settimeout(self._limits.send_timeout_seconds)
         if isinstance(outcome, WireFault):
             play(self._sock, outcome)
             return False
-        return self._answer(outcome, method, target, keep_alive=_keeps_alive(event, headers))
+        return self._answer(outcome, message.method, message.target, keep_alive=message.keep_alive)
 
-    def _next_cycle(self) -> None:
-        """A fresh parser for the next request on this connection, fed what the client already sent
-        (pipelined requests): the answer was framed here, not by h11, so h11 cannot cycle itself."""
-        trailing, closed = self._h11.trailing_data
-        self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
-        if trailing:
-            self._h11.receive_data(bytes(trailing))
-        if closed:
-            self._h11.receive_data(b"")
-
-    def _next_event(self) -> Any:
-        conn = self._h11
-        while True:
-            try:
-                event = conn.next_event()
-            except h11.RemoteProtocolError as exc:
-                if self._eof:  # a request cut short by the client's close
-                    raise _PeerGone from exc
-                raise self._refusal_for(exc) from exc
-            if event is not h11.NEED_DATA:
-                return event
-            conn.receive_data(self._receive())
+    def _next_request(self, first: bool) -> _Message | None:
+        """The next complete request: one already parsed (pipelined), else read until one is whole
+        (``None``: the client closed before its first byte). The head's clock runs from the accept
+        or from the head's first byte, the body's from the head's end."""
+        parse = self._parse
+        if parse.done:
+            return parse.done.popleft()
+        if parse.error is not None:
+            raise parse.error
+        if parse.upgraded:
+            return None
+        now = time.monotonic()
+        body_clock = parse.head_done
+        if body_clock:
+            self._idle, self._deadline = False, now + self._limits.body_timeout_seconds
+        elif first or parse.begun:
+            self._idle, self._deadline = False, now + self._limits.header_timeout_seconds
+        else:
+            self._idle, self._deadline = True, now + self._limits.idle_timeout_seconds
+        while not parse.done:
+            if parse.error is not None:
+                raise parse.error
+            if parse.head_done and not body_clock:
+                body_clock, self._deadline = True, time.monotonic() + self._limits.body_timeout_seconds
+            if parse.waits_for_continue():
+                parse.continue_sent = True
+                self._sock.settimeout(self._limits.send_timeout_seconds)
+                self._sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+            data = self._receive()
+            if not data:
+                if parse.begun:  # a request cut short by the client's close
+                    raise _PeerGone
+                return None
+            parse.feed(data)
+        return parse.done.popleft()
 
     def _receive(self) -> bytes:
         """The next bytes from the client, before the deadline and within the budget."""
@@ -211,7 +362,6 @@ class HttpConnection:
             received = self._sock.recv_into(self._view)
         except TimeoutError:
             raise _TimedOut(answer=not self._idle) from None
-        self._eof = not received
         if received:
             if self._idle:  # the next request has begun: its head has header_timeout_seconds
                 self._idle = False
@@ -221,75 +371,12 @@ class HttpConnection:
             self._held += received
         return bytes(self._view[:received])
 
-    def _refusal_for(self, exc: h11.RemoteProtocolError) -> _Refusal:
-        status = exc.error_status_hint
-        if status == 431:  # the head outgrew MAX_HEAD_BYTES: was it the request line alone?
-            buffered = self._h11.trailing_data[0]
-            if b"\n" not in buffered[:MAX_LINE_BYTES + 2]:
-                return _Refusal(414, "Request-URI Too Long")
-            return _Refusal(431, "Request header fields too large")
-        return _Refusal(status, str(exc))
-
-    def _accept_head(self, event: h11.Request) -> tuple[str, str, Headers]:
-        """Method, target and headers, once the head is within every limit (``100 Continue`` sent
-        when the client waits for it)."""
-        version = event.http_version
-        if not version.startswith((b"0.", b"1.")):
-            raise _Refusal(505, f"Invalid HTTP version ({version.decode()})")
-        head_bytes = len(event.method) + len(event.target) + len(version) + 7  # "M T HTTP/v"
-        if head_bytes > MAX_LINE_BYTES:
-            raise _Refusal(414, "Request-URI Too Long")
-        raw = event.headers.raw_items()
-        if len(raw) > MAX_HEADERS:
-            raise _Refusal(431, "Too many headers")
-        pairs: list[tuple[str, str]] = []
-        length = 0
-        for name, value in raw:
-            line_bytes = len(name) + len(value) + 2  # "name: value"
-            if line_bytes > MAX_LINE_BYTES:
-                raise _Refusal(431, "Line too long")
-            head_bytes += line_bytes
-            if len(name) == 14 and name.lower() == b"content-length":
-                length = int(value)
-            pairs.append((name.decode("ascii"), value.decode("latin-1")))
-        if head_bytes > MAX_HEAD_BYTES:  # h11 bounds only a head that arrives in several reads
-            raise _Refusal(431, "Request header fields too large")
-        method = event.method.decode("ascii")
-        if method not in METHODS:
-            raise _Refusal(501, f"Unsupported method ({method!r})")
-        if length > MAX_BODY_BYTES:
-            raise _Refusal(413, "request body too large")
-        if self._h11.they_are_waiting_for_100_continue:
-            self._sock.settimeout(self._limits.send_timeout_seconds)
-            self._sock.sendall(self._h11.send(h11.InformationalResponse(status_code=100, headers=[],
-                                                                        reason=b"Continue")))
-        return method, event.target.decode("latin-1"), Headers.from_pairs(pairs)
-
-    def _read_body(self) -> bytes:
-        chunks: list[bytes | bytearray] = []
-        size = 0
-        while True:
-            event = self._next_event()
-            kind = type(event)
-            if kind is h11.Data:
-                size += len(event.data)
-                if size > MAX_BODY_BYTES:  # a chunked body, whose size was not announced
-                    raise _Refusal(413, "request body too large")
-                chunks.append(event.data)
-            elif kind is h11.EndOfMessage:
-                break
-            else:
-                raise _PeerGone
-        if len(chunks) == 1:
-            return bytes(chunks[0])
-        return b"".join(chunks)
-
     # ------------------------------------------------------------------ answers
 
     def _answer(self, resp: Response, method: str, target: str, *, keep_alive: bool) -> bool:
         """Head and (small) body in one write: one syscall, one TCP segment. Framed here (status
-        line, headers, ``Content-Length``), which costs a fraction of h11's validating writer; a
-        header that HTTP cannot carry (a CR, LF or NUL in it) is refused as h11 would. Returns
+        line, headers, ``Content-Length``); a header that HTTP cannot carry (a CR, LF or NUL in it)
+        is refused. Returns
         whether the connection stays open for the next request."""
         status = resp.status
         if log.isEnabledFor(logging.DEBUG):
@@ -328,15 +415,6 @@ class HttpConnection:
             self._sock.sendall(head.encode("latin-1") + message)
             if linger:
                 _linger(self._sock)
-
-
-def _keeps_alive(event: h11.Request, headers: Headers) -> bool:
-    """Whether the client lets the connection live past this exchange: HTTP/1.1 without
-    ``Connection: close`` (HTTP/1.0 connections close after each answer, as h11 would have it)."""
-    if event.http_version != b"1.1":
-        return False
-    connection = headers.get("Connection")
-    return connection is None or "close" not in connection.lower()
 
 
 def _linger(sock: socket.socket) -> None:

@@ -1,10 +1,10 @@
-"""The socket server every simulator runs on: a thread per connection, HTTP/1.1 spoken by h11.
+"""The socket server every simulator runs on: a thread per connection, HTTP/1.1 parsed by httptools.
 
 A simulator supplies a :class:`Router` of pure handlers (a :class:`Request` in, a
 :class:`Response` or a :class:`WireFault` out); :class:`SimServer` runs it in a daemon thread on
 127.0.0.1 (or the host it is given) and a free port (or on a listening socket shared with other
 processes), and stops cleanly. Each connection is served by
-:class:`~simulators.common.connection.HttpConnection`, which parses with h11, keeps the limits of
+:class:`~simulators.common.connection.HttpConnection`, which parses with httptools (llhttp), keeps the limits of
 :mod:`simulators.common.limits` and plays wire faults on the socket. The server as a whole keeps
 its :class:`ConnectionLimits`: at most ``max_connections`` connections at once (the next is
 answered 503 and closed by the accepting thread, no thread started for it) and at most

@@ -3,7 +3,7 @@
 Over real HTTP: a caller sending ``Host: evil.example`` gets a WSDL (and schemas) whose service
 address and imports are the simulator's URL, or the configured public base URL when one is set
 (as behind a proxy). An HTTP/1.1 request without ``Host`` is refused 400 before any handler runs
-(h11 refuses it, RFC 9112 section 3.2; this test holds it to that).
+(RFC 9112 section 3.2; this test holds the server to that).
 """
 
 from __future__ import annotations
