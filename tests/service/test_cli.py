@@ -3,6 +3,7 @@ read or a taken port is one line and exit status 1, never a traceback."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -59,22 +60,21 @@ def test_a_taken_port_is_one_line(taken_port: int) -> None:
     assert f"cannot listen on 127.0.0.1:{taken_port}: the port is taken" in _one_line_error(result.output)
 
 
-def test_serve_prints_its_url_serves_and_stops_on_sigterm(manifest: Path, tmp_path: Path) -> None:
-    callers = tmp_path / "callers.json"
-    key = add_caller(callers, "crm", ["legal_entities:lookup"])
-    env = {**os.environ, "EGOV_LANDSCAPE_MANIFEST": str(manifest), "EGOV_SERVICE_CALLERS_FILE": str(callers),
-           "EGOV_DATABASE_URL": f"sqlite:///{tmp_path / 'service.db'}", "EGOV_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen([sys.executable, "-c", "from cli.main import main; main()", "serve", "--port", "0"],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+@contextlib.contextmanager
+def serving(manifest: Path, tmp_path: Path, callers: Path,
+            *options: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``egov serve --port 0 OPTIONS`` as a process of its own (the landscape's manifest, a SQLite
+    database, the callers' file) and the first line it prints; killed if a test leaves it running,
+    and never with a traceback on its stderr."""
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    env.update({"EGOV_LANDSCAPE_MANIFEST": str(manifest), "EGOV_SERVICE_CALLERS_FILE": str(callers),
+                "EGOV_DATABASE_URL": f"sqlite:///{tmp_path / 'service.db'}", "EGOV_LOG_LEVEL": "WARNING"})
+    process = subprocess.Popen([sys.executable, "-c", "from cli.main import main; main()", "serve", "--port", "0",
+                                *options], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
     try:
         assert process.stdout is not None
-        first = process.stdout.readline()
-        assert first.startswith("egov service listening on http://127.0.0.1:"), first
-        url = first.split()[4]
-        answer = requests.get(f"{url}/api/v1/legal-entities/{MINISTRY_BIN}", headers={"X-API-Key": key}, timeout=30)
-        assert answer.status_code == 200 and answer.json()["outcome"]["kind"] == "found"
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=20) == 0
+        yield process, process.stdout.readline()
     finally:
         if process.poll() is None:
             process.kill()
@@ -82,18 +82,22 @@ def test_serve_prints_its_url_serves_and_stops_on_sigterm(manifest: Path, tmp_pa
     assert "Traceback" not in (process.stderr.read() if process.stderr else "")
 
 
+def test_serve_prints_its_url_serves_and_stops_on_sigterm(manifest: Path, tmp_path: Path) -> None:
+    callers = tmp_path / "callers.json"
+    key = add_caller(callers, "crm", ["legal_entities:lookup"])
+    with serving(manifest, tmp_path, callers) as (process, first):
+        assert first.startswith("egov service listening on http://127.0.0.1:"), first
+        url = first.split()[4]
+        answer = requests.get(f"{url}/api/v1/legal-entities/{MINISTRY_BIN}", headers={"X-API-Key": key}, timeout=30)
+        assert answer.status_code == 200 and answer.json()["outcome"]["kind"] == "found"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+
+
 def test_serve_with_two_processes_shares_the_port_and_adds_up_their_metrics(manifest: Path, tmp_path: Path) -> None:
     """``egov serve --workers 2``: both processes answer on the one port, ``/metrics`` of either
     counts the requests of both, SIGTERM stops all with exit status 0."""
-    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
-    env.update({"EGOV_LANDSCAPE_MANIFEST": str(manifest), "EGOV_SERVICE_CALLERS_FILE": str(tmp_path / "callers.json"),
-                "EGOV_DATABASE_URL": f"sqlite:///{tmp_path / 'service.db'}", "EGOV_LOG_LEVEL": "WARNING"})
-    process = subprocess.Popen([sys.executable, "-c", "from cli.main import main; main()", "serve", "--port", "0",
-                                "--workers", "2"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
+    with serving(manifest, tmp_path, tmp_path / "callers.json", "--workers", "2") as (process, first):
         assert first.startswith("egov service listening on http://127.0.0.1:") and "2 processes" in first, first
         url = first.split()[4]
         started: set[str] = set()
@@ -111,8 +115,3 @@ def test_serve_with_two_processes_shares_the_port_and_adds_up_their_metrics(mani
         assert f'egov_service_requests_total{{method="GET",route="/healthz",status="200"}} {float(calls)}' in shown
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-    assert "Traceback" not in (process.stderr.read() if process.stderr else "")
