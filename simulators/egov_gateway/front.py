@@ -28,6 +28,7 @@ from lxml import etree
 
 from adapters.contracts import ASYNC_INTERFACES_XSD, SYNC_INTERFACES_XSD, schema_errors
 from adapters.contracts.gateway_codes import CODES, SUCCESS, code_for_backend_error, lookup, transport_refusal_code
+from adapters.contracts.shep import MessageInfo, read_message_info
 from adapters.core.clock import Clock
 from adapters.core.errors import EgovError, SignatureRefused, UnsafeXmlError, XmlError
 from adapters.core.soap import body_of, payload_of, verifier_input
@@ -176,8 +177,7 @@ class GatewayFront:
         try:
             with self._gate.hold():  # CPU-bound: signature, chain (revocation answers are cached)
                 verified_payload = self._authenticate(req, ex, payload, envelope)
-                info = (wire.parse_sync(verified_payload) if ex.channel == "sync"
-                        else wire.parse_async(verified_payload, ex.operation))
+                info = read_message_info(verified_payload, ex.operation)
                 self._authorize(info)
             if ex.channel == "sync":
                 answer, status = self._sync(ex, info)
@@ -221,7 +221,7 @@ class GatewayFront:
             return payload_of(body, what="request")
         return payload
 
-    def _authorize(self, info: wire.MessageInfo) -> SenderAccount:
+    def _authorize(self, info: MessageInfo) -> SenderAccount:
         account = self.senders.get(info.sender_id)
         if account is None:
             raise GatewayRefusal("SCE002", f"unknown sender {info.sender_id!r}")
@@ -290,7 +290,7 @@ class GatewayFront:
                 raise GatewayRefusal(code, exc.message) from exc
             return BackendResponse(data=None, status_code=code, status_message=exc.message[:250])
 
-    def _sync(self, ex: Exchange, info: wire.MessageInfo) -> tuple[bytes, str]:
+    def _sync(self, ex: Exchange, info: MessageInfo) -> tuple[bytes, str]:
         message_id = info.message_id or ""
         service_id = info.service_id or ""
         with self.dedup.claim(message_id):
@@ -317,7 +317,7 @@ class GatewayFront:
 
     # ------------------------------------------------------------------ async channel
 
-    def _async(self, ex: Exchange, info: wire.MessageInfo) -> tuple[bytes, str]:
+    def _async(self, ex: Exchange, info: MessageInfo) -> tuple[bytes, str]:
         now = self._now()
         op = ex.operation
         if op == "sendMessage":
@@ -351,7 +351,7 @@ class GatewayFront:
         self.async_store.update(message_id, ack)
         return wire.async_ack_response(message_id, SUCCESS, "Delivery acknowledged", now), SUCCESS
 
-    def _async_send(self, ex: Exchange, info: wire.MessageInfo) -> bytes:
+    def _async_send(self, ex: Exchange, info: MessageInfo) -> bytes:
         service_id = info.service_id or ""
         if self.routes.get(service_id) is None:
             raise GatewayRefusal("SCE004", f"service {service_id!r} does not exist")
@@ -374,7 +374,7 @@ class GatewayFront:
         self._executor().submit(self._deliver, message_id, info)
         return wire.async_send_response(message_id, now)
 
-    def _deliver(self, message_id: str, info: wire.MessageInfo) -> None:
+    def _deliver(self, message_id: str, info: MessageInfo) -> None:
         """Worker: hand an async message to its backend and queue the answer for the sender."""
         service_id = info.service_id or ""
         backend = self.routes.get(service_id)

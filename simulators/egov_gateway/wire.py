@@ -1,4 +1,4 @@
-"""Wire format of the gateway simulator: the contract's reading and answer elements
+"""Wire format of the gateway simulator: the contract's answer elements
 (:mod:`adapters.contracts.shep`, shared with ``egov serve``'s ShEP proxy) wrapped in the envelopes the
 front signs, the identifiers the journal takes before validation, and ``getMessages``' answer.
 """
@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from adapters.contracts import shep
-from adapters.contracts.shep import MessageInfo, operation_of, sub
+from adapters.contracts.shep import operation_of, sub
 from adapters.core.soap import build_fault, serialize, xml_datetime
 from adapters.core.xmlparse import parse_xml
 from simulators.common.answers import answer_envelope
 
-__all__ = ["MessageInfo", "OutgoingAsyncMessage", "async_ack_response", "async_messages_response",
-           "async_send_response", "async_status_response", "fault_response", "operation_of", "parse_async",
-           "parse_sync", "peek_ids", "sync_response"]
+__all__ = ["OutgoingAsyncMessage", "async_ack_response", "async_messages_response",
+           "async_send_response", "async_status_response", "fault_response", "operation_of", "peek_ids",
+           "sync_response"]
 
 
 def peek_ids(payload: etree._Element) -> dict[str, str | None]:
@@ -33,17 +33,6 @@ def peek_ids(payload: etree._Element) -> dict[str, str | None]:
         "service": shep.text(info, "serviceId") or shep.text(req, "serviceId"),
         "sender_id": shep.text(info, "sender/senderId") or shep.text(req, "sender/senderId"),
     }
-
-
-# --------------------------------------------------------------------------- requests
-
-
-def parse_sync(payload: etree._Element) -> MessageInfo:
-    return shep.read_message_info(payload, "SendMessage")
-
-
-def parse_async(payload: etree._Element, operation: str) -> MessageInfo:
-    return shep.read_message_info(payload, operation)
 
 
 # --------------------------------------------------------------------------- answers
