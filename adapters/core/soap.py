@@ -47,14 +47,21 @@ SchemaCheck = Callable[[etree._Element], list[str]]
 _Q_ENVELOPE = f"{{{SOAP_ENV}}}Envelope"
 _Q_HEADER = f"{{{SOAP_ENV}}}Header"
 _Q_BODY = f"{{{SOAP_ENV}}}Body"
+_NSMAP = {"soap": SOAP_ENV}
+_SIGNED_NSMAP = {"wsu": NS["wsu"], "soap": SOAP_ENV}
 _Q_FAULT = f"{{{SOAP_ENV}}}Fault"
 
 
 # --------------------------------------------------------------------------- envelope helpers
 
-def build_envelope(payload: etree._Element | None, *, header: Sequence[etree._Element] = ()) -> etree._Element:
-    """A SOAP 1.1 envelope holding ``payload`` in its Body (and ``header`` blocks, if any)."""
-    env = etree.Element(_Q_ENVELOPE, nsmap={"soap": SOAP_ENV})
+def build_envelope(payload: etree._Element | None, *, header: Sequence[etree._Element] = (),
+                   declare_wsu: bool = False) -> etree._Element:
+    """A SOAP 1.1 envelope holding ``payload`` in its Body (and ``header`` blocks, if any).
+
+    ``declare_wsu``: for an envelope that will be signed, ``xmlns:wsu`` is declared up front, where
+    the signer would add it: the signer otherwise serialises and re-parses the whole envelope to
+    declare it (:func:`adapters.core.xmlsig.signer.declare_wsu`)."""
+    env = etree.Element(_Q_ENVELOPE, nsmap=_SIGNED_NSMAP if declare_wsu else _NSMAP)
     if header:
         hdr = etree.SubElement(env, _Q_HEADER)
         for block in header:

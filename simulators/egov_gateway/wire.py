@@ -12,9 +12,8 @@ from lxml import etree
 
 from adapters.contracts import shep
 from adapters.contracts.shep import operation_of, sub
-from adapters.core.soap import build_fault, serialize, xml_datetime
+from adapters.core.soap import build_envelope, build_fault, serialize, xml_datetime
 from adapters.core.xmlparse import parse_xml
-from simulators.common.answers import answer_envelope
 
 __all__ = ["OutgoingAsyncMessage", "async_ack_response", "async_messages_response",
            "async_send_response", "async_status_response", "fault_response", "operation_of", "peek_ids",
@@ -40,7 +39,7 @@ def peek_ids(payload: etree._Element) -> dict[str, str | None]:
 
 def _answer_envelope(payload: etree._Element) -> bytes:
     """An answer envelope (``soap:Envelope/soap:Body/payload``) that the front signs, serialised."""
-    return serialize(answer_envelope(payload))
+    return serialize(build_envelope(payload, declare_wsu=True))
 
 
 def sync_response(*, message_id: str, correlation_id: str | None, session_id: str | None, status_code: str,

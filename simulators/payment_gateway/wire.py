@@ -14,8 +14,7 @@ from decimal import Decimal
 from lxml import etree
 
 from adapters.contracts import schema_errors
-from adapters.core.soap import build_fault, xml_datetime
-from simulators.common.answers import answer_envelope
+from adapters.core.soap import build_envelope, build_fault, xml_datetime
 from simulators.payment_gateway.errors import PaymentRefusal
 from simulators.payment_gateway.state import OrderDetails, StoredOrder
 
@@ -161,4 +160,4 @@ def fault_envelope(refusal: PaymentRefusal, now: dt.datetime) -> etree._Element:
 
 def envelope(payload: etree._Element) -> etree._Element:
     """The answer's envelope, ready for the signer (``xmlns:wsu`` declared)."""
-    return answer_envelope(payload)
+    return build_envelope(payload, declare_wsu=True)
