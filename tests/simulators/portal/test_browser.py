@@ -112,6 +112,16 @@ def contacts(applicant: ApplicantActor) -> tuple[str, str]:
     return f"office-{applicant.bin}@example.kz", f"+7 701 {applicant.bin[-7:-4]} {applicant.bin[-4:]}"
 
 
+def registered_applicant(b: Browser, land: Landscape, layer: Layer, *, shots: bool) -> tuple[ApplicantActor, KeyChoice]:
+    """A new organisation whose keys the NCALayer holds, registered on the portal and logged in;
+    the applicant and its keys."""
+    applicant = land.new_applicant()
+    keys = applicant_keys(applicant)
+    layer.up(keys)
+    register_and_login(b, applicant, shots=shots)
+    return applicant, keys
+
+
 def register_and_login(b: Browser, applicant: ApplicantActor, *, shots: bool) -> None:
     b.open("/register")
     b.click("#choose-key")
@@ -315,10 +325,7 @@ def attachment_opens_and_saves(b: Browser, name: str, content: bytes) -> None:
 def test_applicant_applies_pays_signs_employee_issues_applicant_saves_the_licence(
         land: Landscape, layer: Layer, browser: Browser, tmp_path: Path) -> None:
     b = browser
-    applicant = land.new_applicant()
-    keys = applicant_keys(applicant)
-    layer.up(keys)
-    register_and_login(b, applicant, shots=True)
+    applicant, keys = registered_applicant(b, land, layer, shots=True)
     scan = tmp_path / "charter.pdf"
     scan.write_bytes(b"%PDF-1.4\n% charter of the organisation\n" + bytes(range(256)) * 64)
 
@@ -380,10 +387,7 @@ def test_applicant_applies_pays_signs_employee_issues_applicant_saves_the_licenc
 def test_a_refusal_walked_the_same_way(land: Landscape, layer: Layer, browser: Browser, portal: PortalServer,
                                       tmp_path: Path) -> None:
     b = browser
-    applicant = land.new_applicant()
-    keys = applicant_keys(applicant)
-    layer.up(keys)
-    register_and_login(b, applicant, shots=False)
+    applicant, keys = registered_applicant(b, land, layer, shots=False)
     scan = tmp_path / "staff.pdf"
     scan.write_bytes(b"%PDF-1.4\n% staff list\n")
     big = tmp_path / "big.bin"
